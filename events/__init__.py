@@ -1,0 +1,9 @@
+"""The published language of the supervision ledger: event types, envelope, canonical encoding.
+
+Importing the package registers every event type in ``events.catalogue.CATALOGUE``.
+"""
+
+from events import registration as _registration  # noqa: F401  (registers the event types)
+from events.catalogue import CATALOGUE
+
+__all__ = ["CATALOGUE"]

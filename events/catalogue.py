@@ -1,0 +1,180 @@
+"""The event catalogue: the single source of what each event holds and which fields are public.
+
+Every event type is declared once, as data. From the declaration come: payload validation at the
+write side, the JSON Schemas other departments' systems consume (``events/schemas/``), and the
+public view that the site and the public API are allowed to show. A field is restricted unless
+its declaration says ``public=True``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# Value kinds a payload field may have. Each maps to one JSON Schema fragment.
+KINDS = ("string", "text", "integer", "boolean", "date", "decimal", "enum", "object", "array")
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DECIMAL_PATTERN = r"^-?\d{1,12}(\.\d{1,4})?$"
+REGION_CODE_PATTERN = r"^\d{6}$"
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    title_zh: str
+    public: bool = False
+    required: bool = True
+    enum: tuple[str, ...] = ()
+    pattern: str | None = None
+    minimum: int | None = None
+    max_length: int | None = None
+    items: Field | None = None  # for kind="array"
+    fields: tuple[Field, ...] = ()  # for kind="object"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: unknown kind {self.kind}")
+        if self.kind == "enum" and not self.enum:
+            raise ValueError(f"{self.name}: an enum needs its values")
+        if self.kind == "array" and self.items is None:
+            raise ValueError(f"{self.name}: an array needs its item declaration")
+        if self.kind == "object" and not self.fields:
+            raise ValueError(f"{self.name}: an object needs its fields")
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    version: int
+    aggregate_type: str
+    title_zh: str
+    description: str
+    fields: tuple[Field, ...]
+    institution_scoped: bool = True
+
+    def field_named(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass
+class Catalogue:
+    types: dict[str, EventType] = field(default_factory=dict)
+
+    def register(self, event_type: EventType) -> EventType:
+        if event_type.name in self.types:
+            raise ValueError(f"event type {event_type.name} declared twice")
+        self.types[event_type.name] = event_type
+        return event_type
+
+    def __getitem__(self, name: str) -> EventType:
+        return self.types[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.types
+
+    def __iter__(self):
+        return iter(self.types.values())
+
+
+CATALOGUE = Catalogue()
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message_zh: str
+    message_en: str
+
+
+def _problems_for_value(spec: Field, value: Any, path: str) -> list[Problem]:
+    def bad(zh: str, en: str) -> list[Problem]:
+        return [Problem(path, zh, en)]
+
+    kind = spec.kind
+    if kind in ("string", "text", "date", "decimal", "enum"):
+        if not isinstance(value, str):
+            return bad("应为字符串", "must be a string")
+        if kind in ("string", "text") and not value.strip():
+            return bad("不能为空", "must not be blank")
+        if spec.max_length is not None and len(value) > spec.max_length:
+            return bad(f"长度不能超过 {spec.max_length}", f"longer than {spec.max_length}")
+        if spec.pattern and not re.match(spec.pattern, value):
+            return bad("格式不正确", f"does not match {spec.pattern}")
+        if kind == "date":
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                return bad("不是有效日期（YYYY-MM-DD）", "is not a valid date (YYYY-MM-DD)")
+            if not re.match(DATE_PATTERN, value):
+                return bad("日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD")
+        if kind == "decimal" and not re.match(DECIMAL_PATTERN, value):
+            return bad("应为十进制数字字符串", "must be a decimal string")
+        if kind == "enum" and value not in spec.enum:
+            return bad(f"取值应为 {list(spec.enum)} 之一", f"must be one of {list(spec.enum)}")
+        return []
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            return bad("应为整数", "must be an integer")
+        if spec.minimum is not None and value < spec.minimum:
+            return bad(f"不能小于 {spec.minimum}", f"must be at least {spec.minimum}")
+        return []
+    if kind == "boolean":
+        return [] if isinstance(value, bool) else bad("应为布尔值", "must be a boolean")
+    if kind == "array":
+        if not isinstance(value, list):
+            return bad("应为数组", "must be an array")
+        problems: list[Problem] = []
+        for i, item in enumerate(value):
+            problems += _problems_for_value(spec.items, item, f"{path}[{i}]")  # type: ignore[arg-type]
+        return problems
+    if kind == "object":
+        if not isinstance(value, dict):
+            return bad("应为对象", "must be an object")
+        return problems_in(spec.fields, value, path)
+    raise AssertionError(kind)
+
+
+def problems_in(fields: tuple[Field, ...], payload: dict[str, Any], path: str = "payload") -> list[Problem]:
+    """Everything wrong with ``payload`` against ``fields``: missing, unknown, mistyped members."""
+    problems: list[Problem] = []
+    known = {f.name for f in fields}
+    for name in sorted(set(payload) - known):
+        problems.append(Problem(f"{path}.{name}", "不是该事件的字段", "is not a field of this event"))
+    for spec in fields:
+        if spec.name not in payload or payload[spec.name] is None:
+            if spec.required:
+                problems.append(Problem(f"{path}.{spec.name}", "必填", "is required"))
+            continue
+        problems += _problems_for_value(spec, payload[spec.name], f"{path}.{spec.name}")
+    return problems
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def _public_value(spec: Field, value: Any) -> Any:
+    if spec.kind == "object" and isinstance(value, dict):
+        return public_part(spec.fields, value)
+    if spec.kind == "array" and spec.items is not None and spec.items.kind == "object":
+        return [_public_value(spec.items, v) for v in value]
+    return value
+
+
+def public_part(fields: tuple[Field, ...], payload: dict[str, Any]) -> dict[str, Any]:
+    """Only the members declared public (recursively); everything else is dropped."""
+    out: dict[str, Any] = {}
+    for spec in fields:
+        if spec.public and spec.name in payload:
+            out[spec.name] = _public_value(spec, payload[spec.name])
+    return out

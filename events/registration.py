@@ -1,0 +1,194 @@
+"""Registration events: an institution becomes known to the supervisors (discovered, unfiled) or
+is filed (备案) with the civil affairs department.
+
+Sources: 《养老机构管理办法》(民政部令第66号) on filing and its materials; the seeds on the
+known-unfiled list and its handling (reason, measures, deadline, responsible person).
+"""
+
+from __future__ import annotations
+
+from events.catalogue import (
+    CATALOGUE,
+    CREDIT_CODE_PATTERN,
+    DATE_PATTERN,
+    REGION_CODE_PATTERN,
+    EventType,
+    Field,
+)
+
+DEPARTMENTS = (
+    "civil_affairs",
+    "fire_rescue",
+    "market_regulation",
+    "health",
+    "housing",
+    "emergency",
+    "tcm",
+    "hr",
+)
+LEVELS = ("county", "city", "province")
+OWNERSHIP_TYPES = ("公建公营", "公建民营", "民办", "特困供养设施")
+NATURES = ("for_profit", "non_profit")
+PREMISES_OWNERSHIP = ("owned", "leased", "allocated", "other")
+DISCOVERY_SOURCES = (
+    "inspection",
+    "complaint",
+    "referral",
+    "survey",
+    "self_report",
+    "media",
+    "other",
+)
+
+
+def _date(name: str, title: str, *, public: bool, required: bool = True) -> Field:
+    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
+
+
+IDENTITY_FIELDS = (
+    Field("name", "string", "机构名称", public=True, max_length=100),
+    Field("address", "string", "地址", public=True, max_length=200),
+    Field("region_code", "string", "所在地行政区划代码", public=True, pattern=REGION_CODE_PATTERN),
+)
+
+PROFILE_FIELDS = (
+    *IDENTITY_FIELDS,
+    Field("credit_code", "string", "统一社会信用代码", public=True, pattern=CREDIT_CODE_PATTERN),
+    Field("nature", "enum", "营利性质", public=True, enum=NATURES),
+    Field("ownership_type", "enum", "运营模式", public=True, enum=OWNERSHIP_TYPES),
+    Field("operator", "string", "运营方", public=True, max_length=100),
+    Field("legal_representative", "string", "法定代表人（主要负责人）", public=True, max_length=50),
+    Field(
+        "legal_representative_id_no",
+        "string",
+        "法定代表人身份证件号码",
+        required=False,
+        max_length=18,
+    ),
+    Field("beds", "integer", "养老床位数", public=True, minimum=0),
+    Field("nursing_beds", "integer", "护理型床位数", public=True, minimum=0),
+    Field("floor_area_m2", "decimal", "服务设施面积（平方米）", public=True),
+    Field("premises_ownership", "enum", "服务场所权属", public=True, enum=PREMISES_OWNERSHIP),
+    Field("contact_person", "string", "联系人", max_length=50),
+    Field("contact_phone", "string", "联系电话", public=True, max_length=30),
+)
+
+REGISTRATION_AUTHORITY = Field(
+    "registration_authority",
+    "object",
+    "登记管理机关",
+    public=True,
+    fields=(
+        Field("kind", "enum", "登记机关类别", public=True, enum=("market_regulation", "civil_affairs", "establishment_office")),
+        Field("level", "enum", "登记机关层级", public=True, enum=LEVELS),
+        Field("region_code", "string", "登记机关行政区划", public=True, pattern=REGION_CODE_PATTERN),
+    ),
+)
+
+FILING_MATERIALS = Field(
+    "materials",
+    "object",
+    "备案材料",
+    fields=(
+        Field("application_form", "boolean", "备案申请书"),
+        Field("registration_certificate", "boolean", "登记证书"),
+        Field("compliance_commitment", "boolean", "符合相关法律法规和强制性标准的承诺书"),
+    ),
+)
+
+HANDLING = Field(
+    "handling",
+    "object",
+    "处置情况",
+    public=True,
+    required=False,
+    fields=(
+        Field(
+            "referred_to",
+            "array",
+            "抄送/移交部门",
+            public=True,
+            items=Field("department", "enum", "部门", public=True, enum=DEPARTMENTS),
+        ),
+        Field("reason", "text", "未登记备案原因", public=True, max_length=500),
+        Field("measures", "text", "处置措施", public=True, max_length=1000),
+        _date("deadline", "办结时限", public=True),
+        Field("responsible_person", "string", "责任人", public=True, max_length=50),
+        Field("internal_note", "text", "内部备注", required=False, max_length=2000),
+    ),
+)
+
+INSTITUTION_DISCOVERED = CATALOGUE.register(
+    EventType(
+        name="InstitutionDiscovered",
+        version=1,
+        aggregate_type="Institution",
+        title_zh="发现未登记备案养老机构",
+        description=(
+            "A facility taking in elders is known to the supervisors but has not filed "
+            "(已掌握未经登记备案). It joins the published known-unfiled list; the mandatory "
+            "on-site inspection falls due 20 working days after discovery."
+        ),
+        fields=(
+            *IDENTITY_FIELDS,
+            Field("credit_code", "string", "统一社会信用代码", public=True, required=False, pattern=CREDIT_CODE_PATTERN),
+            Field("operator", "string", "举办者/运营方", public=True, required=False, max_length=100),
+            _date("discovered_on", "发现日期", public=True),
+            Field("source", "enum", "线索来源", enum=DISCOVERY_SOURCES),
+            Field("source_detail", "text", "线索详情（可能含举报人信息）", required=False, max_length=2000),
+            Field("residents", "integer", "已收住老年人数", minimum=0),
+            HANDLING,
+            _date("inspection_due_by", "首次现场检查截止日", public=False),
+            Field("calendar", "string", "工作日历版本", max_length=80),
+        ),
+    )
+)
+
+INSTITUTION_FILED = CATALOGUE.register(
+    EventType(
+        name="InstitutionFiled",
+        version=1,
+        aggregate_type="Institution",
+        title_zh="养老机构备案",
+        description=(
+            "Civil affairs issued a filing receipt (备案回执) on complete materials. For-profit "
+            "institutions file with the county civil affairs of the site, non-profit ones with "
+            "the civil affairs at their registration authority's level, within 10 working days "
+            "of admitting the first resident (66号令). The mandatory on-site inspection falls due "
+            "20 working days after filing."
+        ),
+        fields=(
+            Field("receipt_no", "string", "备案回执编号", public=True, max_length=60),
+            *PROFILE_FIELDS,
+            REGISTRATION_AUTHORITY,
+            FILING_MATERIALS,
+            _date("first_resident_admitted_on", "首次收住老年人日期", public=False),
+            _date("application_received_on", "备案申请受理日期", public=False),
+            _date("filed_on", "备案日期", public=True),
+            _date("filing_due_by", "备案截止日（收住后第10个工作日）", public=False),
+            Field("late_working_days", "integer", "逾期备案工作日数", minimum=0),
+            Field("late_filing_reason", "text", "逾期备案情况说明", required=False, max_length=1000),
+            _date("inspection_due_by", "首次现场检查截止日", public=False),
+            Field("calendar", "string", "工作日历版本", max_length=80),
+        ),
+    )
+)
+
+IDENTIFIER_CLAIMED = CATALOGUE.register(
+    EventType(
+        name="IdentifierClaimed",
+        version=1,
+        aggregate_type="IdentifierClaim",
+        title_zh="标识码登记占用",
+        description=(
+            "An identifier that must name one institution only (its unified social credit code, a "
+            "filing receipt number) was bound to an institution. Recorded in the same transaction "
+            "as the decision that uses it, so two institutions can never hold the same identifier."
+        ),
+        fields=(
+            Field("kind", "enum", "标识类型", public=True, enum=("credit_code", "receipt_no")),
+            Field("value", "string", "标识值", public=True, max_length=60),
+            Field("institution_id", "string", "机构编号", public=True),
+        ),
+    )
+)

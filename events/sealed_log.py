@@ -1,0 +1,123 @@
+"""The sealed log: every ledger event in its total order, as the canonical envelope bytes that were
+hashed. It is the one source the relay (to Kafka), the embedded projections and the auditors read.
+
+Storage is one SQLite table beside the event store. Rows are only ever appended, in one
+transaction per batch that also checks the batch continues the chain, so two sealers racing can
+never fork it: the loser's insert hits the primary key and it starts again from the new head.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from events.canonical import canonical_json, loads
+from events.envelope import GENESIS_HASH
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sealed_log (
+    seq INTEGER PRIMARY KEY,
+    notification_id INTEGER NOT NULL UNIQUE,
+    event_type TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    aggregate_version INTEGER NOT NULL,
+    institution_id TEXT,
+    hash TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    UNIQUE (aggregate_id, aggregate_version)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    notification_id: int
+    hash: str
+
+
+EMPTY_HEAD = Head(0, 0, GENESIS_HASH)
+
+
+@dataclass(frozen=True)
+class SealedRecord:
+    seq: int
+    notification_id: int
+    envelope_bytes: bytes
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        return loads(self.envelope_bytes)
+
+
+class SealedLog:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(SCHEMA)
+        self._lock = threading.RLock()  # one connection, shared by threads: one transaction at a time
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def head(self) -> Head:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        return Head(*row) if row else EMPTY_HEAD
+
+    def append(self, expected_head: Head, batch: list[tuple[int, dict[str, Any]]]) -> Head:
+        """Append ``(notification_id, sealed envelope)`` pairs continuing ``expected_head``.
+
+        Raises ``sqlite3.IntegrityError`` if someone else sealed first (the caller re-reads the head).
+        """
+        rows = [
+            (e["seq"], nid, e["event_type"], e["aggregate_id"], e["aggregate_version"], e["institution_id"], e["hash"], canonical_json(e))
+            for nid, e in batch
+        ]
+        with self._lock:
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                if self.head() != expected_head:
+                    raise sqlite3.IntegrityError("sealed log head moved")
+                c.executemany("INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?)", rows)
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        last_nid, last = batch[-1]
+        return Head(last["seq"], last_nid, last["hash"])
+
+    def seq_of(self, aggregate_id: str, aggregate_version: int) -> int | None:
+        """The seq sealed for one version of one aggregate, or None if not sealed yet."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seq FROM sealed_log WHERE aggregate_id = ? AND aggregate_version = ?",
+                (aggregate_id, aggregate_version),
+            ).fetchone()
+        return row[0] if row else None
+
+    def read(self, after_seq: int = 0, limit: int = 1000, *, up_to_seq: int | None = None) -> list[SealedRecord]:
+        stop = up_to_seq if up_to_seq is not None else 2**62
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, notification_id, envelope FROM sealed_log WHERE seq > ? AND seq <= ? "
+                "ORDER BY seq LIMIT ?",
+                (after_seq, stop, limit),
+            ).fetchall()
+        return [SealedRecord(seq, nid, bytes(env)) for seq, nid, env in rows]
+
+    def iterate(self, after_seq: int = 0, *, up_to_seq: int | None = None, batch: int = 2000) -> Iterator[SealedRecord]:
+        while True:
+            records = self.read(after_seq, batch, up_to_seq=up_to_seq)
+            if not records:
+                return
+            yield from records
+            after_seq = records[-1].seq
