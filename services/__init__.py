@@ -1,0 +1,1 @@
+"""The write side and the processes of the supervision ledger."""

@@ -1,0 +1,1 @@
+"""Aggregates and the rules they enforce. No HTTP, SQL or Kafka in here."""

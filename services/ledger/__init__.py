@@ -1,0 +1,1 @@
+"""The supervision ledger application: commands on aggregates, the event store, the sealer."""

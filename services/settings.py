@@ -1,0 +1,88 @@
+"""Settings, from the environment only. ``ELDERCARE_PROFILE`` picks the profile:
+
+- ``embedded`` (default): SQLite event store, projections follow the sealed log in-process,
+  SQLite FTS5 search. No servers.
+- ``cluster``: the relay copies the sealed log to Kafka; the projector feeds Elasticsearch from
+  Kafka; the API searches Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROFILES = ("embedded", "cluster")
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str
+    data_dir: Path
+    kafka_bootstrap: str
+    kafka_topic: str
+    es_url: str
+    es_user: str
+    es_password: str
+    es_index_prefix: str
+    jwt_secret: str
+    jwt_issuer: str
+
+    @property
+    def event_store_path(self) -> Path:
+        return self.data_dir / "ledger.sqlite"
+
+    @property
+    def search_db_path(self) -> Path:
+        return self.data_dir / "search.sqlite"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    @property
+    def site_dir(self) -> Path:
+        return self.data_dir / "site"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        profile = env.get("ELDERCARE_PROFILE", "embedded")
+        if profile not in PROFILES:
+            raise SettingsError(f"ELDERCARE_PROFILE must be one of {PROFILES}, not {profile!r}")
+        data_dir = Path(env.get("ELDERCARE_DATA_DIR", "var")).resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(
+            profile=profile,
+            data_dir=data_dir,
+            kafka_bootstrap=env.get("ELDERCARE_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+            kafka_topic=env.get("ELDERCARE_KAFKA_TOPIC", "eldercare.ledger.v1"),
+            es_url=env.get("ELDERCARE_ES_URL", "http://127.0.0.1:19200"),
+            es_user=env.get("ELDERCARE_ES_USER", "eldercare"),
+            es_password=env.get("ELDERCARE_ES_PASSWORD", ""),
+            es_index_prefix=env.get("ELDERCARE_ES_INDEX_PREFIX", "eldercare"),
+            jwt_secret=_jwt_secret(env, profile, data_dir),
+            jwt_issuer=env.get("ELDERCARE_JWT_ISSUER", "eldercare-dev"),
+        )
+
+
+def _jwt_secret(env: dict[str, str], profile: str, data_dir: Path) -> str:
+    """A configured secret, or in the embedded profile only a dev secret kept in the data dir."""
+    if env.get("ELDERCARE_JWT_SECRET"):
+        secret = env["ELDERCARE_JWT_SECRET"]
+        if len(secret) < 32:
+            raise SettingsError("ELDERCARE_JWT_SECRET must be at least 32 characters (RFC 7518 §3.2)")
+        return secret
+    if profile != "embedded":
+        raise SettingsError("the cluster profile needs ELDERCARE_JWT_SECRET (dev keys are embedded-only)")
+    path = data_dir / "dev-jwt-secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
