@@ -1,0 +1,1 @@
+"""Read sides built from the sealed log: search indexes and disclosure snapshots."""

@@ -1,0 +1,110 @@
+"""Event feeds: where projections read sealed envelopes from, in seq order.
+
+- ``SealedLogFeed`` (embedded): the sealed log table beside the event store.
+- ``KafkaFeed`` (cluster): the ledger topic, read_committed, one partition in seq order.
+
+A feed is read from a *cursor* it defines (the seq for the sealed log, the next offset for Kafka);
+projectors store the cursor with their position so a restart resumes where it stopped. Each feed
+checks every envelope's hash against its content; the projector checks that the envelopes continue
+the chain (seq and prev_hash), so an altered, dropped or reordered event stops the projection with
+the seq named instead of being folded into a read model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from events.canonical import loads
+from events.envelope import ChainBroken, event_hash
+from events.sealed_log import SealedLog
+
+
+@dataclass(frozen=True)
+class FeedBatch:
+    envelopes: list[dict[str, Any]]
+    cursor: int
+
+
+class EventFeed(Protocol):
+    def read(self, cursor: int, limit: int) -> FeedBatch:
+        """Envelopes after ``cursor`` (at most ``limit``) and the cursor after the last of them."""
+
+    def iterate(self, cursor: int = 0) -> Iterator[dict[str, Any]]:
+        """Every envelope after ``cursor`` up to the end of the feed as it is when called."""
+
+    def close(self) -> None: ...
+
+
+def check_envelope(envelope: dict[str, Any]) -> None:
+    if event_hash(envelope) != envelope["hash"]:
+        raise ChainBroken(envelope["seq"], "hash does not match the envelope's content")
+
+
+class SealedLogFeed:
+    def __init__(self, log: SealedLog) -> None:
+        self.log = log
+
+    def read(self, cursor: int, limit: int) -> FeedBatch:
+        records = self.log.read(after_seq=cursor, limit=limit)
+        envelopes = [record.envelope for record in records]
+        for envelope in envelopes:
+            check_envelope(envelope)
+        return FeedBatch(envelopes, envelopes[-1]["seq"] if envelopes else cursor)
+
+    def iterate(self, cursor: int = 0) -> Iterator[dict[str, Any]]:
+        while batch := self.read(cursor, 5000).envelopes:
+            yield from batch
+            cursor = batch[-1]["seq"]
+
+    def close(self) -> None:
+        self.log.close()
+
+
+class KafkaFeed:
+    """Reads the ledger topic's single partition with read_committed isolation."""
+
+    def __init__(self, bootstrap: str, topic: str, *, poll_timeout_ms: int = 500) -> None:
+        from kafka import KafkaConsumer, TopicPartition
+
+        self.topic = topic
+        self.partition = TopicPartition(topic, 0)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            isolation_level="read_committed",
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+            max_poll_records=1000,
+        )
+        self.consumer.assign([self.partition])
+        self.poll_timeout_ms = poll_timeout_ms
+        self._position: int | None = None
+
+    def read(self, cursor: int, limit: int) -> FeedBatch:
+        if self._position != cursor:
+            self.consumer.seek(self.partition, cursor)
+            self._position = cursor
+        records = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=limit).get(self.partition, [])
+        envelopes = []
+        for record in records:
+            envelope = loads(record.value)
+            check_envelope(envelope)
+            envelopes.append(envelope)
+            self._position = record.offset + 1
+        return FeedBatch(envelopes, self._position)
+
+    def end_offset(self) -> int:
+        """The last stable offset: everything before it is committed or aborted, never pending."""
+        return self.consumer.end_offsets([self.partition])[self.partition]
+
+    def iterate(self, cursor: int = 0) -> Iterator[dict[str, Any]]:
+        end = self.end_offset()
+        while cursor < end:
+            batch = self.read(cursor, 5000)
+            yield from batch.envelopes
+            cursor = batch.cursor
+
+    def close(self) -> None:
+        self.consumer.close()

@@ -1,0 +1,66 @@
+"""The institution document: an institution's current state folded from its ledger events.
+
+It is a pure function of the log prefix: the same events give the same document, byte for byte.
+The full document keeps restricted fields for department staff; ``public`` holds only what the
+event catalogue marks public, and is the only part the site and the public API may show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events import CATALOGUE
+from events.catalogue import public_part
+from events.regions import full_name, parents
+
+STATUS_BY_EVENT = {"InstitutionDiscovered": "discovered", "InstitutionFiled": "filed"}
+STATUS_NAMES = {"discovered": "已掌握未登记备案", "filed": "已备案"}
+
+
+def applies_to(envelope: dict[str, Any]) -> bool:
+    return envelope["event_type"] in STATUS_BY_EVENT
+
+
+def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str, Any]:
+    """The document after ``envelope``. The caller skips events the document already holds."""
+    event_type = envelope["event_type"]
+    payload = envelope["payload"]
+    fields = CATALOGUE[event_type].fields
+    doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0}
+    doc["profile"] = {**doc.get("profile", {}), **payload}
+    doc["public_profile"] = {**doc.get("public_profile", {}), **public_part(fields, payload)}
+    doc["status"] = STATUS_BY_EVENT[event_type]
+    if event_type == "InstitutionDiscovered":
+        doc["discovered_on"] = payload["discovered_on"]
+    if event_type == "InstitutionFiled":
+        doc["filed_on"] = payload["filed_on"]
+    region = doc["profile"]["region_code"]
+    doc.update(
+        seq=envelope["seq"],
+        hash=envelope["hash"],
+        version=envelope["aggregate_version"],
+        events=doc["events"] + 1,
+        updated_at=envelope["recorded_at"],
+        name=doc["profile"]["name"],
+        address=doc["profile"]["address"],
+        credit_code=doc["profile"].get("credit_code"),
+        receipt_no=doc["profile"].get("receipt_no"),
+        region_code=region,
+        region_path=parents(region),
+        region_name=full_name(region),
+    )
+    return doc
+
+
+def public_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may see of a document: the catalogue-public profile plus derived, public keys
+    (identity, status, region names, ledger position). Nothing else is copied."""
+    return {
+        **doc["public_profile"],
+        "id": doc["id"],
+        "status": doc["status"],
+        "status_name": STATUS_NAMES[doc["status"]],
+        "region_name": doc["region_name"],
+        "region_path": doc["region_path"],
+        "seq": doc["seq"],
+    }

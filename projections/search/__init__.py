@@ -1,0 +1,1 @@
+"""Institution search behind one interface, with two backends held together by one conformance suite."""
