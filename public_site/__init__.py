@@ -1,0 +1,1 @@
+"""The public disclosure site: a Pelican project rendered from disclosure snapshots."""
