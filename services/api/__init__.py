@@ -1,0 +1,1 @@
+"""The HTTP API departments use: commands and queries over the ledger."""

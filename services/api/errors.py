@@ -1,0 +1,81 @@
+"""One error shape for every 4xx/5xx: ``{"error": {"code", "message_zh", "message_en", "details"}}``.
+
+Each domain error kind maps to one status; codes are stable and documented in the OpenAPI text.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from projections.search.index import QueryInvalid
+from services.api.auth import AuthError
+from services.domain.errors import DomainError
+
+log = logging.getLogger("eldercare.api")
+
+STATUS_BY_KIND = {"rejected": 422, "forbidden": 403, "not_found": 404, "conflict": 409}
+
+
+def error_response(status: int, code: str, zh: str, en: str, details: dict[str, Any] | None = None, headers=None) -> JSONResponse:
+    body = {"error": {"code": code, "message_zh": zh, "message_en": en, "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(p) for p in item.get("loc", ()))
+        problems.append({"path": location, "type": item.get("type"), "message_en": item.get("msg")})
+    return problems
+
+
+def register(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        return error_response(STATUS_BY_KIND[error.kind], error.code, error.message_zh, error.message_en, error.details)
+
+    @app.exception_handler(AuthError)
+    async def auth_error(_: Request, error: AuthError) -> JSONResponse:
+        return error_response(401, error.code, error.message_zh, error.message_en, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(QueryInvalid)
+    async def query_invalid(_: Request, error: QueryInvalid) -> JSONResponse:
+        return error_response(422, "QUERY_INVALID", error.message_zh, error.message_en, {"field": error.field_name})
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = _validation_problems(error)
+        if any(p["type"] == "json_invalid" for p in problems):
+            return error_response(422, "JSON_INVALID", "请求体不是有效的 JSON", "the request body is not valid JSON", {"problems": problems})
+        first = problems[0] if problems else {"path": "", "message_en": ""}
+        return error_response(
+            422, "REQUEST_INVALID", f"请求内容不符合要求：{first['path']}", f"request invalid: {first['path']}: {first['message_en']}",
+            {"problems": problems},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            400: ("BODY_UNREADABLE", "请求体无法解析，应为 UTF-8 编码的 JSON", "the body could not be parsed; send UTF-8 JSON"),
+            404: ("NOT_FOUND", "未找到该地址", "no such resource"),
+            405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "method not allowed"),
+            413: ("BODY_TOO_LARGE", "请求体过大", "request body too large"),
+            415: ("UNSUPPORTED_MEDIA_TYPE", "请求体应为 application/json", "the body must be application/json"),
+        }
+        code, zh, en = codes.get(error.status_code, ("HTTP_ERROR", "请求无法处理", str(error.detail)))
+        return error_response(error.status_code, code, zh, en, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def storage_busy(_: Request, error: sqlite3.OperationalError) -> JSONResponse:
+        log.warning("storage unavailable: %s", error)
+        return error_response(
+            503, "STORAGE_UNAVAILABLE", "存储暂时不可用，请稍后重试（请求未被记录）",
+            "storage temporarily unavailable; nothing was recorded, retry later", headers={"Retry-After": "2"},
+        )

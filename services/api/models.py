@@ -1,0 +1,129 @@
+"""Request and response models. Payload models are generated from the event catalogue, so the
+OpenAPI document, the validation and the published JSON Schemas cannot disagree."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+
+from events.catalogue import DATE_PATTERN, DECIMAL_PATTERN, EventType
+from events.catalogue import Field as CatalogueField
+
+FORBID = ConfigDict(extra="forbid")
+
+
+def _python_type(spec: CatalogueField, owner: str) -> Any:
+    kind = spec.kind
+    if kind in ("string", "text"):
+        return str
+    if kind in ("date", "decimal"):
+        return str
+    if kind == "enum":
+        return Literal[spec.enum]  # type: ignore[valid-type]
+    if kind == "integer":
+        return StrictInt
+    if kind == "boolean":
+        return StrictBool
+    if kind == "array":
+        return list[_python_type(spec.items, owner)]  # type: ignore[arg-type,misc]
+    if kind == "object":
+        return model_from_fields(f"{owner}_{spec.name}", spec.fields)
+    raise AssertionError(kind)
+
+
+def _constraints(spec: CatalogueField) -> dict[str, Any]:
+    c: dict[str, Any] = {"title": spec.title_zh}
+    if spec.kind in ("string", "text"):
+        c["min_length"] = 1
+    if spec.max_length is not None:
+        c["max_length"] = spec.max_length
+    if spec.minimum is not None:
+        c["ge"] = spec.minimum
+    pattern = spec.pattern or {"date": DATE_PATTERN, "decimal": DECIMAL_PATTERN}.get(spec.kind)
+    if pattern:
+        c["pattern"] = pattern
+    if not spec.public:
+        c["description"] = "不公开字段（restricted）"
+    return c
+
+
+def model_from_fields(
+    name: str, fields: tuple[CatalogueField, ...], *, exclude: tuple[str, ...] = (), extra: dict[str, Any] | None = None
+) -> type[BaseModel]:
+    definitions: dict[str, Any] = dict(extra or {})
+    for spec in fields:
+        if spec.name in exclude:
+            continue
+        python_type = _python_type(spec, name)
+        if spec.required:
+            definitions[spec.name] = (python_type, Field(..., **_constraints(spec)))
+        else:
+            definitions[spec.name] = (python_type | None, Field(None, **_constraints(spec)))
+    return create_model(name, __config__=FORBID, **definitions)
+
+
+class BasisModel(BaseModel):
+    model_config = FORBID
+    document_no: str = Field(..., min_length=1, max_length=100, title="文书编号", examples=["润民养备〔2024〕12号"])
+    legal_basis: str = Field(..., min_length=1, max_length=500, title="法律依据", examples=["《养老机构管理办法》第九条"])
+
+
+def command_model(name: str, event_type: EventType, computed: tuple[str, ...], example: dict[str, Any]) -> type[BaseModel]:
+    """A command body: the event's payload fields as the department supplies them, plus ``basis``."""
+    model = model_from_fields(
+        name, event_type.fields, exclude=computed, extra={"basis": (BasisModel, Field(..., title="决定依据"))}
+    )
+    model.model_config["json_schema_extra"] = {"examples": [example]}
+    model.model_rebuild(force=True)
+    return model
+
+
+def payload_of(body: BaseModel) -> dict[str, Any]:
+    return body.model_dump(exclude={"basis"}, exclude_none=True)
+
+
+class CommandResponse(BaseModel):
+    institution_id: str = Field(..., title="机构编号")
+    aggregate_version: int = Field(..., title="机构记录版本")
+    status: str = Field(..., title="状态")
+    replayed: bool = Field(..., title="是否为重复请求的原结果")
+    seq: int | None = Field(None, title="台账序号（已封存时）")
+
+
+class InstitutionResponse(BaseModel):
+    id: str
+    status: str
+    aggregate_version: int
+    profile: dict[str, Any]
+
+
+class SearchHit(BaseModel):
+    id: str
+    status: str
+    name: str
+    address: str
+    region_code: str
+    region_name: str
+    credit_code: str | None = None
+    receipt_no: str | None = None
+    seq: int
+    profile: dict[str, Any]
+
+
+class SearchResponse(BaseModel):
+    total: int
+    hits: list[SearchHit]
+    next_cursor: str | None
+    indexed_seq: int = Field(..., title="检索索引已处理到的台账序号")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message_zh: str
+    message_en: str
+    details: dict[str, Any] = {}
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

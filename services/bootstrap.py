@@ -1,0 +1,81 @@
+"""The composition root: builds the ledger, the search index and the feeds for a profile.
+
+Together with the entrypoints (services/api, services/cli.py) this is the only code in services/
+that may import projections/; services/domain and services/ledger never do (tests/unit/
+test_architecture.py holds that line).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from events.sealed_log import SealedLog
+from projections.feed import EventFeed, KafkaFeed, SealedLogFeed
+from projections.projector import SearchProjector
+from projections.search.index import SearchIndex
+from services.ledger.application import SupervisionLedger, open_ledger
+from services.ledger.sealer import Sealer
+from services.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ledger: SupervisionLedger
+    sealer: Sealer
+    search: SearchIndex
+    projector: SearchProjector | None = None  # in-process only in the embedded profile
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def start_background(self) -> None:
+        """Embedded profile: follow the sealed log for events written by other processes."""
+        if self.projector is not None and not self._threads:
+            thread = threading.Thread(target=self._follow, name="embedded-projector", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sealer.seal_pending()
+                if self.projector is not None and self.projector.run_once() == 0:
+                    self._stop.wait(0.5)
+            except Exception:  # keep following; the next pass retries from the stored position
+                self._stop.wait(1.0)
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.search.close()
+        self.ledger.close()
+
+
+def build_search_index(settings: Settings) -> SearchIndex:
+    if settings.profile == "embedded":
+        from projections.search.sqlite_fts import SqliteSearchIndex
+
+        return SqliteSearchIndex(settings.search_db_path)
+    from projections.search.elastic import ElasticSearchIndex, connect
+
+    return ElasticSearchIndex(connect(settings.es_url, settings.es_user, settings.es_password), settings.es_index_prefix)
+
+
+def build_feed(settings: Settings) -> EventFeed:
+    if settings.profile == "embedded":
+        return SealedLogFeed(SealedLog(settings.event_store_path))
+    return KafkaFeed(settings.kafka_bootstrap, settings.kafka_topic)
+
+
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
+    ledger, sealer = open_ledger(settings.event_store_path, clock=clock)
+    search = build_search_index(settings)
+    runtime = Runtime(settings, ledger, sealer, search)
+    if settings.profile == "embedded":
+        runtime.projector = SearchProjector(build_feed(settings), search)
+        ledger.after_commit.append(runtime.projector.catch_up)
+    return runtime

@@ -1,0 +1,210 @@
+"""``eldercare``: the command line of the supervision ledger (help text in Chinese first)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import events  # noqa: F401  (registers the event types)
+from services.settings import Settings, SettingsError
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from services.api.app import create_app
+    from services.bootstrap import build_runtime
+
+    runtime = build_runtime(settings)
+    print(f"API: http://{args.host}:{args.port}/docs   公开网站: http://{args.host}:{args.port}/site/", flush=True)
+    try:
+        uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning")
+    finally:
+        runtime.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from services.bootstrap import build_runtime
+    from services.demo import seed_demo
+
+    runtime = build_runtime(settings)
+    try:
+        summary = seed_demo(runtime.ledger)
+        runtime.sealer.seal_pending()
+        print(
+            f"演示数据：新备案 {summary.filed} 家，未备案 {summary.discovered} 家，"
+            f"未备案后补办备案 {summary.discovered_then_filed} 家；台账至第 {runtime.sealer.log.head().seq} 号事件"
+        )
+        if settings.profile == "cluster":
+            _relay(settings, once=True)
+            _project(settings, once=True)
+    finally:
+        runtime.close()
+    _build_site(settings, None)
+    if args.serve:
+        return cmd_serve(args, settings)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from services.api.auth import issue_token
+
+    print(
+        issue_token(
+            settings.jwt_secret, settings.jwt_issuer, department=args.department, level=args.level,
+            region=args.region, user=args.user, role=args.role, ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def _relay(settings: Settings, *, once: bool, batch_size: int = 500, send_delay_ms: int = 0) -> int:
+    from events.sealed_log import SealedLog
+    from services.ledger.application import open_ledger
+    from services.relay.kafka_relay import KafkaRelay
+
+    ledger, sealer = open_ledger(settings.event_store_path)
+    relay = KafkaRelay(
+        SealedLog(settings.event_store_path), settings.kafka_bootstrap, settings.kafka_topic,
+        batch_size=batch_size, send_delay_s=send_delay_ms / 1000, before_batch=sealer.seal_pending,
+    )
+    try:
+        return relay.run(None if once else _stop_on_signals(), once=once)
+    finally:
+        ledger.close()
+
+
+def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
+    n = _relay(settings, once=args.once, batch_size=args.batch_size, send_delay_ms=args.send_delay_ms)
+    print(f"已转发 {n} 个事件至 Kafka 主题 {settings.kafka_topic}")
+    return 0
+
+
+def _project(settings: Settings, *, once: bool) -> int:
+    from projections.projector import SearchProjector
+    from services.bootstrap import build_feed, build_search_index
+
+    feed, index = build_feed(settings), build_search_index(settings)
+    projector = SearchProjector(feed, index)
+    try:
+        if once:
+            return projector.catch_up()
+        projector.run_forever(_stop_on_signals())
+        return 0
+    finally:
+        feed.close()
+        index.close()
+
+
+def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
+    n = _project(settings, once=args.once)
+    print(f"检索索引已处理 {n} 个事件")
+    return 0
+
+
+def _build_site(settings: Settings, seq: int | None) -> Path:
+    from projections.disclosure import build_snapshot, write_snapshot
+    from public_site.build import build_site
+    from services.bootstrap import build_feed
+
+    feed = build_feed(settings)
+    try:
+        snapshot = build_snapshot(feed.iterate(), up_to_seq=seq)
+    finally:
+        feed.close()
+    path = write_snapshot(snapshot, settings.snapshot_dir)
+    build_site(path, settings.site_dir)
+    print(f"公开网站已生成：{settings.site_dir}（台账第 {snapshot['cut']['seq']} 号事件，快照 {path.name}）")
+    return path
+
+
+def cmd_site_build(args: argparse.Namespace, settings: Settings) -> int:
+    _build_site(settings, args.seq)
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
+    from events.schema import SCHEMA_DIR, rendered_schemas, write_schemas
+
+    if args.check:
+        stale = [n for n, c in rendered_schemas().items() if not (SCHEMA_DIR / n).exists() or (SCHEMA_DIR / n).read_bytes() != c]
+        if stale:
+            print(f"以下 JSON Schema 与事件目录不一致，请运行 eldercare schemas：{stale}", file=sys.stderr)
+            return 1
+        return 0
+    for path in write_schemas():
+        print(path)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="eldercare", description="养老机构综合监管台账（eldercare supervision ledger）")
+    sub = p.add_subparsers(dest="command", required=True, metavar="命令")
+
+    serve = sub.add_parser("serve", help="启动 API 服务（含 /docs 与 /site/）")
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    serve.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    serve.set_defaults(run=cmd_serve)
+
+    demo = sub.add_parser("demo", help="写入镇江、鞍山演示数据并生成公开网站")
+    demo.add_argument("--serve", action="store_true", help="完成后启动 API 服务")
+    demo.add_argument("--host", default="127.0.0.1", help="监听地址")
+    demo.add_argument("--port", type=int, default=8000, help="端口")
+    demo.set_defaults(run=cmd_demo)
+
+    token = sub.add_parser("token", help="签发开发用身份令牌（仅 embedded 配置）")
+    token.add_argument("--department", required=True, help="部门，如 civil_affairs、fire_rescue")
+    token.add_argument("--level", required=True, choices=["county", "city", "province"], help="层级")
+    token.add_argument("--region", required=True, help="行政区划代码，如 321111")
+    token.add_argument("--user", default="dev-user", help="经办人")
+    token.add_argument("--role", default="officer", choices=["officer", "viewer", "auditor"], help="角色")
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="有效期（秒，最长12小时）")
+    token.set_defaults(run=cmd_token)
+
+    relay = sub.add_parser("relay", help="将封存的台账事件转发至 Kafka（cluster 配置）")
+    relay.add_argument("--once", action="store_true", help="转发完现有事件后退出")
+    relay.add_argument("--batch-size", type=int, default=500, help="每个 Kafka 事务的事件数")
+    relay.add_argument("--send-delay-ms", type=int, default=0, help="每条消息后的停顿（仅用于故障测试）")
+    relay.set_defaults(run=cmd_relay)
+
+    project = sub.add_parser("project", help="将台账事件投影到检索索引")
+    project.add_argument("--once", action="store_true", help="处理完现有事件后退出")
+    project.set_defaults(run=cmd_project)
+
+    site = sub.add_parser("site", help="公开网站")
+    site_sub = site.add_subparsers(dest="site_command", required=True, metavar="子命令")
+    build = site_sub.add_parser("build", help="从台账生成公开网站")
+    build.add_argument("--seq", type=int, default=None, help="截至的台账序号（默认最新）")
+    build.set_defaults(run=cmd_site_build)
+
+    schemas = sub.add_parser("schemas", help="由事件目录生成 JSON Schema")
+    schemas.add_argument("--check", action="store_true", help="只检查是否一致")
+    schemas.set_defaults(run=cmd_schemas)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"配置错误：{error}", file=sys.stderr)
+        return 2
+    return args.run(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
