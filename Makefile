@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVERS := deploy/local/servers
+
+.PHONY: demo test install servers-start servers-stop schemas clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Embedded profile, no servers: demo data for 镇江 and 鞍山, the site built, the API on :8000.
+demo: install
+	ELDERCARE_DATA_DIR=var/demo $(BIN)/eldercare demo --serve --host 127.0.0.1 --port 8000
+
+# Everything: unit, contract, integration (real Kafka and Elasticsearch) and end-to-end tests.
+# The servers are fetched from Maven Central and started on 127.0.0.1, and stopped afterwards.
+test: install
+	$(SERVERS) fetch all
+	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; $(SERVERS) stop all; exit $$status
+
+servers-start:
+	$(SERVERS) start all
+
+servers-stop:
+	$(SERVERS) stop all
+
+schemas: install
+	$(BIN)/eldercare schemas
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis
