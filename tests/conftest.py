@@ -1,0 +1,131 @@
+"""Shared fixtures: a ledger on a temporary SQLite store with a fixed clock, request builders that
+satisfy every rule (tests then break exactly one), and the real servers from deploy/local."""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import subprocess
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import events  # noqa: F401
+from services.api.examples import DISCOVERY_EXAMPLE, FILING_EXAMPLE
+from services.domain.actors import Actor
+from services.domain.credit_code import with_check_character
+from services.ledger.application import BEIJING, Basis, Command, open_ledger
+
+REPO = Path(__file__).resolve().parent.parent
+SERVERS = REPO / "deploy" / "local" / "servers"
+TODAY = datetime(2024, 6, 3, 10, 0, tzinfo=BEIJING)
+
+
+def county_officer(region: str = "321111", department: str = "civil_affairs") -> Actor:
+    return Actor(department, "county", region, "经办人甲")
+
+
+def filing_request(**changes) -> dict:
+    """A filing every rule accepts (Zhenjiang 润州区, for-profit, on time, complete materials)."""
+    body = copy.deepcopy(FILING_EXAMPLE)
+    body.pop("basis")
+    body.update(changes)
+    return body
+
+
+def discovery_request(**changes) -> dict:
+    body = copy.deepcopy(DISCOVERY_EXAMPLE)
+    body.pop("basis")
+    body.update(changes)
+    return body
+
+
+def unique_credit_code(region: str = "321111", prefix: str = "91") -> str:
+    body = uuid.uuid4().hex.upper()[:9]  # hex digits are all in GB 32100's character set
+    return with_check_character(prefix + region + body)
+
+
+BASIS = Basis("润民养备〔2024〕12号", "《养老机构管理办法》第九条")
+
+
+def command(request: dict, actor: Actor | None = None, key: str | None = None) -> Command:
+    return Command(actor or county_officer(), BASIS, request, key)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=lambda: TODAY)
+    yield app, sealer
+    app.close()
+    sealer.log.close()
+
+
+# --- real servers -------------------------------------------------------------------------------
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_for_kafka(bootstrap: str, timeout: float = 60) -> None:
+    from kafka.admin import KafkaAdminClient
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            admin.list_topics()
+            admin.close()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+@pytest.fixture(scope="session")
+def local_servers():
+    """Kafka and Elasticsearch on 127.0.0.1, started by deploy/local/servers if not already up;
+    those started here are stopped when the session ends."""
+    exports = subprocess.run([str(SERVERS), "env"], capture_output=True, text=True, check=True).stdout
+    config = dict(line.removeprefix("export ").split("=", 1) for line in exports.splitlines() if line)
+    ports = {
+        "kafka": int(config["ELDERCARE_KAFKA_BOOTSTRAP"].rsplit(":", 1)[1]),
+        "elasticsearch": int(config["ELDERCARE_ES_URL"].rsplit(":", 1)[1]),
+    }
+    started = []
+    for name, port in ports.items():
+        if not _port_open(port):
+            subprocess.run([str(SERVERS), "start", name], check=True)
+            started.append(name)
+    _wait_for_kafka(config["ELDERCARE_KAFKA_BOOTSTRAP"])
+    yield config
+    for name in started:
+        subprocess.run([str(SERVERS), "stop", name], check=False)
+
+
+@pytest.fixture
+def cluster_env(local_servers, tmp_path):
+    """Environment for one cluster-profile run with its own topic, index prefix and data dir."""
+    run = uuid.uuid4().hex[:10]
+    env = dict(os.environ)
+    env.update(local_servers)
+    env.update(
+        ELDERCARE_PROFILE="cluster",
+        ELDERCARE_DATA_DIR=str(tmp_path / "data"),
+        ELDERCARE_KAFKA_TOPIC=f"eldercare.ledger.test-{run}",
+        ELDERCARE_ES_INDEX_PREFIX=f"test-{run}",
+        ELDERCARE_JWT_SECRET=f"test-secret-{run}-0123456789abcdefghij",
+    )
+    yield env
+    from projections.search.elastic import connect
+
+    es = connect(env["ELDERCARE_ES_URL"], env["ELDERCARE_ES_USER"], env["ELDERCARE_ES_PASSWORD"])
+    es.options(ignore_status=404).indices.delete(index=f"test-{run}-*")
+    es.close()

@@ -1,0 +1,193 @@
+"""The API answers every bad request with a clear 4xx (stable code, Chinese and English message)
+and records nothing; a duplicate request records exactly one event."""
+
+import time
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from services.api.app import create_app
+from services.api.auth import AUDIENCE, issue_token
+from services.api.examples import DISCOVERY_EXAMPLE, FILING_EXAMPLE
+from services.bootstrap import build_runtime
+from services.settings import Settings
+
+
+@pytest.fixture
+def api(tmp_path):
+    settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path), "ELDERCARE_JWT_SECRET": "unit-test-secret-0123456789abcdef0123456789"})
+    runtime = build_runtime(settings)
+    with TestClient(create_app(runtime, follow_in_background=False)) as client:
+        yield client, runtime
+    runtime.close()
+
+
+def bearer(runtime, department="civil_affairs", level="county", region="321111", role="officer") -> dict:
+    s = runtime.settings
+    token = issue_token(s.jwt_secret, s.jwt_issuer, department=department, level=level, region=region, user="张三", role=role)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def stored(runtime) -> int:
+    return runtime.ledger.recorder.max_notification_id() or 0
+
+
+def assert_refused(response, status: int, code: str):
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert error["message_zh"] and error["message_en"]
+    return error
+
+
+def test_a_filing_over_http_is_recorded_sealed_and_searchable(api):
+    client, runtime = api
+    response = client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime))
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "filed" and body["seq"] == 1
+    assert response.headers["Location"] == f"/v1/institutions/{body['institution_id']}"
+    detail = client.get(f"/v1/institutions/{body['institution_id']}", headers=bearer(runtime, "health", "city", "321100", "viewer"))
+    assert detail.json()["profile"]["receipt_no"] == FILING_EXAMPLE["receipt_no"]
+    found = client.get("/v1/search", params={"q": "颐和"}, headers=bearer(runtime, "fire_rescue", "county", "321111", "viewer"))
+    assert [h["id"] for h in found.json()["hits"]] == [body["institution_id"]]
+    assert found.json()["indexed_seq"] >= 1
+
+
+@pytest.mark.parametrize(
+    "department, level, region, status, code",
+    [
+        ("market_regulation", "county", "321111", 403, "DEPARTMENT_NOT_COMPETENT"),
+        ("civil_affairs", "county", "321102", 403, "FILING_AUTHORITY_MISMATCH"),
+        ("civil_affairs", "county", "210302", 403, "FILING_AUTHORITY_MISMATCH"),
+    ],
+)
+def test_wrong_department_or_region_is_forbidden_and_records_nothing(api, department, level, region, status, code):
+    client, runtime = api
+    response = client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime, department, level, region))
+    assert_refused(response, status, code)
+    assert stored(runtime) == 0
+
+
+def test_a_bad_credit_code_is_refused_and_records_nothing(api):
+    client, runtime = api
+    body = dict(FILING_EXAMPLE, credit_code="91321111MA1N2P3Q4E")
+    assert_refused(client.post("/v1/filings", json=body, headers=bearer(runtime)), 422, "CREDIT_CODE_INVALID")
+    assert stored(runtime) == 0
+
+
+def test_a_late_filing_is_refused_and_records_nothing(api):
+    client, runtime = api
+    body = dict(FILING_EXAMPLE, first_resident_admitted_on="2024-01-02", application_received_on="2024-03-08")
+    error = assert_refused(client.post("/v1/filings", json=body, headers=bearer(runtime)), 422, "FILING_LATE")
+    assert error["details"]["late_working_days"] > 0
+    assert stored(runtime) == 0
+
+
+def test_a_duplicate_request_records_exactly_one_event(api):
+    client, runtime = api
+    headers = {**bearer(runtime), "Idempotency-Key": "2f1c7a9e-dup"}
+    first = client.post("/v1/institutions", json=DISCOVERY_EXAMPLE, headers=headers)
+    second = client.post("/v1/institutions", json=DISCOVERY_EXAMPLE, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert first.json()["institution_id"] == second.json()["institution_id"]
+    assert stored(runtime) == 1
+    changed = dict(DISCOVERY_EXAMPLE, residents=3)
+    assert_refused(client.post("/v1/institutions", json=changed, headers=headers), 409, "IDEMPOTENCY_KEY_REUSED")
+    assert stored(runtime) == 1
+
+
+def test_filing_an_already_filed_institution_is_a_conflict(api):
+    client, runtime = api
+    created = client.post("/v1/institutions", json=DISCOVERY_EXAMPLE, headers=bearer(runtime)).json()
+    url = f"/v1/institutions/{created['institution_id']}/filing"
+    assert client.post(url, json=FILING_EXAMPLE, headers=bearer(runtime)).status_code == 201
+    again = dict(FILING_EXAMPLE, receipt_no="321111-2024-0999")
+    assert_refused(client.post(url, json=again, headers=bearer(runtime)), 409, "ALREADY_FILED")
+    assert stored(runtime) == 4  # discovery, filing, and the two identifier claims
+
+
+@pytest.mark.parametrize(
+    "headers, code",
+    [
+        ({}, "TOKEN_MISSING"),
+        ({"Authorization": "Basic abc"}, "TOKEN_MISSING"),
+        ({"Authorization": "Bearer not-a-jwt"}, "TOKEN_INVALID"),
+    ],
+)
+def test_missing_or_malformed_tokens_are_unauthorized(api, headers, code):
+    client, runtime = api
+    assert_refused(client.post("/v1/filings", json=FILING_EXAMPLE, headers=headers), 401, code)
+    assert stored(runtime) == 0
+
+
+def test_expired_and_forged_tokens_are_unauthorized(api):
+    client, runtime = api
+    s = runtime.settings
+    expired = issue_token(s.jwt_secret, s.jwt_issuer, department="civil_affairs", level="county", region="321111",
+                          user="张三", now=time.time() - 13 * 3600)
+    assert_refused(client.get("/v1/search", headers={"Authorization": f"Bearer {expired}"}), 401, "TOKEN_EXPIRED")
+    forged = jwt.encode(
+        {"sub": "x", "department": "civil_affairs", "level": "province", "region": "320000", "role": "officer",
+         "iss": s.jwt_issuer, "aud": AUDIENCE, "iat": int(time.time()), "exp": int(time.time()) + 60},
+        "another-secret-0123456789abcdef0123456789", algorithm="HS256",
+    )
+    assert_refused(client.get("/v1/search", headers={"Authorization": f"Bearer {forged}"}), 401, "TOKEN_INVALID")
+
+
+def test_a_token_naming_no_valid_actor_is_unauthorized(api):
+    client, runtime = api
+    s = runtime.settings
+    bad = jwt.encode(
+        {"sub": "x", "department": "police", "level": "county", "region": "321111", "role": "officer",
+         "iss": s.jwt_issuer, "aud": AUDIENCE, "iat": int(time.time()), "exp": int(time.time()) + 60},
+        s.jwt_secret, algorithm="HS256",
+    )
+    assert_refused(client.get("/v1/search", headers={"Authorization": f"Bearer {bad}"}), 401, "TOKEN_INVALID")
+
+
+def test_malformed_json_and_wrong_types_are_clear_4xx(api):
+    client, runtime = api
+    headers = {**bearer(runtime), "Content-Type": "application/json"}
+    assert_refused(client.post("/v1/filings", content=b'{"name": ', headers=headers), 422, "JSON_INVALID")
+    error = assert_refused(client.post("/v1/filings", json=dict(FILING_EXAMPLE, beds="many"), headers=headers), 422, "REQUEST_INVALID")
+    assert any(p["path"].endswith("beds") for p in error["details"]["problems"])
+    assert_refused(client.post("/v1/filings", json=dict(FILING_EXAMPLE, surprise=1), headers=headers), 422, "REQUEST_INVALID")
+    assert_refused(client.post("/v1/filings", content="名称".encode("gbk"), headers=headers), 400, "BODY_UNREADABLE")
+    assert stored(runtime) == 0
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(api):
+    client, runtime = api
+    huge = b'{"name": "' + b"a" * 1_100_000 + b'"}'
+    headers = {**bearer(runtime), "Content-Type": "application/json"}
+    assert_refused(client.post("/v1/filings", content=huge, headers=headers), 413, "BODY_TOO_LARGE")
+
+
+@pytest.mark.parametrize("key", ["has space", "k" * 129, "caf\xe9".encode("latin-1")])
+def test_an_invalid_idempotency_key_is_refused(api, key):
+    client, runtime = api
+    headers = {**bearer(runtime), "Idempotency-Key": key}
+    assert_refused(client.post("/v1/institutions", json=DISCOVERY_EXAMPLE, headers=headers), 422, "IDEMPOTENCY_KEY_INVALID")
+    assert stored(runtime) == 0
+
+
+def test_bad_search_parameters_and_unknown_ids_are_clear_4xx(api):
+    client, runtime = api
+    h = bearer(runtime, role="viewer")
+    assert_refused(client.get("/v1/search", params={"region": "32"}, headers=h), 422, "QUERY_INVALID")
+    assert_refused(client.get("/v1/search", params={"status": "closed"}, headers=h), 422, "QUERY_INVALID")
+    assert_refused(client.get("/v1/search", params={"cursor": "!!"}, headers=h), 422, "QUERY_INVALID")
+    assert_refused(client.get("/v1/institutions/00000000-0000-0000-0000-000000000000", headers=h), 404, "INSTITUTION_NOT_FOUND")
+    assert_refused(client.get("/v1/institutions/not-a-uuid", headers=h), 422, "REQUEST_INVALID")
+    assert_refused(client.get("/v1/nothing-here", headers=h), 404, "NOT_FOUND")
+
+
+def test_the_openapi_document_is_chinese_first_and_lists_the_commands(api):
+    client, _ = api
+    spec = client.get("/openapi.json").json()
+    assert spec["info"]["title"].startswith("养老机构")
+    assert {"/v1/institutions", "/v1/filings", "/v1/institutions/{institution_id}/filing", "/v1/search"} <= set(spec["paths"])
+    assert spec["paths"]["/v1/filings"]["post"]["summary"] == "养老机构备案（新机构）"

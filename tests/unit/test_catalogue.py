@@ -1,0 +1,58 @@
+"""The event catalogue is the single source: schemas are generated from it, every stored event
+class names a catalogue type, and only fields marked public survive the public view."""
+
+from events import CATALOGUE
+from events.catalogue import problems_in, public_part
+from events.schema import SCHEMA_DIR, rendered_schemas
+from events.visibility import public_envelope
+from services.domain.identifiers import IdentifierClaim
+from services.domain.institution import Institution
+from services.domain.recorded import Recorded
+
+
+def test_the_published_json_schemas_match_the_catalogue():
+    for name, content in rendered_schemas().items():
+        assert (SCHEMA_DIR / name).read_bytes() == content, f"{name} is stale: run `eldercare schemas`"
+    assert {p.name for p in SCHEMA_DIR.glob("*.json")} == set(rendered_schemas())
+
+
+def test_every_event_class_names_a_catalogue_type():
+    classes = [
+        c for owner in (Institution, IdentifierClaim) for c in vars(owner).values()
+        if isinstance(c, type) and issubclass(c, Recorded)
+    ]
+    assert classes
+    for cls in classes:
+        assert cls.EVENT_TYPE is CATALOGUE[cls.EVENT_TYPE.name]
+
+
+def test_restricted_fields_never_reach_the_public_view():
+    filed = CATALOGUE["InstitutionFiled"]
+    payload = {
+        "name": "某养老院", "legal_representative_id_no": "320102195001011234", "contact_person": "王芳",
+        "materials": {"application_form": True}, "late_filing_reason": "内部说明",
+    }
+    public = public_part(filed.fields, payload)
+    assert public == {"name": "某养老院"}
+
+
+def test_nested_restricted_fields_are_dropped_too():
+    discovered = CATALOGUE["InstitutionDiscovered"]
+    payload = {"handling": {"reason": "未登记", "internal_note": "举报人：赵某 13800000000"}, "source_detail": "举报人电话"}
+    assert public_part(discovered.fields, payload) == {"handling": {"reason": "未登记"}}
+
+
+def test_the_public_envelope_hides_the_acting_user_and_command():
+    envelope = {
+        "event_id": "e", "event_type": "IdentifierClaimed", "seq": 1, "actor": {"department": "civil_affairs", "level": "county", "region": "321111", "user": "张三"},
+        "command_id": "abc", "request_digest": "def", "payload": {"kind": "credit_code", "value": "x", "institution_id": "i"},
+    }
+    public = public_envelope(envelope)
+    assert public["actor"] == {"department": "civil_affairs", "level": "county", "region": "321111"}
+    assert "command_id" not in public and "request_digest" not in public
+
+
+def test_payload_validation_names_every_problem():
+    problems = problems_in(CATALOGUE["InstitutionFiled"].fields, {"beds": "many", "unknown": 1})
+    paths = {p.path for p in problems}
+    assert "payload.beds" in paths and "payload.unknown" in paths and "payload.name" in paths

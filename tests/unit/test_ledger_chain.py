@@ -1,0 +1,78 @@
+"""Canonical JSON and the SHA-256 chain: any altered byte, dropped or reordered event is caught at
+the seq where it happened."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.canonical import NotCanonical, canonical_json
+from events.envelope import GENESIS_HASH, ChainBroken, UNSEALED_FIELDS, seal, verify_chain
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300)
+@given(json_values)
+def test_canonical_json_is_what_the_standard_library_writes(value):
+    stdlib = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert canonical_json(value) == stdlib
+
+
+@pytest.mark.parametrize("value", [1.5, 2**60, {1: "a"}, {"a": {1, 2}}])
+def test_values_without_a_canonical_form_are_refused(value):
+    with pytest.raises(NotCanonical):
+        canonical_json(value)
+
+
+def _chain(n):
+    envelopes, prev = [], GENESIS_HASH
+    for i in range(1, n + 1):
+        body = {f: None for f in UNSEALED_FIELDS}
+        body.update(event_id=f"e{i}", event_type="InstitutionFiled", payload={"name": f"机构{i}", "beds": i})
+        sealed = seal(body, i, prev)
+        prev = sealed["hash"]
+        envelopes.append(sealed)
+    return envelopes
+
+
+def test_an_intact_chain_verifies():
+    assert len(list(verify_chain(_chain(5)))) == 5
+
+
+def test_an_altered_payload_is_caught_at_its_seq():
+    chain = _chain(5)
+    chain[2] = dict(chain[2], payload={"name": "机构3", "beds": 300})
+    with pytest.raises(ChainBroken) as broken:
+        list(verify_chain(chain))
+    assert broken.value.seq == 3
+
+
+def test_a_dropped_event_is_caught_where_the_gap_is():
+    chain = _chain(5)
+    del chain[1]
+    with pytest.raises(ChainBroken) as broken:
+        list(verify_chain(chain))
+    assert broken.value.seq == 2
+
+
+def test_two_reordered_events_are_caught_at_the_first():
+    chain = _chain(5)
+    chain[1], chain[2] = chain[2], chain[1]
+    with pytest.raises(ChainBroken) as broken:
+        list(verify_chain(chain))
+    assert broken.value.seq == 2
+
+
+def test_a_resealed_forgery_still_breaks_the_link_to_the_next_event():
+    chain = _chain(4)
+    forged = seal({k: v for k, v in chain[1].items() if k not in ("seq", "prev_hash", "hash")} | {"payload": {}}, 2, chain[0]["hash"])
+    chain[1] = forged
+    with pytest.raises(ChainBroken) as broken:
+        list(verify_chain(chain))
+    assert broken.value.seq == 3

@@ -1,0 +1,43 @@
+"""工作日 deadlines on the Chinese statutory calendar, with make-up workdays."""
+
+from datetime import date
+
+from services.domain.working_days import working_day_deadline, working_days_after
+
+
+def test_ten_working_days_from_28_september_2020_skip_the_national_day_week():
+    # 2020-10-01..08 were holidays; Saturday 2020-10-10 was a make-up workday.
+    deadline = working_day_deadline(date(2020, 9, 28), 10)
+    assert deadline.due == date(2020, 10, 19)
+    assert deadline.due != date(2020, 10, 12)
+    assert "provisional" not in deadline.calendar
+
+
+def test_the_make_up_saturday_counts_as_a_working_day():
+    # 29, 30 Sep, 9 Oct, then Saturday 10 Oct (调休上班) is the 4th working day.
+    assert working_day_deadline(date(2020, 9, 28), 4).due == date(2020, 10, 10)
+
+
+def test_spring_festival_2024_is_skipped_and_its_make_up_sunday_counted():
+    # 2024-02-10..17 holidays; Sunday 2024-02-04 and Sunday 2024-02-18 were make-up workdays.
+    assert working_day_deadline(date(2024, 2, 8), 1).due == date(2024, 2, 9)
+    assert working_day_deadline(date(2024, 2, 9), 1).due == date(2024, 2, 18)
+    assert working_day_deadline(date(2024, 2, 3), 1).due == date(2024, 2, 4)
+
+
+def test_twenty_working_days_for_the_first_inspection_after_a_filing_on_new_years_eve_2023():
+    # 2024-01-01 is a holiday: counting starts 2 January.
+    assert working_day_deadline(date(2023, 12, 31), 20).due == date(2024, 1, 29)
+
+
+def test_days_late_counts_working_days_after_the_deadline():
+    assert working_days_after(date(2020, 10, 19), date(2020, 10, 19)) == 0
+    assert working_days_after(date(2020, 10, 19), date(2020, 10, 21)) == 2
+    assert working_days_after(date(2020, 9, 30), date(2020, 10, 9)) == 1  # the holiday week counts nothing
+
+
+def test_a_deadline_beyond_the_published_calendar_is_marked_provisional_and_skips_fixed_holidays():
+    deadline = working_day_deadline(date(2026, 12, 30), 2)
+    # 31 Dec 2026 (Thu) is day 1; 1 Jan 2027 is New Year's Day; 2-3 Jan is a weekend.
+    assert deadline.due == date(2027, 1, 4)
+    assert "provisional" in deadline.calendar
