@@ -12,6 +12,7 @@ the seq named instead of being folded into a read model.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -92,18 +93,25 @@ class KafkaFeed:
             envelope = loads(record.value)
             check_envelope(envelope)
             envelopes.append(envelope)
-            self._position = record.offset + 1
+        # The consumer's position also moves past transaction markers and aborted batches, which
+        # take offsets but are never delivered; the last record's offset + 1 would stop short.
+        self._position = self.consumer.position(self.partition)
         return FeedBatch(envelopes, self._position)
 
     def end_offset(self) -> int:
         """The last stable offset: everything before it is committed or aborted, never pending."""
         return self.consumer.end_offsets([self.partition])[self.partition]
 
-    def iterate(self, cursor: int = 0) -> Iterator[dict[str, Any]]:
+    def iterate(self, cursor: int = 0, *, stall_timeout_s: float = 60.0) -> Iterator[dict[str, Any]]:
         end = self.end_offset()
+        last_progress = time.monotonic()
         while cursor < end:
             batch = self.read(cursor, 5000)
             yield from batch.envelopes
+            if batch.cursor > cursor:
+                last_progress = time.monotonic()
+            elif time.monotonic() - last_progress > stall_timeout_s:
+                raise TimeoutError(f"{self.topic}: no progress past offset {cursor} (end {end})")
             cursor = batch.cursor
 
     def close(self) -> None:
