@@ -18,6 +18,7 @@ SEED_COUNTIES = {
     "321100": ["321102", "321111", "321112", "321181", "321182", "321183"],
     "210300": ["210302", "210303", "210304", "210311", "210321", "210323", "210381"],
 }
+AREA_CODES = {"3211": "0511", "2103": "0412"}
 STREETS = ["解放路", "中山路", "人民路", "健康路", "和平路", "建设路", "胜利路", "长江路", "南京路", "新华路", "幸福街", "文化路"]
 GOOD_WORDS = ["颐和", "康宁", "福寿", "安康", "松鹤", "夕阳红", "乐龄", "慈恩", "温馨", "长青", "瑞祥", "仁爱", "金色年华", "和美", "椿萱"]
 KINDS = ["养老院", "颐养中心", "老年公寓", "护理院", "敬老院", "康养中心"]
@@ -72,7 +73,7 @@ def _filing_request(rng: random.Random, county: str, n: int, profile: dict, file
         "floor_area_m2": f"{beds * rng.randint(25, 45)}.0",
         "premises_ownership": rng.choice(["owned", "leased"]),
         "contact_person": _person(rng),
-        "contact_phone": f"0{rng.choice(['511', '412'])}-8{rng.randint(1000000, 9999999)}",
+        "contact_phone": f"{AREA_CODES[county[:4]]}-8{rng.randint(1000000, 9999999)}",
         "registration_authority": {
             "kind": "market_regulation" if nature == "for_profit" else "civil_affairs",
             "level": "county",
