@@ -72,6 +72,15 @@ def report(name: str, count: int, seconds: float, latencies: list[float] | None 
     print(line, flush=True)
 
 
+def query_latencies(index, count: int = 300) -> list[float]:
+    latencies = []
+    for i in range(count):
+        t = time.perf_counter()
+        index.search(SearchQuery(q=f"第{i * 7}养老", region="321100"))
+        latencies.append(time.perf_counter() - t)
+    return latencies
+
+
 def embedded(n: int, workdir: Path) -> Path:
     rng = random.Random(7)
     store = workdir / "ledger.sqlite"
@@ -100,11 +109,7 @@ def embedded(n: int, workdir: Path) -> Path:
     start = time.perf_counter()
     SearchProjector(SealedLogFeed(SealedLog(store)), fresh, batch_size=1000).catch_up()
     report("SQLite FTS5 projection rebuild", events_total, time.perf_counter() - start)
-    q_lat = []
-    for i in range(300):
-        t = time.perf_counter()
-        fresh.search(SearchQuery(q=f"第{i * 7 % n}养老", region="321100"))
-        q_lat.append(time.perf_counter() - t)
+    q_lat = query_latencies(fresh)
     report("SQLite search queries", len(q_lat), sum(q_lat), q_lat)
     app.close()
     return store
@@ -154,11 +159,7 @@ def cluster(store: Path, workdir: Path) -> None:
             time.sleep(0.005)
         latencies.append(time.perf_counter() - t)
     report("decision -> searchable in Elasticsearch", len(latencies), sum(latencies), latencies)
-    q_lat = []
-    for i in range(300):
-        t = time.perf_counter()
-        index.search(SearchQuery(q=f"第{i * 7}养老", region="321100"))
-        q_lat.append(time.perf_counter() - t)
+    q_lat = query_latencies(index)
     report("Elasticsearch search queries", len(q_lat), sum(q_lat), q_lat)
     stop.set()
     for t in threads:

@@ -27,10 +27,7 @@ class Institution(Aggregate):
         EVENT_TYPE = INSTITUTION_DISCOVERED
 
         def apply(self, institution: Institution) -> None:
-            institution.status = DISCOVERED
-            institution.commands = {}
-            institution.profile = {}
-            institution._take(self)
+            institution._take(self, DISCOVERED)
 
     class FiledAtRegistration(Recorded, Aggregate.Created):
         """Filing of an institution the supervisors did not know before (the usual case)."""
@@ -38,10 +35,7 @@ class Institution(Aggregate):
         EVENT_TYPE = INSTITUTION_FILED
 
         def apply(self, institution: Institution) -> None:
-            institution.status = FILED
-            institution.commands = {}
-            institution.profile = {}
-            institution._take(self)
+            institution._take(self, FILED)
 
     class Filed(Recorded, Aggregate.Event):
         """Filing of an institution that was on the known-unfiled list."""
@@ -49,10 +43,12 @@ class Institution(Aggregate):
         EVENT_TYPE = INSTITUTION_FILED
 
         def apply(self, institution: Institution) -> None:
-            institution.status = FILED
-            institution._take(self)
+            institution._take(self, FILED)
 
-    def _take(self, event: Recorded) -> None:
+    def _take(self, event: Recorded, status: str) -> None:
+        if not hasattr(self, "profile"):  # the creating event
+            self.profile, self.commands = {}, {}
+        self.status = status
         self.profile.update(event.payload)
         if event.command_id:
             self.commands[event.command_id] = event.request_digest or ""
