@@ -41,3 +41,10 @@ FILING_EXAMPLE = {
     "application_received_on": "2024-03-08",
     "filed_on": "2024-03-12",
 }
+
+
+EXAMPLES = {
+    "institution.discover": DISCOVERY_EXAMPLE,
+    "institution.file_new": FILING_EXAMPLE,
+    "institution.file": FILING_EXAMPLE,
+}

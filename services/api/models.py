@@ -69,13 +69,16 @@ class BasisModel(BaseModel):
     legal_basis: str = Field(..., min_length=1, max_length=500, title="法律依据", examples=["《养老机构管理办法》第九条"])
 
 
-def command_model(name: str, event_type: EventType, computed: tuple[str, ...], example: dict[str, Any]) -> type[BaseModel]:
+def command_model(
+    name: str, event_type: EventType, computed: tuple[str, ...], example: dict[str, Any] | None
+) -> type[BaseModel]:
     """A command body: the event's payload fields as the department supplies them, plus ``basis``."""
     model = model_from_fields(
         name, event_type.fields, exclude=computed, extra={"basis": (BasisModel, Field(..., title="决定依据"))}
     )
-    model.model_config["json_schema_extra"] = {"examples": [example]}
-    model.model_rebuild(force=True)
+    if example is not None:
+        model.model_config["json_schema_extra"] = {"examples": [example]}
+        model.model_rebuild(force=True)
     return model
 
 
@@ -84,9 +87,11 @@ def payload_of(body: BaseModel) -> dict[str, Any]:
 
 
 class CommandResponse(BaseModel):
-    institution_id: str = Field(..., title="机构编号")
-    aggregate_version: int = Field(..., title="机构记录版本")
-    status: str = Field(..., title="状态")
+    aggregate_id: str = Field(..., title="对象编号")
+    aggregate_type: str = Field(..., title="对象类型")
+    institution_id: str | None = Field(None, title="机构编号")
+    aggregate_version: int = Field(..., title="对象记录版本")
+    status: str | None = Field(None, title="状态")
     replayed: bool = Field(..., title="是否为重复请求的原结果")
     seq: int | None = Field(None, title="台账序号（已封存时）")
 
@@ -127,3 +132,12 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "未认证：缺少、无效或过期的令牌"},
+    403: {"model": ErrorResponse, "description": "无权：部门、层级、辖区或角色不符"},
+    404: {"model": ErrorResponse, "description": "未找到对象"},
+    409: {"model": ErrorResponse, "description": "冲突：重复登记、状态不允许、幂等键被其他请求使用"},
+    422: {"model": ErrorResponse, "description": "不符合规定或请求格式错误（含稳定的错误代码）"},
+}

@@ -11,21 +11,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from events.registration import IDENTIFIER_CLAIMED
-from services.domain.recorded import Recorded
+from services.domain.recorded import LedgerAggregate, Recorded
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://eldercare-ledger.example.gov.cn/identifiers")
 
 
-class IdentifierClaim(Aggregate):
+class IdentifierClaim(LedgerAggregate):
     """State: ``institution``, the id of the institution holding the identifier."""
 
     class Claimed(Recorded, Aggregate.Created):
         EVENT_TYPE = IDENTIFIER_CLAIMED
 
-        def institution_id(self) -> str | None:
-            return self.payload["institution_id"]
-
-        def apply(self, claim: IdentifierClaim) -> None:
+        def evolve(self, claim: IdentifierClaim) -> None:
             claim.institution = self.payload["institution_id"]
 
     @staticmethod

@@ -13,20 +13,21 @@ from eventsourcing.domain import Aggregate
 
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
 from services.domain.errors import Conflict
-from services.domain.recorded import Recorded
+from services.domain.recorded import LedgerAggregate, Recorded
 
 DISCOVERED = "discovered"
 FILED = "filed"
 
 
-class Institution(Aggregate):
-    """State: ``status``, ``profile`` (the latest recorded particulars) and ``commands`` (the
-    idempotency keys already acted on, each with the digest of its request)."""
+class Institution(LedgerAggregate):
+    """State: ``status`` and ``profile`` (the latest recorded particulars)."""
+
+    NAME_ZH = "机构"
 
     class Discovered(Recorded, Aggregate.Created):
         EVENT_TYPE = INSTITUTION_DISCOVERED
 
-        def apply(self, institution: Institution) -> None:
+        def evolve(self, institution: Institution) -> None:
             institution._take(self, DISCOVERED)
 
     class FiledAtRegistration(Recorded, Aggregate.Created):
@@ -34,7 +35,7 @@ class Institution(Aggregate):
 
         EVENT_TYPE = INSTITUTION_FILED
 
-        def apply(self, institution: Institution) -> None:
+        def evolve(self, institution: Institution) -> None:
             institution._take(self, FILED)
 
     class Filed(Recorded, Aggregate.Event):
@@ -42,16 +43,14 @@ class Institution(Aggregate):
 
         EVENT_TYPE = INSTITUTION_FILED
 
-        def apply(self, institution: Institution) -> None:
+        def evolve(self, institution: Institution) -> None:
             institution._take(self, FILED)
 
     def _take(self, event: Recorded, status: str) -> None:
         if not hasattr(self, "profile"):  # the creating event
-            self.profile, self.commands = {}, {}
+            self.profile = {}
         self.status = status
         self.profile.update(event.payload)
-        if event.command_id:
-            self.commands[event.command_id] = event.request_digest or ""
 
     # --- commands ---------------------------------------------------------------------------
 

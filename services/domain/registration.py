@@ -7,7 +7,6 @@ it). It raises a DomainError naming the first rule broken; nothing is recorded t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,8 +15,8 @@ from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
 from services.domain import regions
 from services.domain.actors import Actor
 from services.domain.credit_code import validate_credit_code
+from services.domain.decisions import Context, Decision
 from services.domain.errors import NotCompetent, RuleViolation
-from services.domain.rules import RULES, RuleTable
 from services.domain.working_days import working_day_deadline, working_days_after
 
 COMPUTED_DISCOVERY_FIELDS = ("inspection_due_by", "calendar")
@@ -27,15 +26,6 @@ MATERIAL_NAMES = {
     "registration_certificate": "登记证书",
     "compliance_commitment": "承诺书",
 }
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a command decided: the event payload, its legal date, and the rules that judged it."""
-
-    payload: dict[str, Any]
-    occurred_at: str
-    rule_version: str
 
 
 def _reject_shape(problems: list[Problem]) -> None:
@@ -71,10 +61,11 @@ def _not_after_today(day: date, today: date, field: str) -> None:
         )
 
 
-def discover(request: dict[str, Any], actor: Actor, today: date, rules: RuleTable = RULES) -> Decision:
+def discover(ctx: Context) -> Decision:
     """Record a facility taking in elders without filing. Any supervising department may report
     one within its jurisdiction ("线索互联"); the first on-site inspection is due within 20 working
     days of discovery (66号令)."""
+    request, actor, today = ctx.request, ctx.actor, ctx.today
     actor.require_role("officer")
     _check_shape(INSTITUTION_DISCOVERED.fields, request, COMPUTED_DISCOVERY_FIELDS)
     region = regions.validate_region_code(request["region_code"], level="county")
@@ -84,10 +75,11 @@ def discover(request: dict[str, Any], actor: Actor, today: date, rules: RuleTabl
         payload["credit_code"] = validate_credit_code(payload["credit_code"])
     discovered_on = date.fromisoformat(request["discovered_on"])
     _not_after_today(discovered_on, today, "discovered_on")
-    version = rules.in_force(discovered_on)
+    version = ctx.rules.in_force(discovered_on)
     due = working_day_deadline(discovered_on, version["inspection.first_within_working_days"])
     payload.update(inspection_due_by=due.due.isoformat(), calendar=due.calendar)
-    return Decision(payload, discovered_on.isoformat(), version.name)
+    claims = (("credit_code", payload["credit_code"]),) if "credit_code" in payload else ()
+    return Decision(payload, discovered_on.isoformat(), version.name, claims)
 
 
 def require_filing_competence(actor: Actor, request: dict[str, Any]) -> None:
@@ -119,8 +111,12 @@ def require_filing_competence(actor: Actor, request: dict[str, Any]) -> None:
     actor.require_jurisdiction(site)
 
 
-def file(request: dict[str, Any], actor: Actor, today: date, rules: RuleTable = RULES) -> Decision:
-    """File an institution on complete materials, within 10 working days of its first resident."""
+def file(ctx: Context) -> Decision:
+    """File an institution on complete materials, within 10 working days of its first resident.
+    An institution on the known-unfiled list (``ctx.target``) is filed once only."""
+    request, actor, today = ctx.request, ctx.actor, ctx.today
+    if ctx.target is not None:
+        ctx.target.ensure_can_file()
     _check_shape(INSTITUTION_FILED.fields, request, COMPUTED_FILING_FIELDS)
     payload = dict(request)
     payload["credit_code"] = validate_credit_code(request["credit_code"])
@@ -130,7 +126,7 @@ def file(request: dict[str, Any], actor: Actor, today: date, rules: RuleTable = 
     require_filing_competence(actor, request)
 
     filed_on = date.fromisoformat(request["filed_on"])
-    version = rules.in_force(filed_on)
+    version = ctx.rules.in_force(filed_on)
     if request["beds"] < version["institution.minimum_beds"]:
         raise RuleViolation(
             "BEDS_BELOW_MINIMUM",
@@ -182,4 +178,5 @@ def file(request: dict[str, Any], actor: Actor, today: date, rules: RuleTable = 
         inspection_due_by=inspection.due.isoformat(),
         calendar=inspection.calendar,  # the later date: names the wider span the calendar judged
     )
-    return Decision(payload, filed_on.isoformat(), version.name)
+    claims = (("credit_code", payload["credit_code"]), ("receipt_no", payload["receipt_no"]))
+    return Decision(payload, filed_on.isoformat(), version.name, claims)

@@ -22,11 +22,13 @@ from eventsourcing.persistence import IntegrityError
 
 from events.canonical import canonical_json
 from events.sealed_log import SealedLog
-from services.domain import registration
 from services.domain.actors import Actor
+from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotFound, RuleViolation
 from services.domain.identifiers import IdentifierClaim
 from services.domain.institution import Institution
+from services.domain.operations import OPERATIONS
+from services.domain.recorded import key_reused
 from services.ledger.sealer import Sealer
 
 BEIJING = timezone(timedelta(hours=8))
@@ -76,10 +78,17 @@ class Command:
 
 @dataclass(frozen=True)
 class CommandResult:
-    institution_id: UUID
+    aggregate_id: UUID
+    aggregate_type: str
     version: int
-    status: str
+    status: str | None
     replayed: bool
+    institution_id: str | None
+
+    @classmethod
+    def of(cls, aggregate: Any, replayed: bool) -> CommandResult:
+        institution = str(aggregate.id) if isinstance(aggregate, Institution) else getattr(aggregate, "institution_id", None)
+        return cls(aggregate.id, type(aggregate).__name__, aggregate.version, getattr(aggregate, "status", None), replayed, institution)
 
 
 class SupervisionLedger(Application):
@@ -91,22 +100,35 @@ class SupervisionLedger(Application):
         super().__init__(env)
         self.clock = clock or (lambda: datetime.now(BEIJING))
         self.after_commit: list[Callable[[], Any]] = []
+        self.sealer: Sealer | None = None
 
     def today(self) -> date:
         return self.clock().astimezone(BEIJING).date()
 
-    # --- queries ----------------------------------------------------------------------------
+    # --- reads (also the rules' Lookup) -----------------------------------------------------
+
+    def aggregate(self, cls: type, aggregate_id: UUID | str) -> Any:
+        """The aggregate, or NotFound with a code naming what was looked for."""
+        try:
+            found = self._find(aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id)))
+        except ValueError:
+            found = None
+        if not isinstance(found, cls):
+            name = cls.__name__
+            code = "".join("_" + c if c.isupper() else c.upper() for c in name).lstrip("_") + "_NOT_FOUND"
+            raise NotFound(
+                code,
+                f"未找到{getattr(cls, 'NAME_ZH', name)} {aggregate_id}",
+                f"no {name} {aggregate_id}",
+                id=str(aggregate_id),
+            )
+        return found
 
     def institution(self, institution_id: UUID) -> Institution:
-        try:
-            return self.repository.get(institution_id)
-        except AggregateNotFoundError:
-            raise NotFound(
-                "INSTITUTION_NOT_FOUND",
-                f"未找到机构 {institution_id}",
-                f"no institution {institution_id}",
-                institution_id=str(institution_id),
-            ) from None
+        return self.aggregate(Institution, institution_id)
+
+    def standing(self, institution_id: str) -> Any:
+        raise NotImplementedError
 
     def _find(self, aggregate_id: UUID) -> Any | None:
         try:
@@ -116,47 +138,46 @@ class SupervisionLedger(Application):
 
     # --- commands ---------------------------------------------------------------------------
 
+    def execute(self, name: str, command: Command, target_id: UUID | None = None) -> CommandResult:
+        """Run one command: rules, aggregate change, atomic save, seal. Retried on a write race."""
+        op = OPERATIONS[name]
+        digest = command.digest(name, str(target_id) if target_id else None)
+        cid = command.command_id
+        new_id = uuid.uuid5(COMMAND_NAMESPACE, cid) if cid else uuid.uuid4()
+        for _ in range(SAVE_ATTEMPTS):
+            target = None
+            if op.creates:
+                existing = self._find(new_id) if cid else None
+                if existing is not None:
+                    if existing.already_did(cid, digest):
+                        return CommandResult.of(existing, True)
+                    raise key_reused()
+            else:
+                target = self.aggregate(op.aggregate, target_id)
+                if target.already_did(cid, digest):
+                    return CommandResult.of(target, True)
+            decision = op.decide(Context(command.request, command.actor, self.today(), target, self))
+            record = self._decision_record(command, decision, digest)
+            if op.creates:
+                aggregate = op.record(op.aggregate, new_id, **record)
+            else:
+                op.record(target, **record)
+                aggregate = target
+            claims = self._claims(aggregate, command, decision, digest)
+            if self._save(aggregate, *claims):
+                return CommandResult.of(aggregate, False)
+        raise _contention()
+
     def discover(self, command: Command) -> CommandResult:
-        return self._create(command, "discover", registration.discover, Institution.discover)
+        return self.execute("institution.discover", command)
 
     def file_new(self, command: Command) -> CommandResult:
-        return self._create(command, "file", registration.file, Institution.register_filed)
+        return self.execute("institution.file_new", command)
 
     def file(self, institution_id: UUID, command: Command) -> CommandResult:
-        digest = command.digest("file", str(institution_id))
-        for _ in range(SAVE_ATTEMPTS):
-            institution = self.institution(institution_id)
-            replay = _replayed(institution, command.command_id, digest)
-            if replay:
-                return replay
-            institution.ensure_can_file()
-            decision = registration.file(command.request, command.actor, self.today())
-            institution.file(**self._decision_record(command, decision, digest))
-            claims = self._claims(institution, command, decision, digest)
-            if self._save(institution, *claims):
-                return CommandResult(institution.id, institution.version, institution.status, False)
-        raise _contention()
+        return self.execute("institution.file", command, institution_id)
 
-    def _create(self, command: Command, operation: str, rules, constructor) -> CommandResult:
-        digest = command.digest(operation, None)
-        cid = command.command_id
-        institution_id = uuid.uuid5(COMMAND_NAMESPACE, cid) if cid else uuid.uuid4()
-        for _ in range(SAVE_ATTEMPTS):
-            if cid:
-                existing = self._find(institution_id)
-                if existing is not None:
-                    replay = _replayed(existing, cid, digest)
-                    if replay:
-                        return replay
-                    raise _key_reused()
-            decision = rules(command.request, command.actor, self.today())
-            institution = constructor(institution_id, **self._decision_record(command, decision, digest))
-            claims = self._claims(institution, command, decision, digest)
-            if self._save(institution, *claims):
-                return CommandResult(institution.id, institution.version, institution.status, False)
-        raise _contention()
-
-    def _decision_record(self, command: Command, decision: registration.Decision, digest: str) -> dict[str, Any]:
+    def _decision_record(self, command: Command, decision: Decision, digest: str) -> dict[str, Any]:
         return {
             "event_id": str(uuid.uuid4()),
             "occurred_at": decision.occurred_at,
@@ -168,21 +189,19 @@ class SupervisionLedger(Application):
             "payload": decision.payload,
         }
 
-    def _claims(self, institution: Institution, command: Command, decision, digest: str) -> list[IdentifierClaim]:
-        """Bind the credit code and receipt number to this institution, unless already bound to it."""
+    def _claims(self, aggregate: Any, command: Command, decision: Decision, digest: str) -> list[IdentifierClaim]:
+        """Bind each claimed identifier to the institution, unless already bound to it."""
+        owner = str(aggregate.id) if isinstance(aggregate, Institution) else decision.payload.get("institution_id")
         claims = []
-        for kind in ("credit_code", "receipt_no"):
-            value = decision.payload.get(kind)
-            if not value:
-                continue
+        for kind, value in decision.claims:
             existing = self._find(IdentifierClaim.id_for(kind, value))
             if existing is not None:
-                if existing.institution != str(institution.id):
+                if existing.institution != owner:
                     raise _identifier_in_use(kind, value, existing.institution)
                 continue
             record = self._decision_record(command, decision, digest)
             record.pop("payload")
-            claims.append(IdentifierClaim.claim(kind, value, institution.id, **record))
+            claims.append(IdentifierClaim.claim(kind, value, owner, **record))
         return claims
 
     def _save(self, *aggregates: Any) -> bool:
@@ -194,22 +213,6 @@ class SupervisionLedger(Application):
         for callback in self.after_commit:
             callback()
         return True
-
-
-def _replayed(institution: Institution, command_id: str | None, digest: str) -> CommandResult | None:
-    if command_id is None or command_id not in institution.commands:
-        return None
-    if institution.commands[command_id] != digest:
-        raise _key_reused()
-    return CommandResult(institution.id, institution.version, institution.status, True)
-
-
-def _key_reused() -> Conflict:
-    return Conflict(
-        "IDEMPOTENCY_KEY_REUSED",
-        "该幂等键（Idempotency-Key）已用于内容不同的请求，请为新请求使用新的幂等键",
-        "this Idempotency-Key was already used for a different request; use a new key",
-    )
 
 
 def _contention() -> Conflict:
@@ -242,5 +245,6 @@ def open_ledger(event_store_path: Path, *, clock: Callable[[], datetime] | None 
         clock=clock,
     )
     sealer = Sealer(app, SealedLog(event_store_path))
+    app.sealer = sealer
     app.after_commit.append(sealer.seal_pending)
     return app, sealer

@@ -189,5 +189,5 @@ def test_the_openapi_document_is_chinese_first_and_lists_the_commands(api):
     client, _ = api
     spec = client.get("/openapi.json").json()
     assert spec["info"]["title"].startswith("养老机构")
-    assert {"/v1/institutions", "/v1/filings", "/v1/institutions/{institution_id}/filing", "/v1/search"} <= set(spec["paths"])
+    assert {"/v1/institutions", "/v1/filings", "/v1/institutions/{target_id}/filing", "/v1/search"} <= set(spec["paths"])
     assert spec["paths"]["/v1/filings"]["post"]["summary"] == "养老机构备案（新机构）"

@@ -1,0 +1,95 @@
+"""Command endpoints, generated from one route table over services/domain/operations.py.
+
+Each route's body model comes from the event catalogue (minus the fields the ledger computes),
+so the OpenAPI document shows exactly what the event will hold, with Chinese titles.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Response
+
+from services.api.dependencies import ActorDep, KeyDep, RuntimeDep
+from services.api.examples import EXAMPLES
+from services.api.models import ERRORS, CommandResponse, command_model, payload_of
+from services.bootstrap import Runtime
+from services.domain.operations import OPERATIONS
+from services.ledger.application import Basis, Command, CommandResult
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: str
+    path: str
+    summary: str
+    description: str
+    tag: str
+
+
+REGISTRATION = "登记备案 registration"
+
+# Where each kind of record can be read back (the Location of a created or changed record).
+RESOURCE_PATHS = {"Institution": "/v1/institutions/"}
+
+ROUTES = [
+    Route("institution.discover", "/v1/institutions", "登记已掌握未备案养老机构",
+          "记录已掌握但未登记备案的养老机构（进入公开的未备案名单），自动计算首次现场检查时限（20个工作日）。", REGISTRATION),
+    Route("institution.file_new", "/v1/filings", "养老机构备案（新机构）",
+          "对此前未掌握的养老机构办理备案并出具备案回执。", REGISTRATION),
+    Route("institution.file", "/v1/institutions/{target_id}/filing", "已掌握未备案机构办理备案",
+          "对未备案名单上的机构办理备案，机构随即从未备案名单移入备案名单。", REGISTRATION),
+]
+
+
+def _respond(runtime: Runtime, result: CommandResult, response: Response) -> CommandResponse:
+    response.status_code = 200 if result.replayed else 201
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    if result.aggregate_type in RESOURCE_PATHS:
+        response.headers["Location"] = f"{RESOURCE_PATHS[result.aggregate_type]}{result.aggregate_id}"
+    return CommandResponse(
+        aggregate_id=str(result.aggregate_id),
+        aggregate_type=result.aggregate_type,
+        institution_id=result.institution_id,
+        aggregate_version=result.version,
+        status=result.status,
+        replayed=result.replayed,
+        seq=runtime.sealer.log.seq_of(str(result.aggregate_id), result.version),
+    )
+
+
+def _endpoint(route: Route, model: Any):
+    name = route.operation
+
+    def run(body, actor, key, runtime, response, target_id=None):
+        command = Command(actor, Basis(**body.basis.model_dump()), payload_of(body), key)
+        return _respond(runtime, runtime.ledger.execute(name, command, target_id), response)
+
+    if "{target_id}" in route.path:
+
+        def on_target(
+            target_id: Annotated[UUID, Path(title="对象编号")], body: model, actor: ActorDep, key: KeyDep,
+            runtime: RuntimeDep, response: Response,
+        ) -> CommandResponse:
+            return run(body, actor, key, runtime, response, target_id)
+
+        return on_target
+
+    def create(body: model, actor: ActorDep, key: KeyDep, runtime: RuntimeDep, response: Response) -> CommandResponse:
+        return run(body, actor, key, runtime, response)
+
+    return create
+
+
+def command_router() -> APIRouter:
+    router = APIRouter(responses=ERRORS)
+    for route in ROUTES:
+        op = OPERATIONS[route.operation]
+        model_name = "".join(part.title() for part in route.operation.replace(".", "_").split("_")) + "Request"
+        model = command_model(model_name, op.event_type, op.computed, EXAMPLES.get(route.operation))
+        router.add_api_route(
+            route.path, _endpoint(route, model), methods=["POST"], status_code=201, response_model=CommandResponse,
+            summary=route.summary, description=route.description, tags=[route.tag], name=route.operation,
+        )
+    return router

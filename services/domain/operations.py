@@ -1,0 +1,59 @@
+"""Every command the ledger accepts, in one table: its name, the aggregate it acts on, the rules
+that decide it and the aggregate method that records the decision.
+
+``record`` receives the aggregate class and a new id for commands that create an aggregate, or the
+aggregate itself otherwise, plus the decision record (event id, actor, basis, rule version,
+command ids, payload).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from events.catalogue import EventType
+from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
+from services.domain import registration
+from services.domain.decisions import Context, Decision
+from services.domain.institution import Institution
+from services.domain.recorded import LedgerAggregate
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    aggregate: type[LedgerAggregate]
+    event_type: EventType
+    decide: Callable[[Context], Decision]
+    record: Callable[..., Any]
+    creates: bool = False
+    computed: tuple[str, ...] = ()  # payload fields the ledger computes; never in a request
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(op: Operation) -> Operation:
+    if op.name in OPERATIONS:
+        raise ValueError(f"operation {op.name} declared twice")
+    OPERATIONS[op.name] = op
+    return op
+
+
+# --- registration -----------------------------------------------------------------------------
+operation(Operation(
+    "institution.discover", Institution, INSTITUTION_DISCOVERED, registration.discover,
+    lambda cls, id, **record: cls.discover(id, **record), creates=True,
+    computed=registration.COMPUTED_DISCOVERY_FIELDS,
+))
+operation(Operation(
+    "institution.file_new", Institution, INSTITUTION_FILED, registration.file,
+    lambda cls, id, **record: cls.register_filed(id, **record), creates=True,
+    computed=registration.COMPUTED_FILING_FIELDS,
+))
+operation(Operation(
+    "institution.file", Institution, INSTITUTION_FILED, registration.file,
+    lambda institution, **record: institution.file(**record),
+    computed=registration.COMPUTED_FILING_FIELDS,
+))
