@@ -3,7 +3,8 @@
 Importing the package registers every event type in ``events.catalogue.CATALOGUE``.
 """
 
-from events import registration as _registration  # noqa: F401  (registers the event types)
+from events import hazards as _hazards  # noqa: F401  (registers the event types)
+from events import registration as _registration  # noqa: F401
 from events.catalogue import CATALOGUE
 
 __all__ = ["CATALOGUE"]

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS sealed_log (
     hash TEXT NOT NULL,
     envelope BLOB NOT NULL,
     UNIQUE (aggregate_id, aggregate_version)
-)
+);
+CREATE INDEX IF NOT EXISTS sealed_log_institution ON sealed_log (institution_id, aggregate_id)
 """
 
 
@@ -59,7 +60,7 @@ class SealedLog:
         self.path = str(path)
         self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(SCHEMA)
+        self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()  # one connection, shared by threads: one transaction at a time
 
     def close(self) -> None:
@@ -103,6 +104,28 @@ class SealedLog:
                 (aggregate_id, aggregate_version),
             ).fetchone()
         return row[0] if row else None
+
+    def aggregates_of(self, institution_id: str) -> list[tuple[str, str]]:
+        """(aggregate_id, first event type) of every aggregate whose events concern the institution."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT aggregate_id, event_type FROM sealed_log WHERE institution_id = ? AND aggregate_version = 1",
+                (institution_id,),
+            ).fetchall()
+        return [(a, t) for a, t in rows]
+
+    def latest_of_types(self, event_types: tuple[str, ...]) -> list[str]:
+        """Ids of the aggregates whose latest sealed event has one of these types."""
+        marks = ",".join("?" * len(event_types))
+        with self._lock:
+            rows = self._conn.execute(
+                f"""SELECT s.aggregate_id FROM sealed_log s
+                    JOIN (SELECT aggregate_id, max(aggregate_version) AS v FROM sealed_log GROUP BY aggregate_id) last
+                      ON last.aggregate_id = s.aggregate_id AND last.v = s.aggregate_version
+                    WHERE s.event_type IN ({marks}) ORDER BY s.seq""",
+                event_types,
+            ).fetchall()
+        return [r[0] for r in rows]
 
     def read(self, after_seq: int = 0, limit: int = 1000, *, up_to_seq: int | None = None) -> list[SealedRecord]:
         stop = up_to_seq if up_to_seq is not None else 2**62

@@ -56,9 +56,27 @@ def command(request: dict, actor: Actor | None = None, key: str | None = None) -
     return Command(actor or county_officer(), BASIS, request, key)
 
 
+class Clock:
+    """A clock tests can move: ``clock.set(date(2024, 7, 1))``."""
+
+    def __init__(self, now: datetime = TODAY) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, day) -> None:
+        self.now = datetime(day.year, day.month, day.day, 10, 0, tzinfo=BEIJING)
+
+
 @pytest.fixture
-def ledger(tmp_path):
-    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=lambda: TODAY)
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def ledger(tmp_path, clock):
+    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=clock)
     yield app, sealer
     app.close()
     sealer.log.close()

@@ -55,6 +55,8 @@ def actor_from_authorization(header: str | None, secret: str, issuer: str) -> Ac
         raise AuthError("TOKEN_EXPIRED", "身份令牌已过期，请重新获取", "the token has expired") from None
     except jwt.PyJWTError:
         raise AuthError("TOKEN_INVALID", "身份令牌无效（签名或内容校验失败）", "the token is invalid (signature or claims)") from None
+    if str(claims["sub"]).startswith("system:"):
+        raise AuthError("TOKEN_INVALID", "身份令牌不能冒用系统账户", "a token may not name a system account")
     try:
         return Actor(
             department=str(claims.get("department", "")), level=str(claims.get("level", "")),

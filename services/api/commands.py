@@ -28,9 +28,10 @@ class Route:
 
 
 REGISTRATION = "登记备案 registration"
+HAZARDS = "隐患台账 hazards"
 
 # Where each kind of record can be read back (the Location of a created or changed record).
-RESOURCE_PATHS = {"Institution": "/v1/institutions/"}
+RESOURCE_PATHS = {"Institution": "/v1/institutions/", "Hazard": "/v1/hazards/"}
 
 ROUTES = [
     Route("institution.discover", "/v1/institutions", "登记已掌握未备案养老机构",
@@ -39,6 +40,16 @@ ROUTES = [
           "对此前未掌握的养老机构办理备案并出具备案回执。", REGISTRATION),
     Route("institution.file", "/v1/institutions/{target_id}/filing", "已掌握未备案机构办理备案",
           "对未备案名单上的机构办理备案，机构随即从未备案名单移入备案名单。", REGISTRATION),
+    Route("hazard.identify", "/v1/hazards", "登记安全隐患",
+          "任一监管部门在辖区内发现养老机构安全隐患后登记入账；属于重大事故隐患判定标准情形的须定为重大隐患。", HAZARDS),
+    Route("hazard.order", "/v1/hazards/{target_id}/rectification-order", "责令限期整改",
+          "对隐患作出责令限期改正，载明整改措施和期限；逾期未销账的由台账自动判定逾期。", HAZARDS),
+    Route("hazard.rectify", "/v1/hazards/{target_id}/rectification", "登记整改完成",
+          "登记机构报告的整改情况和证据，待验收。", HAZARDS),
+    Route("hazard.verify", "/v1/hazards/{target_id}/verification", "整改验收（销账）",
+          "对整改情况验收：合格销账，或认定未整改到位。", HAZARDS),
+    Route("hazard.escalate", "/v1/hazards/{target_id}/escalation", "逾期重大隐患升级处置",
+          "重大隐患逾期不改：先责令停业整顿；仍不改正且老年人已妥善安置的，依法取缔或关停。仅民政部门。", HAZARDS),
 ]
 
 

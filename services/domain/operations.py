@@ -13,8 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.catalogue import EventType
+from events.hazards import (
+    HAZARD_ESCALATED,
+    HAZARD_IDENTIFIED,
+    HAZARD_OVERDUE,
+    HAZARD_RECTIFIED,
+    HAZARD_VERIFIED,
+    RECTIFICATION_ORDERED,
+)
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import registration
+from services.domain import hazard, registration
+from services.domain.hazard import Hazard
 from services.domain.decisions import Context, Decision
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
@@ -56,4 +65,26 @@ operation(Operation(
     "institution.file", Institution, INSTITUTION_FILED, registration.file,
     lambda institution, **record: institution.file(**record),
     computed=registration.COMPUTED_FILING_FIELDS,
+))
+
+# --- hazards ----------------------------------------------------------------------------------
+operation(Operation(
+    "hazard.identify", Hazard, HAZARD_IDENTIFIED, hazard.identify,
+    lambda cls, id, **record: cls.identify(id, **record), creates=True, computed=("region_code",),
+))
+operation(Operation(
+    "hazard.order", Hazard, RECTIFICATION_ORDERED, hazard.order, lambda h, **r: h.order(**r), computed=("institution_id",),
+))
+operation(Operation(
+    "hazard.rectify", Hazard, HAZARD_RECTIFIED, hazard.rectify, lambda h, **r: h.rectify(**r), computed=("institution_id",),
+))
+operation(Operation(
+    "hazard.verify", Hazard, HAZARD_VERIFIED, hazard.verify, lambda h, **r: h.verify(**r), computed=("institution_id",),
+))
+operation(Operation(
+    "hazard.mark_overdue", Hazard, HAZARD_OVERDUE, hazard.mark_overdue, lambda h, **r: h.mark_overdue(**r),
+    computed=("institution_id", "deadline", "detected_on"),
+))
+operation(Operation(
+    "hazard.escalate", Hazard, HAZARD_ESCALATED, hazard.escalate, lambda h, **r: h.escalate(**r), computed=("institution_id",),
 ))

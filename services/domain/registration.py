@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from events.catalogue import Problem, problems_in
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
 from services.domain import regions
 from services.domain.actors import Actor
 from services.domain.credit_code import validate_credit_code
 from services.domain.decisions import Context, Decision
 from services.domain.errors import NotCompetent, RuleViolation
+from services.domain.validation import check_shape, not_after_today
 from services.domain.working_days import working_day_deadline, working_days_after
 
 COMPUTED_DISCOVERY_FIELDS = ("inspection_due_by", "calendar")
@@ -28,53 +28,20 @@ MATERIAL_NAMES = {
 }
 
 
-def _reject_shape(problems: list[Problem]) -> None:
-    if problems:
-        first = problems[0]
-        raise RuleViolation(
-            "PAYLOAD_INVALID",
-            f"{first.path}：{first.message_zh}",
-            f"{first.path} {first.message_en}",
-            problems=[{"path": p.path, "message_zh": p.message_zh, "message_en": p.message_en} for p in problems],
-        )
-
-
-def _check_shape(fields, request: dict[str, Any], computed: tuple[str, ...]) -> None:
-    supplied = [name for name in computed if name in request]
-    if supplied:
-        raise RuleViolation(
-            "PAYLOAD_INVALID",
-            f"以下字段由系统计算，不能由请求提供：{', '.join(supplied)}",
-            f"these fields are computed by the ledger and may not be supplied: {', '.join(supplied)}",
-            fields=supplied,
-        )
-    _reject_shape(problems_in(tuple(f for f in fields if f.name not in computed), request))
-
-
-def _not_after_today(day: date, today: date, field: str) -> None:
-    if day > today:
-        raise RuleViolation(
-            "DATE_IN_FUTURE",
-            f"{field} 不能晚于今天（{today.isoformat()}）",
-            f"{field} may not be later than today ({today.isoformat()})",
-            field=field,
-        )
-
-
 def discover(ctx: Context) -> Decision:
     """Record a facility taking in elders without filing. Any supervising department may report
     one within its jurisdiction ("线索互联"); the first on-site inspection is due within 20 working
     days of discovery (66号令)."""
     request, actor, today = ctx.request, ctx.actor, ctx.today
     actor.require_role("officer")
-    _check_shape(INSTITUTION_DISCOVERED.fields, request, COMPUTED_DISCOVERY_FIELDS)
+    check_shape(INSTITUTION_DISCOVERED.fields, request, COMPUTED_DISCOVERY_FIELDS)
     region = regions.validate_region_code(request["region_code"], level="county")
     actor.require_jurisdiction(region)
     payload = dict(request)
     if "credit_code" in payload:
         payload["credit_code"] = validate_credit_code(payload["credit_code"])
     discovered_on = date.fromisoformat(request["discovered_on"])
-    _not_after_today(discovered_on, today, "discovered_on")
+    not_after_today(discovered_on, today, "discovered_on")
     version = ctx.rules.in_force(discovered_on)
     due = working_day_deadline(discovered_on, version["inspection.first_within_working_days"])
     payload.update(inspection_due_by=due.due.isoformat(), calendar=due.calendar)
@@ -117,7 +84,7 @@ def file(ctx: Context) -> Decision:
     request, actor, today = ctx.request, ctx.actor, ctx.today
     if ctx.target is not None:
         ctx.target.ensure_can_file()
-    _check_shape(INSTITUTION_FILED.fields, request, COMPUTED_FILING_FIELDS)
+    check_shape(INSTITUTION_FILED.fields, request, COMPUTED_FILING_FIELDS)
     payload = dict(request)
     payload["credit_code"] = validate_credit_code(request["credit_code"])
     regions.validate_region_code(request["region_code"], level="county")
@@ -157,7 +124,7 @@ def file(ctx: Context) -> Decision:
             "日期顺序有误：应为 首次收住老年人日期 ≤ 备案申请受理日期 ≤ 备案日期",
             "dates out of order: first_resident_admitted_on <= application_received_on <= filed_on",
         )
-    _not_after_today(filed_on, today, "filed_on")
+    not_after_today(filed_on, today, "filed_on")
 
     deadline = working_day_deadline(admitted_on, version["filing.deadline_working_days"])
     late = working_days_after(deadline.due, received_on)

@@ -29,6 +29,7 @@ from services.domain.identifiers import IdentifierClaim
 from services.domain.institution import Institution
 from services.domain.operations import OPERATIONS
 from services.domain.recorded import key_reused
+from services.domain.standing import Standing
 from services.ledger.sealer import Sealer
 
 BEIJING = timezone(timedelta(hours=8))
@@ -127,8 +128,17 @@ class SupervisionLedger(Application):
     def institution(self, institution_id: UUID) -> Institution:
         return self.aggregate(Institution, institution_id)
 
-    def standing(self, institution_id: str) -> Any:
-        raise NotImplementedError
+    def standing(self, institution_id: str) -> Standing:
+        """The institution and every aggregate that names it, as of the last sealed event."""
+        institution = self.institution(institution_id)
+        if self.sealer is not None:
+            self.sealer.seal_pending()
+        related = [
+            self.repository.get(UUID(aggregate_id))
+            for aggregate_id, _ in self.sealer.log.aggregates_of(str(institution.id))
+            if aggregate_id != str(institution.id)
+        ]
+        return Standing(institution, [a for a in related if not isinstance(a, IdentifierClaim)])
 
     def _find(self, aggregate_id: UUID) -> Any | None:
         try:

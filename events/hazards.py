@@ -1,0 +1,96 @@
+"""Hazard ledger (隐患台账) events: each hazard from identification through the order to rectify,
+rectification and verification (销账), with overdue detection and escalation.
+
+Sources: the seeds (Anshan's 台账 with task, responsible person, deadline; Jilin's 问题/整改/责任
+清单 "照单销账"; Hebei district's escalation 责令停业整顿 → 取缔/关停/撤并 after resettlement).
+"""
+
+from __future__ import annotations
+
+from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+
+SEVERITIES = ("general", "major")
+CATEGORIES = ("fire_safety", "building", "special_equipment", "food", "medical", "service_safety", "management", "other")
+ESCALATION_STEPS = ("suspension_ordered", "closure_ordered")
+
+
+def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
+    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
+
+
+INSTITUTION_REF = Field("institution_id", "string", "机构编号", public=True, max_length=36)
+
+HAZARD_IDENTIFIED = CATALOGUE.register(EventType(
+    name="HazardIdentified", version=1, aggregate_type="Hazard", title_zh="发现安全隐患",
+    description="A department found a hazard at an institution: severity, the criterion it breaks, who answers for it.",
+    fields=(
+        INSTITUTION_REF,
+        Field("severity", "enum", "隐患等级（一般/重大）", public=True, enum=SEVERITIES),
+        Field("category", "enum", "隐患类别", public=True, enum=CATEGORIES),
+        Field("criterion_ref", "string", "判定依据条目", public=True, max_length=40),
+        Field("description", "text", "隐患描述", public=True, max_length=1000),
+        Field("location_detail", "text", "具体位置", required=False, max_length=300),
+        Field("evidence", "array", "证据材料编号", required=False, items=Field("ref", "string", "证据", max_length=200)),
+        Field("responsible_person", "string", "整改责任人", public=True, max_length=50),
+        _date("identified_on", "发现日期"),
+        Field("inspection_id", "string", "来源检查编号", public=True, required=False, max_length=36),
+        Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
+    ),
+))
+
+RECTIFICATION_ORDERED = CATALOGUE.register(EventType(
+    name="HazardRectificationOrdered", version=1, aggregate_type="Hazard", title_zh="责令限期整改",
+    description="责令限期改正: the measures required and the deadline.",
+    fields=(
+        INSTITUTION_REF,
+        Field("measures", "text", "整改措施要求", public=True, max_length=1000),
+        _date("ordered_on", "责令日期"),
+        _date("deadline", "整改期限"),
+    ),
+))
+
+HAZARD_RECTIFIED = CATALOGUE.register(EventType(
+    name="HazardRectified", version=1, aggregate_type="Hazard", title_zh="隐患整改完成（待验收）",
+    description="The institution reports the hazard rectified, with evidence; it stays open until verified.",
+    fields=(
+        INSTITUTION_REF,
+        _date("rectified_on", "整改完成日期"),
+        Field("measures_taken", "text", "已采取措施", public=True, max_length=1000),
+        Field("evidence", "array", "整改证据编号", required=False, items=Field("ref", "string", "证据", max_length=200)),
+    ),
+))
+
+HAZARD_VERIFIED = CATALOGUE.register(EventType(
+    name="HazardVerified", version=1, aggregate_type="Hazard", title_zh="整改验收",
+    description="A department checked the rectification: closed (销账) or not rectified (back to the order).",
+    fields=(
+        INSTITUTION_REF,
+        _date("verified_on", "验收日期"),
+        Field("outcome", "enum", "验收结论", public=True, enum=("closed", "not_rectified")),
+        Field("remarks", "text", "验收意见", public=True, required=False, max_length=1000),
+    ),
+))
+
+HAZARD_OVERDUE = CATALOGUE.register(EventType(
+    name="HazardOverdue", version=1, aggregate_type="Hazard", title_zh="隐患逾期未整改",
+    description="Recorded by the ledger's scheduler when the deadline passed without the hazard being closed.",
+    fields=(
+        INSTITUTION_REF,
+        _date("deadline", "整改期限"),
+        _date("detected_on", "判定日期"),
+    ),
+))
+
+HAZARD_ESCALATED = CATALOGUE.register(EventType(
+    name="HazardEscalated", version=1, aggregate_type="Hazard", title_zh="逾期重大隐患升级处置",
+    description=(
+        "An overdue major hazard escalates: 责令停业整顿 (suspension_ordered), then 取缔/关停 "
+        "(closure_ordered) once the residents are resettled."
+    ),
+    fields=(
+        INSTITUTION_REF,
+        Field("step", "enum", "升级措施", public=True, enum=ESCALATION_STEPS),
+        _date("decided_on", "决定日期"),
+        Field("reason", "text", "理由", public=True, max_length=1000),
+    ),
+))

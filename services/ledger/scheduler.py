@@ -1,0 +1,63 @@
+"""Time-driven transitions: what the rules say happens when a date passes, recorded without anyone
+calling — overdue hazards now; lapsed grades, expired listings and publications as they land.
+
+Each transition is an ordinary command run as the actor ``system:scheduler`` of the department
+responsible, with an idempotency key naming the aggregate and the date it fell due, so running
+the scheduler twice (or from two machines) records each transition once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from services.domain.actors import Actor
+from services.domain.hazard import ORDERED, Hazard
+from services.ledger.application import Basis, Command, CommandResult, SupervisionLedger
+
+SYSTEM_USER = "system:scheduler"
+
+
+@dataclass(frozen=True)
+class Transition:
+    operation: str
+    aggregate: type
+    candidates_after: tuple[str, ...]  # the aggregate's latest event is one of these
+    due: Callable[[Any, date], bool]
+    due_date: Callable[[Any], str]
+    department: Callable[[Any], str]
+    legal_basis: str
+
+
+TRANSITIONS = (
+    Transition(
+        operation="hazard.mark_overdue",
+        aggregate=Hazard,
+        candidates_after=("HazardRectificationOrdered", "HazardVerified"),
+        due=lambda h, today: h.status == ORDERED and h.deadline is not None and date.fromisoformat(h.deadline) < today,
+        due_date=lambda h: h.deadline,
+        department=lambda h: h.ordered_by or h.identified_by,
+        legal_basis="整改期限届满未验收销账，台账自动判定逾期（隐患台账“照单销账”）",
+    ),
+)
+
+
+def run_due(ledger: SupervisionLedger, transitions: tuple[Transition, ...] = TRANSITIONS) -> list[CommandResult]:
+    """Record every transition that has fallen due by the ledger's today; return what was recorded."""
+    today = ledger.today()
+    log = ledger.sealer.log
+    recorded = []
+    for transition in transitions:
+        for aggregate_id in log.latest_of_types(transition.candidates_after):
+            aggregate = ledger.aggregate(transition.aggregate, aggregate_id)
+            if not transition.due(aggregate, today):
+                continue
+            actor = Actor(transition.department(aggregate), "county", aggregate.region_code, SYSTEM_USER)
+            basis = Basis(f"系统判定〔{today.isoformat()}〕", transition.legal_basis)
+            key = f"{transition.operation}:{aggregate_id}:{transition.due_date(aggregate)}"
+            result = ledger.execute(transition.operation, Command(actor, basis, {}, key), aggregate.id)
+            if not result.replayed:
+                recorded.append(result)
+    return recorded
