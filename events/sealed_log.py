@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS sealed_log (
     envelope BLOB NOT NULL,
     UNIQUE (aggregate_id, aggregate_version)
 );
-CREATE INDEX IF NOT EXISTS sealed_log_institution ON sealed_log (institution_id, aggregate_id)
+CREATE INDEX IF NOT EXISTS sealed_log_institution ON sealed_log (institution_id, aggregate_id);
+CREATE INDEX IF NOT EXISTS sealed_log_type ON sealed_log (event_type, seq)
 """
 
 
@@ -136,6 +137,22 @@ class SealedLog:
                 (after_seq, stop, limit),
             ).fetchall()
         return [SealedRecord(seq, nid, bytes(env)) for seq, nid, env in rows]
+
+    def iterate_types(self, event_types: tuple[str, ...], *, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Envelopes of the given types, in seq order."""
+        marks = ",".join("?" * len(event_types))
+        after = 0
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT seq, envelope FROM sealed_log WHERE event_type IN ({marks}) AND seq > ? ORDER BY seq LIMIT ?",
+                    (*event_types, after, batch),
+                ).fetchall()
+            if not rows:
+                return
+            for _, envelope in rows:
+                yield loads(bytes(envelope))
+            after = rows[-1][0]
 
     def iterate(self, after_seq: int = 0, *, up_to_seq: int | None = None, batch: int = 2000) -> Iterator[SealedRecord]:
         while True:

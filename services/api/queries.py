@@ -5,7 +5,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
+import re
+
+from projections.hazard_lists import HAZARD_EVENTS, monthly_lists
 from projections.search.index import SearchQuery
+from services.domain.errors import RuleViolation
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS, InstitutionResponse, SearchResponse
 
@@ -36,3 +40,17 @@ def search(
         total=result.total, hits=result.hits, next_cursor=result.next_cursor,
         indexed_seq=runtime.search.position()["seq"],
     )
+
+
+@router.get("/hazard-lists", summary="隐患“三个清单”（问题、整改、责任），按地区和月份", tags=["隐患台账 hazards"])
+def hazard_lists(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    region: Annotated[str, Query(description="省、市或县级行政区划代码")],
+    month: Annotated[str, Query(description="月份 YYYY-MM，清单截至该月末")],
+):
+    if not re.fullmatch(r"\d{6}", region) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise RuleViolation("QUERY_INVALID", "region 应为6位行政区划代码，month 应为 YYYY-MM", "region: 6 digits; month: YYYY-MM")
+    prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
+    runtime.sealer.seal_pending()
+    return monthly_lists(runtime.sealer.log.iterate_types(HAZARD_EVENTS), prefix, month)

@@ -191,3 +191,26 @@ def test_the_openapi_document_is_chinese_first_and_lists_the_commands(api):
     assert spec["info"]["title"].startswith("养老机构")
     assert {"/v1/institutions", "/v1/filings", "/v1/institutions/{target_id}/filing", "/v1/search"} <= set(spec["paths"])
     assert spec["paths"]["/v1/filings"]["post"]["summary"] == "养老机构备案（新机构）"
+
+
+def test_a_hazard_is_recorded_ordered_and_listed_over_http(api):
+    client, runtime = api
+    institution = client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime)).json()["institution_id"]
+    fire = bearer(runtime, "fire_rescue", "county", "321111")
+    basis = {"document_no": "镇消责改〔2024〕3号", "legal_basis": "《消防法》第六十条"}
+    body = {
+        "basis": basis, "institution_id": institution, "severity": "major", "category": "fire_safety",
+        "criterion_ref": "MH2023-4.2", "description": "消防设施损坏", "responsible_person": "院长", "identified_on": "2024-05-06",
+    }
+    created = client.post("/v1/hazards", json=body, headers=fire)
+    assert created.status_code == 201, created.text
+    hazard = created.json()["aggregate_id"]
+    assert created.headers["Location"] == f"/v1/hazards/{hazard}"
+    order = {"basis": basis, "measures": "修复", "ordered_on": "2024-05-06", "deadline": "2024-06-30"}
+    assert client.post(f"/v1/hazards/{hazard}/rectification-order", json=order, headers=fire).json()["status"] == "ordered"
+    lists = client.get("/v1/hazard-lists", params={"region": "321100", "month": "2024-05"}, headers=fire).json()
+    assert [h["hazard_id"] for h in lists["problems"]] == [hazard]
+    missing = dict(body, institution_id="00000000-0000-0000-0000-000000000000")
+    assert_refused(client.post("/v1/hazards", json=missing, headers=fire), 404, "INSTITUTION_NOT_FOUND")
+    assert_refused(client.post(f"/v1/institutions/{hazard}/filing", json=FILING_EXAMPLE, headers=bearer(runtime)), 404, "INSTITUTION_NOT_FOUND")
+    assert_refused(client.get("/v1/hazard-lists", params={"region": "3211", "month": "2024-13"}, headers=fire), 422, "QUERY_INVALID")

@@ -163,3 +163,24 @@ def test_open_major_hazards_show_in_the_institutions_standing(ledger, institutio
     identify(app, institution, severity="general", criterion_ref="GB38600-6.6")
     standing = app.standing(institution)
     assert [h.id for h in standing.open_major_hazards] == [hazard]
+
+
+def test_the_monthly_three_lists_show_the_region_as_it_stood_at_month_end(ledger, institution, clock):
+    from projections.hazard_lists import HAZARD_EVENTS, monthly_lists
+
+    app, sealer = ledger
+    fixed = identify(app, institution, severity="general", criterion_ref="GB38600-6.6", identified_on="2024-05-06").aggregate_id
+    step(app, "order", fixed, {"measures": "加装扶手", "ordered_on": "2024-05-06", "deadline": "2024-05-20"})
+    step(app, "rectify", fixed, {"rectified_on": "2024-05-15", "measures_taken": "已加装"})
+    step(app, "verify", fixed, {"verified_on": "2024-05-16", "outcome": "closed"})
+    open_one = identify(app, institution, identified_on="2024-05-20").aggregate_id
+    step(app, "order", open_one, {"measures": "修复喷淋", "ordered_on": "2024-05-21", "deadline": "2024-06-28"})
+    june = identify(app, institution, identified_on="2024-06-03").aggregate_id
+
+    may = monthly_lists(sealer.log.iterate_types(HAZARD_EVENTS), "3211", "2024-05")
+    assert [h["hazard_id"] for h in may["problems"]] == [str(open_one)]
+    assert {h["hazard_id"] for h in may["rectifications"]} == {str(fixed), str(open_one)}
+    assert may["responsibilities"][0]["responsible_person"] == "院长王某"
+    assert may["responsibilities"][0]["departments"] == ["civil_affairs", "fire_rescue"]
+    assert str(june) not in {h["hazard_id"] for h in may["problems"]}
+    assert monthly_lists(sealer.log.iterate_types(HAZARD_EVENTS), "2103", "2024-05")["problems"] == []
