@@ -29,9 +29,13 @@ class Route:
 
 REGISTRATION = "登记备案 registration"
 HAZARDS = "隐患台账 hazards"
+INSPECTIONS = "监督检查 inspections"
 
 # Where each kind of record can be read back (the Location of a created or changed record).
-RESOURCE_PATHS = {"Institution": "/v1/institutions/", "Hazard": "/v1/hazards/"}
+RESOURCE_PATHS = {
+    "Institution": "/v1/institutions/", "Hazard": "/v1/hazards/", "Inspection": "/v1/inspections/",
+    "InspectionPlan": "/v1/inspection-plans/",
+}
 
 ROUTES = [
     Route("institution.discover", "/v1/institutions", "登记已掌握未备案养老机构",
@@ -50,6 +54,17 @@ ROUTES = [
           "对整改情况验收：合格销账，或认定未整改到位。", HAZARDS),
     Route("hazard.escalate", "/v1/hazards/{target_id}/escalation", "逾期重大隐患升级处置",
           "重大隐患逾期不改：先责令停业整顿；仍不改正且老年人已妥善安置的，依法取缔或关停。仅民政部门。", HAZARDS),
+    Route("inspection_plan.plan", "/v1/inspection-plans", "制定检查计划",
+          "按地区、年度制定检查计划，载明参与部门、各信用风险类别抽查比例和每组检查人员数。", INSPECTIONS),
+    Route("inspection_plan.draw", "/v1/inspection-plans/{target_id}/draw", "双随机抽取",
+          "台账以本地区全部养老机构（按信用风险分类）为检查对象库、以请求提供的执法检查人员名录为人员库，"
+          "生成随机种子并抽取；种子、两个库的快照和比例均记入事件，任何人可据此复现抽取结果。", INSPECTIONS),
+    Route("inspection.schedule", "/v1/inspections", "安排检查",
+          "日常检查须为抽中机构并由抽中检查组实施；日常、专项、联合检查提前3个工作日通知，个案检查不得事先通知；检查人员不少于2人。", INSPECTIONS),
+    Route("inspection.conduct", "/v1/inspections/{target_id}/conduct", "登记现场检查",
+          "登记检查实施情况和检查发现，每项发现须引用检查项目条目（GB 38600 条款、重大事故隐患判定标准等）。", INSPECTIONS),
+    Route("inspection.publish", "/v1/inspections/{target_id}/publication", "公开检查结果",
+          "检查结果应于检查后20个工作日内公开；逾期公开须说明原因。", INSPECTIONS),
 ]
 
 

@@ -6,8 +6,11 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 
 import re
+from datetime import date
 
 from projections.hazard_lists import HAZARD_EVENTS, monthly_lists
+from projections.inspection_obligations import EVENTS as OBLIGATION_EVENTS
+from projections.inspection_obligations import obligations
 from projections.search.index import SearchQuery
 from services.domain.errors import RuleViolation
 from services.api.dependencies import ActorDep, RuntimeDep
@@ -49,8 +52,27 @@ def hazard_lists(
     region: Annotated[str, Query(description="省、市或县级行政区划代码")],
     month: Annotated[str, Query(description="月份 YYYY-MM，清单截至该月末")],
 ):
-    if not re.fullmatch(r"\d{6}", region) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise RuleViolation("QUERY_INVALID", "region 应为6位行政区划代码，month 应为 YYYY-MM", "region: 6 digits; month: YYYY-MM")
-    prefix = region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise RuleViolation("QUERY_INVALID", "month 应为 YYYY-MM", "month must be YYYY-MM")
     runtime.sealer.seal_pending()
-    return monthly_lists(runtime.sealer.log.iterate_types(HAZARD_EVENTS), prefix, month)
+    return monthly_lists(runtime.sealer.log.iterate_types(HAZARD_EVENTS), _region_prefix(region), month)
+
+
+@router.get("/inspection-obligations", summary="检查义务：备案/发现后20个工作日内首次检查、年度检查覆盖", tags=["监督检查 inspections"])
+def inspection_obligations(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    region: Annotated[str, Query(description="省、市或县级行政区划代码")],
+    as_of: Annotated[date | None, Query(description="截至日期（默认今天）")] = None,
+    year: Annotated[int | None, Query(ge=2019, le=2100, description="覆盖率统计年度（默认截至日期所在年度）")] = None,
+):
+    day = as_of or runtime.ledger.today()
+    runtime.sealer.seal_pending()
+    events = runtime.sealer.log.iterate_types(OBLIGATION_EVENTS)
+    return obligations(events, _region_prefix(region), day.isoformat(), year or day.year)
+
+
+def _region_prefix(region: str) -> str:
+    if not re.fullmatch(r"\d{6}", region):
+        raise RuleViolation("QUERY_INVALID", "region 应为6位行政区划代码", "region must be a 6-digit region code")
+    return region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region

@@ -34,6 +34,8 @@ class Lookup(Protocol):
 
     def standing(self, institution_id: str) -> Any: ...
 
+    def institutions_in(self, region_code: str) -> list[str]: ...
+
 
 @dataclass(frozen=True)
 class Context:

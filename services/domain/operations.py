@@ -21,9 +21,17 @@ from events.hazards import (
     HAZARD_VERIFIED,
     RECTIFICATION_ORDERED,
 )
+from events.inspections import (
+    INSPECTION_CONDUCTED,
+    INSPECTION_PLANNED,
+    INSPECTION_RESULT_PUBLISHED,
+    INSPECTION_SCHEDULED,
+    SAMPLE_DRAWN,
+)
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import hazard, registration
+from services.domain import hazard, inspection, registration
 from services.domain.hazard import Hazard
+from services.domain.inspection import Inspection, InspectionPlan
 from services.domain.decisions import Context, Decision
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
@@ -87,4 +95,26 @@ operation(Operation(
 ))
 operation(Operation(
     "hazard.escalate", Hazard, HAZARD_ESCALATED, hazard.escalate, lambda h, **r: h.escalate(**r), computed=("institution_id",),
+))
+
+# --- inspections ------------------------------------------------------------------------------
+operation(Operation(
+    "inspection_plan.plan", InspectionPlan, INSPECTION_PLANNED, inspection.plan,
+    lambda cls, id, **record: cls.plan(id, **record), creates=True,
+))
+operation(Operation(
+    "inspection_plan.draw", InspectionPlan, SAMPLE_DRAWN, inspection.draw_sample, lambda p, **r: p.record_draw(**r),
+    computed=("seed", "algorithm", "institution_pool", "ratios", "inspectors_per_team", "sample"),
+))
+operation(Operation(
+    "inspection.schedule", Inspection, INSPECTION_SCHEDULED, inspection.schedule,
+    lambda cls, id, **record: cls.schedule(id, **record), creates=True, computed=("region_code",),
+))
+operation(Operation(
+    "inspection.conduct", Inspection, INSPECTION_CONDUCTED, inspection.conduct, lambda i, **r: i.conduct(**r),
+    computed=("institution_id",),
+))
+operation(Operation(
+    "inspection.publish", Inspection, INSPECTION_RESULT_PUBLISHED, inspection.publish, lambda i, **r: i.publish(**r),
+    computed=("institution_id", "publish_due_by", "late_working_days"),
 ))

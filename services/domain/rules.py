@@ -68,6 +68,13 @@ MEASURES_2020 = RuleVersion(
         "inspection.first_within_working_days": Param(
             20, "66号令：备案或发现收住老年人之日起20个工作日内现场检查", True
         ),
+        "inspection.min_officers": Param(2, "《行政处罚法》第42条：执法人员不得少于两人", True),
+        "inspection.notice_working_days": Param(3, "DOMAIN.md：日常、专项检查提前3个工作日通知（未见官方原文）", False),
+        "inspection.publish_within_working_days": Param(20, "DOMAIN.md：检查结果20个工作日内公开（未见官方原文）", False),
+        "inspection.risk_classification": Param(
+            "D: 列入失信名单或重大隐患逾期; C: 存在未销账重大隐患; B: 未备案或隐患逾期; A: 其他",
+            "本系统设定的信用风险分类口径（待各地规则替换）", False,
+        ),
     },
 )
 

@@ -140,6 +140,17 @@ class SupervisionLedger(Application):
         ]
         return Standing(institution, [a for a in related if not isinstance(a, IdentifierClaim)])
 
+    def institutions_in(self, region_code: str) -> list[str]:
+        """Ids of every institution registered (filed or known unfiled) within a region code."""
+        prefix = region_code[:2] if region_code.endswith("0000") else region_code[:4] if region_code.endswith("00") else region_code
+        if self.sealer is not None:
+            self.sealer.seal_pending()
+        latest_region = {
+            e["institution_id"]: e["payload"]["region_code"]
+            for e in self.sealer.log.iterate_types(("InstitutionDiscovered", "InstitutionFiled"))
+        }
+        return sorted(i for i, region in latest_region.items() if region.startswith(prefix))
+
     def _find(self, aggregate_id: UUID) -> Any | None:
         try:
             return self.repository.get(aggregate_id)

@@ -1,0 +1,141 @@
+"""Inspection events: plans, reproducible double-random draws (双随机、一公开), and inspections of
+one institution from scheduling to the published result.
+
+Sources: 66号令 (on-site inspection within 20 working days of filing or discovery; at least one a
+year; 双随机、一公开), 《行政处罚法》第42条 (at least two officers), the seeds (routine, special,
+case, joint and third-party inspections).
+"""
+
+from __future__ import annotations
+
+from events.catalogue import CATALOGUE, DATE_PATTERN, REGION_CODE_PATTERN, EventType, Field
+from events.registration import DEPARTMENTS
+
+KINDS = ("routine", "special", "case", "joint", "third_party")
+RISK_CLASSES = ("A", "B", "C", "D")  # 信用风险分类：A 低风险 … D 高风险
+RESULTS = ("compliant", "non_compliant", "not_applicable")
+
+
+def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
+    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
+
+
+def _ratio(cls: str) -> Field:
+    return Field(cls, "decimal", f"{cls}类抽查比例（%）", public=True)
+
+
+DEPARTMENT = Field("department", "enum", "部门", public=True, enum=DEPARTMENTS)
+
+INSPECTION_PLANNED = CATALOGUE.register(EventType(
+    name="InspectionPlanned", version=1, aggregate_type="InspectionPlan", title_zh="制定检查计划",
+    description="A plan of inspections for a region and year; routine plans are sampled by a double-random draw.",
+    institution_scoped=False,
+    fields=(
+        Field("title", "string", "计划名称", public=True, max_length=200),
+        Field("kind", "enum", "检查类型", public=True, enum=("routine", "special", "joint", "third_party")),
+        Field("region_code", "string", "计划地区", public=True, pattern=REGION_CODE_PATTERN),
+        Field("year", "integer", "年度", public=True, minimum=2019),
+        Field("departments", "array", "参与部门", public=True, items=DEPARTMENT),
+        Field("ratios", "object", "各风险类别抽查比例", public=True, fields=tuple(_ratio(c) for c in RISK_CLASSES)),
+        Field("inspectors_per_team", "integer", "每组检查人员数", public=True, minimum=2),
+        _date("planned_on", "计划制定日期"),
+    ),
+))
+
+POOL_INSTITUTION = Field(
+    "entry", "object", "检查对象", public=True,
+    fields=(
+        Field("institution_id", "string", "机构编号", public=True),
+        Field("risk_class", "enum", "风险类别", public=True, enum=RISK_CLASSES),
+    ),
+)
+POOL_INSPECTOR = Field(
+    "inspector", "object", "检查人员",
+    fields=(
+        Field("inspector_id", "string", "执法人员编号"),
+        DEPARTMENT,
+        Field("conflicts", "array", "需回避的机构编号", required=False, items=Field("institution_id", "string", "机构编号")),
+    ),
+)
+SAMPLE_ENTRY = Field(
+    "entry", "object", "抽取结果", public=True,
+    fields=(
+        Field("institution_id", "string", "机构编号", public=True),
+        Field("risk_class", "enum", "风险类别", public=True, enum=RISK_CLASSES),
+        Field("inspectors", "array", "检查人员编号", items=Field("inspector_id", "string", "执法人员编号")),
+    ),
+)
+
+SAMPLE_DRAWN = CATALOGUE.register(EventType(
+    name="InspectionSampleDrawn", version=1, aggregate_type="InspectionPlan", title_zh="双随机抽取",
+    description=(
+        "The draw, with everything needed to re-run it: the seed, both pools as they stood, the ratio "
+        "per risk class and the algorithm (events/draw.py). Re-running gives the same sample."
+    ),
+    institution_scoped=False,
+    fields=(
+        Field("seed", "string", "随机种子", public=True, max_length=64),
+        Field("algorithm", "string", "抽取算法", public=True, max_length=40),
+        Field("institution_pool", "array", "检查对象库（抽取时快照）", public=True, items=POOL_INSTITUTION),
+        Field("inspector_pool", "array", "执法检查人员库（抽取时快照）", items=POOL_INSPECTOR),
+        Field("ratios", "object", "各风险类别抽查比例", public=True, fields=tuple(_ratio(c) for c in RISK_CLASSES)),
+        Field("inspectors_per_team", "integer", "每组检查人员数", public=True, minimum=2),
+        Field("sample", "array", "抽取结果", public=True, items=SAMPLE_ENTRY),
+        _date("drawn_on", "抽取日期"),
+    ),
+))
+
+FINDING = Field(
+    "finding", "object", "检查发现", public=True,
+    fields=(
+        Field("checklist_ref", "string", "检查项目条目", public=True, max_length=40),
+        Field("result", "enum", "结论", public=True, enum=RESULTS),
+        Field("note", "text", "说明", public=True, required=False, max_length=1000),
+        Field("internal_note", "text", "内部备注", required=False, max_length=2000),
+    ),
+)
+
+INSPECTION_SCHEDULED = CATALOGUE.register(EventType(
+    name="InspectionScheduled", version=1, aggregate_type="Inspection", title_zh="安排检查",
+    description=(
+        "An inspection of one institution: routine ones come from a draw and use the drawn team; "
+        "routine, special and joint ones are notified 3 working days ahead; case inspections never are."
+    ),
+    fields=(
+        Field("institution_id", "string", "机构编号", public=True, max_length=36),
+        Field("kind", "enum", "检查类型", public=True, enum=KINDS),
+        Field("plan_id", "string", "检查计划编号", public=True, required=False, max_length=36),
+        Field("trigger", "text", "立案/线索来源（个案检查）", required=False, max_length=1000),
+        Field("departments", "array", "检查部门", public=True, items=DEPARTMENT),
+        Field("inspectors", "array", "检查人员编号", items=Field("inspector_id", "string", "执法人员编号")),
+        Field("third_party", "string", "第三方评估机构", public=True, required=False, max_length=200),
+        _date("scheduled_on", "检查日期"),
+        _date("notice_given_on", "通知日期", required=False),
+        Field("region_code", "string", "机构所在地行政区划", public=True, pattern=REGION_CODE_PATTERN),
+    ),
+))
+
+INSPECTION_CONDUCTED = CATALOGUE.register(EventType(
+    name="InspectionConducted", version=1, aggregate_type="Inspection", title_zh="实施现场检查",
+    description="The on-site inspection took place; each finding cites a checklist item.",
+    fields=(
+        Field("institution_id", "string", "机构编号", public=True, max_length=36),
+        _date("conducted_on", "检查日期"),
+        Field("inspectors_present", "array", "到场检查人员编号", items=Field("inspector_id", "string", "执法人员编号")),
+        Field("findings", "array", "检查发现", public=True, items=FINDING),
+        Field("summary", "text", "检查结论", public=True, max_length=2000),
+    ),
+))
+
+INSPECTION_RESULT_PUBLISHED = CATALOGUE.register(EventType(
+    name="InspectionResultPublished", version=1, aggregate_type="Inspection", title_zh="公开检查结果",
+    description="一公开: the result is published within 20 working days (param) of the inspection.",
+    fields=(
+        Field("institution_id", "string", "机构编号", public=True, max_length=36),
+        _date("published_on", "公开日期"),
+        Field("public_summary", "text", "公开的检查结果", public=True, max_length=2000),
+        _date("publish_due_by", "公开截止日", public=False),
+        Field("late_working_days", "integer", "逾期公开工作日数", minimum=0),
+        Field("late_reason", "text", "逾期公开说明", required=False, max_length=1000),
+    ),
+))
