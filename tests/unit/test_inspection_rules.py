@@ -209,5 +209,5 @@ def test_first_inspections_and_yearly_coverage_are_tracked(ledger, clock):
     assert states[(ids[1], "InstitutionFiled")] == "overdue"
     assert states[(ids[2], "InstitutionDiscovered")] == "overdue"  # discovered 2024-05-06, due 2024-05-31
     assert report["coverage"]["institutions"] == 3 and report["coverage"]["inspected"] == 1
-    earlier = obligations(sealer.log.iterate_types(EVENTS), "321100", "2024-05-20", 2024)
+    earlier = obligations(sealer.log.iterate_types(EVENTS), "3211", "2024-05-20", 2024)
     assert {f["institution_id"]: f["state"] for f in earlier["first_inspections"]}[ids[2]] == "pending"
