@@ -6,6 +6,7 @@ Importing the package registers every event type in ``events.catalogue.CATALOGUE
 from events import hazards as _hazards  # noqa: F401  (registers the event types)
 from events import inspections as _inspections  # noqa: F401
 from events import registration as _registration  # noqa: F401
+from events import sanctions as _sanctions  # noqa: F401
 from events.catalogue import CATALOGUE
 
 __all__ = ["CATALOGUE"]

@@ -181,14 +181,15 @@ IDENTIFIER_CLAIMED = CATALOGUE.register(
         aggregate_type="IdentifierClaim",
         title_zh="标识码登记占用",
         description=(
-            "An identifier that must name one institution only (its unified social credit code, a "
-            "filing receipt number) was bound to an institution. Recorded in the same transaction "
-            "as the decision that uses it, so two institutions can never hold the same identifier."
+            "An identifier that must name one record only (an institution's unified social credit "
+            "code or filing receipt number, a penalty decision's number) was bound to it. Recorded in "
+            "the same transaction as the decision that uses it, so two records never share one."
         ),
         fields=(
-            Field("kind", "enum", "标识类型", public=True, enum=("credit_code", "receipt_no")),
+            Field("kind", "enum", "标识类型", public=True, enum=("credit_code", "receipt_no", "decision_no")),
             Field("value", "string", "标识值", public=True, max_length=60),
             Field("institution_id", "string", "机构编号", public=True),
+            Field("holder_id", "string", "持有该标识的对象编号（机构、处罚案件）", public=True),
         ),
     )
 )

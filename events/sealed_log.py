@@ -115,15 +115,13 @@ class SealedLog:
             ).fetchall()
         return [(a, t) for a, t in rows]
 
-    def latest_of_types(self, event_types: tuple[str, ...]) -> list[str]:
-        """Ids of the aggregates whose latest sealed event has one of these types."""
+    def aggregates_with(self, event_types: tuple[str, ...]) -> list[str]:
+        """Ids of the aggregates that have at least one sealed event of these types, oldest first."""
         marks = ",".join("?" * len(event_types))
         with self._lock:
             rows = self._conn.execute(
-                f"""SELECT s.aggregate_id FROM sealed_log s
-                    JOIN (SELECT aggregate_id, max(aggregate_version) AS v FROM sealed_log GROUP BY aggregate_id) last
-                      ON last.aggregate_id = s.aggregate_id AND last.v = s.aggregate_version
-                    WHERE s.event_type IN ({marks}) ORDER BY s.seq""",
+                f"SELECT aggregate_id, min(seq) AS first FROM sealed_log WHERE event_type IN ({marks}) "
+                "GROUP BY aggregate_id ORDER BY first",
                 event_types,
             ).fetchall()
         return [r[0] for r in rows]

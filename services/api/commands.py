@@ -30,11 +30,12 @@ class Route:
 REGISTRATION = "登记备案 registration"
 HAZARDS = "隐患台账 hazards"
 INSPECTIONS = "监督检查 inspections"
+SANCTIONS = "行政处罚 sanctions"
 
 # Where each kind of record can be read back (the Location of a created or changed record).
 RESOURCE_PATHS = {
     "Institution": "/v1/institutions/", "Hazard": "/v1/hazards/", "Inspection": "/v1/inspections/",
-    "InspectionPlan": "/v1/inspection-plans/",
+    "InspectionPlan": "/v1/inspection-plans/", "SanctionCase": "/v1/sanction-cases/",
 }
 
 ROUTES = [
@@ -65,6 +66,29 @@ ROUTES = [
           "登记检查实施情况和检查发现，每项发现须引用检查项目条目（GB 38600 条款、重大事故隐患判定标准等）。", INSPECTIONS),
     Route("inspection.publish", "/v1/inspections/{target_id}/publication", "公开检查结果",
           "检查结果应于检查后20个工作日内公开；逾期公开须说明原因。", INSPECTIONS),
+    Route("sanction.file", "/v1/sanction-cases", "行政处罚立案",
+          "由对该违法情形有管辖权的部门立案（谁主管谁监管），立案后90日内作出决定。", SANCTIONS),
+    Route("sanction.notify", "/v1/sanction-cases/{target_id}/notice", "送达行政处罚告知书",
+          "告知拟作出的处罚及事实、理由、依据，以及陈述、申辩权；较大数额罚款、责令停产停业等告知听证权（5日内申请）。", SANCTIONS),
+    Route("sanction.request_hearing", "/v1/sanction-cases/{target_id}/hearing-request", "登记听证申请",
+          "当事人应在告知后5日内申请听证。", SANCTIONS),
+    Route("sanction.schedule_hearing", "/v1/sanction-cases/{target_id}/hearing-notice", "通知听证",
+          "应在举行听证的7日前通知当事人。", SANCTIONS),
+    Route("sanction.hold_hearing", "/v1/sanction-cases/{target_id}/hearing", "登记听证", "登记听证举行情况。", SANCTIONS),
+    Route("sanction.decide", "/v1/sanction-cases/{target_id}/decision", "作出行政处罚决定",
+          "陈述申辩（听证）期满后作出；不得重于告知的处罚；立案后90日内，延期须经批准。决定书文号唯一。", SANCTIONS),
+    Route("sanction.serve", "/v1/sanction-cases/{target_id}/decision-service", "登记处罚决定书送达",
+          "当事人不在场的，7日内送达。", SANCTIONS),
+    Route("sanction.execute", "/v1/sanction-cases/{target_id}/execution", "登记处罚执行完毕", "登记履行情况。", SANCTIONS),
+    Route("sanction.close", "/v1/sanction-cases/{target_id}/closure", "结案", "执行完毕、不予处罚或决定被撤销后结案。", SANCTIONS),
+    Route("sanction.review", "/v1/sanction-cases/{target_id}/review", "登记复议或诉讼结果",
+          "复议或诉讼变更、撤销处罚决定，或确认违法、无效；已公示的应在3日内撤回。", SANCTIONS),
+    Route("sanction.publish", "/v1/sanction-cases/{target_id}/publication", "公示行政处罚信息",
+          "决定后20个工作日内公示；仅警告的不公示；按决定日期适用的规则确定最短、最长公示期。", SANCTIONS),
+    Route("sanction.withdraw_publication", "/v1/sanction-cases/{target_id}/publication-withdrawal", "撤回公示",
+          "处罚决定被变更、撤销后3日内撤回并公开理由。", SANCTIONS),
+    Route("sanction.end_publication_early", "/v1/sanction-cases/{target_id}/publication-early-stop", "信用修复（提前停止公示）",
+          "最短公示期满、义务履行完毕并作出信用承诺后可提前停止公示；责令停产停业、吊销许可等严重处罚不得提前停止。", SANCTIONS),
 ]
 
 

@@ -28,13 +28,15 @@ from events.inspections import (
     INSPECTION_SCHEDULED,
     SAMPLE_DRAWN,
 )
+from events import sanctions as sanction_events
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import hazard, inspection, registration
+from services.domain import hazard, inspection, registration, sanction
 from services.domain.hazard import Hazard
 from services.domain.inspection import Inspection, InspectionPlan
 from services.domain.decisions import Context, Decision
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
+from services.domain.sanction import SanctionCase
 
 
 @dataclass(frozen=True)
@@ -118,3 +120,36 @@ operation(Operation(
     "inspection.publish", Inspection, INSPECTION_RESULT_PUBLISHED, inspection.publish, lambda i, **r: i.publish(**r),
     computed=("institution_id", "publish_due_by", "late_working_days"),
 ))
+
+# --- sanctions --------------------------------------------------------------------------------
+operation(Operation(
+    "sanction.file", SanctionCase, sanction_events.CASE_FILED, sanction.file_case,
+    lambda cls, id, **record: cls.file(id, **record), creates=True, computed=("region_code", "decide_by"),
+))
+
+
+def _case_step(name, event_type, decide, event_class, computed=("institution_id",)):
+    operation(Operation(
+        name, SanctionCase, event_type, decide, lambda case, **r: case.record(event_class, **r), computed=computed,
+    ))
+
+
+_case_step("sanction.notify", sanction_events.NOTICE_SERVED, sanction.serve_notice, SanctionCase.NoticeServed,
+           ("institution_id", "hearing_eligible", "statement_deadline", "hearing_request_deadline"))
+_case_step("sanction.request_hearing", sanction_events.HEARING_REQUESTED, sanction.request_hearing, SanctionCase.HearingRequested)
+_case_step("sanction.schedule_hearing", sanction_events.HEARING_SCHEDULED, sanction.schedule_hearing, SanctionCase.HearingScheduled)
+_case_step("sanction.hold_hearing", sanction_events.HEARING_HELD, sanction.hold_hearing, SanctionCase.HearingHeld)
+_case_step("sanction.decide", sanction_events.PENALTY_DECIDED, sanction.decide, SanctionCase.Decided)
+_case_step("sanction.serve", sanction_events.DECISION_SERVED, sanction.serve_decision, SanctionCase.DecisionServed,
+           ("institution_id", "late_days"))
+_case_step("sanction.execute", sanction_events.PENALTY_EXECUTED, sanction.execute_penalty, SanctionCase.Executed)
+_case_step("sanction.close", sanction_events.CASE_CLOSED, sanction.close_case, SanctionCase.Closed)
+_case_step("sanction.review", sanction_events.DECISION_REVIEWED, sanction.review, SanctionCase.Reviewed)
+_case_step("sanction.publish", sanction_events.PENALTY_PUBLISHED, sanction.publish, SanctionCase.Published,
+           ("institution_id", "earliest_repair_on", "publish_until"))
+_case_step("sanction.withdraw_publication", sanction_events.PUBLICATION_WITHDRAWN, sanction.withdraw_publication,
+           SanctionCase.PublicationWithdrawn, ("institution_id", "late_days"))
+_case_step("sanction.end_publication_early", sanction_events.PUBLICATION_ENDED_EARLY, sanction.end_publication_early,
+           SanctionCase.PublicationEndedEarly)
+_case_step("sanction.expire_publication", sanction_events.PUBLICATION_EXPIRED, sanction.expire_publication,
+           SanctionCase.PublicationExpired, ("institution_id", "expired_on"))

@@ -211,18 +211,18 @@ class SupervisionLedger(Application):
         }
 
     def _claims(self, aggregate: Any, command: Command, decision: Decision, digest: str) -> list[IdentifierClaim]:
-        """Bind each claimed identifier to the institution, unless already bound to it."""
-        owner = str(aggregate.id) if isinstance(aggregate, Institution) else decision.payload.get("institution_id")
+        """Bind each claimed identifier to the record, unless already bound to it."""
+        institution = str(aggregate.id) if isinstance(aggregate, Institution) else decision.payload.get("institution_id")
         claims = []
         for kind, value in decision.claims:
             existing = self._find(IdentifierClaim.id_for(kind, value))
             if existing is not None:
-                if existing.institution != owner:
-                    raise _identifier_in_use(kind, value, existing.institution)
+                if existing.holder != str(aggregate.id):
+                    raise _identifier_in_use(kind, value, existing.holder)
                 continue
             record = self._decision_record(command, decision, digest)
             record.pop("payload")
-            claims.append(IdentifierClaim.claim(kind, value, owner, **record))
+            claims.append(IdentifierClaim.claim(kind, value, institution, aggregate.id, **record))
         return claims
 
     def _save(self, *aggregates: Any) -> bool:
@@ -245,12 +245,16 @@ def _contention() -> Conflict:
 
 
 def _identifier_in_use(kind: str, value: str, holder: str) -> Conflict:
-    names = {"credit_code": ("统一社会信用代码", "unified social credit code"), "receipt_no": ("备案回执编号", "filing receipt number")}
+    names = {
+        "credit_code": ("统一社会信用代码", "unified social credit code"),
+        "receipt_no": ("备案回执编号", "filing receipt number"),
+        "decision_no": ("行政处罚决定书文号", "penalty decision number"),
+    }
     zh, en = names[kind]
     return Conflict(
         f"{kind.upper()}_IN_USE",
-        f"{zh} {value} 已登记于其他机构（{holder}）",
-        f"{en} {value} already belongs to another institution ({holder})",
+        f"{zh} {value} 已被其他记录使用（{holder}）",
+        f"{en} {value} already belongs to another record ({holder})",
         holder_institution_id=holder,
     )
 

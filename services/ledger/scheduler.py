@@ -15,6 +15,7 @@ from typing import Any
 
 from services.domain.actors import Actor
 from services.domain.hazard import ORDERED, Hazard
+from services.domain.sanction import SanctionCase
 from services.ledger.application import Basis, Command, CommandResult, SupervisionLedger
 
 SYSTEM_USER = "system:scheduler"
@@ -24,7 +25,7 @@ SYSTEM_USER = "system:scheduler"
 class Transition:
     operation: str
     aggregate: type
-    candidates_after: tuple[str, ...]  # the aggregate's latest event is one of these
+    candidates: tuple[str, ...]  # aggregates with an event of one of these types may be due
     due: Callable[[Any, date], bool]
     due_date: Callable[[Any], str]
     department: Callable[[Any], str]
@@ -35,11 +36,21 @@ TRANSITIONS = (
     Transition(
         operation="hazard.mark_overdue",
         aggregate=Hazard,
-        candidates_after=("HazardRectificationOrdered", "HazardVerified"),
+        candidates=("HazardRectificationOrdered",),
         due=lambda h, today: h.status == ORDERED and h.deadline is not None and date.fromisoformat(h.deadline) < today,
         due_date=lambda h: h.deadline,
         department=lambda h: h.ordered_by or h.identified_by,
         legal_basis="整改期限届满未验收销账，台账自动判定逾期（隐患台账“照单销账”）",
+    ),
+    Transition(
+        operation="sanction.expire_publication",
+        aggregate=SanctionCase,
+        candidates=("PenaltyPublished",),
+        due=lambda c, today: bool(c.publication) and c.publication["state"] == "published"
+        and date.fromisoformat(c.publication["publish_until"]) < today,
+        due_date=lambda c: c.publication["publish_until"],
+        department=lambda c: c.department,
+        legal_basis="最长公示期届满，自动停止公示（信用修复相关规定）",
     ),
 )
 
@@ -50,7 +61,7 @@ def run_due(ledger: SupervisionLedger, transitions: tuple[Transition, ...] = TRA
     log = ledger.sealer.log
     recorded = []
     for transition in transitions:
-        for aggregate_id in log.latest_of_types(transition.candidates_after):
+        for aggregate_id in log.aggregates_with(transition.candidates):
             aggregate = ledger.aggregate(transition.aggregate, aggregate_id)
             if not transition.due(aggregate, today):
                 continue

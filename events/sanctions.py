@@ -1,0 +1,189 @@
+"""Administrative penalty (行政处罚) events: the case from filing (立案) through notice of the
+intended penalty, hearing, decision, service and execution to closure; changes by review or
+litigation; and the decision's publication with its period, withdrawal and early stop (信用修复).
+
+Sources: 《行政处罚法》(2021) 第9、44-48、59-64条; 民政部令第66号 第46条; 《市场监督管理行政
+处罚信息公示规定》as the closest national template for publication; NDRC credit rules of 2019
+(527号), 2023-05-01 (58号令) and 2026-04-01 (信用修复管理办法) for publication periods.
+"""
+
+from __future__ import annotations
+
+from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+
+PENALTY_TYPES = (
+    "warning", "circulated_criticism", "fine", "confiscation_illegal_gains", "confiscation_property",
+    "license_suspension", "qualification_downgrade", "license_revocation", "business_restriction",
+    "suspension_ordered", "closure_ordered", "practice_restriction",
+)
+# 66号令 第46条 (1)-(9) are civil affairs' grounds; the others name the law another department enforces.
+GROUNDS = (
+    *(f"MCA66-46.{i}" for i in range(1, 10)),
+    "FIRE", "FOOD", "SPECIAL_EQUIPMENT", "MEDICAL", "BUILDING", "WORK_SAFETY", "TCM", "LABOUR",
+)
+PUBLICATION_CLASSES = ("minor", "ordinary", "serious")
+
+
+def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
+    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
+
+
+INSTITUTION = Field("institution_id", "string", "机构编号", public=True, max_length=36)
+PENALTY = Field(
+    "penalty", "object", "处罚", public=True,
+    fields=(
+        Field("type", "enum", "处罚种类", public=True, enum=PENALTY_TYPES),
+        Field("amount", "decimal", "金额（元）", public=True, required=False),
+    ),
+)
+
+
+def _penalties(title: str, public: bool = True) -> Field:
+    return Field("penalties", "array", title, public=public, items=PENALTY)
+
+
+CASE_FILED = CATALOGUE.register(EventType(
+    name="SanctionCaseFiled", version=1, aggregate_type="SanctionCase", title_zh="行政处罚立案",
+    description="立案 by the department competent for the ground (谁主管谁监管); the 90-day clock starts.",
+    fields=(
+        INSTITUTION,
+        Field("ground", "enum", "违法情形/依据类别", public=True, enum=GROUNDS),
+        Field("facts_summary", "text", "涉嫌违法事实（立案时）", max_length=2000),
+        _date("filed_on", "立案日期"),
+        Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
+        _date("decide_by", "应作出决定日期（立案后90日）", public=False),
+    ),
+))
+
+NOTICE_SERVED = CATALOGUE.register(EventType(
+    name="PenaltyNoticeServed", version=1, aggregate_type="SanctionCase", title_zh="送达行政处罚告知书",
+    description="The intended penalty, facts and basis, and the right to statement, defence and (where due) a hearing.",
+    fields=(
+        INSTITUTION,
+        _date("served_on", "告知书送达日期"),
+        _penalties("拟作出的处罚", public=False),
+        Field("facts", "text", "违法事实", max_length=4000),
+        Field("legal_basis", "text", "处罚依据", max_length=1000),
+        Field("hearing_eligible", "boolean", "是否告知听证权利"),
+        _date("statement_deadline", "陈述申辩期限", public=False),
+        _date("hearing_request_deadline", "听证申请期限", public=False, required=False),
+    ),
+))
+
+HEARING_REQUESTED = CATALOGUE.register(EventType(
+    name="HearingRequested", version=1, aggregate_type="SanctionCase", title_zh="当事人申请听证",
+    description="Within 5 days of the notice (《行政处罚法》第64条).",
+    fields=(INSTITUTION, _date("requested_on", "申请日期", public=False)),
+))
+
+HEARING_SCHEDULED = CATALOGUE.register(EventType(
+    name="HearingScheduled", version=1, aggregate_type="SanctionCase", title_zh="通知听证",
+    description="The party is told of the hearing at least 7 days before it (《行政处罚法》第64条).",
+    fields=(INSTITUTION, _date("notified_on", "通知日期", public=False), _date("hearing_on", "听证日期", public=False)),
+))
+
+HEARING_HELD = CATALOGUE.register(EventType(
+    name="HearingHeld", version=1, aggregate_type="SanctionCase", title_zh="举行听证",
+    description="The hearing took place.",
+    fields=(INSTITUTION, _date("held_on", "听证日期", public=False), Field("record_ref", "string", "听证笔录编号", max_length=100)),
+))
+
+PENALTY_DECIDED = CATALOGUE.register(EventType(
+    name="PenaltyDecided", version=1, aggregate_type="SanctionCase", title_zh="作出行政处罚决定",
+    description=(
+        "The decision (《行政处罚法》第59条 fields): document number, facts, basis, penalties, how and by "
+        "when to comply, remedies, deciding authority and date. Never heavier than the notice's "
+        "penalty (第45条); within 90 days of filing unless extended (第60条)."
+    ),
+    fields=(
+        INSTITUTION,
+        Field("decision_no", "string", "行政处罚决定书文号", public=True, max_length=100),
+        _date("decided_on", "决定日期"),
+        Field("violation_type", "string", "违法行为类型", public=True, max_length=200),
+        Field("facts", "text", "违法事实", public=True, max_length=4000),
+        Field("legal_basis", "text", "处罚依据", public=True, max_length=1000),
+        _penalties("处罚内容"),
+        Field("compliance", "text", "履行方式和期限", public=True, max_length=1000),
+        Field("remedies", "text", "救济途径和期限", public=True, max_length=1000),
+        Field("deciding_authority", "string", "作出决定的行政机关", public=True, max_length=200),
+        Field("extension_approved_by", "string", "延期决定批准人", required=False, max_length=100),
+    ),
+))
+
+DECISION_SERVED = CATALOGUE.register(EventType(
+    name="PenaltyDecisionServed", version=1, aggregate_type="SanctionCase", title_zh="送达处罚决定书",
+    description="Served on the party; within 7 days when the party was absent (第61条).",
+    fields=(INSTITUTION, _date("served_on", "送达日期"), Field("late_days", "integer", "超出送达期限天数", minimum=0)),
+))
+
+PENALTY_EXECUTED = CATALOGUE.register(EventType(
+    name="PenaltyExecuted", version=1, aggregate_type="SanctionCase", title_zh="处罚执行完毕",
+    description="The party complied (fine paid, order carried out).",
+    fields=(INSTITUTION, _date("executed_on", "执行完毕日期"), Field("details", "text", "执行情况", public=True, max_length=1000)),
+))
+
+CASE_CLOSED = CATALOGUE.register(EventType(
+    name="SanctionCaseClosed", version=1, aggregate_type="SanctionCase", title_zh="结案",
+    description="The case is closed after execution, or without a penalty.",
+    fields=(
+        INSTITUTION,
+        _date("closed_on", "结案日期"),
+        Field("outcome", "enum", "结案情形", public=True, enum=("executed", "no_penalty", "revoked")),
+    ),
+))
+
+DECISION_REVIEWED = CATALOGUE.register(EventType(
+    name="PenaltyDecisionReviewed", version=1, aggregate_type="SanctionCase", title_zh="复议或诉讼改变、撤销处罚决定",
+    description="Reconsideration (复议) or litigation changed or revoked the decision; a published decision is withdrawn within 3 days.",
+    fields=(
+        INSTITUTION,
+        Field("outcome", "enum", "结果", public=True, enum=("changed", "revoked", "confirmed_unlawful", "confirmed_void")),
+        Field("authority", "string", "复议机关或法院", public=True, max_length=200),
+        Field("document_no", "string", "复议决定书或判决书文号", public=True, max_length=100),
+        _date("decided_on", "作出日期"),
+        _penalties("变更后的处罚"),
+    ),
+))
+
+PENALTY_PUBLISHED = CATALOGUE.register(EventType(
+    name="PenaltyPublished", version=1, aggregate_type="SanctionCase", title_zh="公示行政处罚信息",
+    description=(
+        "Published within 20 working days of the decision; warning-only penalties are not published. "
+        "Its class fixes the minimum and maximum period under the rules in force on the decision date."
+    ),
+    fields=(
+        INSTITUTION,
+        _date("published_on", "公示日期"),
+        Field("publication_class", "enum", "失信程度", public=True, enum=PUBLICATION_CLASSES),
+        _date("earliest_repair_on", "最短公示期届满日（可申请信用修复）"),
+        _date("publish_until", "最长公示期届满日"),
+        Field("late_reason", "text", "逾期公示说明", required=False, max_length=1000),
+    ),
+))
+
+PUBLICATION_WITHDRAWN = CATALOGUE.register(EventType(
+    name="PenaltyPublicationWithdrawn", version=1, aggregate_type="SanctionCase", title_zh="撤回公示的处罚信息",
+    description="Within 3 days of the decision being changed or revoked (第48条), with the reason published.",
+    fields=(
+        INSTITUTION,
+        _date("withdrawn_on", "撤回日期"),
+        Field("reason", "text", "撤回理由", public=True, max_length=1000),
+        Field("late_days", "integer", "超出3日期限天数", minimum=0),
+    ),
+))
+
+PUBLICATION_ENDED_EARLY = CATALOGUE.register(EventType(
+    name="PenaltyPublicationEndedEarly", version=1, aggregate_type="SanctionCase", title_zh="信用修复，提前停止公示",
+    description="After the minimum period, obligations met and a credit undertaking given; never for suspension or closure penalties.",
+    fields=(
+        INSTITUTION,
+        _date("ended_on", "停止公示日期"),
+        Field("credit_commitment_ref", "string", "信用承诺书编号", public=True, max_length=100),
+    ),
+))
+
+PUBLICATION_EXPIRED = CATALOGUE.register(EventType(
+    name="PenaltyPublicationExpired", version=1, aggregate_type="SanctionCase", title_zh="公示期届满",
+    description="Recorded by the scheduler when the maximum period has passed.",
+    fields=(INSTITUTION, _date("expired_on", "届满日期")),
+))
