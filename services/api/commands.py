@@ -31,11 +31,13 @@ REGISTRATION = "登记备案 registration"
 HAZARDS = "隐患台账 hazards"
 INSPECTIONS = "监督检查 inspections"
 SANCTIONS = "行政处罚 sanctions"
+CREDIT = "失信名单 credit lists"
 
 # Where each kind of record can be read back (the Location of a created or changed record).
 RESOURCE_PATHS = {
     "Institution": "/v1/institutions/", "Hazard": "/v1/hazards/", "Inspection": "/v1/inspections/",
     "InspectionPlan": "/v1/inspection-plans/", "SanctionCase": "/v1/sanction-cases/",
+    "CreditListing": "/v1/credit-listings/",
 }
 
 ROUTES = [
@@ -89,6 +91,16 @@ ROUTES = [
           "处罚决定被变更、撤销后3日内撤回并公开理由。", SANCTIONS),
     Route("sanction.end_publication_early", "/v1/sanction-cases/{target_id}/publication-early-stop", "信用修复（提前停止公示）",
           "最短公示期满、义务履行完毕并作出信用承诺后可提前停止公示；责令停产停业、吊销许可等严重处罚不得提前停止。", SANCTIONS),
+    Route("listing.propose", "/v1/credit-listings", "拟列入失信名单",
+          "由负责监管的民政部门依9类情形或人民法院失信被执行人认定提出，须引用依据文书（处罚案件、逾期重大火灾隐患或法院文书）。", CREDIT),
+    Route("listing.notify", "/v1/credit-listings/{target_id}/notice", "送达拟列入告知书",
+          "陈述申辩期限按工作日计算（参数：5个工作日）。", CREDIT),
+    Route("listing.receive_defence", "/v1/credit-listings/{target_id}/defence", "登记陈述申辩", "期限内收到的陈述申辩。", CREDIT),
+    Route("listing.decide", "/v1/credit-listings/{target_id}/decision", "作出列入决定",
+          "陈述申辩期满后决定是否列入；列入的有效期3年（参数），满2年可申请提前移出。失信被执行人依法列入。", CREDIT),
+    Route("listing.publish", "/v1/credit-listings/{target_id}/publication", "公布失信名单", "公布已决定列入的记录。", CREDIT),
+    Route("listing.remove_early", "/v1/credit-listings/{target_id}/early-removal", "提前移出失信名单",
+          "列入满2年且无新的严重违法行为，或整改完毕，经申请提前移出。", CREDIT),
 ]
 
 

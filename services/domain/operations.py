@@ -28,9 +28,11 @@ from events.inspections import (
     INSPECTION_SCHEDULED,
     SAMPLE_DRAWN,
 )
+from events import credit as credit_events
 from events import sanctions as sanction_events
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import hazard, inspection, registration, sanction
+from services.domain import credit_listing, hazard, inspection, registration, sanction
+from services.domain.credit_listing import CreditListing
 from services.domain.hazard import Hazard
 from services.domain.inspection import Inspection, InspectionPlan
 from services.domain.decisions import Context, Decision
@@ -153,3 +155,27 @@ _case_step("sanction.end_publication_early", sanction_events.PUBLICATION_ENDED_E
            SanctionCase.PublicationEndedEarly)
 _case_step("sanction.expire_publication", sanction_events.PUBLICATION_EXPIRED, sanction.expire_publication,
            SanctionCase.PublicationExpired, ("institution_id", "expired_on"))
+
+# --- credit lists -----------------------------------------------------------------------------
+operation(Operation(
+    "listing.propose", CreditListing, credit_events.LISTING_PROPOSED, credit_listing.propose,
+    lambda cls, id, **record: cls.propose(id, **record), creates=True, computed=("region_code",),
+))
+
+
+def _listing_step(name, event_type, decide, event_class, computed=("institution_id",)):
+    operation(Operation(
+        name, CreditListing, event_type, decide, lambda entry, **r: entry.record(event_class, **r), computed=computed,
+    ))
+
+
+_listing_step("listing.notify", credit_events.LISTING_NOTICE_SERVED, credit_listing.serve_notice, CreditListing.NoticeServed,
+              ("institution_id", "defence_deadline"))
+_listing_step("listing.receive_defence", credit_events.LISTING_DEFENCE_RECEIVED, credit_listing.receive_defence,
+              CreditListing.DefenceReceived)
+_listing_step("listing.decide", credit_events.LISTING_DECIDED, credit_listing.decide, CreditListing.Decided,
+              ("institution_id", "expires_on", "early_removal_from"))
+_listing_step("listing.publish", credit_events.LISTING_PUBLISHED, credit_listing.publish, CreditListing.Published)
+_listing_step("listing.remove_early", credit_events.LISTING_REMOVED_EARLY, credit_listing.remove_early, CreditListing.RemovedEarly)
+_listing_step("listing.expire", credit_events.LISTING_EXPIRED, credit_listing.expire, CreditListing.Expired,
+              ("institution_id", "expired_on"))

@@ -24,5 +24,18 @@ class Standing:
         return [h for h in self.of_type("Hazard") if h.severity == "major" and h.status != "closed"]
 
     @property
+    def listings(self) -> list[Any]:
+        """Current entries on either credit list."""
+        return [entry for entry in self.of_type("CreditListing") if entry.active]
+
+    @property
+    def listed(self) -> bool:
+        return bool(self.listings)
+
+    @property
+    def on_joint_punishment_list(self) -> bool:
+        return any(entry.list == "joint_punishment" for entry in self.listings)
+
+    @property
     def residents_resettled(self) -> bool:
         return bool(getattr(self.institution, "residents_resettled", False))

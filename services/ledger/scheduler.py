@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from services.domain.actors import Actor
+from services.domain.credit_listing import CreditListing
 from services.domain.hazard import ORDERED, Hazard
 from services.domain.sanction import SanctionCase
 from services.ledger.application import Basis, Command, CommandResult, SupervisionLedger
@@ -51,6 +52,15 @@ TRANSITIONS = (
         due_date=lambda c: c.publication["publish_until"],
         department=lambda c: c.department,
         legal_basis="最长公示期届满，自动停止公示（信用修复相关规定）",
+    ),
+    Transition(
+        operation="listing.expire",
+        aggregate=CreditListing,
+        candidates=("CreditListingDecided",),
+        due=lambda entry, today: entry.active and date.fromisoformat(entry.expires_on) < today,
+        due_date=lambda entry: entry.expires_on,
+        department=lambda entry: "civil_affairs",
+        legal_basis="列入期限届满，自动移出失信名单（民发〔2019〕103号）",
     ),
 )
 

@@ -1,0 +1,105 @@
+"""Credit list events (失信联合惩戒对象名单 and 重点关注对象名单, 民发〔2019〕103号): proposal,
+written notice, defence, decision, publication, expiry after the term, early removal.
+
+Individuals named with a listing are published by name and role only; identity numbers never.
+"""
+
+from __future__ import annotations
+
+from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+
+LISTS = ("joint_punishment", "key_attention")
+GROUNDS = (
+    "beyond_charter", "elder_rights_harm", "fraud_fundraising", "fire_hazard_unfixed", "safety_accident",
+    "subsidy_fraud", "inspection_obstruction", "reporting_failure", "other_serious", "court_designation",
+)
+GROUND_NAMES = {
+    "beyond_charter": "超出章程规定的宗旨和业务范围开展活动",
+    "elder_rights_harm": "侵害老年人合法权益",
+    "fraud_fundraising": "利用养老机构开展欺诈、非法集资或推销保健品",
+    "fire_hazard_unfixed": "存在重大火灾隐患，逾期不改正",
+    "safety_accident": "对安全事故负主要责任或直接责任",
+    "subsidy_fraud": "骗取补贴",
+    "inspection_obstruction": "拒绝、阻挠监督检查或提供虚假材料",
+    "reporting_failure": "未按规定报送年度报告或公开信息",
+    "other_serious": "其他严重违法失信行为",
+    "court_designation": "被人民法院依法判定为失信被执行人",
+}
+
+
+def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
+    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
+
+
+INSTITUTION = Field("institution_id", "string", "机构编号", public=True, max_length=36)
+PERSON = Field(
+    "person", "object", "相关责任人", public=True,
+    fields=(
+        Field("name", "string", "姓名", public=True, max_length=50),
+        Field("role", "string", "职务", public=True, max_length=50),
+        Field("id_no", "string", "身份证件号码", required=False, max_length=18),
+    ),
+)
+
+LISTING_PROPOSED = CATALOGUE.register(EventType(
+    name="CreditListingProposed", version=1, aggregate_type="CreditListing", title_zh="拟列入失信名单",
+    description="The supervising civil affairs proposes a listing on one of the 9 grounds, or a court designation, citing the decision that grounds it.",
+    fields=(
+        INSTITUTION,
+        Field("list", "enum", "名单类别", public=True, enum=LISTS),
+        Field("ground", "enum", "列入事由", public=True, enum=GROUNDS),
+        Field("grounding_kind", "enum", "依据文书类别", public=True, enum=("sanction_case", "hazard", "court_judgment")),
+        Field("grounding_ref", "string", "依据文书（处罚案件编号、隐患编号或判决书文号）", public=True, max_length=100),
+        Field("persons", "array", "相关责任人", public=True, required=False, items=PERSON),
+        _date("proposed_on", "拟列入日期"),
+        Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
+    ),
+))
+
+LISTING_NOTICE_SERVED = CATALOGUE.register(EventType(
+    name="CreditListingNoticeServed", version=1, aggregate_type="CreditListing", title_zh="送达拟列入告知书",
+    description="Written notice; the party may state and defend itself within the window (param: 5 working days).",
+    fields=(INSTITUTION, _date("served_on", "送达日期"), _date("defence_deadline", "陈述申辩截止日", public=False)),
+))
+
+LISTING_DEFENCE_RECEIVED = CATALOGUE.register(EventType(
+    name="CreditListingDefenceReceived", version=1, aggregate_type="CreditListing", title_zh="收到陈述申辩",
+    description="The party's statement and defence, received within the window.",
+    fields=(INSTITUTION, _date("received_on", "收到日期", public=False), Field("summary", "text", "陈述申辩要点", max_length=4000)),
+))
+
+LISTING_DECIDED = CATALOGUE.register(EventType(
+    name="CreditListingDecided", version=1, aggregate_type="CreditListing", title_zh="决定列入失信名单",
+    description="Decided after the defence window (a court designation lists at once); the term (param: 3 years) runs from the decision.",
+    fields=(
+        INSTITUTION,
+        Field("outcome", "enum", "决定", public=True, enum=("listed", "not_listed")),
+        _date("decided_on", "决定日期"),
+        Field("reasons", "text", "理由（含对陈述申辩的采纳情况）", public=True, max_length=2000),
+        _date("expires_on", "期满日期", required=False),
+        _date("early_removal_from", "可申请提前移出日期", required=False),
+    ),
+))
+
+LISTING_PUBLISHED = CATALOGUE.register(EventType(
+    name="CreditListingPublished", version=1, aggregate_type="CreditListing", title_zh="公布失信名单",
+    description="The listing is published; the public list shows only current entries.",
+    fields=(INSTITUTION, _date("published_on", "公布日期")),
+))
+
+LISTING_REMOVED_EARLY = CATALOGUE.register(EventType(
+    name="CreditListingRemovedEarly", version=1, aggregate_type="CreditListing", title_zh="提前移出失信名单",
+    description="On application after 2 years (param) with no new serious violation, or once rectification is complete.",
+    fields=(
+        INSTITUTION,
+        _date("applied_on", "申请日期", public=False),
+        _date("removed_on", "移出日期"),
+        Field("basis_of_removal", "enum", "移出情形", public=True, enum=("no_new_violation", "rectification_completed")),
+    ),
+))
+
+LISTING_EXPIRED = CATALOGUE.register(EventType(
+    name="CreditListingExpired", version=1, aggregate_type="CreditListing", title_zh="期满移出失信名单",
+    description="Recorded by the scheduler when the term ends: automatic removal.",
+    fields=(INSTITUTION, _date("expired_on", "移出日期")),
+))
