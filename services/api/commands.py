@@ -32,12 +32,14 @@ HAZARDS = "隐患台账 hazards"
 INSPECTIONS = "监督检查 inspections"
 SANCTIONS = "行政处罚 sanctions"
 CREDIT = "失信名单 credit lists"
+GRADING = "等级评定 grading"
+COMPLIANCE = "标准符合性与工作目标 compliance"
 
 # Where each kind of record can be read back (the Location of a created or changed record).
 RESOURCE_PATHS = {
     "Institution": "/v1/institutions/", "Hazard": "/v1/hazards/", "Inspection": "/v1/inspections/",
     "InspectionPlan": "/v1/inspection-plans/", "SanctionCase": "/v1/sanction-cases/",
-    "CreditListing": "/v1/credit-listings/",
+    "CreditListing": "/v1/credit-listings/", "GradingApplication": "/v1/grading-applications/",
 }
 
 ROUTES = [
@@ -101,6 +103,25 @@ ROUTES = [
     Route("listing.publish", "/v1/credit-listings/{target_id}/publication", "公布失信名单", "公布已决定列入的记录。", CREDIT),
     Route("listing.remove_early", "/v1/credit-listings/{target_id}/early-removal", "提前移出失信名单",
           "列入满2年且无新的严重违法行为，或整改完毕，经申请提前移出。", CREDIT),
+    Route("grading.apply", "/v1/grading-applications", "等级评定申请",
+          "由本省规则表规定的有权评定的民政部门受理（镇江：一至三级县、市级，四级市级，五级省级）。", GRADING),
+    Route("grading.recommend", "/v1/grading-applications/{target_id}/recommendation", "推荐参评（四、五级）",
+          "四级候选由评定三级的民政部门从现有三级机构中推荐，五级候选由市级从四级机构中推荐。", GRADING),
+    Route("grading.review_eligibility", "/v1/grading-applications/{target_id}/eligibility-review", "资格审查",
+          "台账依机构记录判定：已备案、运营满1年、未列入联合惩戒名单、2年内无行政处罚、无未销账重大隐患、符合GB 38600、"
+          "首次申请不超过三级、降级1年内不得升级、取消等级3年内不得申请。", GRADING),
+    Route("grading.score", "/v1/grading-applications/{target_id}/assessment", "现场评定打分",
+          "按1000分制各部分得分，台账按规则表计算总分和对应等级。", GRADING),
+    Route("grading.committee", "/v1/grading-applications/{target_id}/committee-decision", "评定委员会审定",
+          "审定等级不高于申请等级和得分对应等级；0表示不予评定。", GRADING),
+    Route("grading.start_publicity", "/v1/grading-applications/{target_id}/publicity", "评定结果公示", "公示期按工作日计算（参数）。", GRADING),
+    Route("grading.close_publicity", "/v1/grading-applications/{target_id}/publicity-closure", "结束公示", "公示期满后登记异议处理结果。", GRADING),
+    Route("grading.award", "/v1/grading-applications/{target_id}/award", "授予等级", "授予审定的等级，有效期3年（参数）。", GRADING),
+    Route("grading.downgrade", "/v1/grading-applications/{target_id}/downgrade", "降低等级", "发生重大事故、隐患或不再符合等级条件时降级；1年内不得升级。", GRADING),
+    Route("grading.revoke", "/v1/grading-applications/{target_id}/revocation", "取消等级", "取消后3年内不得申请评定。", GRADING),
+    Route("compliance.assess", "/v1/compliance-assessments", "标准符合性评估",
+          "登记GB 38600（强制性）或GB/T 35796 符合性评估结论及不符合条款。", COMPLIANCE),
+    Route("campaign.set_target", "/v1/campaign-targets", "设定工作目标", "设定地区年度目标（备案率、达标率、评定率等）。", COMPLIANCE),
 ]
 
 

@@ -29,9 +29,12 @@ from events.inspections import (
     SAMPLE_DRAWN,
 )
 from events import credit as credit_events
+from events import grading as grading_events
 from events import sanctions as sanction_events
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import credit_listing, hazard, inspection, registration, sanction
+from services.domain import compliance, credit_listing, grading, hazard, inspection, registration, sanction
+from services.domain.compliance import CampaignTarget, ComplianceAssessment
+from services.domain.grading import GradingApplication
 from services.domain.credit_listing import CreditListing
 from services.domain.hazard import Hazard
 from services.domain.inspection import Inspection, InspectionPlan
@@ -179,3 +182,44 @@ _listing_step("listing.publish", credit_events.LISTING_PUBLISHED, credit_listing
 _listing_step("listing.remove_early", credit_events.LISTING_REMOVED_EARLY, credit_listing.remove_early, CreditListing.RemovedEarly)
 _listing_step("listing.expire", credit_events.LISTING_EXPIRED, credit_listing.expire, CreditListing.Expired,
               ("institution_id", "expired_on"))
+
+# --- grading ----------------------------------------------------------------------------------
+operation(Operation(
+    "grading.apply", GradingApplication, grading_events.GRADING_APPLIED, grading.apply,
+    lambda cls, id, **record: cls.apply_for(id, **record), creates=True, computed=("region_code", "authority_levels"),
+))
+
+
+def _grading_step(name, event_type, decide, event_class, computed=("institution_id",)):
+    operation(Operation(
+        name, GradingApplication, event_type, decide, lambda app, **r: app.record(event_class, **r), computed=computed,
+    ))
+
+
+_grading_step("grading.recommend", grading_events.GRADING_RECOMMENDED, grading.recommend, GradingApplication.Recommended)
+_grading_step("grading.review_eligibility", grading_events.ELIGIBILITY_REVIEWED, grading.review_eligibility,
+              GradingApplication.EligibilityReviewed, ("institution_id", "eligible", "reasons"))
+_grading_step("grading.score", grading_events.ASSESSMENT_SCORED, grading.score, GradingApplication.Scored,
+              ("institution_id", "total", "level_reached"))
+_grading_step("grading.committee", grading_events.COMMITTEE_DECIDED, grading.committee, GradingApplication.CommitteeDecided)
+_grading_step("grading.start_publicity", grading_events.PUBLICITY_STARTED, grading.start_publicity,
+              GradingApplication.PublicityStarted, ("institution_id", "ends_on"))
+_grading_step("grading.close_publicity", grading_events.PUBLICITY_CLOSED, grading.close_publicity, GradingApplication.PublicityClosed)
+_grading_step("grading.award", grading_events.GRADE_AWARDED, grading.award, GradingApplication.Awarded,
+              ("institution_id", "level", "valid_until"))
+_grading_step("grading.downgrade", grading_events.GRADE_DOWNGRADED, grading.downgrade, GradingApplication.Downgraded,
+              ("institution_id", "no_upgrade_until"))
+_grading_step("grading.revoke", grading_events.GRADE_REVOKED, grading.revoke, GradingApplication.Revoked,
+              ("institution_id", "no_application_until"))
+_grading_step("grading.lapse", grading_events.GRADE_LAPSED, grading.lapse, GradingApplication.Lapsed,
+              ("institution_id", "lapsed_on"))
+
+# --- standards compliance and campaign targets -------------------------------------------------
+operation(Operation(
+    "compliance.assess", ComplianceAssessment, grading_events.COMPLIANCE_ASSESSED, compliance.assess,
+    lambda cls, id, **record: cls.assess(id, **record), creates=True, computed=("region_code",),
+))
+operation(Operation(
+    "campaign.set_target", CampaignTarget, grading_events.CAMPAIGN_TARGET_SET, compliance.set_target,
+    lambda cls, id, **record: cls.set(id, **record), creates=True,
+))

@@ -99,6 +99,31 @@ MEASURES_2020 = _then(
     listing__defence_working_days=Param(5, "民发〔2019〕103号：告知后陈述申辩期限（原文未取得，取5个工作日）", False),
     listing__term_years=Param(3, "民发〔2019〕103号：名单有效期3年，期满自动移出（原文未取得）", False),
     listing__early_removal_after_years=Param(2, "民发〔2019〕103号：满2年可申请提前移出（原文未取得）", False),
+    grading__authority=Param(
+        {
+            "default": {"1": ["county", "city"], "2": ["county", "city"], "3": ["county", "city"], "4": ["city"], "5": ["province"]},
+            "42": {"1": ["city"], "2": ["city"], "3": ["province"], "4": ["province"], "5": ["province"]},
+        },
+        "江苏（镇江种子文件）：一至三级由市、区（县）民政部门，四级由市民政局，五级由省民政厅评定；湖北（征求意见稿）："
+        "一、二级市级，三级及以上省级；其他省份暂按江苏口径（待各省规则替换）",
+        False,
+    ),
+    grading__min_operating_years=Param(1, "上海、湖北：开办运营一年以上", False),
+    grading__penalty_free_years=Param(2, "上海、甘肃：近两年内未受行政处罚", False),
+    grading__first_application_max_level=Param(3, "上海：首次申请最高三级", False),
+    grading__upgrade_after_years=Param(1, "甘肃、长沙：上次评定满1年方可申请升级，每次一级", False),
+    grading__no_upgrade_after_downgrade_years=Param(1, "甘肃、黑龙江：降级后1年内不得申请升级", False),
+    grading__no_application_after_revocation_years=Param(3, "甘肃、黑龙江：取消等级后3年内不得申请评定", False),
+    grading__validity_years=Param(3, "甘肃、湖北：等级有效期3年", False),
+    grading__publicity_working_days=Param(5, "公示期：未见统一规定，取5个工作日（待各地规则替换）", False),
+    grading__section_maxima=Param(
+        {"environment": 120, "facilities": 130, "operations": 150, "service": 600},
+        "GB/T 37276 常见引用：环境120、设施设备130、运营管理150、服务600，共1000分（原文未取得）", False,
+    ),
+    grading__level_thresholds=Param(
+        {1: 300, 2: 450, 3: 600, 4: 750, 5: 900},
+        "各等级最低总分：原文及实施指南未取得，此为占位参数，须以各省评分细则替换", False,
+    ),
     inspection__risk_classification=Param(
         "D: 列入失信名单或重大隐患逾期; C: 存在未销账重大隐患; B: 未备案或隐患逾期; A: 其他",
         "本系统设定的信用风险分类口径（待各地规则替换）", False,

@@ -36,6 +36,10 @@ class Standing:
     def on_joint_punishment_list(self) -> bool:
         return any(entry.list == "joint_punishment" for entry in self.listings)
 
+    def latest_compliance(self, standard: str) -> Any | None:
+        assessments = [a for a in self.of_type("ComplianceAssessment") if a.standard == standard]
+        return max(assessments, key=lambda a: (a.assessed_on, str(a.id))) if assessments else None
+
     @property
     def residents_resettled(self) -> bool:
         return bool(getattr(self.institution, "residents_resettled", False))

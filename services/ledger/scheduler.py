@@ -15,6 +15,7 @@ from typing import Any
 
 from services.domain.actors import Actor
 from services.domain.credit_listing import CreditListing
+from services.domain.grading import HOLDING, GradingApplication
 from services.domain.hazard import ORDERED, Hazard
 from services.domain.sanction import SanctionCase
 from services.ledger.application import Basis, Command, CommandResult, SupervisionLedger
@@ -27,7 +28,7 @@ class Transition:
     operation: str
     aggregate: type
     candidates: tuple[str, ...]  # aggregates with an event of one of these types may be due
-    due: Callable[[Any, date], bool]
+    due: Callable[[Any, date, SupervisionLedger], bool]
     due_date: Callable[[Any], str]
     department: Callable[[Any], str]
     legal_basis: str
@@ -38,7 +39,7 @@ TRANSITIONS = (
         operation="hazard.mark_overdue",
         aggregate=Hazard,
         candidates=("HazardRectificationOrdered",),
-        due=lambda h, today: h.status == ORDERED and h.deadline is not None and date.fromisoformat(h.deadline) < today,
+        due=lambda h, today, _: h.status == ORDERED and h.deadline is not None and date.fromisoformat(h.deadline) < today,
         due_date=lambda h: h.deadline,
         department=lambda h: h.ordered_by or h.identified_by,
         legal_basis="整改期限届满未验收销账，台账自动判定逾期（隐患台账“照单销账”）",
@@ -47,7 +48,7 @@ TRANSITIONS = (
         operation="sanction.expire_publication",
         aggregate=SanctionCase,
         candidates=("PenaltyPublished",),
-        due=lambda c, today: bool(c.publication) and c.publication["state"] == "published"
+        due=lambda c, today, _: bool(c.publication) and c.publication["state"] == "published"
         and date.fromisoformat(c.publication["publish_until"]) < today,
         due_date=lambda c: c.publication["publish_until"],
         department=lambda c: c.department,
@@ -57,12 +58,28 @@ TRANSITIONS = (
         operation="listing.expire",
         aggregate=CreditListing,
         candidates=("CreditListingDecided",),
-        due=lambda entry, today: entry.active and date.fromisoformat(entry.expires_on) < today,
+        due=lambda entry, today, _: entry.active and date.fromisoformat(entry.expires_on) < today,
         due_date=lambda entry: entry.expires_on,
         department=lambda entry: "civil_affairs",
         legal_basis="列入期限届满，自动移出失信名单（民发〔2019〕103号）",
     ),
+    Transition(
+        operation="grading.lapse",
+        aggregate=GradingApplication,
+        candidates=("GradeAwarded",),
+        due=lambda app, today, ledger: app.status in HOLDING and date.fromisoformat(app.valid_until) < today
+        and not _replaced(app, ledger),
+        due_date=lambda app: app.valid_until,
+        department=lambda app: "civil_affairs",
+        legal_basis="等级有效期届满未重新评定，自动失效",
+    ),
 )
+
+
+def _replaced(app: GradingApplication, ledger: SupervisionLedger) -> bool:
+    """A later award replaced this grade: it does not lapse, it was superseded."""
+    others = ledger.standing(app.institution_id).of_type("GradingApplication")
+    return any(o.awarded_on and (o.awarded_on, str(o.id)) > (app.awarded_on, str(app.id)) for o in others)
 
 
 def run_due(ledger: SupervisionLedger, transitions: tuple[Transition, ...] = TRANSITIONS) -> list[CommandResult]:
@@ -73,7 +90,7 @@ def run_due(ledger: SupervisionLedger, transitions: tuple[Transition, ...] = TRA
     for transition in transitions:
         for aggregate_id in log.aggregates_with(transition.candidates):
             aggregate = ledger.aggregate(transition.aggregate, aggregate_id)
-            if not transition.due(aggregate, today):
+            if not transition.due(aggregate, today, ledger):
                 continue
             actor = Actor(transition.department(aggregate), "county", aggregate.region_code, SYSTEM_USER)
             basis = Basis(f"系统判定〔{today.isoformat()}〕", transition.legal_basis)

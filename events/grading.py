@@ -1,0 +1,151 @@
+"""Grading events (等级评定, GB/T 37276-2018) and standards-compliance assessments (GB 38600,
+GB/T 35796): application → recommendation (levels 4 and 5) → eligibility review → on-site
+scores → committee → publicity (公示) → award; then downgrade, revocation or lapse.
+
+Sources: the Zhenjiang seed (levels 1–3 by county/city, 4 by the city, 5 by the province, with
+recommendation from the level below); provincial rules summarised in shared/research (3-year
+validity, lapse, 1-year and 3-year lock-outs, first application at most level 3).
+"""
+
+from __future__ import annotations
+
+from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+
+STANDARDS = ("GB 38600", "GB/T 35796")
+SCORE_SECTIONS = ("environment", "facilities", "operations", "service")
+INELIGIBILITY_REASONS = (
+    "not_filed", "operating_under_one_year", "on_joint_punishment_list", "penalty_within_two_years",
+    "open_major_hazard", "not_gb38600_compliant", "first_application_above_level_3", "upgrade_locked",
+    "application_locked", "upgrade_more_than_one_level", "upgrade_too_soon",
+)
+
+
+def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
+    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
+
+
+INSTITUTION = Field("institution_id", "string", "机构编号", public=True, max_length=36)
+LEVEL = Field("level", "integer", "等级", public=True, minimum=1)
+
+GRADING_APPLIED = CATALOGUE.register(EventType(
+    name="GradingApplied", version=1, aggregate_type="GradingApplication", title_zh="等级评定申请",
+    description="An institution applies for a level; the authority for that level (per province) records it.",
+    fields=(
+        INSTITUTION,
+        Field("requested_level", "integer", "申请等级", public=True, minimum=1),
+        _date("applied_on", "申请日期"),
+        Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
+        Field("authority_levels", "array", "有权评定的民政部门层级", public=True, items=Field("level", "string", "层级", public=True)),
+    ),
+))
+
+GRADING_RECOMMENDED = CATALOGUE.register(EventType(
+    name="GradingRecommended", version=1, aggregate_type="GradingApplication", title_zh="推荐参评",
+    description="Candidates for levels 4 and 5 are recommended by the authority of the level below.",
+    fields=(INSTITUTION, _date("recommended_on", "推荐日期"), Field("remarks", "text", "推荐意见", public=True, max_length=1000)),
+))
+
+ELIGIBILITY_REVIEWED = CATALOGUE.register(EventType(
+    name="GradingEligibilityReviewed", version=1, aggregate_type="GradingApplication", title_zh="资格审查",
+    description="The ledger judges eligibility from the institution's standing; the reasons are recorded.",
+    fields=(
+        INSTITUTION,
+        _date("reviewed_on", "审查日期"),
+        Field("eligible", "boolean", "是否符合参评资格", public=True),
+        Field("reasons", "array", "不符合的情形", public=True, items=Field("reason", "enum", "情形", public=True, enum=INELIGIBILITY_REASONS)),
+    ),
+))
+
+SCORES = Field(
+    "scores", "object", "各部分得分", public=True,
+    fields=tuple(Field(s, "integer", f"{s}得分", public=True, minimum=0) for s in SCORE_SECTIONS),
+)
+
+ASSESSMENT_SCORED = CATALOGUE.register(EventType(
+    name="GradingAssessmentScored", version=1, aggregate_type="GradingApplication", title_zh="现场评定打分",
+    description="On-site assessment on the 1000-point scale; the section maxima and level thresholds are a rule table.",
+    fields=(
+        INSTITUTION,
+        _date("assessed_on", "评定日期"),
+        SCORES,
+        Field("total", "integer", "总分", public=True, minimum=0),
+        Field("level_reached", "integer", "得分对应等级（0为未达一级）", public=True, minimum=0),
+    ),
+))
+
+COMMITTEE_DECIDED = CATALOGUE.register(EventType(
+    name="GradingCommitteeDecided", version=1, aggregate_type="GradingApplication", title_zh="评定委员会审定",
+    description="The committee approves a level no higher than requested or reached, or rejects (level 0).",
+    fields=(INSTITUTION, _date("decided_on", "审定日期"), Field("approved_level", "integer", "审定等级（0为不予评定）", public=True, minimum=0)),
+))
+
+PUBLICITY_STARTED = CATALOGUE.register(EventType(
+    name="GradingPublicityStarted", version=1, aggregate_type="GradingApplication", title_zh="评定结果公示",
+    description="公示 for the publicity period (param, working days).",
+    fields=(INSTITUTION, _date("started_on", "公示开始日期"), _date("ends_on", "公示截止日期")),
+))
+
+PUBLICITY_CLOSED = CATALOGUE.register(EventType(
+    name="GradingPublicityClosed", version=1, aggregate_type="GradingApplication", title_zh="公示结束",
+    description="No objection, or an objection upheld (the level is then not awarded).",
+    fields=(
+        INSTITUTION,
+        _date("closed_on", "公示结束日期"),
+        Field("objection_upheld", "boolean", "异议是否成立", public=True),
+        Field("objection_summary", "text", "异议处理情况", required=False, max_length=2000),
+    ),
+))
+
+GRADE_AWARDED = CATALOGUE.register(EventType(
+    name="GradeAwarded", version=1, aggregate_type="GradingApplication", title_zh="授予等级",
+    description="The level is awarded, valid 3 years (param); it replaces any earlier grade.",
+    fields=(INSTITUTION, LEVEL, _date("awarded_on", "授予日期"), _date("valid_until", "有效期至"),
+            Field("certificate_no", "string", "证书编号", public=True, max_length=100)),
+))
+
+GRADE_DOWNGRADED = CATALOGUE.register(EventType(
+    name="GradeDowngraded", version=1, aggregate_type="GradingApplication", title_zh="降低等级",
+    description="On a major accident or hazard, or no longer meeting the level; no upgrade for 1 year (param).",
+    fields=(INSTITUTION, Field("new_level", "integer", "降级后等级", public=True, minimum=1), _date("decided_on", "决定日期"),
+            Field("reason", "text", "理由", public=True, max_length=1000), _date("no_upgrade_until", "不得申请升级至")),
+))
+
+GRADE_REVOKED = CATALOGUE.register(EventType(
+    name="GradeRevoked", version=1, aggregate_type="GradingApplication", title_zh="取消等级",
+    description="The grade is revoked; no grading application for 3 years (param).",
+    fields=(INSTITUTION, _date("decided_on", "决定日期"), Field("reason", "text", "理由", public=True, max_length=1000),
+            _date("no_application_until", "不得申请评定至")),
+))
+
+GRADE_LAPSED = CATALOGUE.register(EventType(
+    name="GradeLapsed", version=1, aggregate_type="GradingApplication", title_zh="等级到期失效",
+    description="Recorded by the scheduler when the validity ends without a new award.",
+    fields=(INSTITUTION, _date("lapsed_on", "失效日期")),
+))
+
+COMPLIANCE_ASSESSED = CATALOGUE.register(EventType(
+    name="ComplianceAssessed", version=1, aggregate_type="ComplianceAssessment", title_zh="标准符合性评估",
+    description="Compliant or not with GB 38600 (mandatory) or GB/T 35796, with the failed clauses.",
+    fields=(
+        INSTITUTION,
+        Field("standard", "enum", "标准", public=True, enum=STANDARDS),
+        Field("compliant", "boolean", "是否符合", public=True),
+        Field("failed_clauses", "array", "不符合条款", public=True, items=Field("ref", "string", "条款", public=True, max_length=40)),
+        _date("assessed_on", "评估日期"),
+        Field("assessor", "string", "评估主体（部门或第三方机构）", public=True, max_length=200),
+        Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
+    ),
+))
+
+CAMPAIGN_TARGET_SET = CATALOGUE.register(EventType(
+    name="CampaignTargetSet", version=1, aggregate_type="CampaignTarget", title_zh="设定工作目标",
+    description="A region's target for a year: % filed, % compliant with GB 38600 / GB/T 35796, % graded…",
+    institution_scoped=False,
+    fields=(
+        Field("region_code", "string", "地区", public=True, pattern=r"^\d{6}$"),
+        Field("year", "integer", "年度", public=True, minimum=2019),
+        Field("metric", "enum", "指标", public=True, enum=("filed", "gb38600_compliant", "gbt35796_compliant", "graded")),
+        Field("target_percent", "decimal", "目标（%）", public=True),
+        Field("source", "string", "目标来源文件", public=True, max_length=300),
+    ),
+))

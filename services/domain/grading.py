@@ -1,0 +1,389 @@
+"""Grading 1–5 (等级评定, GB/T 37276): one GradingApplication aggregate per application, carrying the
+grade it leads to through its whole life (awarded → downgraded / revoked / lapsed).
+
+Authority is a per-province rule table (Zhenjiang seed: levels 1–3 county or city civil affairs,
+4 the city, 5 the province); candidates for 4 and 5 are recommended by the authority of the level
+below. Eligibility is judged by the ledger from the institution's standing — filed, operating a
+year, not on the joint-punishment list, no penalty in two years, no open major hazard, compliant
+with GB 38600, first application at most level 3, and the lock-outs after a downgrade (1 year) or
+a revocation (3 years).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from events.grading import (
+    ASSESSMENT_SCORED,
+    COMMITTEE_DECIDED,
+    ELIGIBILITY_REVIEWED,
+    GRADE_AWARDED,
+    GRADE_DOWNGRADED,
+    GRADE_LAPSED,
+    GRADE_REVOKED,
+    GRADING_APPLIED,
+    GRADING_RECOMMENDED,
+    PUBLICITY_CLOSED,
+    PUBLICITY_STARTED,
+    SCORE_SECTIONS,
+)
+from services.domain.decisions import Context, Decision
+from services.domain.errors import Conflict, NotCompetent, RuleViolation
+from services.domain.institution import Institution
+from services.domain.recorded import LedgerAggregate, Recorded
+from services.domain.sanction import add_months
+from services.domain.validation import check_shape, not_after_today
+from services.domain.working_days import working_day_deadline
+
+APPLIED, RECOMMENDED, ELIGIBLE, INELIGIBLE, ASSESSED = "applied", "recommended", "eligible", "ineligible", "assessed"
+APPROVED, REJECTED, IN_PUBLICITY, PUBLICITY_DONE = "approved", "rejected", "in_publicity", "publicity_closed"
+AWARDED, DOWNGRADED, REVOKED, LAPSED = "awarded", "downgraded", "revoked", "lapsed"
+HOLDING = (AWARDED, DOWNGRADED)
+
+
+class GradingApplication(LedgerAggregate):
+    """State: ``institution_id``, ``region_code``, ``requested_level``, ``authority_levels``,
+    ``status``, ``level_reached``, ``approved_level``, ``publicity_ends_on``, and once awarded
+    ``level``, ``awarded_on``, ``valid_until``, ``no_upgrade_until``, ``no_application_until``."""
+
+    NAME_ZH = "等级评定申请"
+
+    class Applied(Recorded, Aggregate.Created):
+        EVENT_TYPE = GRADING_APPLIED
+
+        def evolve(self, app: GradingApplication) -> None:
+            p = self.payload
+            app.institution_id, app.region_code = p["institution_id"], p["region_code"]
+            app.requested_level, app.authority_levels, app.status = p["requested_level"], p["authority_levels"], APPLIED
+            app.applied_on = p["applied_on"]
+            app.level_reached = app.approved_level = app.publicity_ends_on = None
+            app.level = app.awarded_on = app.valid_until = app.no_upgrade_until = app.no_application_until = None
+
+    class Recommended(Recorded, Aggregate.Event):
+        EVENT_TYPE = GRADING_RECOMMENDED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status = RECOMMENDED
+
+    class EligibilityReviewed(Recorded, Aggregate.Event):
+        EVENT_TYPE = ELIGIBILITY_REVIEWED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status = ELIGIBLE if self.payload["eligible"] else INELIGIBLE
+
+    class Scored(Recorded, Aggregate.Event):
+        EVENT_TYPE = ASSESSMENT_SCORED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status, app.level_reached = ASSESSED, self.payload["level_reached"]
+
+    class CommitteeDecided(Recorded, Aggregate.Event):
+        EVENT_TYPE = COMMITTEE_DECIDED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.approved_level = self.payload["approved_level"]
+            app.status = APPROVED if app.approved_level else REJECTED
+
+    class PublicityStarted(Recorded, Aggregate.Event):
+        EVENT_TYPE = PUBLICITY_STARTED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status, app.publicity_ends_on = IN_PUBLICITY, self.payload["ends_on"]
+
+    class PublicityClosed(Recorded, Aggregate.Event):
+        EVENT_TYPE = PUBLICITY_CLOSED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status = REJECTED if self.payload["objection_upheld"] else PUBLICITY_DONE
+
+    class Awarded(Recorded, Aggregate.Event):
+        EVENT_TYPE = GRADE_AWARDED
+
+        def evolve(self, app: GradingApplication) -> None:
+            p = self.payload
+            app.status, app.level, app.awarded_on, app.valid_until = AWARDED, p["level"], p["awarded_on"], p["valid_until"]
+
+    class Downgraded(Recorded, Aggregate.Event):
+        EVENT_TYPE = GRADE_DOWNGRADED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status, app.level, app.no_upgrade_until = DOWNGRADED, self.payload["new_level"], self.payload["no_upgrade_until"]
+
+    class Revoked(Recorded, Aggregate.Event):
+        EVENT_TYPE = GRADE_REVOKED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status, app.no_application_until = REVOKED, self.payload["no_application_until"]
+
+    class Lapsed(Recorded, Aggregate.Event):
+        EVENT_TYPE = GRADE_LAPSED
+
+        def evolve(self, app: GradingApplication) -> None:
+            app.status = LAPSED
+
+    @classmethod
+    def apply_for(cls, id: UUID, **record: Any) -> GradingApplication:
+        return cls._create(cls.Applied, id=id, **record)
+
+    def record(self, event_class: type, **record: Any) -> None:
+        self.trigger_event(event_class, **record)
+
+    def require(self, *allowed: str, action_zh: str) -> None:
+        if self.status not in allowed:
+            raise Conflict(
+                "GRADING_STATE_INVALID", f"评定申请当前状态为 {self.status}，不能{action_zh}",
+                f"the application is {self.status}; allowed only when {', '.join(allowed)}", status=self.status,
+            )
+
+
+# --- the institution's grade, read from its applications ---------------------------------------
+
+
+def current_grade(applications: list[GradingApplication], on: date) -> GradingApplication | None:
+    """The latest award still held on ``on`` (a later award replaces an earlier one)."""
+    awarded = [a for a in applications if a.awarded_on is not None]
+    if not awarded:
+        return None
+    latest = max(awarded, key=lambda a: (a.awarded_on, str(a.id)))
+    if latest.status in HOLDING and date.fromisoformat(latest.valid_until) >= on:
+        return latest
+    return None
+
+
+def eligibility_reasons(standing: Any, requested_level: int, applied_on: date, version: Any) -> list[str]:
+    institution = standing.institution
+    applications = [a for a in standing.of_type("GradingApplication")]
+    reasons = []
+    if institution.status != "filed":
+        reasons.append("not_filed")
+    started = institution.profile.get("first_resident_admitted_on")
+    if started is None or date.fromisoformat(started) > add_months(applied_on, -12 * version["grading.min_operating_years"]):
+        reasons.append("operating_under_one_year")
+    if standing.on_joint_punishment_list:
+        reasons.append("on_joint_punishment_list")
+    since = add_months(applied_on, -12 * version["grading.penalty_free_years"]).isoformat()
+    if any(c.effective_penalties and since <= c.decision["decided_on"] <= applied_on.isoformat() for c in standing.of_type("SanctionCase")):
+        reasons.append("penalty_within_two_years")
+    if standing.open_major_hazards:
+        reasons.append("open_major_hazard")
+    latest = standing.latest_compliance("GB 38600")
+    if latest is None or not latest.compliant:
+        reasons.append("not_gb38600_compliant")
+    if any(a.no_application_until and applied_on.isoformat() < a.no_application_until for a in applications):
+        reasons.append("application_locked")
+    current = current_grade(applications, applied_on)
+    ever_awarded = any(a.awarded_on for a in applications)
+    if not ever_awarded and requested_level > version["grading.first_application_max_level"]:
+        reasons.append("first_application_above_level_3")
+    if current is not None and requested_level > current.level:
+        if current.no_upgrade_until and applied_on.isoformat() < current.no_upgrade_until:
+            reasons.append("upgrade_locked")
+        if requested_level > current.level + 1:
+            reasons.append("upgrade_more_than_one_level")
+        if applied_on < add_months(date.fromisoformat(current.awarded_on), 12 * version["grading.upgrade_after_years"]):
+            reasons.append("upgrade_too_soon")
+    return reasons
+
+
+# --- rules ----------------------------------------------------------------------------------------
+
+
+def _day(request: dict[str, Any], name: str) -> date:
+    return date.fromisoformat(request[name])
+
+
+def authority_levels(version: Any, region_code: str, level: int) -> list[str]:
+    table = version["grading.authority"]
+    return list(table.get(region_code[:2], table["default"])[str(level)])
+
+
+def _require_authority(ctx: Context, region_code: str, level: int, allowed: list[str]) -> None:
+    """Only the civil affairs at a level the province's table names for this grade, over the site."""
+    ctx.actor.require_role("officer")
+    ctx.actor.require_department("civil_affairs")
+    if ctx.actor.level not in allowed:
+        raise NotCompetent(
+            "GRADING_AUTHORITY_MISMATCH", f"{level}级评定由{'、'.join(allowed)}级民政部门组织",
+            f"level {level} is graded by {', '.join(allowed)} civil affairs", authority_levels=allowed,
+        )
+    ctx.actor.require_jurisdiction(region_code)
+
+
+def _require_grader(ctx: Context, app: GradingApplication) -> None:
+    _require_authority(ctx, app.region_code, app.requested_level, app.authority_levels)
+
+
+def apply(ctx: Context) -> Decision:
+    check_shape(GRADING_APPLIED.fields, ctx.request, ("region_code", "authority_levels"))
+    level = ctx.request["requested_level"]
+    if not 1 <= level <= 5:
+        raise RuleViolation("LEVEL_INVALID", "等级为一级至五级", "levels are 1 to 5")
+    institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
+    region = institution.profile["region_code"]
+    applied_on = _day(ctx.request, "applied_on")
+    not_after_today(applied_on, ctx.today, "applied_on")
+    version = ctx.rules.in_force(applied_on)
+    levels = authority_levels(version, region, level)
+    _require_authority(ctx, region, level, levels)
+    payload = dict(ctx.request, region_code=region, authority_levels=levels)
+    return Decision(payload, applied_on.isoformat(), version.name)
+
+
+def recommend(ctx: Context) -> Decision:
+    """Levels 4 and 5: the authority of the level below recommends a candidate holding that level."""
+    app: GradingApplication = ctx.target
+    app.require(APPLIED, action_zh="推荐")
+    if app.requested_level < 4:
+        raise RuleViolation("RECOMMENDATION_NOT_NEEDED", "一级至三级评定无需推荐", "levels 1-3 need no recommendation")
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    below = app.requested_level - 1
+    _require_authority(ctx, app.region_code, below, authority_levels(version, app.region_code, below))
+    check_shape(GRADING_RECOMMENDED.fields, ctx.request, ("institution_id",))
+    current = current_grade(ctx.lookup.standing(app.institution_id).of_type("GradingApplication"), ctx.today)
+    if current is None or current.level != app.requested_level - 1:
+        raise RuleViolation(
+            "CANDIDATE_LEVEL_MISMATCH", f"{app.requested_level}级候选对象应为现有{app.requested_level - 1}级养老机构",
+            f"a candidate for level {app.requested_level} holds level {app.requested_level - 1}",
+        )
+    recommended_on = _day(ctx.request, "recommended_on")
+    not_after_today(recommended_on, ctx.today, "recommended_on")
+    return Decision(dict(ctx.request, institution_id=app.institution_id), recommended_on.isoformat(), version.name)
+
+
+def review_eligibility(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(RECOMMENDED if app.requested_level >= 4 else APPLIED, action_zh="资格审查")
+    _require_grader(ctx, app)
+    check_shape(ELIGIBILITY_REVIEWED.fields, ctx.request, ("institution_id", "eligible", "reasons"))
+    reviewed_on = _day(ctx.request, "reviewed_on")
+    not_after_today(reviewed_on, ctx.today, "reviewed_on")
+    applied_on = date.fromisoformat(app.applied_on)
+    version = ctx.rules.in_force(applied_on)
+    standing = ctx.lookup.standing(app.institution_id)
+    others = [a for a in standing.related if getattr(a, "id", None) != app.id]
+    standing = type(standing)(standing.institution, others)
+    reasons = eligibility_reasons(standing, app.requested_level, applied_on, version)
+    payload = dict(ctx.request, institution_id=app.institution_id, eligible=not reasons, reasons=reasons)
+    return Decision(payload, reviewed_on.isoformat(), version.name)
+
+
+def score(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(ELIGIBLE, action_zh="现场评定")
+    _require_grader(ctx, app)
+    check_shape(ASSESSMENT_SCORED.fields, ctx.request, ("institution_id", "total", "level_reached"))
+    assessed_on = _day(ctx.request, "assessed_on")
+    not_after_today(assessed_on, ctx.today, "assessed_on")
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    maxima = version["grading.section_maxima"]
+    scores = ctx.request["scores"]
+    for section in SCORE_SECTIONS:
+        if scores[section] > maxima[section]:
+            raise RuleViolation(
+                "SCORE_ABOVE_MAXIMUM", f"{section} 得分不能超过{maxima[section]}分", f"{section} scores at most {maxima[section]}",
+            )
+    total = sum(scores[s] for s in SCORE_SECTIONS)
+    reached = max([lvl for lvl, minimum in version["grading.level_thresholds"].items() if total >= minimum], default=0)
+    payload = dict(ctx.request, institution_id=app.institution_id, total=total, level_reached=int(reached))
+    return Decision(payload, assessed_on.isoformat(), version.name)
+
+
+def committee(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(ASSESSED, action_zh="评定委员会审定")
+    _require_grader(ctx, app)
+    check_shape(COMMITTEE_DECIDED.fields, ctx.request, ("institution_id",))
+    level = ctx.request["approved_level"]
+    if level > min(app.requested_level, app.level_reached):
+        raise RuleViolation(
+            "LEVEL_ABOVE_SCORE", f"审定等级不能高于申请等级和得分对应等级（{min(app.requested_level, app.level_reached)}级）",
+            "the approved level cannot exceed the requested or reached level",
+        )
+    decided_on = _day(ctx.request, "decided_on")
+    not_after_today(decided_on, ctx.today, "decided_on")
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    return Decision(dict(ctx.request, institution_id=app.institution_id), decided_on.isoformat(), version.name)
+
+
+def start_publicity(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(APPROVED, action_zh="公示")
+    _require_grader(ctx, app)
+    check_shape(PUBLICITY_STARTED.fields, ctx.request, ("institution_id", "ends_on"))
+    started_on = _day(ctx.request, "started_on")
+    not_after_today(started_on, ctx.today, "started_on")
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    ends = working_day_deadline(started_on, version["grading.publicity_working_days"]).due
+    payload = dict(ctx.request, institution_id=app.institution_id, ends_on=ends.isoformat())
+    return Decision(payload, started_on.isoformat(), version.name)
+
+
+def close_publicity(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(IN_PUBLICITY, action_zh="结束公示")
+    _require_grader(ctx, app)
+    check_shape(PUBLICITY_CLOSED.fields, ctx.request, ("institution_id",))
+    closed_on = _day(ctx.request, "closed_on")
+    not_after_today(closed_on, ctx.today, "closed_on")
+    if closed_on < date.fromisoformat(app.publicity_ends_on):
+        raise RuleViolation(
+            "PUBLICITY_NOT_OVER", f"公示期至 {app.publicity_ends_on} 届满", f"the publicity runs until {app.publicity_ends_on}",
+        )
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    return Decision(dict(ctx.request, institution_id=app.institution_id), closed_on.isoformat(), version.name)
+
+
+def award(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(PUBLICITY_DONE, action_zh="授予等级")
+    _require_grader(ctx, app)
+    check_shape(GRADE_AWARDED.fields, ctx.request, ("institution_id", "level", "valid_until"))
+    awarded_on = _day(ctx.request, "awarded_on")
+    not_after_today(awarded_on, ctx.today, "awarded_on")
+    version = ctx.rules.in_force(awarded_on)
+    valid_until = add_months(awarded_on, 12 * version["grading.validity_years"])
+    payload = dict(ctx.request, institution_id=app.institution_id, level=app.approved_level, valid_until=valid_until.isoformat())
+    return Decision(payload, awarded_on.isoformat(), version.name)
+
+
+def downgrade(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(*HOLDING, action_zh="降低等级")
+    _require_grader(ctx, app)
+    check_shape(GRADE_DOWNGRADED.fields, ctx.request, ("institution_id", "no_upgrade_until"))
+    if not 1 <= ctx.request["new_level"] < app.level:
+        raise RuleViolation("LEVEL_INVALID", f"降级后等级应低于现有{app.level}级且不低于一级", "the new level is below the current one")
+    decided_on = _day(ctx.request, "decided_on")
+    not_after_today(decided_on, ctx.today, "decided_on")
+    version = ctx.rules.in_force(decided_on)
+    until = add_months(decided_on, 12 * version["grading.no_upgrade_after_downgrade_years"])
+    payload = dict(ctx.request, institution_id=app.institution_id, no_upgrade_until=until.isoformat())
+    return Decision(payload, decided_on.isoformat(), version.name)
+
+
+def revoke(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    app.require(*HOLDING, action_zh="取消等级")
+    _require_grader(ctx, app)
+    check_shape(GRADE_REVOKED.fields, ctx.request, ("institution_id", "no_application_until"))
+    decided_on = _day(ctx.request, "decided_on")
+    not_after_today(decided_on, ctx.today, "decided_on")
+    version = ctx.rules.in_force(decided_on)
+    until = add_months(decided_on, 12 * version["grading.no_application_after_revocation_years"])
+    payload = dict(ctx.request, institution_id=app.institution_id, no_application_until=until.isoformat())
+    return Decision(payload, decided_on.isoformat(), version.name)
+
+
+def lapse(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    if not ctx.actor.user.startswith("system:"):
+        raise NotCompetent("SYSTEM_ONLY", "等级到期失效由台账调度程序自动记录", "only the ledger's scheduler records this")
+    app.require(*HOLDING, action_zh="到期失效")
+    if ctx.today <= date.fromisoformat(app.valid_until):
+        raise RuleViolation("NOT_YET_DUE", f"等级有效期至 {app.valid_until}", f"valid until {app.valid_until}")
+    payload = {"institution_id": app.institution_id, "lapsed_on": ctx.today.isoformat()}
+    return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today).name)

@@ -1,0 +1,181 @@
+"""Grading 1–5: authority per province, recommendation for 4 and 5, eligibility from the standing,
+scores, publicity, award, validity, lapse, downgrade and revocation with their lock-outs."""
+
+from datetime import date
+
+import pytest
+
+from services.domain.actors import Actor
+from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
+from services.domain.grading import GradingApplication
+from services.ledger.application import Basis, Command
+from services.ledger.scheduler import run_due
+from tests.conftest import command, county_officer, filing_request
+
+COUNTY = county_officer()
+CITY = Actor("civil_affairs", "city", "321100", "镇江市民政局")
+PROVINCE = Actor("civil_affairs", "province", "320000", "江苏省民政厅")
+BASIS = Basis("润民评〔2024〕1号", "GB/T 37276-2018；镇江市养老机构等级评定工作方案")
+GOOD_SCORES = {"environment": 110, "facilities": 120, "operations": 130, "service": 480}  # 840: level 4 reached
+
+
+def run(app, name, request, target=None, actor=COUNTY):
+    return app.execute(name, Command(actor, BASIS, request, None), target)
+
+
+def refused(app, call, code):
+    before = app.recorder.max_notification_id()
+    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
+        call()
+    assert error.value.code == code
+    assert app.recorder.max_notification_id() == before
+    return error.value
+
+
+def compliant(app, institution, on="2024-01-10"):
+    request = {"institution_id": institution, "standard": "GB 38600", "compliant": True, "failed_clauses": [],
+               "assessed_on": on, "assessor": "润州区民政局"}
+    run(app, "compliance.assess", request)
+
+
+@pytest.fixture
+def institution(ledger, clock):
+    app, _ = ledger
+    clock.set(date(2024, 6, 3))
+    request = filing_request(first_resident_admitted_on="2023-03-01", application_received_on="2023-03-08", filed_on="2023-03-10")
+    iid = str(app.file_new(command(request)).institution_id)
+    compliant(app, iid)
+    return iid
+
+
+def apply(app, institution, level=3, on="2024-05-06", actor=COUNTY):
+    return run(app, "grading.apply", {"institution_id": institution, "requested_level": level, "applied_on": on}, actor=actor).aggregate_id
+
+
+def through_award(app, application, level, actor=COUNTY, start="2024-05-13"):
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application, actor)
+    run(app, "grading.score", {"assessed_on": "2024-05-10", "scores": GOOD_SCORES}, application, actor)
+    run(app, "grading.committee", {"decided_on": "2024-05-11", "approved_level": level}, application, actor)
+    run(app, "grading.start_publicity", {"started_on": start}, application, actor)
+    # 13 May + 5 working days = 20 May
+    run(app, "grading.close_publicity", {"closed_on": "2024-05-20", "objection_upheld": False}, application, actor)
+    return run(app, "grading.award", {"awarded_on": "2024-05-21", "certificate_no": f"证-{application}"}, application, actor)
+
+
+def test_an_eligible_institution_is_graded_and_the_grade_lasts_three_years(ledger, institution, clock):
+    app, _ = ledger
+    application = apply(app, institution)
+    assert through_award(app, application, 3).status == "awarded"
+    graded = app.aggregate(GradingApplication, application)
+    assert (graded.level, graded.valid_until) == (3, "2027-05-21")
+    clock.set(date(2027, 5, 22))
+    assert [r.aggregate_id for r in run_due(app)] == [application]
+    assert app.aggregate(GradingApplication, application).status == "lapsed"
+
+
+def test_levels_one_to_three_by_county_or_city_four_by_the_city_five_by_the_province(ledger, institution):
+    app, _ = ledger
+    refused(app, lambda: apply(app, institution, level=3, actor=PROVINCE), "GRADING_AUTHORITY_MISMATCH")
+    refused(app, lambda: apply(app, institution, level=4, actor=COUNTY), "GRADING_AUTHORITY_MISMATCH")
+    refused(app, lambda: apply(app, institution, level=5, actor=CITY), "GRADING_AUTHORITY_MISMATCH")
+    assert apply(app, institution, level=3, actor=CITY)
+    fire = Actor("fire_rescue", "county", "321111", "消防")
+    refused(app, lambda: apply(app, institution, actor=fire), "DEPARTMENT_NOT_COMPETENT")
+
+
+def test_a_first_application_is_at_most_level_three(ledger, institution):
+    app, sealer = ledger
+    application = apply(app, institution, level=4, actor=CITY)
+    refused(app, lambda: run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application, CITY), "GRADING_STATE_INVALID")
+    # level 4 needs a recommendation first, and the candidate must hold level 3
+    recommendation = {"recommended_on": "2024-05-07", "remarks": "推荐参评四级"}
+    refused(app, lambda: run(app, "grading.recommend", recommendation, application, COUNTY), "CANDIDATE_LEVEL_MISMATCH")
+
+
+def test_a_level_three_institution_is_recommended_by_the_county_and_graded_four_by_the_city(ledger, institution, clock):
+    app, _ = ledger
+    through_award(app, apply(app, institution), 3)
+    clock.set(date(2025, 6, 3))
+    candidate = apply(app, institution, level=4, on="2025-06-02", actor=CITY)
+    recommendation = {"recommended_on": "2025-06-03", "remarks": "推荐参评四级"}
+    refused(app, lambda: run(app, "grading.recommend", recommendation, candidate, PROVINCE), "GRADING_AUTHORITY_MISMATCH")
+    assert run(app, "grading.recommend", recommendation, candidate, COUNTY).status == "recommended"
+    assert run(app, "grading.review_eligibility", {"reviewed_on": "2025-06-03"}, candidate, CITY).status == "eligible"
+
+
+def test_eligibility_is_judged_from_the_standing(ledger, institution):
+    app, sealer = ledger
+    fire = Actor("fire_rescue", "county", "321111", "消防")
+    app.execute("hazard.identify", Command(fire, BASIS, {
+        "institution_id": institution, "severity": "major", "category": "fire_safety", "criterion_ref": "MH2023-4.2",
+        "description": "消防设施不符合", "responsible_person": "院长", "identified_on": "2024-05-02"}))
+    run(app, "compliance.assess", {"institution_id": institution, "standard": "GB 38600", "compliant": False,
+                                   "failed_clauses": ["GB38600-6.6"], "assessed_on": "2024-05-03", "assessor": "第三方"})
+    application = apply(app, institution)
+    assert run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application).status == "ineligible"
+    reasons = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]["reasons"]
+    assert reasons == ["open_major_hazard", "not_gb38600_compliant"]
+    refused(app, lambda: run(app, "grading.score", {"assessed_on": "2024-05-10", "scores": GOOD_SCORES}, application), "GRADING_STATE_INVALID")
+
+
+def test_an_institution_operating_under_a_year_is_not_eligible(ledger, clock):
+    app, sealer = ledger
+    recent = str(app.file_new(command(filing_request())).institution_id)  # first resident 2024-03-01
+    compliant(app, recent, on="2024-04-01")
+    application = apply(app, recent)
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application)
+    assert sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]["reasons"] == ["operating_under_one_year"]
+
+
+def test_the_committee_cannot_approve_above_the_score(ledger, institution):
+    app, _ = ledger
+    application = apply(app, institution)
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application)
+    low = {"environment": 60, "facilities": 60, "operations": 60, "service": 300}  # 480: level 2
+    run(app, "grading.score", {"assessed_on": "2024-05-10", "scores": low}, application)
+    refused(app, lambda: run(app, "grading.committee", {"decided_on": "2024-05-11", "approved_level": 3}, application), "LEVEL_ABOVE_SCORE")
+    assert run(app, "grading.committee", {"decided_on": "2024-05-11", "approved_level": 2}, application).status == "approved"
+
+
+def test_section_scores_are_capped_by_the_rule_table(ledger, institution):
+    app, _ = ledger
+    application = apply(app, institution)
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application)
+    refused(app, lambda: run(app, "grading.score", {"assessed_on": "2024-05-10", "scores": {**GOOD_SCORES, "service": 601}}, application),
+            "SCORE_ABOVE_MAXIMUM")
+
+
+def test_publicity_runs_its_working_days_and_an_upheld_objection_rejects(ledger, institution):
+    app, _ = ledger
+    application = apply(app, institution)
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application)
+    run(app, "grading.score", {"assessed_on": "2024-05-10", "scores": GOOD_SCORES}, application)
+    run(app, "grading.committee", {"decided_on": "2024-05-11", "approved_level": 3}, application)
+    run(app, "grading.start_publicity", {"started_on": "2024-05-13"}, application)
+    refused(app, lambda: run(app, "grading.close_publicity", {"closed_on": "2024-05-17", "objection_upheld": False}, application),
+            "PUBLICITY_NOT_OVER")
+    assert run(app, "grading.close_publicity", {"closed_on": "2024-05-20", "objection_upheld": True}, application).status == "rejected"
+    refused(app, lambda: run(app, "grading.award", {"awarded_on": "2024-05-21", "certificate_no": "x"}, application), "GRADING_STATE_INVALID")
+
+
+def test_after_a_downgrade_no_upgrade_for_a_year_and_after_revocation_no_application_for_three(ledger, institution, clock):
+    app, sealer = ledger
+    first = apply(app, institution)
+    through_award(app, first, 3)
+    run(app, "grading.downgrade", {"new_level": 2, "decided_on": "2024-05-28", "reason": "发生重大安全事故"}, first)
+    second = apply(app, institution, level=3, on="2024-06-03")
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-06-03"}, second)
+    reasons = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]["reasons"]
+    assert "upgrade_locked" in reasons and "upgrade_too_soon" in reasons
+    run(app, "grading.revoke", {"decided_on": "2024-06-03", "reason": "存在重大风险隐患"}, first)
+    third = apply(app, institution, level=1, on="2024-06-03")
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-06-03"}, third)
+    assert sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]["reasons"] == ["application_locked"]
+
+
+def test_compliance_findings_must_name_real_clauses(ledger, institution):
+    app, _ = ledger
+    bad = {"institution_id": institution, "standard": "GB 38600", "compliant": False, "failed_clauses": ["GB38600-99"],
+           "assessed_on": "2024-05-03", "assessor": "第三方"}
+    refused(app, lambda: run(app, "compliance.assess", bad), "CLAUSE_UNKNOWN")
+    refused(app, lambda: run(app, "compliance.assess", dict(bad, failed_clauses=[])), "COMPLIANCE_INCONSISTENT")
