@@ -7,6 +7,7 @@ from events import credit as _credit  # noqa: F401  (registers the event types)
 from events import grading as _grading  # noqa: F401
 from events import hazards as _hazards  # noqa: F401
 from events import inspections as _inspections  # noqa: F401
+from events import lifecycle as _lifecycle  # noqa: F401
 from events import registration as _registration  # noqa: F401
 from events import sanctions as _sanctions  # noqa: F401
 from events.catalogue import CATALOGUE

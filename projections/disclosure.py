@@ -14,7 +14,7 @@ from typing import Any
 from events.canonical import canonical_json
 from events.envelope import GENESIS_HASH, ChainBroken
 from events.regions import full_name, name_of, parents
-from projections.institution_document import applies_to, fold, public_view
+from projections.institution_document import OPERATING, applies_to, fold, public_view
 
 FORMAT = "eldercare-disclosure-snapshot/1"
 
@@ -39,7 +39,7 @@ def build_snapshot(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = 
     if up_to_seq is not None and seq < up_to_seq:
         raise ValueError(f"the ledger ends at seq {seq}; cannot cut at {up_to_seq}")
     public = [public_view(d) for d in documents.values()]
-    filed = sorted((p for p in public if p["status"] == "filed"), key=_sort_key)
+    filed = sorted((p for p in public if p["status"] in OPERATING), key=_sort_key)
     unfiled = sorted((p for p in public if p["status"] == "discovered"), key=_sort_key)
     region_codes = sorted({code for p in public for code in parents(p["region_code"])})
     return {

@@ -13,23 +13,51 @@ from events import CATALOGUE
 from events.catalogue import public_part
 from events.regions import full_name, parents
 
-STATUS_BY_EVENT = {"InstitutionDiscovered": "discovered", "InstitutionFiled": "filed"}
-STATUS_NAMES = {"discovered": "已掌握未登记备案", "filed": "已备案"}
+STATUS_BY_EVENT = {
+    "InstitutionDiscovered": "discovered",
+    "InstitutionFiled": "filed",
+    "InstitutionSuspensionOrdered": "suspended",
+    "InstitutionServiceResumed": "filed",
+    "InstitutionClosurePlanned": "closing",
+}
+CLOSED_STATUS = {"close": "closed", "suspend_service": "service_suspended", "merge": "merged", "convert": "converted"}
+STATUS_NAMES = {
+    "discovered": "已掌握未登记备案", "filed": "已备案", "suspended": "停业整顿", "closing": "关停并转办理中",
+    "closed": "已关闭", "service_suspended": "已暂停服务", "merged": "已合并", "converted": "已转型",
+}
+OPERATING = ("filed", "suspended", "closing")  # on the filed list
 
 
 def applies_to(envelope: dict[str, Any]) -> bool:
-    return envelope["event_type"] in STATUS_BY_EVENT
+    return envelope["aggregate_type"] == "Institution"
+
+
+def _profile_update(event_type: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(full, public) particulars an event adds to the profile; the catalogue decides what is public."""
+    fields = CATALOGUE[event_type].fields
+    if event_type in ("InstitutionDiscovered", "InstitutionFiled"):
+        return payload, public_part(fields, payload)
+    if event_type == "InstitutionChangeFiled":
+        changes_spec = CATALOGUE[event_type].field_named("changes")
+        return payload["changes"], public_part(changes_spec.fields, payload["changes"])
+    if event_type in ("UnfiledHandlingUpdated", "InstitutionLegalPersonRegistered"):
+        update = {k: v for k, v in payload.items() if k in ("handling", "legal_person_code")}
+        return update, public_part(fields, update)
+    return {}, {}
 
 
 def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str, Any]:
     """The document after ``envelope``. The caller skips events the document already holds."""
     event_type = envelope["event_type"]
     payload = envelope["payload"]
-    fields = CATALOGUE[event_type].fields
     doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0}
-    doc["profile"] = {**doc.get("profile", {}), **payload}
-    doc["public_profile"] = {**doc.get("public_profile", {}), **public_part(fields, payload)}
-    doc["status"] = STATUS_BY_EVENT[event_type]
+    full, public = _profile_update(event_type, payload)
+    doc["profile"] = {**doc.get("profile", {}), **full}
+    doc["public_profile"] = {**doc.get("public_profile", {}), **public}
+    if event_type in STATUS_BY_EVENT:
+        doc["status"] = STATUS_BY_EVENT[event_type]
+    elif event_type == "InstitutionClosed":
+        doc["status"] = CLOSED_STATUS[payload["kind"]]
     if event_type == "InstitutionDiscovered":
         doc["discovered_on"] = payload["discovered_on"]
     if event_type == "InstitutionFiled":

@@ -4,7 +4,7 @@ Query semantics (the conformance suite holds both backends to them):
 - ``q``: an 18-character credit code matches that code exactly; anything else is a
   case-insensitive substring of the name or the address, or an exact receipt number;
 - ``region``: a province, city or county code; matches institutions within it;
-- ``status``: ``discovered`` or ``filed``;
+- ``status``: the institution's registration status (discovered, filed, suspended, closing, closed, …);
 - results sorted by name then id (code-point order), paginated with an opaque cursor.
 Documents carry the ledger ``seq`` of the last event folded in; an upsert never replaces a
 document with one of a lower or equal seq, so replays and duplicates change nothing.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-STATUSES = ("discovered", "filed")
+STATUSES = ("discovered", "filed", "suspended", "closing", "closed", "service_suspended", "merged", "converted")
 MAX_PAGE = 200
 
 

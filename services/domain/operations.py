@@ -30,9 +30,10 @@ from events.inspections import (
 )
 from events import credit as credit_events
 from events import grading as grading_events
+from events import lifecycle as lifecycle_events
 from events import sanctions as sanction_events
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import compliance, credit_listing, grading, hazard, inspection, registration, sanction
+from services.domain import compliance, credit_listing, grading, hazard, inspection, lifecycle, registration, sanction
 from services.domain.compliance import CampaignTarget, ComplianceAssessment
 from services.domain.grading import GradingApplication
 from services.domain.credit_listing import CreditListing
@@ -81,6 +82,25 @@ operation(Operation(
     lambda institution, **record: institution.file(**record),
     computed=registration.COMPUTED_FILING_FIELDS,
 ))
+
+
+def _lifecycle_step(name, event_type, decide, event_class):
+    operation(Operation(name, Institution, event_type, decide, lambda i, **r: i.record(event_class, **r)))
+
+
+_lifecycle_step("institution.change", lifecycle_events.CHANGE_FILED, lifecycle.change_filing, Institution.ChangeFiled)
+_lifecycle_step("institution.suspend", lifecycle_events.SUSPENSION_ORDERED, lifecycle.order_suspension, Institution.SuspensionOrdered)
+_lifecycle_step("institution.resume", lifecycle_events.SERVICE_RESUMED, lifecycle.resume, Institution.ServiceResumed)
+_lifecycle_step("institution.plan_closure", lifecycle_events.CLOSURE_PLANNED, lifecycle.plan_closure, Institution.ClosurePlanned)
+_lifecycle_step("institution.resettle", lifecycle_events.RESIDENTS_RESETTLED, lifecycle.resettle, Institution.ResidentsResettled)
+_lifecycle_step("institution.close", lifecycle_events.INSTITUTION_CLOSED, lifecycle.close, Institution.Closed)
+_lifecycle_step("institution.register_legal_person", lifecycle_events.LEGAL_PERSON_REGISTERED, lifecycle.register_legal_person,
+                Institution.LegalPersonRegistered)
+_lifecycle_step("institution.legal_person_pending", lifecycle_events.LEGAL_PERSON_PENDING, lifecycle.record_legal_person_pending,
+                Institution.LegalPersonRegistrationPending)
+_lifecycle_step("institution.record_contract", lifecycle_events.CONTRACT_RECORDED, lifecycle.record_contract,
+                Institution.OperatingContractRecorded)
+_lifecycle_step("institution.update_handling", lifecycle_events.HANDLING_UPDATED, lifecycle.update_handling, Institution.HandlingUpdated)
 
 # --- hazards ----------------------------------------------------------------------------------
 operation(Operation(

@@ -96,6 +96,7 @@ MEASURES_2020 = _then(
     inspection__min_officers=Param(2, "《行政处罚法》第42条：执法人员不得少于两人", True),
     inspection__notice_working_days=Param(3, "DOMAIN.md：日常、专项检查提前3个工作日通知（未见官方原文）", False),
     inspection__publish_within_working_days=Param(20, "DOMAIN.md：检查结果20个工作日内公开（未见官方原文）", False),
+    closure__plan_days_ahead=Param(60, "《山东省养老服务条例》第38条、《浙江省社会养老服务促进条例》第25条：暂停或终止服务60日前报送安置方案（66号令原文未取得）", False),
     listing__defence_working_days=Param(5, "民发〔2019〕103号：告知后陈述申辩期限（原文未取得，取5个工作日）", False),
     listing__term_years=Param(3, "民发〔2019〕103号：名单有效期3年，期满自动移出（原文未取得）", False),
     listing__early_removal_after_years=Param(2, "民发〔2019〕103号：满2年可申请提前移出（原文未取得）", False),

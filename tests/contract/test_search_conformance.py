@@ -201,6 +201,6 @@ def test_replaying_the_whole_feed_changes_nothing(index):
 
 
 def test_queries_outside_the_contract_are_refused():
-    for bad in (dict(region="3211"), dict(status="closed"), dict(size=0), dict(size=201), dict(cursor="%%"), dict(q="x" * 101)):
+    for bad in (dict(region="3211"), dict(status="retired"), dict(size=0), dict(size=201), dict(cursor="%%"), dict(q="x" * 101)):
         with pytest.raises(QueryInvalid):
             SearchQuery(**bad)

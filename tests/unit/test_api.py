@@ -178,7 +178,7 @@ def test_bad_search_parameters_and_unknown_ids_are_clear_4xx(api):
     client, runtime = api
     h = bearer(runtime, role="viewer")
     assert_refused(client.get("/v1/search", params={"region": "32"}, headers=h), 422, "QUERY_INVALID")
-    assert_refused(client.get("/v1/search", params={"status": "closed"}, headers=h), 422, "QUERY_INVALID")
+    assert_refused(client.get("/v1/search", params={"status": "retired"}, headers=h), 422, "QUERY_INVALID")
     assert_refused(client.get("/v1/search", params={"cursor": "!!"}, headers=h), 422, "QUERY_INVALID")
     assert_refused(client.get("/v1/institutions/00000000-0000-0000-0000-000000000000", headers=h), 404, "INSTITUTION_NOT_FOUND")
     assert_refused(client.get("/v1/institutions/not-a-uuid", headers=h), 422, "REQUEST_INVALID")
