@@ -14,7 +14,9 @@ from datetime import date
 from typing import Any
 
 # Value kinds a payload field may have. Each maps to one JSON Schema fragment.
-KINDS = ("string", "text", "integer", "boolean", "date", "decimal", "enum", "object", "array")
+# "fragment": an object whose members are fields of another event type, named by the sibling
+# field ``fragment_of`` (a correction carries the corrected fields of the event it corrects).
+KINDS = ("string", "text", "integer", "boolean", "date", "decimal", "enum", "object", "array", "fragment")
 
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 DECIMAL_PATTERN = r"^-?\d{1,12}(\.\d{1,4})?$"
@@ -35,6 +37,7 @@ class Field:
     max_length: int | None = None
     items: Field | None = None  # for kind="array"
     fields: tuple[Field, ...] = ()  # for kind="object"
+    fragment_of: str | None = None  # for kind="fragment": the sibling field naming the event type
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -45,6 +48,8 @@ class Field:
             raise ValueError(f"{self.name}: an array needs its item declaration")
         if self.kind == "object" and not self.fields:
             raise ValueError(f"{self.name}: an object needs its fields")
+        if self.kind == "fragment" and not self.fragment_of:
+            raise ValueError(f"{self.name}: a fragment names the field that gives its event type")
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,8 @@ def _problems_for_value(spec: Field, value: Any, path: str) -> list[Problem]:
         if not isinstance(value, dict):
             return bad("应为对象", "must be an object")
         return problems_in(spec.fields, value, path)
+    if kind == "fragment":
+        return [] if isinstance(value, dict) else bad("应为对象", "must be an object")
     raise AssertionError(kind)
 
 
@@ -172,9 +179,15 @@ def _public_value(spec: Field, value: Any) -> Any:
 
 
 def public_part(fields: tuple[Field, ...], payload: dict[str, Any]) -> dict[str, Any]:
-    """Only the members declared public (recursively); everything else is dropped."""
+    """Only the members declared public (recursively); everything else is dropped. A fragment's
+    members are judged by the fields of the event type its sibling field names."""
     out: dict[str, Any] = {}
     for spec in fields:
-        if spec.public and spec.name in payload:
+        if not (spec.public and spec.name in payload):
+            continue
+        if spec.kind == "fragment":
+            named = CATALOGUE.types.get(payload.get(spec.fragment_of, ""))
+            out[spec.name] = public_part(named.fields, payload[spec.name]) if named else {}
+        else:
             out[spec.name] = _public_value(spec, payload[spec.name])
     return out

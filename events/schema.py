@@ -37,6 +37,8 @@ def field_schema(spec: Field) -> dict[str, Any]:
         schema.update(type="array", items=field_schema(spec.items))  # type: ignore[arg-type]
     elif kind == "object":
         schema.update(object_schema(spec.fields))
+    elif kind == "fragment":
+        schema.update(type="object", description=f"members are fields of the event type named by '{spec.fragment_of}'")
     if spec.pattern and "pattern" not in schema:
         schema["pattern"] = spec.pattern
     if spec.max_length is not None:

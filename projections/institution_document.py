@@ -24,7 +24,10 @@ CLOSED_STATUS = {"close": "closed", "suspend_service": "service_suspended", "mer
 STATUS_NAMES = {
     "discovered": "已掌握未登记备案", "filed": "已备案", "suspended": "停业整顿", "closing": "关停并转办理中",
     "closed": "已关闭", "service_suspended": "已暂停服务", "merged": "已合并", "converted": "已转型",
+    "retracted": "登记已撤销",
 }
+# What a retraction restores: the document's own state before the retracted event.
+UNDOABLE = ("profile", "public_profile", "status", "filed_on", "discovered_on")
 OPERATING = ("filed", "suspended", "closing")  # on the filed list
 
 
@@ -46,14 +49,47 @@ def _profile_update(event_type: str, payload: dict[str, Any]) -> tuple[dict[str,
     return {}, {}
 
 
+def _corrected(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A correction changes the fields it names, as the event it corrects would have set them."""
+    original = payload["original_event_type"]
+    fields = payload["corrected"]
+    if original == "InstitutionChangeFiled":
+        fields = fields.get("changes", {})
+        original_fields = CATALOGUE[original].field_named("changes").fields
+    else:
+        original_fields = CATALOGUE[original].fields
+    return fields, public_part(original_fields, fields)
+
+
+def _retract(doc: dict[str, Any]) -> None:
+    undo = list(doc["undo"])
+    before = undo.pop()["before"]
+    doc["undo"] = undo
+    if not undo:  # the first decision retracted: the registration itself is withdrawn
+        doc["status"] = "retracted"
+        return
+    for key in UNDOABLE:
+        if key in before:
+            doc[key] = before[key]
+        else:
+            doc.pop(key, None)
+
+
 def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str, Any]:
     """The document after ``envelope``. The caller skips events the document already holds."""
     event_type = envelope["event_type"]
     payload = envelope["payload"]
-    doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0}
-    full, public = _profile_update(event_type, payload)
-    doc["profile"] = {**doc.get("profile", {}), **full}
-    doc["public_profile"] = {**doc.get("public_profile", {}), **public}
+    doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0, "undo": []}
+    if event_type == "DecisionRetracted":
+        _retract(doc)
+    else:
+        if event_type == "DecisionCorrected":
+            full, public = _corrected(payload)
+        else:
+            doc["undo"] = [*doc["undo"], {"event_id": envelope["event_id"], "before": {k: doc[k] for k in UNDOABLE if k in doc}}]
+            full, public = _profile_update(event_type, payload)
+        doc["profile"] = {**doc.get("profile", {}), **full}
+        doc["public_profile"] = {**doc.get("public_profile", {}), **public}
     if event_type in STATUS_BY_EVENT:
         doc["status"] = STATUS_BY_EVENT[event_type]
     elif event_type == "InstitutionClosed":

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-STATUSES = ("discovered", "filed", "suspended", "closing", "closed", "service_suspended", "merged", "converted")
+STATUSES = ("discovered", "filed", "suspended", "closing", "closed", "service_suspended", "merged", "converted", "retracted")
 MAX_PAGE = 200
 
 

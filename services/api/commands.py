@@ -34,6 +34,7 @@ SANCTIONS = "行政处罚 sanctions"
 CREDIT = "失信名单 credit lists"
 GRADING = "等级评定 grading"
 COMPLIANCE = "标准符合性与工作目标 compliance"
+CORRECTIONS = "更正与撤销 corrections"
 
 # Where each kind of record can be read back (the Location of a created or changed record).
 RESOURCE_PATHS = {
@@ -138,6 +139,10 @@ ROUTES = [
     Route("compliance.assess", "/v1/compliance-assessments", "标准符合性评估",
           "登记GB 38600（强制性）或GB/T 35796 符合性评估结论及不符合条款。", COMPLIANCE),
     Route("campaign.set_target", "/v1/campaign-targets", "设定工作目标", "设定地区年度目标（备案率、达标率、评定率等）。", COMPLIANCE),
+    Route("record.correct", "/v1/records/{target_id}/correction", "更正决定",
+          "由原决定部门更正任一记录上某项决定的字段（不含系统计算字段和标识），须载明理由和批准人；原记录保留。", CORRECTIONS),
+    Route("record.retract", "/v1/records/{target_id}/retraction", "撤销决定",
+          "由原决定部门撤销任一记录上最近一项有效决定，记录回到该决定之前的状态；撤销首项决定即撤销该记录。", CORRECTIONS),
 ]
 
 

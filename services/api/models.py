@@ -29,6 +29,8 @@ def _python_type(spec: CatalogueField, owner: str) -> Any:
         return list[_python_type(spec.items, owner)]  # type: ignore[arg-type,misc]
     if kind == "object":
         return model_from_fields(f"{owner}_{spec.name}", spec.fields)
+    if kind == "fragment":
+        return dict[str, Any]
     raise AssertionError(kind)
 
 

@@ -90,6 +90,13 @@ class Hazard(LedgerAggregate):
         def evolve(self, hazard: Hazard) -> None:
             hazard.escalations.append(self.payload["step"])
 
+    def correct(self, event_type: str, fields: dict[str, Any]) -> None:
+        """The hazard's state keeps its severity and deadline; other fields live in the events."""
+        if "severity" in fields:
+            self.severity = fields["severity"]
+        if "deadline" in fields:
+            self.deadline = fields["deadline"]
+
     # --- recording ----------------------------------------------------------------------------
 
     @classmethod

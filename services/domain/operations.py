@@ -28,12 +28,13 @@ from events.inspections import (
     INSPECTION_SCHEDULED,
     SAMPLE_DRAWN,
 )
+from events import corrections as correction_events
 from events import credit as credit_events
 from events import grading as grading_events
 from events import lifecycle as lifecycle_events
 from events import sanctions as sanction_events
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import compliance, credit_listing, grading, hazard, inspection, lifecycle, registration, sanction
+from services.domain import compliance, corrections, credit_listing, grading, hazard, inspection, lifecycle, registration, sanction
 from services.domain.compliance import CampaignTarget, ComplianceAssessment
 from services.domain.grading import GradingApplication
 from services.domain.credit_listing import CreditListing
@@ -242,4 +243,14 @@ operation(Operation(
 operation(Operation(
     "campaign.set_target", CampaignTarget, grading_events.CAMPAIGN_TARGET_SET, compliance.set_target,
     lambda cls, id, **record: cls.set(id, **record), creates=True,
+))
+
+# --- corrections and retractions, on any record -------------------------------------------------
+operation(Operation(
+    "record.correct", LedgerAggregate, correction_events.DECISION_CORRECTED, corrections.correct,
+    lambda record, **r: record.trigger_event(record.Corrected, **r), computed=("original_event_type", "institution_id"),
+))
+operation(Operation(
+    "record.retract", LedgerAggregate, correction_events.DECISION_RETRACTED, corrections.retract,
+    lambda record, **r: record.trigger_event(record.Retracted, **r), computed=("original_event_type", "institution_id"),
 ))
