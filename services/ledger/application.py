@@ -159,8 +159,9 @@ class SupervisionLedger(Application):
 
     # --- commands ---------------------------------------------------------------------------
 
-    def execute(self, name: str, command: Command, target_id: UUID | None = None) -> CommandResult:
-        """Run one command: rules, aggregate change, atomic save, seal. Retried on a write race."""
+    def execute(self, name: str, command: Command, target_id: UUID | None = None, *, dry_run: bool = False) -> CommandResult:
+        """Run one command: rules, aggregate change, atomic save, seal. Retried on a write race.
+        With ``dry_run`` everything is checked and nothing is saved."""
         op = OPERATIONS[name]
         digest = command.digest(name, str(target_id) if target_id else None)
         cid = command.command_id
@@ -185,6 +186,8 @@ class SupervisionLedger(Application):
                 op.record(target, **record)
                 aggregate = target
             claims = self._claims(aggregate, command, decision, digest)
+            if dry_run:
+                return CommandResult.of(aggregate, False)
             if self._save(aggregate, *claims):
                 return CommandResult.of(aggregate, False)
         raise _contention()
