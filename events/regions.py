@@ -40,6 +40,11 @@ def level_of(code: str) -> str:
     return "county"
 
 
+def prefix_of(code: str) -> str:
+    """The code prefix a region's jurisdiction covers: 2 digits for a province, 4 for a city."""
+    return code[: LEVEL_PREFIX[level_of(code)]]
+
+
 def parents(code: str) -> list[str]:
     """The province, city and county codes a code belongs to, itself last, without repeats."""
     out: list[str] = []

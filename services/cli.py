@@ -135,6 +135,22 @@ def cmd_site_build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    """Record every time-driven transition that has fallen due (idempotent; run it daily)."""
+    from services.ledger.application import open_ledger
+    from services.ledger.scheduler import run_due
+
+    ledger, _ = open_ledger(settings.event_store_path)
+    try:
+        recorded = run_due(ledger)
+    finally:
+        ledger.close()
+    for result in recorded:
+        print(f"{result.aggregate_type} {result.aggregate_id} → {result.status}")
+    print(f"到期事项已记录 {len(recorded)} 项")
+    return 0
+
+
 def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     from events.schema import SCHEMA_DIR, rendered_schemas, write_schemas
 
@@ -188,6 +204,9 @@ def parser() -> argparse.ArgumentParser:
     build = site_sub.add_parser("build", help="从台账生成公开网站")
     build.add_argument("--seq", type=int, default=None, help="截至的台账序号（默认最新）")
     build.set_defaults(run=cmd_site_build)
+
+    schedule = sub.add_parser("schedule", help="记录到期事项（隐患逾期、公示期满、名单期满、等级失效），可重复运行")
+    schedule.set_defaults(run=cmd_schedule)
 
     schemas = sub.add_parser("schemas", help="由事件目录生成 JSON Schema")
     schemas.add_argument("--check", action="store_true", help="只检查是否一致")

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from events.regions import prefix_of
+
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 STATUSES = ("discovered", "filed", "suspended", "closing", "closed", "service_suspended", "merged", "converted", "retracted")
 MAX_PAGE = 200
@@ -59,13 +61,7 @@ class SearchQuery:
 
     @property
     def region_prefix(self) -> str | None:
-        if self.region is None:
-            return None
-        if self.region.endswith("0000"):
-            return self.region[:2]
-        if self.region.endswith("00"):
-            return self.region[:4]
-        return self.region
+        return None if self.region is None else prefix_of(self.region)
 
 
 @dataclass(frozen=True)

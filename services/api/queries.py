@@ -8,6 +8,9 @@ from fastapi import APIRouter, Path, Query
 import re
 from datetime import date
 
+from events.regions import prefix_of
+from projections.campaign_progress import EVENTS as PROGRESS_EVENTS
+from projections.campaign_progress import progress
 from projections.hazard_lists import HAZARD_EVENTS, monthly_lists
 from projections.inspection_obligations import EVENTS as OBLIGATION_EVENTS
 from projections.inspection_obligations import obligations
@@ -72,7 +75,24 @@ def inspection_obligations(
     return obligations(events, _region_prefix(region), day.isoformat(), year or day.year)
 
 
-def _region_prefix(region: str) -> str:
+def _region_code(region: str) -> str:
     if not re.fullmatch(r"\d{6}", region):
         raise RuleViolation("QUERY_INVALID", "region 应为6位行政区划代码", "region must be a 6-digit region code")
-    return region[:2] if region.endswith("0000") else region[:4] if region.endswith("00") else region
+    return region
+
+
+def _region_prefix(region: str) -> str:
+    return prefix_of(_region_code(region))
+
+
+@router.get("/campaign-progress", summary="工作目标完成情况（备案率、达标率、评定率）", tags=["标准符合性与工作目标 compliance"])
+def campaign_progress(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    region: Annotated[str, Query(description="省、市或县级行政区划代码")],
+    year: Annotated[int, Query(ge=2019, le=2100, description="年度")],
+):
+    today = runtime.ledger.today()
+    as_of = min(date(year, 12, 31), today).isoformat()
+    runtime.sealer.seal_pending()
+    return progress(runtime.sealer.log.iterate_types(PROGRESS_EVENTS), _region_code(region), year, as_of)

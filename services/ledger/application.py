@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from events.canonical import canonical_json
+from events.regions import prefix_of
 from events.sealed_log import SealedLog
 from services.domain.actors import Actor
 from services.domain.decisions import Context, Decision
@@ -142,7 +143,7 @@ class SupervisionLedger(Application):
 
     def institutions_in(self, region_code: str) -> list[str]:
         """Ids of every institution registered (filed or known unfiled) within a region code."""
-        prefix = region_code[:2] if region_code.endswith("0000") else region_code[:4] if region_code.endswith("00") else region_code
+        prefix = prefix_of(region_code)
         if self.sealer is not None:
             self.sealer.seal_pending()
         latest_region = {

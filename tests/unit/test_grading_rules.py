@@ -10,7 +10,7 @@ from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolati
 from services.domain.grading import GradingApplication
 from services.ledger.application import Basis, Command
 from services.ledger.scheduler import run_due
-from tests.conftest import command, county_officer, filing_request
+from tests.conftest import command, county_officer, discovery_request, filing_request
 
 COUNTY = county_officer()
 CITY = Actor("civil_affairs", "city", "321100", "镇江市民政局")
@@ -179,3 +179,20 @@ def test_compliance_findings_must_name_real_clauses(ledger, institution):
            "assessed_on": "2024-05-03", "assessor": "第三方"}
     refused(app, lambda: run(app, "compliance.assess", bad), "CLAUSE_UNKNOWN")
     refused(app, lambda: run(app, "compliance.assess", dict(bad, failed_clauses=[])), "COMPLIANCE_INCONSISTENT")
+
+
+def test_campaign_progress_compares_the_ledger_with_the_regions_targets(ledger, institution):
+    from projections.campaign_progress import EVENTS, progress
+
+    app, sealer = ledger
+    run(app, "campaign.set_target", {"region_code": "321100", "year": 2024, "metric": "gb38600_compliant",
+                                     "target_percent": "60", "source": "镇江市专项行动方案"}, actor=CITY)
+    run(app, "campaign.set_target", {"region_code": "321100", "year": 2024, "metric": "filed", "target_percent": "100",
+                                     "source": "镇江市专项行动方案"}, actor=CITY)
+    app.discover(command(discovery_request()))
+    report = progress(sealer.log.iterate_types(EVENTS), "321100", 2024, "2024-06-03")
+    by_metric = {m["metric"]: m for m in report["metrics"]}
+    assert (by_metric["filed"]["count"], by_metric["filed"]["of"], by_metric["filed"]["percent"]) == (1, 2, "50.0")
+    assert by_metric["filed"]["met"] is False
+    assert by_metric["gb38600_compliant"]["percent"] == "100.0" and by_metric["gb38600_compliant"]["met"] is True
+    assert by_metric["graded"]["target"] is None and by_metric["graded"]["met"] is None
