@@ -52,6 +52,11 @@ class Field:
             raise ValueError(f"{self.name}: a fragment names the field that gives its event type")
 
 
+def date_field(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
+    """A calendar date (YYYY-MM-DD), the commonest field of a decision."""
+    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str

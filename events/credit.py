@@ -6,7 +6,7 @@ Individuals named with a listing are published by name and role only; identity n
 
 from __future__ import annotations
 
-from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+from events.catalogue import CATALOGUE, EventType, Field, date_field
 
 LISTS = ("joint_punishment", "key_attention")
 GROUNDS = (
@@ -26,9 +26,6 @@ GROUND_NAMES = {
     "court_designation": "被人民法院依法判定为失信被执行人",
 }
 
-
-def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
-    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
 
 
 INSTITUTION = Field("institution_id", "string", "机构编号", public=True, max_length=36)
@@ -51,7 +48,7 @@ LISTING_PROPOSED = CATALOGUE.register(EventType(
         Field("grounding_kind", "enum", "依据文书类别", public=True, enum=("sanction_case", "hazard", "court_judgment")),
         Field("grounding_ref", "string", "依据文书（处罚案件编号、隐患编号或判决书文号）", public=True, max_length=100),
         Field("persons", "array", "相关责任人", public=True, required=False, items=PERSON),
-        _date("proposed_on", "拟列入日期"),
+        date_field("proposed_on", "拟列入日期"),
         Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
     ),
 ))
@@ -59,13 +56,13 @@ LISTING_PROPOSED = CATALOGUE.register(EventType(
 LISTING_NOTICE_SERVED = CATALOGUE.register(EventType(
     name="CreditListingNoticeServed", version=1, aggregate_type="CreditListing", title_zh="送达拟列入告知书",
     description="Written notice; the party may state and defend itself within the window (param: 5 working days).",
-    fields=(INSTITUTION, _date("served_on", "送达日期"), _date("defence_deadline", "陈述申辩截止日", public=False)),
+    fields=(INSTITUTION, date_field("served_on", "送达日期"), date_field("defence_deadline", "陈述申辩截止日", public=False)),
 ))
 
 LISTING_DEFENCE_RECEIVED = CATALOGUE.register(EventType(
     name="CreditListingDefenceReceived", version=1, aggregate_type="CreditListing", title_zh="收到陈述申辩",
     description="The party's statement and defence, received within the window.",
-    fields=(INSTITUTION, _date("received_on", "收到日期", public=False), Field("summary", "text", "陈述申辩要点", max_length=4000)),
+    fields=(INSTITUTION, date_field("received_on", "收到日期", public=False), Field("summary", "text", "陈述申辩要点", max_length=4000)),
 ))
 
 LISTING_DECIDED = CATALOGUE.register(EventType(
@@ -74,17 +71,17 @@ LISTING_DECIDED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION,
         Field("outcome", "enum", "决定", public=True, enum=("listed", "not_listed")),
-        _date("decided_on", "决定日期"),
+        date_field("decided_on", "决定日期"),
         Field("reasons", "text", "理由（含对陈述申辩的采纳情况）", public=True, max_length=2000),
-        _date("expires_on", "期满日期", required=False),
-        _date("early_removal_from", "可申请提前移出日期", required=False),
+        date_field("expires_on", "期满日期", required=False),
+        date_field("early_removal_from", "可申请提前移出日期", required=False),
     ),
 ))
 
 LISTING_PUBLISHED = CATALOGUE.register(EventType(
     name="CreditListingPublished", version=1, aggregate_type="CreditListing", title_zh="公布失信名单",
     description="The listing is published; the public list shows only current entries.",
-    fields=(INSTITUTION, _date("published_on", "公布日期")),
+    fields=(INSTITUTION, date_field("published_on", "公布日期")),
 ))
 
 LISTING_REMOVED_EARLY = CATALOGUE.register(EventType(
@@ -92,8 +89,8 @@ LISTING_REMOVED_EARLY = CATALOGUE.register(EventType(
     description="On application after 2 years (param) with no new serious violation, or once rectification is complete.",
     fields=(
         INSTITUTION,
-        _date("applied_on", "申请日期", public=False),
-        _date("removed_on", "移出日期"),
+        date_field("applied_on", "申请日期", public=False),
+        date_field("removed_on", "移出日期"),
         Field("basis_of_removal", "enum", "移出情形", public=True, enum=("no_new_violation", "rectification_completed")),
     ),
 ))
@@ -101,5 +98,5 @@ LISTING_REMOVED_EARLY = CATALOGUE.register(EventType(
 LISTING_EXPIRED = CATALOGUE.register(EventType(
     name="CreditListingExpired", version=1, aggregate_type="CreditListing", title_zh="期满移出失信名单",
     description="Recorded by the scheduler when the term ends: automatic removal.",
-    fields=(INSTITUTION, _date("expired_on", "移出日期")),
+    fields=(INSTITUTION, date_field("expired_on", "移出日期")),
 ))

@@ -9,7 +9,7 @@ validity, lapse, 1-year and 3-year lock-outs, first application at most level 3)
 
 from __future__ import annotations
 
-from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+from events.catalogue import CATALOGUE, EventType, Field, date_field
 
 STANDARDS = ("GB 38600", "GB/T 35796")
 SCORE_SECTIONS = ("environment", "facilities", "operations", "service")
@@ -19,9 +19,6 @@ INELIGIBILITY_REASONS = (
     "application_locked", "upgrade_more_than_one_level", "upgrade_too_soon",
 )
 
-
-def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
-    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
 
 
 INSTITUTION = Field("institution_id", "string", "机构编号", public=True, max_length=36)
@@ -33,7 +30,7 @@ GRADING_APPLIED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION,
         Field("requested_level", "integer", "申请等级", public=True, minimum=1),
-        _date("applied_on", "申请日期"),
+        date_field("applied_on", "申请日期"),
         Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
         Field("authority_levels", "array", "有权评定的民政部门层级", public=True, items=Field("level", "string", "层级", public=True)),
     ),
@@ -42,7 +39,7 @@ GRADING_APPLIED = CATALOGUE.register(EventType(
 GRADING_RECOMMENDED = CATALOGUE.register(EventType(
     name="GradingRecommended", version=1, aggregate_type="GradingApplication", title_zh="推荐参评",
     description="Candidates for levels 4 and 5 are recommended by the authority of the level below.",
-    fields=(INSTITUTION, _date("recommended_on", "推荐日期"), Field("remarks", "text", "推荐意见", public=True, max_length=1000)),
+    fields=(INSTITUTION, date_field("recommended_on", "推荐日期"), Field("remarks", "text", "推荐意见", public=True, max_length=1000)),
 ))
 
 ELIGIBILITY_REVIEWED = CATALOGUE.register(EventType(
@@ -50,7 +47,7 @@ ELIGIBILITY_REVIEWED = CATALOGUE.register(EventType(
     description="The ledger judges eligibility from the institution's standing; the reasons are recorded.",
     fields=(
         INSTITUTION,
-        _date("reviewed_on", "审查日期"),
+        date_field("reviewed_on", "审查日期"),
         Field("eligible", "boolean", "是否符合参评资格", public=True),
         Field("reasons", "array", "不符合的情形", public=True, items=Field("reason", "enum", "情形", public=True, enum=INELIGIBILITY_REASONS)),
     ),
@@ -66,7 +63,7 @@ ASSESSMENT_SCORED = CATALOGUE.register(EventType(
     description="On-site assessment on the 1000-point scale; the section maxima and level thresholds are a rule table.",
     fields=(
         INSTITUTION,
-        _date("assessed_on", "评定日期"),
+        date_field("assessed_on", "评定日期"),
         SCORES,
         Field("total", "integer", "总分", public=True, minimum=0),
         Field("level_reached", "integer", "得分对应等级（0为未达一级）", public=True, minimum=0),
@@ -76,13 +73,13 @@ ASSESSMENT_SCORED = CATALOGUE.register(EventType(
 COMMITTEE_DECIDED = CATALOGUE.register(EventType(
     name="GradingCommitteeDecided", version=1, aggregate_type="GradingApplication", title_zh="评定委员会审定",
     description="The committee approves a level no higher than requested or reached, or rejects (level 0).",
-    fields=(INSTITUTION, _date("decided_on", "审定日期"), Field("approved_level", "integer", "审定等级（0为不予评定）", public=True, minimum=0)),
+    fields=(INSTITUTION, date_field("decided_on", "审定日期"), Field("approved_level", "integer", "审定等级（0为不予评定）", public=True, minimum=0)),
 ))
 
 PUBLICITY_STARTED = CATALOGUE.register(EventType(
     name="GradingPublicityStarted", version=1, aggregate_type="GradingApplication", title_zh="评定结果公示",
     description="公示 for the publicity period (param, working days).",
-    fields=(INSTITUTION, _date("started_on", "公示开始日期"), _date("ends_on", "公示截止日期")),
+    fields=(INSTITUTION, date_field("started_on", "公示开始日期"), date_field("ends_on", "公示截止日期")),
 ))
 
 PUBLICITY_CLOSED = CATALOGUE.register(EventType(
@@ -90,7 +87,7 @@ PUBLICITY_CLOSED = CATALOGUE.register(EventType(
     description="No objection, or an objection upheld (the level is then not awarded).",
     fields=(
         INSTITUTION,
-        _date("closed_on", "公示结束日期"),
+        date_field("closed_on", "公示结束日期"),
         Field("objection_upheld", "boolean", "异议是否成立", public=True),
         Field("objection_summary", "text", "异议处理情况", required=False, max_length=2000),
     ),
@@ -99,28 +96,28 @@ PUBLICITY_CLOSED = CATALOGUE.register(EventType(
 GRADE_AWARDED = CATALOGUE.register(EventType(
     name="GradeAwarded", version=1, aggregate_type="GradingApplication", title_zh="授予等级",
     description="The level is awarded, valid 3 years (param); it replaces any earlier grade.",
-    fields=(INSTITUTION, LEVEL, _date("awarded_on", "授予日期"), _date("valid_until", "有效期至"),
+    fields=(INSTITUTION, LEVEL, date_field("awarded_on", "授予日期"), date_field("valid_until", "有效期至"),
             Field("certificate_no", "string", "证书编号", public=True, max_length=100)),
 ))
 
 GRADE_DOWNGRADED = CATALOGUE.register(EventType(
     name="GradeDowngraded", version=1, aggregate_type="GradingApplication", title_zh="降低等级",
     description="On a major accident or hazard, or no longer meeting the level; no upgrade for 1 year (param).",
-    fields=(INSTITUTION, Field("new_level", "integer", "降级后等级", public=True, minimum=1), _date("decided_on", "决定日期"),
-            Field("reason", "text", "理由", public=True, max_length=1000), _date("no_upgrade_until", "不得申请升级至")),
+    fields=(INSTITUTION, Field("new_level", "integer", "降级后等级", public=True, minimum=1), date_field("decided_on", "决定日期"),
+            Field("reason", "text", "理由", public=True, max_length=1000), date_field("no_upgrade_until", "不得申请升级至")),
 ))
 
 GRADE_REVOKED = CATALOGUE.register(EventType(
     name="GradeRevoked", version=1, aggregate_type="GradingApplication", title_zh="取消等级",
     description="The grade is revoked; no grading application for 3 years (param).",
-    fields=(INSTITUTION, _date("decided_on", "决定日期"), Field("reason", "text", "理由", public=True, max_length=1000),
-            _date("no_application_until", "不得申请评定至")),
+    fields=(INSTITUTION, date_field("decided_on", "决定日期"), Field("reason", "text", "理由", public=True, max_length=1000),
+            date_field("no_application_until", "不得申请评定至")),
 ))
 
 GRADE_LAPSED = CATALOGUE.register(EventType(
     name="GradeLapsed", version=1, aggregate_type="GradingApplication", title_zh="等级到期失效",
     description="Recorded by the scheduler when the validity ends without a new award.",
-    fields=(INSTITUTION, _date("lapsed_on", "失效日期")),
+    fields=(INSTITUTION, date_field("lapsed_on", "失效日期")),
 ))
 
 COMPLIANCE_ASSESSED = CATALOGUE.register(EventType(
@@ -131,7 +128,7 @@ COMPLIANCE_ASSESSED = CATALOGUE.register(EventType(
         Field("standard", "enum", "标准", public=True, enum=STANDARDS),
         Field("compliant", "boolean", "是否符合", public=True),
         Field("failed_clauses", "array", "不符合条款", public=True, items=Field("ref", "string", "条款", public=True, max_length=40)),
-        _date("assessed_on", "评估日期"),
+        date_field("assessed_on", "评估日期"),
         Field("assessor", "string", "评估主体（部门或第三方机构）", public=True, max_length=200),
         Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
     ),

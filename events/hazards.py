@@ -7,15 +7,12 @@ Sources: the seeds (Anshan's 台账 with task, responsible person, deadline; Jil
 
 from __future__ import annotations
 
-from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+from events.catalogue import CATALOGUE, EventType, Field, date_field
 
 SEVERITIES = ("general", "major")
 CATEGORIES = ("fire_safety", "building", "special_equipment", "food", "medical", "service_safety", "management", "other")
 ESCALATION_STEPS = ("suspension_ordered", "closure_ordered")
 
-
-def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
-    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
 
 
 INSTITUTION_REF = Field("institution_id", "string", "机构编号", public=True, max_length=36)
@@ -32,7 +29,7 @@ HAZARD_IDENTIFIED = CATALOGUE.register(EventType(
         Field("location_detail", "text", "具体位置", required=False, max_length=300),
         Field("evidence", "array", "证据材料编号", required=False, items=Field("ref", "string", "证据", max_length=200)),
         Field("responsible_person", "string", "整改责任人", public=True, max_length=50),
-        _date("identified_on", "发现日期"),
+        date_field("identified_on", "发现日期"),
         Field("inspection_id", "string", "来源检查编号", public=True, required=False, max_length=36),
         Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
     ),
@@ -44,8 +41,8 @@ RECTIFICATION_ORDERED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION_REF,
         Field("measures", "text", "整改措施要求", public=True, max_length=1000),
-        _date("ordered_on", "责令日期"),
-        _date("deadline", "整改期限"),
+        date_field("ordered_on", "责令日期"),
+        date_field("deadline", "整改期限"),
     ),
 ))
 
@@ -54,7 +51,7 @@ HAZARD_RECTIFIED = CATALOGUE.register(EventType(
     description="The institution reports the hazard rectified, with evidence; it stays open until verified.",
     fields=(
         INSTITUTION_REF,
-        _date("rectified_on", "整改完成日期"),
+        date_field("rectified_on", "整改完成日期"),
         Field("measures_taken", "text", "已采取措施", public=True, max_length=1000),
         Field("evidence", "array", "整改证据编号", required=False, items=Field("ref", "string", "证据", max_length=200)),
     ),
@@ -65,7 +62,7 @@ HAZARD_VERIFIED = CATALOGUE.register(EventType(
     description="A department checked the rectification: closed (销账) or not rectified (back to the order).",
     fields=(
         INSTITUTION_REF,
-        _date("verified_on", "验收日期"),
+        date_field("verified_on", "验收日期"),
         Field("outcome", "enum", "验收结论", public=True, enum=("closed", "not_rectified")),
         Field("remarks", "text", "验收意见", public=True, required=False, max_length=1000),
     ),
@@ -76,8 +73,8 @@ HAZARD_OVERDUE = CATALOGUE.register(EventType(
     description="Recorded by the ledger's scheduler when the deadline passed without the hazard being closed.",
     fields=(
         INSTITUTION_REF,
-        _date("deadline", "整改期限"),
-        _date("detected_on", "判定日期"),
+        date_field("deadline", "整改期限"),
+        date_field("detected_on", "判定日期"),
     ),
 ))
 
@@ -90,7 +87,7 @@ HAZARD_ESCALATED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION_REF,
         Field("step", "enum", "升级措施", public=True, enum=ESCALATION_STEPS),
-        _date("decided_on", "决定日期"),
+        date_field("decided_on", "决定日期"),
         Field("reason", "text", "理由", public=True, max_length=1000),
     ),
 ))

@@ -8,16 +8,13 @@ case, joint and third-party inspections).
 
 from __future__ import annotations
 
-from events.catalogue import CATALOGUE, DATE_PATTERN, REGION_CODE_PATTERN, EventType, Field
+from events.catalogue import CATALOGUE, EventType, Field, REGION_CODE_PATTERN, date_field
 from events.registration import DEPARTMENTS
 
 KINDS = ("routine", "special", "case", "joint", "third_party")
 RISK_CLASSES = ("A", "B", "C", "D")  # 信用风险分类：A 低风险 … D 高风险
 RESULTS = ("compliant", "non_compliant", "not_applicable")
 
-
-def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
-    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
 
 
 def _ratio(cls: str) -> Field:
@@ -38,7 +35,7 @@ INSPECTION_PLANNED = CATALOGUE.register(EventType(
         Field("departments", "array", "参与部门", public=True, items=DEPARTMENT),
         Field("ratios", "object", "各风险类别抽查比例", public=True, fields=tuple(_ratio(c) for c in RISK_CLASSES)),
         Field("inspectors_per_team", "integer", "每组检查人员数", public=True, minimum=2),
-        _date("planned_on", "计划制定日期"),
+        date_field("planned_on", "计划制定日期"),
     ),
 ))
 
@@ -81,7 +78,7 @@ SAMPLE_DRAWN = CATALOGUE.register(EventType(
         Field("ratios", "object", "各风险类别抽查比例", public=True, fields=tuple(_ratio(c) for c in RISK_CLASSES)),
         Field("inspectors_per_team", "integer", "每组检查人员数", public=True, minimum=2),
         Field("sample", "array", "抽取结果", public=True, items=SAMPLE_ENTRY),
-        _date("drawn_on", "抽取日期"),
+        date_field("drawn_on", "抽取日期"),
     ),
 ))
 
@@ -109,8 +106,8 @@ INSPECTION_SCHEDULED = CATALOGUE.register(EventType(
         Field("departments", "array", "检查部门", public=True, items=DEPARTMENT),
         Field("inspectors", "array", "检查人员编号", items=Field("inspector_id", "string", "执法人员编号")),
         Field("third_party", "string", "第三方评估机构", public=True, required=False, max_length=200),
-        _date("scheduled_on", "检查日期"),
-        _date("notice_given_on", "通知日期", required=False),
+        date_field("scheduled_on", "检查日期"),
+        date_field("notice_given_on", "通知日期", required=False),
         Field("region_code", "string", "机构所在地行政区划", public=True, pattern=REGION_CODE_PATTERN),
     ),
 ))
@@ -120,7 +117,7 @@ INSPECTION_CONDUCTED = CATALOGUE.register(EventType(
     description="The on-site inspection took place; each finding cites a checklist item.",
     fields=(
         Field("institution_id", "string", "机构编号", public=True, max_length=36),
-        _date("conducted_on", "检查日期"),
+        date_field("conducted_on", "检查日期"),
         Field("inspectors_present", "array", "到场检查人员编号", items=Field("inspector_id", "string", "执法人员编号")),
         Field("findings", "array", "检查发现", public=True, items=FINDING),
         Field("summary", "text", "检查结论", public=True, max_length=2000),
@@ -132,9 +129,9 @@ INSPECTION_RESULT_PUBLISHED = CATALOGUE.register(EventType(
     description="一公开: the result is published within 20 working days (param) of the inspection.",
     fields=(
         Field("institution_id", "string", "机构编号", public=True, max_length=36),
-        _date("published_on", "公开日期"),
+        date_field("published_on", "公开日期"),
         Field("public_summary", "text", "公开的检查结果", public=True, max_length=2000),
-        _date("publish_due_by", "公开截止日", public=False),
+        date_field("publish_due_by", "公开截止日", public=False),
         Field("late_working_days", "integer", "逾期公开工作日数", minimum=0),
         Field("late_reason", "text", "逾期公开说明", required=False, max_length=1000),
     ),

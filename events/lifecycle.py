@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, DATE_PATTERN, EventType, Field
+from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, EventType, Field, date_field
 from events.registration import HANDLING, NATURES, OWNERSHIP_TYPES, PREMISES_OWNERSHIP
 
 CLOSURE_KINDS = ("close", "suspend_service", "merge", "convert")
 
-
-def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
-    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
 
 
 CHANGES = Field(
@@ -44,24 +41,24 @@ CHANGES = Field(
 CHANGE_FILED = CATALOGUE.register(EventType(
     name="InstitutionChangeFiled", version=1, aggregate_type="Institution", title_zh="变更备案",
     description="A filed institution's particulars changed; only the fields named change.",
-    fields=(CHANGES, _date("changed_on", "变更备案日期")),
+    fields=(CHANGES, date_field("changed_on", "变更备案日期")),
 ))
 
 SUSPENSION_ORDERED = CATALOGUE.register(EventType(
     name="InstitutionSuspensionOrdered", version=1, aggregate_type="Institution", title_zh="责令停业整顿",
     description="Civil affairs orders the institution to suspend service and rectify (66号令), often on an overdue major hazard.",
     fields=(
-        _date("ordered_on", "责令日期"),
+        date_field("ordered_on", "责令日期"),
         Field("reason", "text", "理由", public=True, max_length=1000),
         Field("hazard_id", "string", "依据的隐患编号", public=True, required=False, max_length=36),
-        _date("rectify_by", "整顿期限"),
+        date_field("rectify_by", "整顿期限"),
     ),
 ))
 
 SERVICE_RESUMED = CATALOGUE.register(EventType(
     name="InstitutionServiceResumed", version=1, aggregate_type="Institution", title_zh="整顿验收合格，恢复服务",
     description="The suspension ends after rectification is checked.",
-    fields=(_date("resumed_on", "恢复日期"), Field("verification", "text", "验收意见", public=True, max_length=1000)),
+    fields=(date_field("resumed_on", "恢复日期"), Field("verification", "text", "验收意见", public=True, max_length=1000)),
 ))
 
 CLOSURE_PLANNED = CATALOGUE.register(EventType(
@@ -69,8 +66,8 @@ CLOSURE_PLANNED = CATALOGUE.register(EventType(
     description="Suspending or ending service needs a resettlement plan submitted 60 days ahead (param).",
     fields=(
         Field("kind", "enum", "类型（关闭、暂停服务、合并、转型）", public=True, enum=CLOSURE_KINDS),
-        _date("plan_submitted_on", "安置方案报送日期"),
-        _date("effective_on", "拟实施日期"),
+        date_field("plan_submitted_on", "安置方案报送日期"),
+        date_field("effective_on", "拟实施日期"),
         Field("residents", "integer", "在住老年人数", public=True, minimum=0),
         Field("plan_summary", "text", "安置方案", max_length=4000),
         Field("merge_into", "string", "合并至机构编号", public=True, required=False, max_length=36),
@@ -81,20 +78,20 @@ CLOSURE_PLANNED = CATALOGUE.register(EventType(
 RESIDENTS_RESETTLED = CATALOGUE.register(EventType(
     name="InstitutionResidentsResettled", version=1, aggregate_type="Institution", title_zh="老年人安置完毕",
     description="Every resident was resettled (《老年人权益保障法》第46条: 妥善安置).",
-    fields=(_date("resettled_on", "安置完毕日期"), Field("residents", "integer", "安置人数", public=True, minimum=0),
+    fields=(date_field("resettled_on", "安置完毕日期"), Field("residents", "integer", "安置人数", public=True, minimum=0),
             Field("summary", "text", "安置情况", max_length=2000)),
 ))
 
 INSTITUTION_CLOSED = CATALOGUE.register(EventType(
     name="InstitutionClosed", version=1, aggregate_type="Institution", title_zh="关停并转完成",
     description="Closed, service suspended, merged or converted — only after its residents were resettled.",
-    fields=(Field("kind", "enum", "类型", public=True, enum=CLOSURE_KINDS), _date("closed_on", "完成日期")),
+    fields=(Field("kind", "enum", "类型", public=True, enum=CLOSURE_KINDS), date_field("closed_on", "完成日期")),
 ))
 
 LEGAL_PERSON_REGISTERED = CATALOGUE.register(EventType(
     name="InstitutionLegalPersonRegistered", version=1, aggregate_type="Institution", title_zh="法人登记",
     description="A rural 特困供养设施 (敬老院) registered as a legal person, with its code.",
-    fields=(_date("registered_on", "登记日期"),
+    fields=(date_field("registered_on", "登记日期"),
             Field("legal_person_code", "string", "法人统一社会信用代码", public=True, pattern=CREDIT_CODE_PATTERN)),
 ))
 
@@ -104,9 +101,9 @@ LEGAL_PERSON_PENDING = CATALOGUE.register(EventType(
     fields=(
         Field("reason", "text", "未登记原因", public=True, max_length=1000),
         Field("measures", "text", "措施", public=True, max_length=1000),
-        _date("deadline", "办结时限"),
+        date_field("deadline", "办结时限"),
         Field("responsible_person", "string", "责任人", public=True, max_length=50),
-        _date("recorded_on", "登记日期"),
+        date_field("recorded_on", "登记日期"),
     ),
 ))
 
@@ -116,16 +113,16 @@ CONTRACT_RECORDED = CATALOGUE.register(EventType(
     fields=(
         Field("operator", "string", "运营方", public=True, max_length=100),
         Field("operator_credit_code", "string", "运营方统一社会信用代码", public=True, pattern=CREDIT_CODE_PATTERN),
-        _date("contract_start", "合同起始日期"),
-        _date("contract_end", "合同终止日期"),
+        date_field("contract_start", "合同起始日期"),
+        date_field("contract_end", "合同终止日期"),
         Field("exit_terms", "text", "退出机制", public=True, max_length=2000),
         Field("annual_fee", "decimal", "年度运营费用（元）", required=False),
-        _date("recorded_on", "登记日期"),
+        date_field("recorded_on", "登记日期"),
     ),
 ))
 
 HANDLING_UPDATED = CATALOGUE.register(EventType(
     name="UnfiledHandlingUpdated", version=1, aggregate_type="Institution", title_zh="未备案机构处置情况更新",
     description="Referral of a known-unfiled institution to the departments concerned, with reason, measures, deadline and responsible person.",
-    fields=(replace(HANDLING, required=True), _date("updated_on", "更新日期")),
+    fields=(replace(HANDLING, required=True), date_field("updated_on", "更新日期")),
 ))

@@ -7,14 +7,7 @@ known-unfiled list and its handling (reason, measures, deadline, responsible per
 
 from __future__ import annotations
 
-from events.catalogue import (
-    CATALOGUE,
-    CREDIT_CODE_PATTERN,
-    DATE_PATTERN,
-    REGION_CODE_PATTERN,
-    EventType,
-    Field,
-)
+from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, REGION_CODE_PATTERN, EventType, Field, date_field
 
 DEPARTMENTS = (
     "civil_affairs",
@@ -40,9 +33,6 @@ DISCOVERY_SOURCES = (
     "other",
 )
 
-
-def _date(name: str, title: str, *, public: bool, required: bool = True) -> Field:
-    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
 
 
 IDENTITY_FIELDS = (
@@ -112,7 +102,7 @@ HANDLING = Field(
         ),
         Field("reason", "text", "未登记备案原因", public=True, max_length=500),
         Field("measures", "text", "处置措施", public=True, max_length=1000),
-        _date("deadline", "办结时限", public=True),
+        date_field("deadline", "办结时限", public=True),
         Field("responsible_person", "string", "责任人", public=True, max_length=50),
         Field("internal_note", "text", "内部备注", required=False, max_length=2000),
     ),
@@ -133,12 +123,12 @@ INSTITUTION_DISCOVERED = CATALOGUE.register(
             *IDENTITY_FIELDS,
             Field("credit_code", "string", "统一社会信用代码", public=True, required=False, pattern=CREDIT_CODE_PATTERN),
             Field("operator", "string", "举办者/运营方", public=True, required=False, max_length=100),
-            _date("discovered_on", "发现日期", public=True),
+            date_field("discovered_on", "发现日期", public=True),
             Field("source", "enum", "线索来源", enum=DISCOVERY_SOURCES),
             Field("source_detail", "text", "线索详情（可能含举报人信息）", required=False, max_length=2000),
             Field("residents", "integer", "已收住老年人数", minimum=0),
             HANDLING,
-            _date("inspection_due_by", "首次现场检查截止日", public=False),
+            date_field("inspection_due_by", "首次现场检查截止日", public=False),
             Field("calendar", "string", "工作日历版本", max_length=80),
         ),
     )
@@ -162,13 +152,13 @@ INSTITUTION_FILED = CATALOGUE.register(
             *PROFILE_FIELDS,
             REGISTRATION_AUTHORITY,
             FILING_MATERIALS,
-            _date("first_resident_admitted_on", "首次收住老年人日期", public=False),
-            _date("application_received_on", "备案申请受理日期", public=False),
-            _date("filed_on", "备案日期", public=True),
-            _date("filing_due_by", "备案截止日（收住后第10个工作日）", public=False),
+            date_field("first_resident_admitted_on", "首次收住老年人日期", public=False),
+            date_field("application_received_on", "备案申请受理日期", public=False),
+            date_field("filed_on", "备案日期", public=True),
+            date_field("filing_due_by", "备案截止日（收住后第10个工作日）", public=False),
             Field("late_working_days", "integer", "逾期备案工作日数", minimum=0),
             Field("late_filing_reason", "text", "逾期备案情况说明", required=False, max_length=1000),
-            _date("inspection_due_by", "首次现场检查截止日", public=False),
+            date_field("inspection_due_by", "首次现场检查截止日", public=False),
             Field("calendar", "string", "工作日历版本", max_length=80),
         ),
     )

@@ -9,7 +9,7 @@ Sources: 《行政处罚法》(2021) 第9、44-48、59-64条; 民政部令第66�
 
 from __future__ import annotations
 
-from events.catalogue import CATALOGUE, DATE_PATTERN, EventType, Field
+from events.catalogue import CATALOGUE, EventType, Field, date_field
 
 PENALTY_TYPES = (
     "warning", "circulated_criticism", "fine", "confiscation_illegal_gains", "confiscation_property",
@@ -23,9 +23,6 @@ GROUNDS = (
 )
 PUBLICATION_CLASSES = ("minor", "ordinary", "serious")
 
-
-def _date(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:
-    return Field(name, "date", title, public=public, required=required, pattern=DATE_PATTERN)
 
 
 INSTITUTION = Field("institution_id", "string", "机构编号", public=True, max_length=36)
@@ -49,9 +46,9 @@ CASE_FILED = CATALOGUE.register(EventType(
         INSTITUTION,
         Field("ground", "enum", "违法情形/依据类别", public=True, enum=GROUNDS),
         Field("facts_summary", "text", "涉嫌违法事实（立案时）", max_length=2000),
-        _date("filed_on", "立案日期"),
+        date_field("filed_on", "立案日期"),
         Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
-        _date("decide_by", "应作出决定日期（立案后90日）", public=False),
+        date_field("decide_by", "应作出决定日期（立案后90日）", public=False),
     ),
 ))
 
@@ -60,32 +57,32 @@ NOTICE_SERVED = CATALOGUE.register(EventType(
     description="The intended penalty, facts and basis, and the right to statement, defence and (where due) a hearing.",
     fields=(
         INSTITUTION,
-        _date("served_on", "告知书送达日期"),
+        date_field("served_on", "告知书送达日期"),
         _penalties("拟作出的处罚", public=False),
         Field("facts", "text", "违法事实", max_length=4000),
         Field("legal_basis", "text", "处罚依据", max_length=1000),
         Field("hearing_eligible", "boolean", "是否告知听证权利"),
-        _date("statement_deadline", "陈述申辩期限", public=False),
-        _date("hearing_request_deadline", "听证申请期限", public=False, required=False),
+        date_field("statement_deadline", "陈述申辩期限", public=False),
+        date_field("hearing_request_deadline", "听证申请期限", public=False, required=False),
     ),
 ))
 
 HEARING_REQUESTED = CATALOGUE.register(EventType(
     name="HearingRequested", version=1, aggregate_type="SanctionCase", title_zh="当事人申请听证",
     description="Within 5 days of the notice (《行政处罚法》第64条).",
-    fields=(INSTITUTION, _date("requested_on", "申请日期", public=False)),
+    fields=(INSTITUTION, date_field("requested_on", "申请日期", public=False)),
 ))
 
 HEARING_SCHEDULED = CATALOGUE.register(EventType(
     name="HearingScheduled", version=1, aggregate_type="SanctionCase", title_zh="通知听证",
     description="The party is told of the hearing at least 7 days before it (《行政处罚法》第64条).",
-    fields=(INSTITUTION, _date("notified_on", "通知日期", public=False), _date("hearing_on", "听证日期", public=False)),
+    fields=(INSTITUTION, date_field("notified_on", "通知日期", public=False), date_field("hearing_on", "听证日期", public=False)),
 ))
 
 HEARING_HELD = CATALOGUE.register(EventType(
     name="HearingHeld", version=1, aggregate_type="SanctionCase", title_zh="举行听证",
     description="The hearing took place.",
-    fields=(INSTITUTION, _date("held_on", "听证日期", public=False), Field("record_ref", "string", "听证笔录编号", max_length=100)),
+    fields=(INSTITUTION, date_field("held_on", "听证日期", public=False), Field("record_ref", "string", "听证笔录编号", max_length=100)),
 ))
 
 PENALTY_DECIDED = CATALOGUE.register(EventType(
@@ -98,7 +95,7 @@ PENALTY_DECIDED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION,
         Field("decision_no", "string", "行政处罚决定书文号", public=True, max_length=100),
-        _date("decided_on", "决定日期"),
+        date_field("decided_on", "决定日期"),
         Field("violation_type", "string", "违法行为类型", public=True, max_length=200),
         Field("facts", "text", "违法事实", public=True, max_length=4000),
         Field("legal_basis", "text", "处罚依据", public=True, max_length=1000),
@@ -113,13 +110,13 @@ PENALTY_DECIDED = CATALOGUE.register(EventType(
 DECISION_SERVED = CATALOGUE.register(EventType(
     name="PenaltyDecisionServed", version=1, aggregate_type="SanctionCase", title_zh="送达处罚决定书",
     description="Served on the party; within 7 days when the party was absent (第61条).",
-    fields=(INSTITUTION, _date("served_on", "送达日期"), Field("late_days", "integer", "超出送达期限天数", minimum=0)),
+    fields=(INSTITUTION, date_field("served_on", "送达日期"), Field("late_days", "integer", "超出送达期限天数", minimum=0)),
 ))
 
 PENALTY_EXECUTED = CATALOGUE.register(EventType(
     name="PenaltyExecuted", version=1, aggregate_type="SanctionCase", title_zh="处罚执行完毕",
     description="The party complied (fine paid, order carried out).",
-    fields=(INSTITUTION, _date("executed_on", "执行完毕日期"), Field("details", "text", "执行情况", public=True, max_length=1000)),
+    fields=(INSTITUTION, date_field("executed_on", "执行完毕日期"), Field("details", "text", "执行情况", public=True, max_length=1000)),
 ))
 
 CASE_CLOSED = CATALOGUE.register(EventType(
@@ -127,7 +124,7 @@ CASE_CLOSED = CATALOGUE.register(EventType(
     description="The case is closed after execution, or without a penalty.",
     fields=(
         INSTITUTION,
-        _date("closed_on", "结案日期"),
+        date_field("closed_on", "结案日期"),
         Field("outcome", "enum", "结案情形", public=True, enum=("executed", "no_penalty", "revoked")),
     ),
 ))
@@ -140,7 +137,7 @@ DECISION_REVIEWED = CATALOGUE.register(EventType(
         Field("outcome", "enum", "结果", public=True, enum=("changed", "revoked", "confirmed_unlawful", "confirmed_void")),
         Field("authority", "string", "复议机关或法院", public=True, max_length=200),
         Field("document_no", "string", "复议决定书或判决书文号", public=True, max_length=100),
-        _date("decided_on", "作出日期"),
+        date_field("decided_on", "作出日期"),
         _penalties("变更后的处罚"),
     ),
 ))
@@ -153,10 +150,10 @@ PENALTY_PUBLISHED = CATALOGUE.register(EventType(
     ),
     fields=(
         INSTITUTION,
-        _date("published_on", "公示日期"),
+        date_field("published_on", "公示日期"),
         Field("publication_class", "enum", "失信程度", public=True, enum=PUBLICATION_CLASSES),
-        _date("earliest_repair_on", "最短公示期届满日（可申请信用修复）"),
-        _date("publish_until", "最长公示期届满日"),
+        date_field("earliest_repair_on", "最短公示期届满日（可申请信用修复）"),
+        date_field("publish_until", "最长公示期届满日"),
         Field("late_reason", "text", "逾期公示说明", required=False, max_length=1000),
     ),
 ))
@@ -166,7 +163,7 @@ PUBLICATION_WITHDRAWN = CATALOGUE.register(EventType(
     description="Within 3 days of the decision being changed or revoked (第48条), with the reason published.",
     fields=(
         INSTITUTION,
-        _date("withdrawn_on", "撤回日期"),
+        date_field("withdrawn_on", "撤回日期"),
         Field("reason", "text", "撤回理由", public=True, max_length=1000),
         Field("late_days", "integer", "超出3日期限天数", minimum=0),
     ),
@@ -177,7 +174,7 @@ PUBLICATION_ENDED_EARLY = CATALOGUE.register(EventType(
     description="After the minimum period, obligations met and a credit undertaking given; never for suspension or closure penalties.",
     fields=(
         INSTITUTION,
-        _date("ended_on", "停止公示日期"),
+        date_field("ended_on", "停止公示日期"),
         Field("credit_commitment_ref", "string", "信用承诺书编号", public=True, max_length=100),
     ),
 ))
@@ -185,5 +182,5 @@ PUBLICATION_ENDED_EARLY = CATALOGUE.register(EventType(
 PUBLICATION_EXPIRED = CATALOGUE.register(EventType(
     name="PenaltyPublicationExpired", version=1, aggregate_type="SanctionCase", title_zh="公示期届满",
     description="Recorded by the scheduler when the maximum period has passed.",
-    fields=(INSTITUTION, _date("expired_on", "届满日期")),
+    fields=(INSTITUTION, date_field("expired_on", "届满日期")),
 ))

@@ -56,6 +56,23 @@ def command(request: dict, actor: Actor | None = None, key: str | None = None) -
     return Command(actor or county_officer(), BASIS, request, key)
 
 
+def decide(app, name: str, request: dict, target=None, actor: Actor | None = None, basis: Basis = BASIS):
+    """Run one command of the operation table as ``actor`` (a county civil-affairs officer by default)."""
+    return app.execute(name, Command(actor or county_officer(), basis, request, None), target)
+
+
+def refused(app, call, code: str):
+    """``call`` is refused with ``code`` and the event store holds exactly what it held before."""
+    from services.domain.errors import DomainError
+
+    before = app.recorder.max_notification_id()
+    with pytest.raises(DomainError) as error:
+        call()
+    assert error.value.code == code
+    assert app.recorder.max_notification_id() == before
+    return error.value
+
+
 class Clock:
     """A clock tests can move: ``clock.set(date(2024, 7, 1))``."""
 

@@ -15,7 +15,7 @@ from services.domain.errors import NotCompetent
 from services.domain.operations import OPERATIONS
 from services.ledger.application import Basis, Command
 from services.ledger.scheduler import run_due
-from tests.conftest import command, county_officer, discovery_request, filing_request, unique_credit_code
+from tests.conftest import county_officer, discovery_request, filing_request, unique_credit_code
 
 IN_REGION = {"county": "321111", "city": "321100", "province": "320000"}
 OUT_OF_REGION = {"county": "210302", "city": "210300", "province": "210000"}

@@ -1,30 +1,22 @@
 """Nothing is deleted: a wrong decision is corrected or retracted by a new event naming it, with a
 reason and an approver; the record and every public list follow, and the history keeps both."""
 
-import pytest
 
 from projections.disclosure import build_snapshot
 from services.domain.actors import Actor
-from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
 from services.domain.hazard import Hazard
 from services.ledger.application import Basis, Command
-from tests.conftest import command, county_officer, discovery_request, filing_request
+from tests.conftest import command, county_officer, decide, discovery_request, filing_request, refused
 
 CIVIL = county_officer()
 FIRE = Actor("fire_rescue", "county", "321111", "消防监督员")
 BASIS = Basis("润民更〔2024〕1号", "《养老机构管理办法》")
 
 
-def run(app, name, request, target, actor=CIVIL):
-    return app.execute(name, Command(actor, BASIS, request, None), target)
+def run(app, name, request, target=None, actor=CIVIL):
+    return decide(app, name, request, target, actor, BASIS)
 
 
-def refused(app, call, code):
-    before = app.recorder.max_notification_id()
-    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
-        call()
-    assert error.value.code == code
-    assert app.recorder.max_notification_id() == before
 
 
 def last_envelope(sealer):

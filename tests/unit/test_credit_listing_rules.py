@@ -7,26 +7,18 @@ import pytest
 
 from services.domain.actors import Actor
 from services.domain.credit_listing import CreditListing
-from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
 from services.ledger.application import Basis, Command
 from services.ledger.scheduler import run_due
-from tests.conftest import command, county_officer, filing_request
+from tests.conftest import command, county_officer, decide, filing_request, refused
 
 CIVIL = county_officer()
 BASIS = Basis("润民信〔2024〕1号", "民发〔2019〕103号")
 
 
 def run(app, name, request, target=None, actor=CIVIL):
-    return app.execute(name, Command(actor, BASIS, request, None), target)
+    return decide(app, name, request, target, actor, BASIS)
 
 
-def refused(app, call, code):
-    before = app.recorder.max_notification_id()
-    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
-        call()
-    assert error.value.code == code
-    assert app.recorder.max_notification_id() == before
-    return error.value
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ from datetime import date
 import pytest
 
 from services.domain.actors import Actor
-from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
 from services.domain.grading import GradingApplication
 from services.ledger.application import Basis, Command
 from services.ledger.scheduler import run_due
-from tests.conftest import command, county_officer, discovery_request, filing_request
+from tests.conftest import command, county_officer, decide, discovery_request, filing_request, refused
 
 COUNTY = county_officer()
 CITY = Actor("civil_affairs", "city", "321100", "镇江市民政局")
@@ -20,16 +19,9 @@ GOOD_SCORES = {"environment": 110, "facilities": 120, "operations": 130, "servic
 
 
 def run(app, name, request, target=None, actor=COUNTY):
-    return app.execute(name, Command(actor, BASIS, request, None), target)
+    return decide(app, name, request, target, actor, BASIS)
 
 
-def refused(app, call, code):
-    before = app.recorder.max_notification_id()
-    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
-        call()
-    assert error.value.code == code
-    assert app.recorder.max_notification_id() == before
-    return error.value
 
 
 def compliant(app, institution, on="2024-01-10"):

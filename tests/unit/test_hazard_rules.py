@@ -6,11 +6,10 @@ from datetime import date
 import pytest
 
 from services.domain.actors import Actor
-from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
 from services.domain.hazard import Hazard
 from services.ledger.application import Basis, Command
 from services.ledger.scheduler import run_due
-from tests.conftest import command, county_officer, filing_request
+from tests.conftest import command, county_officer, filing_request, refused
 
 FIRE = Actor("fire_rescue", "county", "321111", "消防监督员")
 CITY_CIVIL = Actor("civil_affairs", "city", "321100", "市民政局")
@@ -35,13 +34,6 @@ def step(app, name, hazard_id, request, actor=FIRE, key=None):
     return app.execute(f"hazard.{name}", Command(actor, Basis("消防责改〔2024〕8号", "《消防法》第六十条"), request, key), hazard_id)
 
 
-def refused(app, call, code):
-    before = app.recorder.max_notification_id()
-    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
-        call()
-    assert error.value.code == code
-    assert app.recorder.max_notification_id() == before
-    return error.value
 
 
 def test_a_hazard_goes_from_found_to_closed(ledger, institution):

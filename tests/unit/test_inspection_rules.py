@@ -3,13 +3,11 @@ against the checklist, publication within 20 working days."""
 
 from datetime import date
 
-import pytest
 
 from events.draw import draw, sample_size
 from services.domain.actors import Actor
-from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
-from services.ledger.application import Basis, Command
-from tests.conftest import command, county_officer, discovery_request, filing_request, unique_credit_code
+from services.ledger.application import Basis
+from tests.conftest import command, county_officer, decide, discovery_request, filing_request, refused, unique_credit_code
 
 CIVIL = county_officer()
 BASIS = Basis("润民检〔2024〕5号", "《养老机构管理办法》第三十八条")
@@ -19,16 +17,9 @@ INSPECTORS = [
 
 
 def run(app, name, request, target=None, actor=CIVIL):
-    return app.execute(name, Command(actor, BASIS, request, None), target)
+    return decide(app, name, request, target, actor, BASIS)
 
 
-def refused(app, call, code):
-    before = app.recorder.max_notification_id()
-    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
-        call()
-    assert error.value.code == code
-    assert app.recorder.max_notification_id() == before
-    return error.value
 
 
 def populate(app, n=12):

@@ -7,24 +7,17 @@ from datetime import date
 import pytest
 
 from services.domain.actors import Actor
-from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
-from services.ledger.application import Basis, Command
-from tests.conftest import command, county_officer, discovery_request, filing_request, unique_credit_code
+from services.ledger.application import Basis
+from tests.conftest import command, county_officer, decide, discovery_request, filing_request, refused, unique_credit_code
 
 CIVIL = county_officer()
 BASIS = Basis("润民〔2024〕20号", "《养老机构管理办法》")
 
 
-def run(app, name, request, target, actor=CIVIL):
-    return app.execute(name, Command(actor, BASIS, request, None), target)
+def run(app, name, request, target=None, actor=CIVIL):
+    return decide(app, name, request, target, actor, BASIS)
 
 
-def refused(app, call, code):
-    before = app.recorder.max_notification_id()
-    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
-        call()
-    assert error.value.code == code
-    assert app.recorder.max_notification_id() == before
 
 
 @pytest.fixture

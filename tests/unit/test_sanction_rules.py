@@ -6,10 +6,9 @@ from datetime import date
 import pytest
 
 from services.domain.actors import Actor
-from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
-from services.ledger.application import Basis, Command
+from services.ledger.application import Basis
 from services.ledger.scheduler import run_due
-from tests.conftest import command, county_officer, filing_request
+from tests.conftest import command, county_officer, decide, filing_request, refused
 
 CIVIL = county_officer()
 FIRE = Actor("fire_rescue", "county", "321111", "消防监督员")
@@ -23,16 +22,9 @@ def institution(ledger):
 
 
 def run(app, name, request, target=None, actor=CIVIL):
-    return app.execute(name, Command(actor, BASIS, request, None), target)
+    return decide(app, name, request, target, actor, BASIS)
 
 
-def refused(app, call, code):
-    before = app.recorder.max_notification_id()
-    with pytest.raises((RuleViolation, NotCompetent, Conflict, NotFound)) as error:
-        call()
-    assert error.value.code == code
-    assert app.recorder.max_notification_id() == before
-    return error.value
 
 
 def open_case(app, institution, ground="MCA66-46.3", filed_on="2024-01-08", actor=CIVIL):
