@@ -4,7 +4,6 @@ region and year (the seeds' 60 % / 80 % / 100 % compliant, 100 % filed, …)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -18,7 +17,7 @@ from services.domain.decisions import Context, Decision
 from services.domain.errors import RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate, Recorded
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import check_shape, day_of
 
 GBT35796_CLAUSE = re.compile(r"^GBT35796-\d+(\.\d+)*$")
 
@@ -76,8 +75,7 @@ def assess(ctx: Context) -> Decision:
         known = clause in CHECKLIST and clause.startswith("GB38600-") if standard == "GB 38600" else GBT35796_CLAUSE.match(clause)
         if not known:
             raise RuleViolation("CLAUSE_UNKNOWN", f"{clause} 不是 {standard} 的条款编号", f"{clause} is not a clause of {standard}")
-    assessed_on = date.fromisoformat(ctx.request["assessed_on"])
-    not_after_today(assessed_on, ctx.today, "assessed_on")
+    assessed_on = day_of(ctx, "assessed_on")
     version = ctx.rules.in_force(assessed_on)
     return Decision(dict(ctx.request, region_code=region), assessed_on.isoformat(), version.name)
 

@@ -30,7 +30,7 @@ from services.domain.hazard import Hazard
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate, Recorded
 from services.domain.sanction import DECISION_STATES, SanctionCase, add_months
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import check_shape, day_of, not_after_today
 from services.domain.working_days import working_day_deadline
 
 PROPOSED, NOTICED, DEFENDED, LISTED, NOT_LISTED, PUBLISHED = "proposed", "noticed", "defended", "listed", "not_listed", "published"
@@ -150,8 +150,7 @@ def propose(ctx: Context) -> Decision:
     region = institution.profile["region_code"]
     _require_supervisor(ctx, region)
     _check_grounding(ctx, str(institution.id))
-    proposed_on = _day(ctx.request, "proposed_on")
-    not_after_today(proposed_on, ctx.today, "proposed_on")
+    proposed_on = day_of(ctx, "proposed_on")
     version = ctx.rules.in_force(proposed_on)
     return Decision(dict(ctx.request, region_code=region), proposed_on.isoformat(), version.name)
 
@@ -161,8 +160,7 @@ def serve_notice(ctx: Context) -> Decision:
     listing.require(PROPOSED, action_zh="送达告知书")
     _require_supervisor(ctx, listing.region_code)
     check_shape(LISTING_NOTICE_SERVED.fields, ctx.request, ("institution_id", "defence_deadline"))
-    served_on = _day(ctx.request, "served_on")
-    not_after_today(served_on, ctx.today, "served_on")
+    served_on = day_of(ctx, "served_on")
     version = ctx.rules.in_force(served_on)
     deadline = working_day_deadline(served_on, version["listing.defence_working_days"])
     payload = dict(ctx.request, institution_id=listing.institution_id, defence_deadline=deadline.due.isoformat())
@@ -174,8 +172,7 @@ def receive_defence(ctx: Context) -> Decision:
     listing.require(NOTICED, action_zh="登记陈述申辩")
     _require_supervisor(ctx, listing.region_code)
     check_shape(LISTING_DEFENCE_RECEIVED.fields, ctx.request, ("institution_id",))
-    received_on = _day(ctx.request, "received_on")
-    not_after_today(received_on, ctx.today, "received_on")
+    received_on = day_of(ctx, "received_on")
     if received_on > date.fromisoformat(listing.defence_deadline):
         raise RuleViolation(
             "DEFENCE_LATE", f"陈述申辩期限已于 {listing.defence_deadline} 届满", "the defence window has closed",
@@ -190,8 +187,7 @@ def decide(ctx: Context) -> Decision:
     listing.require(*((PROPOSED, NOTICED, DEFENDED) if court else (NOTICED, DEFENDED)), action_zh="作出列入决定")
     _require_supervisor(ctx, listing.region_code)
     check_shape(LISTING_DECIDED.fields, ctx.request, ("institution_id", "expires_on", "early_removal_from"))
-    decided_on = _day(ctx.request, "decided_on")
-    not_after_today(decided_on, ctx.today, "decided_on")
+    decided_on = day_of(ctx, "decided_on")
     if listing.defence_deadline and listing.status == NOTICED and decided_on <= date.fromisoformat(listing.defence_deadline):
         raise RuleViolation(
             "DEFENCE_PERIOD_OPEN", f"陈述申辩期限至 {listing.defence_deadline} 届满后方可决定",
@@ -212,8 +208,7 @@ def publish(ctx: Context) -> Decision:
     listing.require(LISTED, action_zh="公布")
     _require_supervisor(ctx, listing.region_code)
     check_shape(LISTING_PUBLISHED.fields, ctx.request, ("institution_id",))
-    published_on = _day(ctx.request, "published_on")
-    not_after_today(published_on, ctx.today, "published_on")
+    published_on = day_of(ctx, "published_on")
     if published_on < date.fromisoformat(listing.decided_on):
         raise RuleViolation("DATE_ORDER_INVALID", "公布日期不能早于决定日期", "published before the decision")
     version = ctx.rules.in_force(published_on)

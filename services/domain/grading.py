@@ -36,7 +36,7 @@ from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate, Recorded
 from services.domain.sanction import add_months
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import check_shape, day_of
 from services.domain.working_days import working_day_deadline
 
 APPLIED, RECOMMENDED, ELIGIBLE, INELIGIBLE, ASSESSED = "applied", "recommended", "eligible", "ineligible", "assessed"
@@ -224,8 +224,7 @@ def apply(ctx: Context) -> Decision:
         raise RuleViolation("LEVEL_INVALID", "等级为一级至五级", "levels are 1 to 5")
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
     region = institution.profile["region_code"]
-    applied_on = _day(ctx.request, "applied_on")
-    not_after_today(applied_on, ctx.today, "applied_on")
+    applied_on = day_of(ctx, "applied_on")
     version = ctx.rules.in_force(applied_on)
     levels = authority_levels(version, region, level)
     _require_authority(ctx, region, level, levels)
@@ -249,8 +248,7 @@ def recommend(ctx: Context) -> Decision:
             "CANDIDATE_LEVEL_MISMATCH", f"{app.requested_level}级候选对象应为现有{app.requested_level - 1}级养老机构",
             f"a candidate for level {app.requested_level} holds level {app.requested_level - 1}",
         )
-    recommended_on = _day(ctx.request, "recommended_on")
-    not_after_today(recommended_on, ctx.today, "recommended_on")
+    recommended_on = day_of(ctx, "recommended_on")
     return Decision(dict(ctx.request, institution_id=app.institution_id), recommended_on.isoformat(), version.name)
 
 
@@ -259,8 +257,7 @@ def review_eligibility(ctx: Context) -> Decision:
     app.require(RECOMMENDED if app.requested_level >= 4 else APPLIED, action_zh="资格审查")
     _require_grader(ctx, app)
     check_shape(ELIGIBILITY_REVIEWED.fields, ctx.request, ("institution_id", "eligible", "reasons"))
-    reviewed_on = _day(ctx.request, "reviewed_on")
-    not_after_today(reviewed_on, ctx.today, "reviewed_on")
+    reviewed_on = day_of(ctx, "reviewed_on")
     applied_on = date.fromisoformat(app.applied_on)
     version = ctx.rules.in_force(applied_on)
     standing = ctx.lookup.standing(app.institution_id)
@@ -276,8 +273,7 @@ def score(ctx: Context) -> Decision:
     app.require(ELIGIBLE, action_zh="现场评定")
     _require_grader(ctx, app)
     check_shape(ASSESSMENT_SCORED.fields, ctx.request, ("institution_id", "total", "level_reached"))
-    assessed_on = _day(ctx.request, "assessed_on")
-    not_after_today(assessed_on, ctx.today, "assessed_on")
+    assessed_on = day_of(ctx, "assessed_on")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
     maxima = version["grading.section_maxima"]
     scores = ctx.request["scores"]
@@ -303,8 +299,7 @@ def committee(ctx: Context) -> Decision:
             "LEVEL_ABOVE_SCORE", f"审定等级不能高于申请等级和得分对应等级（{min(app.requested_level, app.level_reached)}级）",
             "the approved level cannot exceed the requested or reached level",
         )
-    decided_on = _day(ctx.request, "decided_on")
-    not_after_today(decided_on, ctx.today, "decided_on")
+    decided_on = day_of(ctx, "decided_on")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
     return Decision(dict(ctx.request, institution_id=app.institution_id), decided_on.isoformat(), version.name)
 
@@ -314,8 +309,7 @@ def start_publicity(ctx: Context) -> Decision:
     app.require(APPROVED, action_zh="公示")
     _require_grader(ctx, app)
     check_shape(PUBLICITY_STARTED.fields, ctx.request, ("institution_id", "ends_on"))
-    started_on = _day(ctx.request, "started_on")
-    not_after_today(started_on, ctx.today, "started_on")
+    started_on = day_of(ctx, "started_on")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
     ends = working_day_deadline(started_on, version["grading.publicity_working_days"]).due
     payload = dict(ctx.request, institution_id=app.institution_id, ends_on=ends.isoformat())
@@ -327,8 +321,7 @@ def close_publicity(ctx: Context) -> Decision:
     app.require(IN_PUBLICITY, action_zh="结束公示")
     _require_grader(ctx, app)
     check_shape(PUBLICITY_CLOSED.fields, ctx.request, ("institution_id",))
-    closed_on = _day(ctx.request, "closed_on")
-    not_after_today(closed_on, ctx.today, "closed_on")
+    closed_on = day_of(ctx, "closed_on")
     if closed_on < date.fromisoformat(app.publicity_ends_on):
         raise RuleViolation(
             "PUBLICITY_NOT_OVER", f"公示期至 {app.publicity_ends_on} 届满", f"the publicity runs until {app.publicity_ends_on}",
@@ -342,8 +335,7 @@ def award(ctx: Context) -> Decision:
     app.require(PUBLICITY_DONE, action_zh="授予等级")
     _require_grader(ctx, app)
     check_shape(GRADE_AWARDED.fields, ctx.request, ("institution_id", "level", "valid_until"))
-    awarded_on = _day(ctx.request, "awarded_on")
-    not_after_today(awarded_on, ctx.today, "awarded_on")
+    awarded_on = day_of(ctx, "awarded_on")
     version = ctx.rules.in_force(awarded_on)
     valid_until = add_months(awarded_on, 12 * version["grading.validity_years"])
     payload = dict(ctx.request, institution_id=app.institution_id, level=app.approved_level, valid_until=valid_until.isoformat())
@@ -357,8 +349,7 @@ def downgrade(ctx: Context) -> Decision:
     check_shape(GRADE_DOWNGRADED.fields, ctx.request, ("institution_id", "no_upgrade_until"))
     if not 1 <= ctx.request["new_level"] < app.level:
         raise RuleViolation("LEVEL_INVALID", f"降级后等级应低于现有{app.level}级且不低于一级", "the new level is below the current one")
-    decided_on = _day(ctx.request, "decided_on")
-    not_after_today(decided_on, ctx.today, "decided_on")
+    decided_on = day_of(ctx, "decided_on")
     version = ctx.rules.in_force(decided_on)
     until = add_months(decided_on, 12 * version["grading.no_upgrade_after_downgrade_years"])
     payload = dict(ctx.request, institution_id=app.institution_id, no_upgrade_until=until.isoformat())
@@ -370,8 +361,7 @@ def revoke(ctx: Context) -> Decision:
     app.require(*HOLDING, action_zh="取消等级")
     _require_grader(ctx, app)
     check_shape(GRADE_REVOKED.fields, ctx.request, ("institution_id", "no_application_until"))
-    decided_on = _day(ctx.request, "decided_on")
-    not_after_today(decided_on, ctx.today, "decided_on")
+    decided_on = day_of(ctx, "decided_on")
     version = ctx.rules.in_force(decided_on)
     until = add_months(decided_on, 12 * version["grading.no_application_after_revocation_years"])
     payload = dict(ctx.request, institution_id=app.institution_id, no_application_until=until.isoformat())

@@ -27,7 +27,7 @@ from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate, Recorded
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import check_shape, day_of, not_after_today
 
 IDENTIFIED, ORDERED, OVERDUE, RECTIFIED, CLOSED = "identified", "ordered", "overdue", "rectified", "closed"
 STATUS_NAMES = {IDENTIFIED: "已发现", ORDERED: "限期整改中", OVERDUE: "逾期未整改", RECTIFIED: "已整改待验收", CLOSED: "已销账"}
@@ -170,8 +170,7 @@ def identify(ctx: Context) -> Decision:
             f"“{criterion.title_zh}”属于重大事故隐患判定标准情形，隐患等级应为重大",
             "a criterion of the 2023 major-hazard standard makes the hazard major",
         )
-    identified_on = _date_of(ctx.request, "identified_on")
-    not_after_today(identified_on, ctx.today, "identified_on")
+    identified_on = day_of(ctx, "identified_on")
     version = ctx.rules.in_force(identified_on)
     payload = dict(ctx.request, region_code=region)
     return Decision(payload, identified_on.isoformat(), version.name)
@@ -196,8 +195,7 @@ def rectify(ctx: Context) -> Decision:
     hazard.require_status(IDENTIFIED, ORDERED, OVERDUE, action_zh="登记整改完成")
     _require_handler(ctx, hazard)
     check_shape(HAZARD_RECTIFIED.fields, ctx.request, ("institution_id",))
-    rectified_on = _date_of(ctx.request, "rectified_on")
-    not_after_today(rectified_on, ctx.today, "rectified_on")
+    rectified_on = day_of(ctx, "rectified_on")
     version = ctx.rules.in_force(rectified_on)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), rectified_on.isoformat(), version.name)
 
@@ -208,8 +206,7 @@ def verify(ctx: Context) -> Decision:
     hazard.require_status(RECTIFIED, action_zh="验收销账")
     _require_handler(ctx, hazard)
     check_shape(HAZARD_VERIFIED.fields, ctx.request, ("institution_id",))
-    verified_on = _date_of(ctx.request, "verified_on")
-    not_after_today(verified_on, ctx.today, "verified_on")
+    verified_on = day_of(ctx, "verified_on")
     version = ctx.rules.in_force(verified_on)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), verified_on.isoformat(), version.name)
 
@@ -252,7 +249,6 @@ def escalate(ctx: Context) -> Decision:
             raise RuleViolation(
                 "RESIDENTS_NOT_RESETTLED", "须在妥善安置老年人后方可取缔或关停", "residents must be resettled before closure"
             )
-    decided_on = _date_of(ctx.request, "decided_on")
-    not_after_today(decided_on, ctx.today, "decided_on")
+    decided_on = day_of(ctx, "decided_on")
     version = ctx.rules.in_force(decided_on)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), decided_on.isoformat(), version.name)

@@ -35,7 +35,7 @@ from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate, Recorded
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import check_shape, day_of, not_after_today
 from services.domain.working_days import working_day_deadline, working_days_after
 
 PLANNED, DRAWN = "planned", "drawn"
@@ -189,8 +189,7 @@ def draw_sample(ctx: Context) -> Decision:
     ctx.actor.require_jurisdiction(plan_.region_code)
     computed = ("seed", "algorithm", "institution_pool", "ratios", "inspectors_per_team", "sample")
     check_shape(SAMPLE_DRAWN.fields, ctx.request, computed)
-    (drawn_on,) = _dates(ctx.request, "drawn_on")
-    not_after_today(drawn_on, ctx.today, "drawn_on")
+    drawn_on = day_of(ctx, "drawn_on")
     pool = [
         {"institution_id": institution_id, "risk_class": risk_class(ctx.lookup.standing(institution_id))}
         for institution_id in ctx.lookup.institutions_in(plan_.region_code)
@@ -288,8 +287,7 @@ def conduct(ctx: Context) -> Decision:
     ctx.actor.require_department(*inspection.departments)
     ctx.actor.require_jurisdiction(inspection.region_code)
     check_shape(INSPECTION_CONDUCTED.fields, ctx.request, ("institution_id",))
-    (conducted_on,) = _dates(ctx.request, "conducted_on")
-    not_after_today(conducted_on, ctx.today, "conducted_on")
+    conducted_on = day_of(ctx, "conducted_on")
     version = ctx.rules.in_force(conducted_on)
     present = ctx.request["inspectors_present"]
     if len(set(present)) < version["inspection.min_officers"] or not set(present) <= set(inspection.inspectors):
@@ -311,8 +309,7 @@ def publish(ctx: Context) -> Decision:
     ctx.actor.require_department(*inspection.departments)
     ctx.actor.require_jurisdiction(inspection.region_code)
     check_shape(INSPECTION_RESULT_PUBLISHED.fields, ctx.request, ("institution_id", "publish_due_by", "late_working_days"))
-    (published_on,) = _dates(ctx.request, "published_on")
-    not_after_today(published_on, ctx.today, "published_on")
+    published_on = day_of(ctx, "published_on")
     conducted_on = date.fromisoformat(inspection.conducted_on)
     if published_on < conducted_on:
         raise RuleViolation("DATE_ORDER_INVALID", "公开日期不能早于检查日期", "published before the inspection")

@@ -39,7 +39,7 @@ from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate, Recorded
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import check_shape, day_of, not_after_today
 from services.domain.working_days import working_day_deadline, working_days_after
 
 # 谁主管谁监管: the department competent for each ground.
@@ -222,8 +222,7 @@ def file_case(ctx: Context) -> Decision:
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
     region = institution.profile["region_code"]
     ctx.actor.require_jurisdiction(region)
-    filed_on = _day(ctx.request, "filed_on")
-    not_after_today(filed_on, ctx.today, "filed_on")
+    filed_on = day_of(ctx, "filed_on")
     version = ctx.rules.in_force(filed_on)
     decide_by = filed_on + timedelta(days=version["sanction.decide_within_days"])
     payload = dict(ctx.request, region_code=region, decide_by=decide_by.isoformat())
@@ -254,8 +253,7 @@ def serve_notice(ctx: Context) -> Decision:
     _require_case_department(ctx, case)
     computed = ("institution_id", "hearing_eligible", "statement_deadline", "hearing_request_deadline")
     check_shape(NOTICE_SERVED.fields, ctx.request, computed)
-    served_on = _day(ctx.request, "served_on")
-    not_after_today(served_on, ctx.today, "served_on")
+    served_on = day_of(ctx, "served_on")
     if served_on < date.fromisoformat(case.filed_on):
         raise RuleViolation("DATE_ORDER_INVALID", "告知日期不能早于立案日期", "the notice precedes the case")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
@@ -279,8 +277,7 @@ def request_hearing(ctx: Context) -> Decision:
     check_shape(HEARING_REQUESTED.fields, ctx.request, ("institution_id",))
     if not case.notice["hearing_eligible"]:
         raise RuleViolation("NO_HEARING_RIGHT", "拟作出的处罚不属于应告知听证权利的情形", "this penalty carries no hearing right")
-    requested_on = _day(ctx.request, "requested_on")
-    not_after_today(requested_on, ctx.today, "requested_on")
+    requested_on = day_of(ctx, "requested_on")
     if requested_on > date.fromisoformat(case.notice["hearing_request_deadline"]):
         raise RuleViolation(
             "HEARING_REQUEST_LATE", f"听证申请期限已于 {case.notice['hearing_request_deadline']} 届满（告知后5日内）",
@@ -312,8 +309,7 @@ def hold_hearing(ctx: Context) -> Decision:
     case.require(HEARING_SCHEDULED_, action_zh="登记听证")
     _require_case_department(ctx, case)
     check_shape(HEARING_HELD.fields, ctx.request, ("institution_id",))
-    held_on = _day(ctx.request, "held_on")
-    not_after_today(held_on, ctx.today, "held_on")
+    held_on = day_of(ctx, "held_on")
     if held_on < date.fromisoformat(case.hearing_on):
         raise RuleViolation("DATE_ORDER_INVALID", "听证不能早于通知的听证日期", "held before the notified date")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
@@ -327,8 +323,7 @@ def decide(ctx: Context) -> Decision:
     case.require(NOTICED, HEARING_HELD_, action_zh="作出处罚决定")
     _require_case_department(ctx, case)
     check_shape(PENALTY_DECIDED.fields, ctx.request, ("institution_id",))
-    decided_on = _day(ctx.request, "decided_on")
-    not_after_today(decided_on, ctx.today, "decided_on")
+    decided_on = day_of(ctx, "decided_on")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
     waits = [case.notice["statement_deadline"]]
     if case.status == NOTICED and case.notice["hearing_eligible"]:
@@ -361,8 +356,7 @@ def serve_decision(ctx: Context) -> Decision:
     case.require(DECIDED, action_zh="登记送达")
     _require_case_department(ctx, case)
     check_shape(DECISION_SERVED.fields, ctx.request, ("institution_id", "late_days"))
-    served_on = _day(ctx.request, "served_on")
-    not_after_today(served_on, ctx.today, "served_on")
+    served_on = day_of(ctx, "served_on")
     decided_on = date.fromisoformat(case.decision["decided_on"])
     if served_on < decided_on:
         raise RuleViolation("DATE_ORDER_INVALID", "送达日期不能早于决定日期", "served before the decision")
@@ -377,8 +371,7 @@ def execute_penalty(ctx: Context) -> Decision:
     case.require(SERVED, action_zh="登记执行")
     _require_case_department(ctx, case)
     check_shape(PENALTY_EXECUTED.fields, ctx.request, ("institution_id",))
-    executed_on = _day(ctx.request, "executed_on")
-    not_after_today(executed_on, ctx.today, "executed_on")
+    executed_on = day_of(ctx, "executed_on")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
     return Decision(dict(ctx.request, institution_id=case.institution_id), executed_on.isoformat(), version.name)
 
@@ -392,8 +385,7 @@ def close_case(ctx: Context) -> Decision:
     case.require(*allowed, action_zh=f"以“{outcome}”结案")
     if outcome == "revoked" and not (case.review and case.review["outcome"] != "changed"):
         raise RuleViolation("NOT_REVOKED", "处罚决定未被撤销，不能以撤销结案", "the decision was not revoked")
-    closed_on = _day(ctx.request, "closed_on")
-    not_after_today(closed_on, ctx.today, "closed_on")
+    closed_on = day_of(ctx, "closed_on")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
     return Decision(dict(ctx.request, institution_id=case.institution_id), closed_on.isoformat(), version.name)
 
@@ -404,8 +396,7 @@ def review(ctx: Context) -> Decision:
     case.require(*DECISION_STATES, action_zh="登记复议或诉讼结果")
     _require_case_department(ctx, case)
     check_shape(DECISION_REVIEWED.fields, ctx.request, ("institution_id",))
-    decided_on = _day(ctx.request, "decided_on")
-    not_after_today(decided_on, ctx.today, "decided_on")
+    decided_on = day_of(ctx, "decided_on")
     if decided_on < date.fromisoformat(case.decision["decided_on"]):
         raise RuleViolation("DATE_ORDER_INVALID", "复议或判决日期不能早于处罚决定", "the review precedes the decision")
     changed = ctx.request["outcome"] == "changed"
@@ -440,8 +431,7 @@ def publish(ctx: Context) -> Decision:
         )
     decided_on = date.fromisoformat(case.decision["decided_on"])
     version = ctx.rules.in_force(decided_on)
-    published_on = _day(ctx.request, "published_on")
-    not_after_today(published_on, ctx.today, "published_on")
+    published_on = day_of(ctx, "published_on")
     if published_on < decided_on:
         raise RuleViolation("DATE_ORDER_INVALID", "公示日期不能早于决定日期", "published before the decision")
     due = working_day_deadline(decided_on, version["sanction.publish_within_working_days"]).due
@@ -477,8 +467,7 @@ def withdraw_publication(ctx: Context) -> Decision:
         raise Conflict("NOT_PUBLISHED", "该处罚信息未在公示中", "the decision is not being published")
     if case.review is None:
         raise RuleViolation("NOT_REVIEWED", "处罚决定未被变更或撤销，不能撤回公示", "only a changed or revoked decision is withdrawn")
-    withdrawn_on = _day(ctx.request, "withdrawn_on")
-    not_after_today(withdrawn_on, ctx.today, "withdrawn_on")
+    withdrawn_on = day_of(ctx, "withdrawn_on")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
     late = max(0, (withdrawn_on - date.fromisoformat(case.review["decided_on"])).days - version["sanction.withdraw_within_days"])
     payload = dict(ctx.request, institution_id=case.institution_id, late_days=late)
@@ -499,8 +488,7 @@ def end_publication_early(ctx: Context) -> Decision:
         )
     if case.status not in (EXECUTED, CLOSED):
         raise RuleViolation("OBLIGATIONS_NOT_MET", "处罚尚未履行完毕，不能信用修复", "the penalty is not yet fulfilled")
-    ended_on = _day(ctx.request, "ended_on")
-    not_after_today(ended_on, ctx.today, "ended_on")
+    ended_on = day_of(ctx, "ended_on")
     if ended_on < date.fromisoformat(case.publication["earliest_repair_on"]):
         raise RuleViolation(
             "MINIMUM_PERIOD_NOT_SERVED", f"最短公示期至 {case.publication['earliest_repair_on']} 届满后方可信用修复",

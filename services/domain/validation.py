@@ -41,3 +41,10 @@ def not_after_today(day: date, today: date, field: str) -> None:
             f"{field} may not be later than today ({today.isoformat()})",
             field=field,
         )
+
+
+def day_of(ctx: Any, field: str) -> date:
+    """The request's date ``field``, which may not lie after the ledger's today."""
+    day = date.fromisoformat(ctx.request[field])
+    not_after_today(day, ctx.today, field)
+    return day
