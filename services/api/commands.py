@@ -41,6 +41,7 @@ RESOURCE_PATHS = {
     "Institution": "/v1/institutions/", "Hazard": "/v1/hazards/", "Inspection": "/v1/inspections/",
     "InspectionPlan": "/v1/inspection-plans/", "SanctionCase": "/v1/sanction-cases/",
     "CreditListing": "/v1/credit-listings/", "GradingApplication": "/v1/grading-applications/",
+    "ComplianceAssessment": "/v1/compliance-assessments/", "CampaignTarget": "/v1/campaign-targets/",
 }
 
 ROUTES = [
@@ -191,7 +192,7 @@ def command_router() -> APIRouter:
     for route in ROUTES:
         op = OPERATIONS[route.operation]
         model_name = "".join(part.title() for part in route.operation.replace(".", "_").split("_")) + "Request"
-        model = command_model(model_name, op.event_type, op.computed, EXAMPLES.get(route.operation))
+        model = command_model(model_name, op.event_type, op.computed, EXAMPLES.get(route.operation), op.defaults)
         router.add_api_route(
             route.path, _endpoint(route, model), methods=["POST"], status_code=201, response_model=CommandResponse,
             summary=route.summary, description=route.description, tags=[route.tag], name=route.operation,

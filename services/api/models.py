@@ -51,14 +51,15 @@ def _constraints(spec: CatalogueField) -> dict[str, Any]:
 
 
 def model_from_fields(
-    name: str, fields: tuple[CatalogueField, ...], *, exclude: tuple[str, ...] = (), extra: dict[str, Any] | None = None
+    name: str, fields: tuple[CatalogueField, ...], *, exclude: tuple[str, ...] = (), optional: tuple[str, ...] = (),
+    extra: dict[str, Any] | None = None,
 ) -> type[BaseModel]:
     definitions: dict[str, Any] = dict(extra or {})
     for spec in fields:
         if spec.name in exclude:
             continue
         python_type = _python_type(spec, name)
-        if spec.required:
+        if spec.required and spec.name not in optional:
             definitions[spec.name] = (python_type, Field(..., **_constraints(spec)))
         else:
             definitions[spec.name] = (python_type | None, Field(None, **_constraints(spec)))
@@ -72,11 +73,14 @@ class BasisModel(BaseModel):
 
 
 def command_model(
-    name: str, event_type: EventType, computed: tuple[str, ...], example: dict[str, Any] | None
+    name: str, event_type: EventType, computed: tuple[str, ...], example: dict[str, Any] | None,
+    defaults: tuple[str, ...] = (),
 ) -> type[BaseModel]:
-    """A command body: the event's payload fields as the department supplies them, plus ``basis``."""
+    """A command body: the event's payload fields as the department supplies them (those the rule
+    table can default are optional), plus ``basis``."""
     model = model_from_fields(
-        name, event_type.fields, exclude=computed, extra={"basis": (BasisModel, Field(..., title="决定依据"))}
+        name, event_type.fields, exclude=computed, optional=defaults,
+        extra={"basis": (BasisModel, Field(..., title="决定依据"))},
     )
     if example is not None:
         model.model_config["json_schema_extra"] = {"examples": [example]}
@@ -103,6 +107,22 @@ class InstitutionResponse(BaseModel):
     status: str
     aggregate_version: int
     profile: dict[str, Any]
+
+
+class DecisionRef(BaseModel):
+    event_id: str
+    event_type: str
+    department: str
+
+
+class RecordResponse(BaseModel):
+    id: str = Field(..., title="记录编号")
+    type: str = Field(..., title="记录类型")
+    aggregate_version: int = Field(..., title="记录版本")
+    status: str | None = Field(None, title="状态")
+    state: dict[str, Any] = Field(..., title="当前状态")
+    decisions: list[DecisionRef] = Field(..., title="仍有效的各项决定（按时间顺序）")
+    corrections: list[str] = Field(..., title="被更正过的决定编号")
 
 
 class SearchHit(BaseModel):

@@ -17,7 +17,10 @@ from projections.inspection_obligations import obligations
 from projections.search.index import SearchQuery
 from services.domain.errors import RuleViolation
 from services.api.dependencies import ActorDep, RuntimeDep
-from services.api.models import ERRORS, InstitutionResponse, SearchResponse
+from services.api.commands import RESOURCE_PATHS
+from services.api.models import ERRORS, InstitutionResponse, RecordResponse, SearchResponse
+from services.domain.operations import OPERATIONS
+from services.domain.recorded import BOOKKEEPING, LedgerAggregate
 
 router = APIRouter(prefix="/v1", responses=ERRORS)
 
@@ -96,3 +99,35 @@ def campaign_progress(
     as_of = min(date(year, 12, 31), today).isoformat()
     runtime.sealer.seal_pending()
     return progress(runtime.sealer.log.iterate_types(PROGRESS_EVENTS), _region_code(region), year, as_of)
+
+
+RECORD_CLASSES = {op.aggregate.__name__: op.aggregate for op in OPERATIONS.values() if op.aggregate is not LedgerAggregate}
+
+
+def record_view(record: LedgerAggregate) -> RecordResponse:
+    state = {k: v for k, v in vars(record).items() if not k.startswith("_") and k not in BOOKKEEPING}
+    return RecordResponse(
+        id=str(record.id), type=type(record).__name__, aggregate_version=record.version, status=state.get("status"),
+        state=state, corrections=list(record.corrections),
+        decisions=[{"event_id": e, "event_type": t, "department": d} for e, t, d, _ in record.history],
+    )
+
+
+@router.get("/records/{record_id}", response_model=RecordResponse, summary="查询任一记录（机构、隐患、检查、案件、名单、评定……）", tags=["联合检索 lookup"])
+def get_record(record_id: Annotated[UUID, Path(title="记录编号")], actor: ActorDep, runtime: RuntimeDep):
+    return record_view(runtime.ledger.aggregate(LedgerAggregate, record_id))
+
+
+def _typed_reader(cls: type):
+    def read(record_id: Annotated[UUID, Path(title="记录编号")], actor: ActorDep, runtime: RuntimeDep) -> RecordResponse:
+        return record_view(runtime.ledger.aggregate(cls, record_id))
+
+    return read
+
+
+for _type, _path in RESOURCE_PATHS.items():
+    if _type != "Institution":
+        router.add_api_route(
+            _path.removeprefix("/v1") + "{record_id}", _typed_reader(RECORD_CLASSES[_type]), methods=["GET"],
+            response_model=RecordResponse, summary=f"查询{getattr(RECORD_CLASSES[_type], 'NAME_ZH', _type)}", tags=["联合检索 lookup"],
+        )

@@ -151,9 +151,12 @@ def _dates(request: dict[str, Any], *names: str) -> list[date]:
 
 
 def plan(ctx: Context) -> Decision:
+    """A plan states its sample ratio per risk class, or takes the rule table's (param 30/10/2/1 %)."""
     ctx.actor.require_role("officer")
-    check_shape(INSPECTION_PLANNED.fields, ctx.request, ())
-    request = ctx.request
+    request = dict(ctx.request)
+    if "ratios" not in request:
+        request["ratios"] = dict(ctx.rules.in_force(ctx.today)["inspection.default_ratios"])
+    check_shape(INSPECTION_PLANNED.fields, request, ())
     region = regions.validate_region_code(request["region_code"])
     ctx.actor.require_jurisdiction(region)
     departments = request["departments"]
@@ -164,8 +167,7 @@ def plan(ctx: Context) -> Decision:
         )
     if request["kind"] == "joint" and len(departments) < 2:
         raise RuleViolation("JOINT_NEEDS_DEPARTMENTS", "联合检查至少由两个部门参加", "a joint plan needs at least two departments")
-    (planned_on,) = _dates(request, "planned_on")
-    not_after_today(planned_on, ctx.today, "planned_on")
+    planned_on = day_of(ctx, "planned_on")
     version = ctx.rules.in_force(planned_on)
     if request["inspectors_per_team"] < version["inspection.min_officers"]:
         raise RuleViolation(

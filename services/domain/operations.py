@@ -55,6 +55,7 @@ class Operation:
     record: Callable[..., Any]
     creates: bool = False
     computed: tuple[str, ...] = ()  # payload fields the ledger computes; never in a request
+    defaults: tuple[str, ...] = ()  # payload fields a request may leave to the rule table
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -128,7 +129,7 @@ operation(Operation(
 # --- inspections ------------------------------------------------------------------------------
 operation(Operation(
     "inspection_plan.plan", InspectionPlan, INSPECTION_PLANNED, inspection.plan,
-    lambda cls, id, **record: cls.plan(id, **record), creates=True,
+    lambda cls, id, **record: cls.plan(id, **record), creates=True, defaults=("ratios",),
 ))
 operation(Operation(
     "inspection_plan.draw", InspectionPlan, SAMPLE_DRAWN, inspection.draw_sample, lambda p, **r: p.record_draw(**r),

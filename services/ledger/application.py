@@ -29,7 +29,7 @@ from services.domain.errors import Conflict, NotFound, RuleViolation
 from services.domain.identifiers import IdentifierClaim
 from services.domain.institution import Institution
 from services.domain.operations import OPERATIONS
-from services.domain.recorded import key_reused
+from services.domain.recorded import LedgerAggregate, key_reused
 from services.domain.standing import Standing
 from services.ledger.sealer import Sealer
 
@@ -116,7 +116,7 @@ class SupervisionLedger(Application):
         except ValueError:
             found = None
         if not isinstance(found, cls):
-            name = cls.__name__
+            name = "Record" if cls is LedgerAggregate else cls.__name__
             code = "".join("_" + c if c.isupper() else c.upper() for c in name).lstrip("_") + "_NOT_FOUND"
             raise NotFound(
                 code,

@@ -214,3 +214,23 @@ def test_a_hazard_is_recorded_ordered_and_listed_over_http(api):
     assert_refused(client.post("/v1/hazards", json=missing, headers=fire), 404, "INSTITUTION_NOT_FOUND")
     assert_refused(client.post(f"/v1/institutions/{hazard}/filing", json=FILING_EXAMPLE, headers=bearer(runtime)), 404, "INSTITUTION_NOT_FOUND")
     assert_refused(client.get("/v1/hazard-lists", params={"region": "3211", "month": "2024-13"}, headers=fire), 422, "QUERY_INVALID")
+
+
+def test_every_record_a_command_creates_can_be_read_back_at_its_location(api):
+    client, runtime = api
+    created = client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime))
+    institution = created.json()["institution_id"]
+    fire = bearer(runtime, "fire_rescue", "county", "321111")
+    basis = {"document_no": "镇消〔2024〕1号", "legal_basis": "《消防法》"}
+    hazard = client.post("/v1/hazards", json={
+        "basis": basis, "institution_id": institution, "severity": "general", "category": "other", "criterion_ref": "OTHER",
+        "description": "地面湿滑", "responsible_person": "院长", "identified_on": "2024-05-06"}, headers=fire)
+    for response in (created, hazard):
+        location = response.headers["Location"]
+        record = client.get(location, headers=fire)
+        assert record.status_code == 200, location
+    read = client.get(hazard.headers["Location"], headers=fire).json()
+    assert read["type"] == "Hazard" and read["status"] == "identified"
+    assert [d["event_type"] for d in read["decisions"]] == ["HazardIdentified"]
+    assert client.get(f"/v1/records/{hazard.json()['aggregate_id']}", headers=fire).json()["type"] == "Hazard"
+    assert_refused(client.get(f"/v1/sanction-cases/{hazard.json()['aggregate_id']}", headers=fire), 404, "SANCTION_CASE_NOT_FOUND")

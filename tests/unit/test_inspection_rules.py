@@ -202,3 +202,9 @@ def test_first_inspections_and_yearly_coverage_are_tracked(ledger, clock):
     assert report["coverage"]["institutions"] == 3 and report["coverage"]["inspected"] == 1
     earlier = obligations(sealer.log.iterate_types(EVENTS), "3211", "2024-05-20", 2024)
     assert {f["institution_id"]: f["state"] for f in earlier["first_inspections"]}[ids[2]] == "pending"
+
+
+def test_a_plan_without_ratios_takes_the_rule_tables(ledger):
+    app, sealer = ledger
+    run(app, "inspection_plan.plan", {k: v for k, v in PLAN.items() if k != "ratios"})
+    assert next(sealer.log.iterate_types(("InspectionPlanned",)))["payload"]["ratios"] == {"A": "1", "B": "2", "C": "10", "D": "30"}
