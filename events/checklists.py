@@ -22,6 +22,12 @@ class ChecklistItem:
 GB38600 = "GB 38600-2019《养老机构服务安全基本规范》"
 MH2023 = "《养老机构重大事故隐患判定标准》(民政部办公厅, 2023-11-27)"
 AS2020 = "鞍山市2020年养老院服务质量建设调研检查重点工作项目（附件）"
+FIRE = "消防安全检查参考分类（本系统归纳；天津河北区方案所称“9类突出消防安全问题”原文未取得）"
+FIRE_CATEGORIES = (
+    "消防安全责任制和管理制度落实", "建筑防火（耐火等级、防火分隔、防火间距）", "安全疏散（疏散通道、安全出口、应急照明和疏散指示）",
+    "消防设施和器材（自动喷水、火灾报警、灭火器）", "电气线路和用电安全（私拉乱接、大功率电器、电动车充电）",
+    "用火用气安全（厨房、燃气、吸烟）", "易燃可燃装修和彩钢板", "消防控制室值班和24小时值守", "员工消防培训、应急预案和疏散演练",
+)
 
 NINE_PREVENTIONS = ("防噎食", "防食品药品误食", "防压疮", "防烫伤", "防坠床", "防跌倒", "防他伤和自伤", "防走失", "防文娱活动意外")
 
@@ -41,6 +47,7 @@ _ITEMS = [
     ChecklistItem("MH2023-6", "日常管理存在严重问题", MH2023, confirmed=False, major_hazard=True),
     ChecklistItem("MH2023-7", "严重违法违规提供服务", MH2023, confirmed=False, major_hazard=True),
     ChecklistItem("MH2023-8", "其他重大事故隐患", MH2023, confirmed=False, major_hazard=True),
+    *[ChecklistItem(f"FIRE-{i}", title, FIRE, confirmed=False) for i, title in enumerate(FIRE_CATEGORIES, start=1)],
     ChecklistItem("OTHER", "其他（以描述为准）", "—"),
     *[
         ChecklistItem(f"AS2020-{i}", title, AS2020)

@@ -81,13 +81,15 @@ HAZARD_OVERDUE = CATALOGUE.register(EventType(
 HAZARD_ESCALATED = CATALOGUE.register(EventType(
     name="HazardEscalated", version=1, aggregate_type="Hazard", title_zh="逾期重大隐患升级处置",
     description=(
-        "An overdue major hazard escalates: 责令停业整顿 (suspension_ordered), then 取缔/关停 "
-        "(closure_ordered) once the residents are resettled."
+        "An overdue major hazard escalates: 责令停业整顿 (suspension_ordered, recorded on the "
+        "institution in the same transaction), then 取缔/关停 (closure_ordered) once the residents "
+        "are resettled."
     ),
     fields=(
         INSTITUTION_REF,
         Field("step", "enum", "升级措施", public=True, enum=ESCALATION_STEPS),
         date_field("decided_on", "决定日期"),
         Field("reason", "text", "理由", public=True, max_length=1000),
+        date_field("rectify_by", "停业整顿期限", required=False),
     ),
 ))

@@ -7,6 +7,7 @@ test_architecture.py holds that line).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,12 +32,29 @@ class Runtime:
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start_background(self) -> None:
-        """Embedded profile: follow the sealed log for events written by other processes."""
-        if self.projector is not None and not self._threads:
-            thread = threading.Thread(target=self._follow, name="embedded-projector", daemon=True)
+    def start_background(self, *, schedule_every_s: float = 3600.0) -> None:
+        """Run the scheduler at start and then hourly, so time-driven transitions (overdue, expiry,
+        lapse) are recorded without anyone calling; in the embedded profile also follow the sealed
+        log for events written by other processes."""
+        if self._threads:
+            return
+        workers = [("scheduler", lambda: self._schedule(schedule_every_s))]
+        if self.projector is not None:
+            workers.append(("embedded-projector", self._follow))
+        for name, target in workers:
+            thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def _schedule(self, every_s: float) -> None:
+        from services.ledger.scheduler import run_due
+
+        while not self._stop.is_set():
+            try:
+                run_due(self.ledger)
+            except Exception:  # logged by the next run's retry; the transitions are idempotent
+                logging.getLogger("eldercare.scheduler").exception("scheduler run failed")
+            self._stop.wait(every_s)
 
     def _follow(self) -> None:
         while not self._stop.is_set():

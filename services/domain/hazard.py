@@ -250,5 +250,22 @@ def escalate(ctx: Context) -> Decision:
                 "RESIDENTS_NOT_RESETTLED", "须在妥善安置老年人后方可取缔或关停", "residents must be resettled before closure"
             )
     decided_on = day_of(ctx, "decided_on")
+    if step == "suspension_ordered":
+        rectify_by = ctx.request.get("rectify_by")
+        if not rectify_by or date.fromisoformat(rectify_by) < decided_on:
+            raise RuleViolation("DEADLINE_BEFORE_ORDER", "责令停业整顿须载明不早于决定日期的整顿期限（rectify_by）",
+                                "a suspension states its rectification deadline (rectify_by), not before the decision")
+        ctx.lookup.aggregate(Institution, hazard.institution_id).require_status("filed", action_zh="责令停业整顿")
     version = ctx.rules.in_force(decided_on)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), decided_on.isoformat(), version.name)
+
+
+def suspension_follows(ctx: Context, decision: Decision, record: dict[str, Any], hazard: Hazard) -> list[Any]:
+    """Escalating to 责令停业整顿 suspends the institution in the same transaction."""
+    if decision.payload["step"] != "suspension_ordered":
+        return []
+    institution = ctx.lookup.aggregate(Institution, hazard.institution_id)
+    payload = {"ordered_on": decision.payload["decided_on"], "reason": decision.payload["reason"],
+               "hazard_id": str(hazard.id), "rectify_by": decision.payload["rectify_by"]}
+    institution.record(Institution.SuspensionOrdered, **dict(record, payload=payload))
+    return [institution]

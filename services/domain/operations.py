@@ -56,6 +56,9 @@ class Operation:
     creates: bool = False
     computed: tuple[str, ...] = ()  # payload fields the ledger computes; never in a request
     defaults: tuple[str, ...] = ()  # payload fields a request may leave to the rule table
+    # Other records the same decision changes, saved in the same transaction: (ctx, decision, a
+    # fresh decision record, the aggregate) -> the other aggregates, already changed.
+    follow_up: Callable[..., list[Any]] | None = None
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -124,6 +127,7 @@ operation(Operation(
 ))
 operation(Operation(
     "hazard.escalate", Hazard, HAZARD_ESCALATED, hazard.escalate, lambda h, **r: h.escalate(**r), computed=("institution_id",),
+    follow_up=hazard.suspension_follows,
 ))
 
 # --- inspections ------------------------------------------------------------------------------

@@ -179,7 +179,8 @@ class SupervisionLedger(Application):
                 target = self.aggregate(op.aggregate, target_id)
                 if target.already_did(cid, digest):
                     return CommandResult.of(target, True)
-            decision = op.decide(Context(command.request, command.actor, self.today(), target, self))
+            context = Context(command.request, command.actor, self.today(), target, self)
+            decision = op.decide(context)
             record = self._decision_record(command, decision, digest)
             if op.creates:
                 aggregate = op.record(op.aggregate, new_id, **record)
@@ -187,9 +188,10 @@ class SupervisionLedger(Application):
                 op.record(target, **record)
                 aggregate = target
             claims = self._claims(aggregate, command, decision, digest)
+            others = op.follow_up(context, decision, self._decision_record(command, decision, digest), aggregate) if op.follow_up else []
             if dry_run:
                 return CommandResult.of(aggregate, False)
-            if self._save(aggregate, *claims):
+            if self._save(aggregate, *others, *claims):
                 return CommandResult.of(aggregate, False)
         raise _contention()
 

@@ -129,13 +129,19 @@ def test_an_overdue_major_hazard_escalates_to_suspension_then_closure_after_rese
     hazard = identify(app, institution).aggregate_id
     step(app, "order", hazard, {"measures": "整改", "ordered_on": "2024-05-20", "deadline": "2024-05-31"})
     civil = county_officer()
-    early = {"step": "suspension_ordered", "decided_on": "2024-05-30", "reason": "逾期不改"}
+    early = {"step": "suspension_ordered", "decided_on": "2024-05-30", "reason": "逾期不改", "rectify_by": "2024-07-31"}
     refused(app, lambda: step(app, "escalate", hazard, early, civil), "HAZARD_STATE_INVALID")
     run_due(app)
     closure = {"step": "closure_ordered", "decided_on": "2024-06-03", "reason": "停业整顿后仍不改正"}
     refused(app, lambda: step(app, "escalate", hazard, closure, civil), "ESCALATION_ORDER")
     refused(app, lambda: step(app, "escalate", hazard, dict(early, decided_on="2024-06-03"), FIRE), "DEPARTMENT_NOT_COMPETENT")
+    refused(app, lambda: step(app, "escalate", hazard, dict(early, decided_on="2024-06-03", rectify_by="2024-06-01"), civil),
+            "DEADLINE_BEFORE_ORDER")
     step(app, "escalate", hazard, dict(early, decided_on="2024-06-03"), civil)
+    # the same decision suspended the institution, in the same transaction
+    assert app.institution(institution).status == "suspended"
+    suspension = app.sealer.log.read(app.sealer.log.head().seq - 1, 1)[0].envelope
+    assert suspension["event_type"] == "InstitutionSuspensionOrdered" and suspension["payload"]["hazard_id"] == str(hazard)
     refused(app, lambda: step(app, "escalate", hazard, dict(early, decided_on="2024-06-03"), civil), "ALREADY_ESCALATED")
     refused(app, lambda: step(app, "escalate", hazard, closure, civil), "RESIDENTS_NOT_RESETTLED")
 
@@ -176,3 +182,25 @@ def test_the_monthly_three_lists_show_the_region_as_it_stood_at_month_end(ledger
     assert may["responsibilities"][0]["departments"] == ["civil_affairs", "fire_rescue"]
     assert str(june) not in {h["hazard_id"] for h in may["problems"]}
     assert monthly_lists(sealer.log.iterate_types(HAZARD_EVENTS), "2103", "2024-05")["problems"] == []
+
+
+def test_the_service_records_due_transitions_without_anyone_calling(tmp_path, clock):
+    import time
+
+    from services.bootstrap import build_runtime
+    from services.settings import Settings
+
+    settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path / "svc"), "ELDERCARE_JWT_SECRET": "x" * 40})
+    runtime = build_runtime(settings, clock=clock)
+    app = runtime.ledger
+    institution = str(app.file_new(command(filing_request())).institution_id)
+    hazard = identify(app, institution).aggregate_id
+    step(app, "order", hazard, {"measures": "整改", "ordered_on": "2024-05-20", "deadline": "2024-05-31"})
+    runtime.start_background(schedule_every_s=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while app.aggregate(Hazard, hazard).status != "overdue" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert app.aggregate(Hazard, hazard).status == "overdue"
+    finally:
+        runtime.close()
