@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import events  # noqa: E402,F401
-from events.regions import NAMED_REGIONS  # noqa: E402
+from events.regions import NAMES  # noqa: E402
 from events.sealed_log import SealedLog  # noqa: E402
 from projections.feed import KafkaFeed, SealedLogFeed  # noqa: E402
 from projections.projector import SearchProjector  # noqa: E402
@@ -45,8 +45,8 @@ def filing(i: int, rng: random.Random) -> tuple[Actor, dict]:
     body = uuid.UUID(int=rng.getrandbits(128)).hex.upper()[:9]
     request = {
         "receipt_no": f"{county}-B-{i:07d}",
-        "name": f"{NAMED_REGIONS[county]}第{i}养老院",
-        "address": f"{NAMED_REGIONS[county]}人民路{i}号",
+        "name": f"{NAMES[county]}第{i}养老院",
+        "address": f"{NAMES[county]}人民路{i}号",
         "region_code": county,
         "credit_code": with_check_character("91" + county + body),
         "nature": "for_profit", "ownership_type": "民办", "operator": "某养老服务有限公司",

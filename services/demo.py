@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from events.regions import NAMED_REGIONS
+from events.regions import NAMES
 from services.domain.actors import Actor
 from services.domain.credit_code import CHARSET, with_check_character
 from services.domain.working_days import working_day_deadline
@@ -43,8 +43,8 @@ def _credit_code(rng: random.Random, prefix: str, region: str) -> str:
 
 
 def _profile(rng: random.Random, county: str, n: int) -> dict:
-    county_name = NAMED_REGIONS[county]
-    city_name = NAMED_REGIONS[county[:4] + "00"]
+    county_name = NAMES[county]
+    city_name = NAMES[county[:4] + "00"]
     name = f"{county_name}{rng.choice(GOOD_WORDS)}{rng.choice(KINDS)}"
     if n % 3 == 0:
         name = f"{county_name}{rng.choice(GOOD_WORDS)}{n}号{rng.choice(KINDS)}"
@@ -66,7 +66,7 @@ def _filing_request(rng: random.Random, county: str, n: int, profile: dict, file
         "credit_code": _credit_code(rng, "91" if nature == "for_profit" else "52", county),
         "nature": nature,
         "ownership_type": rng.choice(["民办", "民办", "公建民营", "公建公营"]),
-        "operator": f"{NAMED_REGIONS[county]}{rng.choice(GOOD_WORDS)}养老服务{'有限公司' if nature == 'for_profit' else '中心'}",
+        "operator": f"{NAMES[county]}{rng.choice(GOOD_WORDS)}养老服务{'有限公司' if nature == 'for_profit' else '中心'}",
         "legal_representative": _person(rng),
         "beds": beds,
         "nursing_beds": beds * rng.choice([3, 5, 6, 7]) // 10,

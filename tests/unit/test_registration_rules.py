@@ -203,3 +203,16 @@ def test_a_discovery_must_name_a_county_level_site(ledger):
     app, sealer = ledger
     refuse(app, sealer, lambda: app.discover(command(discovery_request(region_code="321100"))), "REGION_CODE_WRONG_LEVEL")
     refuse(app, sealer, lambda: app.discover(command(discovery_request(region_code="991111"))), "REGION_CODE_INVALID")
+
+
+@pytest.mark.parametrize("code", ["321171", "329911", "990101", "3211110"])
+def test_a_site_must_be_a_real_gbt2260_county(ledger, code):
+    app, sealer = ledger
+    refuse(app, sealer, lambda: app.discover(command(discovery_request(region_code=code))), "REGION_CODE_INVALID")
+
+
+def test_region_names_come_from_the_gbt2260_table():
+    from events.regions import full_name, name_of
+
+    assert full_name("321111") == "江苏省镇江市润州区"
+    assert name_of("350404") == "三元区" and name_of("440305") == "南山区"
