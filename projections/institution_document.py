@@ -11,7 +11,10 @@ from typing import Any
 
 from events import CATALOGUE
 from events.catalogue import public_part
+from pypinyin import Style, lazy_pinyin
+
 from events.regions import full_name, parents
+from projections.standing_summary import RELATED_TYPES, record_fact, summarize
 
 STATUS_BY_EVENT = {
     "InstitutionDiscovered": "discovered",
@@ -32,7 +35,16 @@ OPERATING = ("filed", "suspended", "closing")  # on the filed list
 
 
 def applies_to(envelope: dict[str, Any]) -> bool:
-    return envelope["aggregate_type"] == "Institution"
+    """Decisions on the institution itself, and on every record about it (its hazards, cases, …)."""
+    kind = envelope["aggregate_type"]
+    return kind == "Institution" or (kind in RELATED_TYPES and bool(envelope["institution_id"]))
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """Full pinyin and initials of a name, lowercase, for matching what people type (yihe, yh)."""
+    syllables = lazy_pinyin(name, errors="default")
+    initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
+    return "".join(syllables).lower(), "".join(initials).lower()
 
 
 def _profile_update(event_type: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -79,7 +91,12 @@ def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str,
     """The document after ``envelope``. The caller skips events the document already holds."""
     event_type = envelope["event_type"]
     payload = envelope["payload"]
-    doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0, "undo": []}
+    doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0, "undo": [], "related": {}}
+    if envelope["aggregate_type"] != "Institution":
+        doc["related"] = record_fact(doc.get("related", {}), envelope)
+        doc["summary"] = summarize(doc["related"])
+        doc.update(seq=envelope["seq"], hash=envelope["hash"], events=doc["events"] + 1, updated_at=envelope["recorded_at"])
+        return doc
     if event_type == "DecisionRetracted":
         _retract(doc)
     else:
@@ -99,7 +116,11 @@ def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str,
     if event_type == "InstitutionFiled":
         doc["filed_on"] = payload["filed_on"]
     region = doc["profile"]["region_code"]
+    name_pinyin, name_initials = pinyin_keys(doc["profile"]["name"])
+    doc.setdefault("summary", summarize(doc.get("related", {})))
     doc.update(
+        name_pinyin=name_pinyin,
+        name_initials=name_initials,
         seq=envelope["seq"],
         hash=envelope["hash"],
         version=envelope["aggregate_version"],
@@ -118,7 +139,10 @@ def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str,
 
 def public_view(doc: dict[str, Any]) -> dict[str, Any]:
     """What anyone may see of a document: the catalogue-public profile plus derived, public keys
-    (identity, status, region names, ledger position). Nothing else is copied."""
+    (identity, status, region names, ledger position, and what the lists publish: grade, credit-list
+    entries, open hazards, last inspection, standards compliance). Penalties are not summed up
+    here: they are public only while published, on the site's own list."""
+    summary = doc.get("summary") or summarize({})
     return {
         **doc["public_profile"],
         "id": doc["id"],
@@ -127,4 +151,9 @@ def public_view(doc: dict[str, Any]) -> dict[str, Any]:
         "region_name": doc["region_name"],
         "region_path": doc["region_path"],
         "seq": doc["seq"],
+        "grade_level": summary["grade_level"],
+        "listings": summary["listings"],
+        "open_hazards": summary["open_hazards"],
+        "last_inspection_on": summary["last_inspection_on"],
+        "compliance": summary["compliance"],
     }

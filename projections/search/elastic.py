@@ -2,46 +2,70 @@
 
 The server is the plain Elasticsearch distribution with no analysis plugins, so substring matching
 uses case-insensitive ``wildcard`` queries on keyword fields: exactly the substring semantics of
-the embedded backend, for two-character Chinese queries too. Documents are written with
-``version_type=external`` and the ledger seq as version: Elasticsearch itself refuses a stale or
-duplicate write, which is what makes replays harmless.
+the embedded backend, two-character Chinese queries included; pinyin and initials are computed at
+index time (pypinyin) into keyword fields. Documents are written with ``version_type=external``
+and the ledger seq as version: Elasticsearch itself refuses a stale or duplicate write, which is
+what makes replays harmless.
 
-Index names are versioned behind an alias (``<prefix>-institutions`` → ``<prefix>-institutions-v1``)
-so a rebuild can go to a new index and swap the alias.
+Each index has a versioned, generation-numbered name behind an alias
+(``<prefix>-institutions`` → ``<prefix>-institutions-v2-g1``). ``rebuild`` projects the whole
+feed into the next generation while the old one keeps serving, then swaps both aliases in one
+atomic request: queries never see a missing or half-built index.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from events.envelope import GENESIS_HASH
-from projections.search.index import SearchQuery, SearchResult, decode_cursor, encode_cursor
+from projections.search.index import (
+    INSTITUTION_FACETS,
+    RECORD_FACETS,
+    InstitutionQuery,
+    RecordQuery,
+    SearchResult,
+    decode_cursor,
+    encode_cursor,
+    facet_key,
+    institution_fields,
+)
 
-MAPPING_VERSION = 1
-MAPPINGS = {
+MAPPING_VERSION = 2
+KEYWORD = {"type": "keyword"}
+INSTITUTION_MAPPINGS = {
     "dynamic": "strict",
     "properties": {
-        "id": {"type": "keyword"},
-        "seq": {"type": "long"},
-        "status": {"type": "keyword"},
-        "name": {"type": "keyword"},
-        "address": {"type": "keyword"},
-        "credit_code": {"type": "keyword"},
-        "receipt_no": {"type": "keyword"},
-        "region_code": {"type": "keyword"},
-        "region_path": {"type": "keyword"},
+        **{f: KEYWORD for f in ("id", "status", "name", "address", "credit_code", "receipt_no", "region_code", "region_path",
+                                "name_pinyin", "name_initials")},
+        "seq": {"type": "long"}, "grade_level": {"type": "integer"}, "listed": {"type": "boolean"},
+        "open_major_hazard": {"type": "boolean"},
         "doc": {"type": "object", "enabled": False},
     },
 }
+RECORD_MAPPINGS = {
+    "dynamic": "strict",
+    "properties": {
+        **{f: KEYWORD for f in ("id", "event_type", "aggregate_type", "institution_id", "institution_name", "region_code",
+                                "region_path", "department", "document_no", "summary")},
+        "seq": {"type": "long"}, "version": {"type": "long"}, "occurred_at": {"type": "date", "format": "strict_date"},
+        "doc": {"type": "object", "enabled": False},
+    },
+}
+RECORD_FIELDS = ("id", "event_type", "aggregate_type", "institution_id", "institution_name", "region_code", "region_path",
+                 "department", "document_no", "summary", "seq", "version", "occurred_at")
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
-POSITION_ID = "institutions"
+STATE_MAPPINGS = {
+    "dynamic": "strict",
+    "properties": {"seq": {"type": "long"}, "cursor": {"type": "long"}, "hash": KEYWORD},
+}
 
 
-def _wildcard_value(text: str) -> str:
+def _wildcard(field: str, text: str) -> dict[str, Any]:
     escaped = "".join("\\" + ch if ch in "*?\\" else ch for ch in text)
-    return f"*{escaped}*"
+    return {"wildcard": {field: {"value": f"*{escaped}*", "case_insensitive": True}}}
 
 
 def connect(url: str, user: str, password: str) -> Elasticsearch:
@@ -52,73 +76,80 @@ def connect(url: str, user: str, password: str) -> Elasticsearch:
 class ElasticSearchIndex:
     def __init__(self, client: Elasticsearch, prefix: str) -> None:
         self.es = client
-        self.alias = f"{prefix}-institutions"
-        self.index = f"{self.alias}-v{MAPPING_VERSION}"
+        self.prefix = prefix
+        self.aliases = {"institutions": f"{prefix}-institutions", "records": f"{prefix}-records"}
         self.state_index = f"{prefix}-projection-state"
         self._ensure()
 
+    # --- indices, aliases, generations -----------------------------------------------------------
+
+    def _name(self, kind: str, generation: int) -> str:
+        return f"{self.aliases[kind]}-v{MAPPING_VERSION}-g{generation}"
+
+    def _create(self, name: str, mappings: dict[str, Any], aliases: dict[str, Any] | None = None) -> None:
+        try:
+            self.es.indices.create(index=name, mappings=mappings, settings=SETTINGS, aliases=aliases or {})
+        except Exception as error:  # created meanwhile by another process
+            if "resource_already_exists_exception" not in str(error):
+                raise
+
     def _ensure(self) -> None:
-        if not self.es.indices.exists(index=self.index):
-            try:
-                self.es.indices.create(
-                    index=self.index, mappings=MAPPINGS, settings=SETTINGS, aliases={self.alias: {}}
-                )
-            except Exception as error:  # created meanwhile by another process
-                if "resource_already_exists_exception" not in str(error):
-                    raise
         if not self.es.indices.exists(index=self.state_index):
-            try:
-                self.es.indices.create(
-                    index=self.state_index,
-                    settings=SETTINGS,
-                    mappings={
-                        "dynamic": "strict",
-                        "properties": {"seq": {"type": "long"}, "cursor": {"type": "long"}, "hash": {"type": "keyword"}},
-                    },
-                )
-            except Exception as error:
-                if "resource_already_exists_exception" not in str(error):
-                    raise
+            self._create(self.state_index, STATE_MAPPINGS)
+        for kind, mappings in (("institutions", INSTITUTION_MAPPINGS), ("records", RECORD_MAPPINGS)):
+            if not self.es.indices.exists_alias(name=self.aliases[kind]):
+                self._create(self._name(kind, 1), mappings, {self.aliases[kind]: {}})
+
+    def generation(self) -> int:
+        """The generation the aliases point at now."""
+        names = list(self.es.indices.get_alias(name=self.aliases["institutions"]))
+        return int(re.search(r"-g(\d+)$", names[0]).group(1))
 
     def close(self) -> None:
         self.es.close()
 
-    def get(self, institution_id: str) -> dict[str, Any] | None:
-        try:
-            return self.es.get(index=self.alias, id=institution_id)["_source"]["doc"]
-        except NotFoundError:
-            return None
+    # --- documents -------------------------------------------------------------------------------
 
-    def get_many(self, institution_ids: list[str]) -> dict[str, dict[str, Any]]:
-        if not institution_ids:
+    def _mget(self, kind: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
             return {}
-        response = self.es.mget(index=self.alias, ids=institution_ids)
+        response = self.es.mget(index=self.aliases[kind], ids=ids)
         return {d["_id"]: d["_source"]["doc"] for d in response["docs"] if d.get("found")}
 
-    def position(self) -> dict[str, Any]:
+    def get(self, institution_id: str) -> dict[str, Any] | None:
+        return self._mget("institutions", [institution_id]).get(institution_id)
+
+    def get_many(self, institution_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._mget("institutions", institution_ids)
+
+    def get_records(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._mget("records", event_ids)
+
+    def _position_id(self) -> str:
+        return f"g{self.generation()}"
+
+    def position(self, position_id: str | None = None) -> dict[str, Any]:
         try:
-            source = self.es.get(index=self.state_index, id=POSITION_ID)["_source"]
+            source = self.es.get(index=self.state_index, id=position_id or self._position_id())["_source"]
             return {"seq": source["seq"], "cursor": source["cursor"], "hash": source["hash"]}
         except NotFoundError:
             return {"seq": 0, "cursor": 0, "hash": GENESIS_HASH}
 
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any]) -> None:
-        if documents:
-            operations: list[dict[str, Any]] = []
-            for d in documents:
-                operations.append(
-                    {"index": {"_index": self.alias, "_id": d["id"], "version": d["seq"], "version_type": "external"}}
-                )
-                operations.append(
-                    {
-                        "id": d["id"], "seq": d["seq"], "status": d["status"], "name": d["name"],
-                        "address": d["address"], "credit_code": d.get("credit_code"),
-                        "receipt_no": d.get("receipt_no"), "region_code": d["region_code"],
-                        "region_path": d["region_path"], "doc": d,
-                    }
-                )
-            # refresh=True makes a batch searchable at once: one refresh per batch costs little
-            # at high throughput (large batches) and keeps decision → searchable short at low.
+    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = (),
+               *, targets: dict[str, str] | None = None, position_id: str | None = None) -> None:
+        """Write documents (stale versions refused by Elasticsearch) and then the position. Writes go
+        to the aliases, or to ``targets`` (concrete index names) while a rebuild fills a generation."""
+        targets = targets or self.aliases
+        operations: list[dict[str, Any]] = []
+        for d in documents:
+            operations.append({"index": {"_index": targets["institutions"], "_id": d["id"], "version": d["seq"], "version_type": "external"}})
+            operations.append({**institution_fields(d), "doc": d})
+        for r in records:
+            operations.append({"index": {"_index": targets["records"], "_id": r["id"], "version": r["version"], "version_type": "external"}})
+            operations.append({**{f: r[f] for f in RECORD_FIELDS}, "institution_name": r["institution_name"] or "", "doc": r})
+        if operations:
+            # refresh=True makes a batch searchable at once: one refresh per batch costs little at
+            # high throughput (large batches) and keeps decision → searchable short at low.
             response = self.es.bulk(operations=operations, refresh=True)
             if response["errors"]:
                 failures = [
@@ -129,50 +160,105 @@ class ElasticSearchIndex:
                     raise RuntimeError(f"Elasticsearch refused documents: {failures[:3]}")
         try:
             self.es.index(
-                index=self.state_index, id=POSITION_ID, document=position,
+                index=self.state_index, id=position_id or self._position_id(), document=position,
                 version=position["seq"], version_type="external_gte",
             )
         except ConflictError:
             pass  # a position at or beyond this one is already stored
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        filters: list[dict[str, Any]] = []
-        if query.q is not None:
-            q = query.q.strip()
-            if query.is_credit_code:
-                filters.append({"term": {"credit_code": q.upper()}})
-            else:
-                pattern = _wildcard_value(q)
-                filters.append(
-                    {
-                        "bool": {
-                            "should": [
-                                {"wildcard": {"name": {"value": pattern, "case_insensitive": True}}},
-                                {"wildcard": {"address": {"value": pattern, "case_insensitive": True}}},
-                                {"term": {"receipt_no": q}},
-                            ],
-                            "minimum_should_match": 1,
-                        }
-                    }
-                )
-        if query.region is not None:
-            filters.append({"term": {"region_path": query.region}})
-        if query.status is not None:
-            filters.append({"term": {"status": query.status}})
+    def rebuild(self, project_into) -> int:
+        """Build the next generation with ``project_into(targets, position_id)`` (which projects
+        the whole feed into those concrete indices), swap both aliases at once, drop the old."""
+        old = self.generation()
+        new = old + 1
+        targets = {"institutions": self._name("institutions", new), "records": self._name("records", new)}
+        for kind, mappings in (("institutions", INSTITUTION_MAPPINGS), ("records", RECORD_MAPPINGS)):
+            self.es.options(ignore_status=404).indices.delete(index=targets[kind])
+            self._create(targets[kind], mappings)
+        self.es.options(ignore_status=404).delete(index=self.state_index, id=f"g{new}")
+        project_into(targets, f"g{new}")
+        actions = []
+        for kind in ("institutions", "records"):
+            actions.append({"remove": {"index": self._name(kind, old), "alias": self.aliases[kind]}})
+            actions.append({"add": {"index": targets[kind], "alias": self.aliases[kind]}})
+        self.es.indices.update_aliases(actions=actions)
+        for kind in ("institutions", "records"):
+            self.es.options(ignore_status=404).indices.delete(index=self._name(kind, old))
+        return new
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def _run(self, kind: str, filters: list[dict[str, Any]], sort: list[dict[str, Any]], query_sort: str,
+             search_after: list[Any] | None, size: int, facets: tuple[str, ...] | None) -> SearchResult:
         body: dict[str, Any] = {
             "query": {"bool": {"filter": filters}},
-            "sort": [{"name": "asc"}, {"id": "asc"}],
-            "size": query.size + 1,
+            "sort": sort,
+            "size": size + 1,
             "track_total_hits": True,
             "_source": ["doc"],
         }
-        if query.cursor is not None:
-            body["search_after"] = list(decode_cursor(query.cursor))
-        response = self.es.search(index=self.alias, **body)
+        if search_after is not None:
+            body["search_after"] = search_after
+        if facets:
+            body["aggs"] = {name: {"terms": {"field": name, "size": 5000}} for name in facets}
+        response = self.es.search(index=self.aliases[kind], **body)
         raw = response["hits"]["hits"]
-        hits = [h["_source"]["doc"] for h in raw[: query.size]]
+        hits = [h["_source"]["doc"] for h in raw[:size]]
         next_cursor = None
-        if len(raw) > query.size:
-            name, doc_id = raw[query.size - 1]["sort"]
-            next_cursor = encode_cursor((name, doc_id))
-        return SearchResult(total=response["hits"]["total"]["value"], hits=hits, next_cursor=next_cursor)
+        if len(raw) > size:
+            sort_values = raw[size - 1]["sort"]  # Elasticsearch's own sort values: search_after takes them back
+            next_cursor = encode_cursor(query_sort, (sort_values + [raw[size - 1]["_id"]])[:2])
+        counted = None
+        if facets:
+            counted = {
+                name: {facet_key(b.get("key_as_string", b["key"]) if name != "listed" else b["key"] == 1): b["doc_count"]
+                       for b in response["aggregations"][name]["buckets"]}
+                for name in facets
+            }
+        return SearchResult(total=response["hits"]["total"]["value"], hits=hits, next_cursor=next_cursor, facets=counted)
+
+    def search(self, query: InstitutionQuery) -> SearchResult:
+        filters: list[dict[str, Any]] = []
+        if query.q is not None:
+            if query.is_credit_code:
+                filters.append({"term": {"credit_code": query.q.upper()}})
+            else:
+                should = [_wildcard("name", query.q), _wildcard("address", query.q), {"term": {"receipt_no": query.q}}]
+                if query.is_letters:
+                    should += [_wildcard("name_pinyin", query.q.lower()), _wildcard("name_initials", query.q.lower())]
+                filters.append({"bool": {"should": should, "minimum_should_match": 1}})
+        if query.region is not None:
+            filters.append({"term": {"region_path": query.region}})
+        for name, value in (("status", query.status), ("grade_level", query.grade), ("listed", query.listed),
+                            ("open_major_hazard", query.open_major_hazard)):
+            if value is not None:
+                filters.append({"term": {name: value}})
+        sort = [{"name": "asc"}, {"id": "asc"}] if query.sort == "name" else [{"seq": "desc"}, {"id": "asc"}]
+        after = decode_cursor(query.cursor, query.sort) if query.cursor else None
+        facets = INSTITUTION_FACETS if query.facets else None
+        return self._run("institutions", filters, sort, query.sort, after, query.size, facets)
+
+    def search_records(self, query: RecordQuery) -> SearchResult:
+        filters: list[dict[str, Any]] = []
+        if query.q is not None:
+            should = [_wildcard(f, query.q) for f in ("institution_name", "summary", "document_no")]
+            filters.append({"bool": {"should": should, "minimum_should_match": 1}})
+        if query.region is not None:
+            filters.append({"term": {"region_path": query.region}})
+        for name, value in (("institution_id", query.institution_id), ("department", query.department),
+                            ("event_type", query.event_type), ("aggregate_type", query.aggregate_type)):
+            if value is not None:
+                filters.append({"term": {name: value}})
+        dates = {k: v.isoformat() for k, v in (("gte", query.date_from), ("lte", query.date_to)) if v is not None}
+        if dates:
+            filters.append({"range": {"occurred_at": dates}})
+        if query.since_seq is not None:
+            filters.append({"range": {"seq": {"gt": query.since_seq}}})
+        if query.sort == "seq":
+            sort = [{"seq": "asc"}]
+            after = decode_cursor(query.cursor, "seq")[:1] if query.cursor else None
+        else:
+            sort = [{"occurred_at": "desc"}, {"seq": "desc"}]
+            after = decode_cursor(query.cursor, "recent") if query.cursor else None
+        facets = RECORD_FACETS if query.facets else None
+        return self._run("records", filters, sort, query.sort, after, query.size, facets)

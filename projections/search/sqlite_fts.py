@@ -1,8 +1,8 @@
-"""SearchIndex on SQLite with an FTS5 trigram index (the embedded profile: no servers).
+"""SearchIndex on SQLite with FTS5 trigram indexes (the embedded profile: no servers).
 
 Substrings of three characters or more go through the trigram index; shorter ones (two Chinese
-characters are a common query) scan with LIKE, which over a province's few thousand rows is still
-fast. Documents and the projector position change in one transaction.
+characters are a common query) scan with LIKE, which over a province's institutions is still fast.
+Documents and the projector position change in one transaction.
 """
 
 from __future__ import annotations
@@ -16,39 +16,72 @@ from typing import Any
 import orjson
 
 from events.envelope import GENESIS_HASH
-from projections.search.index import SearchQuery, SearchResult, decode_cursor, encode_cursor
-
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS institutions (
-        id TEXT NOT NULL UNIQUE,
-        seq INTEGER NOT NULL,
-        name TEXT NOT NULL,
-        address TEXT NOT NULL,
-        credit_code TEXT,
-        receipt_no TEXT,
-        region_code TEXT NOT NULL,
-        status TEXT NOT NULL,
-        doc BLOB NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS institutions_sort ON institutions (name, id)",
-    "CREATE INDEX IF NOT EXISTS institutions_region ON institutions (region_code)",
-    "CREATE INDEX IF NOT EXISTS institutions_credit ON institutions (credit_code)",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS institutions_fts USING fts5(
-        name, address, content='institutions', content_rowid='rowid', tokenize='trigram case_sensitive 0'
-    )""",
-    """CREATE TRIGGER IF NOT EXISTS institutions_ai AFTER INSERT ON institutions BEGIN
-        INSERT INTO institutions_fts(rowid, name, address) VALUES (new.rowid, new.name, new.address);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS institutions_au AFTER UPDATE ON institutions BEGIN
-        INSERT INTO institutions_fts(institutions_fts, rowid, name, address)
-            VALUES ('delete', old.rowid, old.name, old.address);
-        INSERT INTO institutions_fts(rowid, name, address) VALUES (new.rowid, new.name, new.address);
-    END""",
-    """CREATE TABLE IF NOT EXISTS projector_position (
-        name TEXT PRIMARY KEY, seq INTEGER NOT NULL, cursor INTEGER NOT NULL, hash TEXT NOT NULL
-    )""",
+from projections.search.index import (
+    INSTITUTION_FACETS,
+    RECORD_FACETS,
+    InstitutionQuery,
+    RecordQuery,
+    SearchResult,
+    decode_cursor,
+    encode_cursor,
+    facet_key,
+    institution_fields,
 )
-POSITION_NAME = "institutions"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS institutions (
+    id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, name TEXT NOT NULL, address TEXT NOT NULL, credit_code TEXT,
+    receipt_no TEXT, region_code TEXT NOT NULL, status TEXT NOT NULL, name_pinyin TEXT NOT NULL, name_initials TEXT NOT NULL,
+    grade_level INTEGER NOT NULL, listed INTEGER NOT NULL, open_major_hazard INTEGER NOT NULL, doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS institutions_sort ON institutions (name, id);
+CREATE INDEX IF NOT EXISTS institutions_recent ON institutions (seq);
+CREATE INDEX IF NOT EXISTS institutions_region ON institutions (region_code);
+CREATE INDEX IF NOT EXISTS institutions_credit ON institutions (credit_code);
+CREATE VIRTUAL TABLE IF NOT EXISTS institutions_fts USING fts5(
+    name, address, content='institutions', content_rowid='rowid', tokenize='trigram case_sensitive 0'
+);
+CREATE TRIGGER IF NOT EXISTS institutions_ai AFTER INSERT ON institutions BEGIN
+    INSERT INTO institutions_fts(rowid, name, address) VALUES (new.rowid, new.name, new.address);
+END;
+CREATE TRIGGER IF NOT EXISTS institutions_au AFTER UPDATE ON institutions BEGIN
+    INSERT INTO institutions_fts(institutions_fts, rowid, name, address) VALUES ('delete', old.rowid, old.name, old.address);
+    INSERT INTO institutions_fts(rowid, name, address) VALUES (new.rowid, new.name, new.address);
+END;
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, version INTEGER NOT NULL, event_type TEXT NOT NULL,
+    aggregate_type TEXT NOT NULL, institution_id TEXT, institution_name TEXT NOT NULL, region_code TEXT NOT NULL,
+    department TEXT NOT NULL, occurred_at TEXT NOT NULL, document_no TEXT NOT NULL, summary TEXT NOT NULL, doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_seq ON records (seq);
+CREATE INDEX IF NOT EXISTS records_institution ON records (institution_id, seq);
+CREATE INDEX IF NOT EXISTS records_recent ON records (occurred_at, seq);
+CREATE VIRTUAL TABLE IF NOT EXISTS records_fts USING fts5(
+    institution_name, summary, document_no, content='records', content_rowid='rowid', tokenize='trigram case_sensitive 0'
+);
+CREATE TRIGGER IF NOT EXISTS records_ai AFTER INSERT ON records BEGIN
+    INSERT INTO records_fts(rowid, institution_name, summary, document_no)
+        VALUES (new.rowid, new.institution_name, new.summary, new.document_no);
+END;
+CREATE TRIGGER IF NOT EXISTS records_au AFTER UPDATE ON records BEGIN
+    INSERT INTO records_fts(records_fts, rowid, institution_name, summary, document_no)
+        VALUES ('delete', old.rowid, old.institution_name, old.summary, old.document_no);
+    INSERT INTO records_fts(rowid, institution_name, summary, document_no)
+        VALUES (new.rowid, new.institution_name, new.summary, new.document_no);
+END;
+CREATE TABLE IF NOT EXISTS projector_position (
+    name TEXT PRIMARY KEY, seq INTEGER NOT NULL, cursor INTEGER NOT NULL, hash TEXT NOT NULL
+);
+"""
+POSITION_NAME = "search"
+INSTITUTION_COLUMNS = (
+    "id", "seq", "name", "address", "credit_code", "receipt_no", "region_code", "status", "name_pinyin", "name_initials",
+    "grade_level", "listed", "open_major_hazard",
+)
+RECORD_COLUMNS = (
+    "id", "seq", "version", "event_type", "aggregate_type", "institution_id", "institution_name", "region_code",
+    "department", "occurred_at", "document_no", "summary",
+)
 
 
 def _locked(method):
@@ -60,40 +93,50 @@ def _locked(method):
     return locked
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def _substring(fts_table: str, columns: tuple[str, ...], text: str) -> tuple[str, list[Any]]:
+    """SQL for a case-insensitive substring of any of ``columns``."""
+    if len(text) >= 3:
+        return f"rowid IN (SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH ?)", ['"' + text.replace('"', '""') + '"']
+    likes = " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns)
+    return f"({likes})", [_like(text)] * len(columns)
 
 
 class SqliteSearchIndex:
     def __init__(self, path: str | Path) -> None:
         self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        for statement in SCHEMA:
-            self._conn.execute(statement)
+        self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()  # one connection shared by threads: one transaction at a time
 
     def close(self) -> None:
         self._conn.close()
 
+    # --- documents -------------------------------------------------------------------------------
+
+    def _docs(self, table: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for doc_id, doc in self._conn.execute(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
+                out[doc_id] = orjson.loads(doc)
+        return out
+
     @_locked
     def get(self, institution_id: str) -> dict[str, Any] | None:
-        row = self._conn.execute("SELECT doc FROM institutions WHERE id = ?", (institution_id,)).fetchone()
-        return orjson.loads(row[0]) if row else None
+        return self._docs("institutions", [institution_id]).get(institution_id)
 
     @_locked
     def get_many(self, institution_ids: list[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(institution_ids), 500):
-            chunk = institution_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for doc_id, doc in self._conn.execute(f"SELECT id, doc FROM institutions WHERE id IN ({marks})", chunk):
-                out[doc_id] = orjson.loads(doc)
-        return out
+        return self._docs("institutions", institution_ids)
+
+    @_locked
+    def get_records(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._docs("records", event_ids)
 
     @_locked
     def position(self) -> dict[str, Any]:
@@ -103,26 +146,19 @@ class SqliteSearchIndex:
         return {"seq": row[0], "cursor": row[1], "hash": row[2]} if row else {"seq": 0, "cursor": 0, "hash": GENESIS_HASH}
 
     @_locked
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any]) -> None:
+    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = ()) -> None:
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            c.executemany(
-                """INSERT INTO institutions (id, seq, name, address, credit_code, receipt_no, region_code, status, doc)
-                   VALUES (?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(id) DO UPDATE SET
-                     seq=excluded.seq, name=excluded.name, address=excluded.address,
-                     credit_code=excluded.credit_code, receipt_no=excluded.receipt_no,
-                     region_code=excluded.region_code, status=excluded.status, doc=excluded.doc
-                   WHERE excluded.seq > institutions.seq""",
-                [
-                    (
-                        d["id"], d["seq"], d["name"], d["address"], d.get("credit_code"), d.get("receipt_no"),
-                        d["region_code"], d["status"], orjson.dumps(d, option=orjson.OPT_SORT_KEYS),
-                    )
-                    for d in documents
-                ],
-            )
+            self._write("institutions", INSTITUTION_COLUMNS, "seq", [
+                (*(fields[c] for c in INSTITUTION_COLUMNS), orjson.dumps(d, option=orjson.OPT_SORT_KEYS))
+                for d in documents
+                for fields in (institution_fields(d),)
+            ])
+            self._write("records", RECORD_COLUMNS, "version", [
+                (*(r[k] if k != "institution_name" else (r[k] or "") for k in RECORD_COLUMNS), orjson.dumps(r, option=orjson.OPT_SORT_KEYS))
+                for r in records
+            ])
             c.execute(
                 """INSERT INTO projector_position (name, seq, cursor, hash) VALUES (?,?,?,?)
                    ON CONFLICT(name) DO UPDATE SET seq=excluded.seq, cursor=excluded.cursor, hash=excluded.hash
@@ -134,40 +170,116 @@ class SqliteSearchIndex:
             c.execute("ROLLBACK")
             raise
 
+    def _write(self, table: str, columns: tuple[str, ...], version: str, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        names = ", ".join((*columns, "doc"))
+        marks = ",".join("?" * (len(columns) + 1))
+        updates = ", ".join(f"{c}=excluded.{c}" for c in (*columns[1:], "doc"))
+        self._conn.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates} "
+            f"WHERE excluded.{version} > {table}.{version}",
+            rows,
+        )
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def _run(self, table: str, where: list[str], params: list[Any], order: str, page: tuple[str, list[Any]] | None,
+             size: int, facets: tuple[str, ...] | None, sort: str, keys: tuple[str, str]) -> SearchResult:
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        total = self._conn.execute(f"SELECT count(*) FROM {table} {clause}", params).fetchone()[0]
+        page_where, page_params = list(where), list(params)
+        if page is not None:
+            page_where.append(page[0])
+            page_params += page[1]
+        page_clause = f"WHERE {' AND '.join(page_where)}" if page_where else ""
+        rows = self._conn.execute(
+            f"SELECT {keys[0]}, {keys[1]}, doc FROM {table} {page_clause} ORDER BY {order} LIMIT ?", [*page_params, size + 1]
+        ).fetchall()
+        hits = [orjson.loads(doc) for _, _, doc in rows[:size]]
+        next_cursor = encode_cursor(sort, list(rows[size - 1][:2])) if len(rows) > size else None
+        counted = None
+        if facets:
+            counted = {}
+            for name in facets:
+                grouped = self._conn.execute(f"SELECT {name}, count(*) FROM {table} {clause} GROUP BY {name}", params)
+                counted[name] = {facet_key(bool(v) if name == "listed" else v): n for v, n in grouped}
+        return SearchResult(total=total, hits=hits, next_cursor=next_cursor, facets=counted)
+
     @_locked
-    def search(self, query: SearchQuery) -> SearchResult:
-        where, params = [], []
+    def search(self, query: InstitutionQuery) -> SearchResult:
+        where: list[str] = []
+        params: list[Any] = []
         if query.q is not None:
-            q = query.q.strip()
             if query.is_credit_code:
                 where.append("credit_code = ?")
-                params.append(q.upper())
+                params.append(query.q.upper())
             else:
-                if len(q) >= 3:
-                    text = "rowid IN (SELECT rowid FROM institutions_fts WHERE institutions_fts MATCH ?)"
-                    params.append(_fts_phrase(q))
-                else:
-                    text = "(name LIKE ? ESCAPE '\\' OR address LIKE ? ESCAPE '\\')"
-                    params += [_like_pattern(q), _like_pattern(q)]
-                where.append(f"({text} OR receipt_no = ?)")
-                params.append(q)
+                text, text_params = _substring("institutions_fts", ("name", "address"), query.q)
+                alternatives, alt_params = [text, "receipt_no = ?"], [*text_params, query.q]
+                if query.is_letters:
+                    alternatives += ["name_pinyin LIKE ? ESCAPE '\\'", "name_initials LIKE ? ESCAPE '\\'"]
+                    alt_params += [_like(query.q.lower())] * 2
+                where.append("(" + " OR ".join(alternatives) + ")")
+                params += alt_params
         if query.region_prefix is not None:
             where.append("substr(region_code, 1, ?) = ?")
             params += [len(query.region_prefix), query.region_prefix]
-        if query.status is not None:
-            where.append("status = ?")
-            params.append(query.status)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        total = self._conn.execute(f"SELECT count(*) FROM institutions {clause}", params).fetchone()[0]
-        page_where, page_params = list(where), list(params)
-        if query.cursor is not None:
-            page_where.append("(name, id) > (?, ?)")
-            page_params += list(decode_cursor(query.cursor))
-        page_clause = f"WHERE {' AND '.join(page_where)}" if page_where else ""
-        rows = self._conn.execute(
-            f"SELECT name, id, doc FROM institutions {page_clause} ORDER BY name, id LIMIT ?",
-            [*page_params, query.size + 1],
-        ).fetchall()
-        hits = [orjson.loads(doc) for _, _, doc in rows[: query.size]]
-        next_cursor = encode_cursor((rows[query.size - 1][0], rows[query.size - 1][1])) if len(rows) > query.size else None
-        return SearchResult(total=total, hits=hits, next_cursor=next_cursor)
+        for column, value in (("status", query.status), ("grade_level", query.grade)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        for column, flag in (("listed", query.listed), ("open_major_hazard", query.open_major_hazard)):
+            if flag is not None:
+                where.append(f"{column} = ?")
+                params.append(int(flag))
+        if query.sort == "name":
+            order, keys = "name, id", ("name", "id")
+            page = None if query.cursor is None else ("(name, id) > (?, ?)", decode_cursor(query.cursor, "name"))
+        else:
+            order, keys = "seq DESC, id", ("seq", "id")
+            page = None
+            if query.cursor is not None:
+                seq, doc_id = decode_cursor(query.cursor, "updated")
+                page = ("(seq < ? OR (seq = ? AND id > ?))", [seq, seq, doc_id])
+        facets = INSTITUTION_FACETS if query.facets else None
+        return self._run("institutions", where, params, order, page, query.size, facets, query.sort, keys)
+
+    @_locked
+    def search_records(self, query: RecordQuery) -> SearchResult:
+        where: list[str] = []
+        params: list[Any] = []
+        if query.q is not None:
+            text, text_params = _substring("records_fts", ("institution_name", "summary", "document_no"), query.q)
+            where.append(text)
+            params += text_params
+        if query.region_prefix is not None:
+            where.append("substr(region_code, 1, ?) = ?")
+            params += [len(query.region_prefix), query.region_prefix]
+        for column, value in (
+            ("institution_id", query.institution_id), ("department", query.department), ("event_type", query.event_type),
+            ("aggregate_type", query.aggregate_type),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if query.date_from is not None:
+            where.append("occurred_at >= ?")
+            params.append(query.date_from.isoformat())
+        if query.date_to is not None:
+            where.append("occurred_at <= ?")
+            params.append(query.date_to.isoformat())
+        if query.since_seq is not None:
+            where.append("seq > ?")
+            params.append(query.since_seq)
+        if query.sort == "seq":
+            order, keys = "seq", ("seq", "id")
+            page = None if query.cursor is None else ("seq > ?", decode_cursor(query.cursor, "seq")[:1])
+        else:
+            order, keys = "occurred_at DESC, seq DESC", ("occurred_at", "seq")
+            page = None
+            if query.cursor is not None:
+                occurred, seq = decode_cursor(query.cursor, "recent")
+                page = ("(occurred_at < ? OR (occurred_at = ? AND seq < ?))", [occurred, occurred, seq])
+        facets = RECORD_FACETS if query.facets else None
+        return self._run("records", where, params, order, page, query.size, facets, query.sort, keys)

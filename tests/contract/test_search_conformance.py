@@ -11,7 +11,11 @@ from events.sealed_log import SealedLog
 from projections.feed import SealedLogFeed
 from projections.institution_document import fold
 from projections.projector import SearchProjector
-from projections.search.index import QueryInvalid, SearchQuery
+from datetime import date
+
+from projections.search.index import InstitutionQuery, QueryInvalid, RecordQuery, SearchQuery
+from services.domain.actors import Actor
+from services.ledger.application import Basis, Command
 from tests.conftest import command, county_officer, discovery_request, filing_request, unique_credit_code
 
 # (key, name, address, county, filed?)
@@ -33,6 +37,8 @@ def _file(app, name, address, county, key):
         name=name, address=address, region_code=county, credit_code=unique_credit_code(county),
         receipt_no=f"{county}-2024-{key}", registration_authority={"kind": "market_regulation", "level": "county", "region_code": county},
     )
+    if key == "xiyang":  # operating for years: it can be graded
+        request.update(first_resident_admitted_on="2021-03-01", application_received_on="2021-03-05", filed_on="2021-03-08")
     return app.file_new(command(request, officer)).institution_id
 
 
@@ -50,8 +56,47 @@ def ledger_with_dataset(tmp_path_factory):
         else:
             found = app.discover(command(discovery_request(name=name, address=address, region_code=county), county_officer(county)))
             ids[key] = str(found.institution_id)
+    _related_decisions(app, ids)
     app.close()
     return path, ids
+
+
+FIRE = Actor("fire_rescue", "county", "321111", "消防监督员")
+
+
+def _related_decisions(app, ids):
+    """Every department's records about a few institutions: hazards, a penalty, a listing, a grade."""
+    basis = Basis("镇消责改〔2024〕8号", "《消防法》第六十条")
+    run = lambda name, request, target=None, actor=county_officer(): app.execute(name, Command(actor, basis, request), target).aggregate_id  # noqa: E731
+    run("hazard.identify", {"institution_id": ids["yihe"], "severity": "major", "category": "fire_safety", "criterion_ref": "MH2023-4.2",
+                            "description": "消防设施损坏，疏散通道堵塞", "responsible_person": "院长", "identified_on": "2024-05-06"}, actor=FIRE)
+    fixed = run("hazard.identify", {"institution_id": ids["yihe_flat"], "severity": "general", "category": "fire_safety",
+                                    "criterion_ref": "FIRE-5", "description": "电动车室内充电", "responsible_person": "管理员",
+                                    "identified_on": "2024-05-07"}, actor=FIRE)
+    run("hazard.rectify", {"rectified_on": "2024-05-08", "measures_taken": "已清理"}, fixed, FIRE)
+    run("hazard.verify", {"verified_on": "2024-05-09", "outcome": "closed"}, fixed, FIRE)
+    case = run("sanction.file", {"institution_id": ids["yihe"], "ground": "MCA66-46.7", "facts_summary": "侵害老年人权益", "filed_on": "2024-01-08"})
+    run("sanction.notify", {"served_on": "2024-01-09", "penalties": [{"type": "fine", "amount": "9000"}], "facts": "经查", "legal_basis": "第46条"}, case)
+    run("sanction.decide", {"decision_no": "润民罚决〔2024〕7号", "decided_on": "2024-01-15", "violation_type": "侵害老年人权益",
+                            "facts": "经查属实", "legal_basis": "第46条", "penalties": [{"type": "fine", "amount": "9000"}],
+                            "compliance": "15日内缴纳", "remedies": "复议或诉讼", "deciding_authority": "润州区民政局"}, case)
+    listing = run("listing.propose", {"institution_id": ids["yihe"], "list": "joint_punishment", "ground": "elder_rights_harm",
+                                      "grounding_kind": "sanction_case", "grounding_ref": str(case), "proposed_on": "2024-01-22"})
+    run("listing.notify", {"served_on": "2024-02-02"}, listing)
+    run("listing.decide", {"outcome": "listed", "decided_on": "2024-02-19", "reasons": "事实清楚"}, listing)
+    tianan = county_officer("210321")
+    run("compliance.assess", {"institution_id": ids["xiyang"], "standard": "GB 38600", "compliant": True, "failed_clauses": [],
+                              "assessed_on": "2024-03-01", "assessor": "台安县民政局"}, actor=tianan)
+    grading = run("grading.apply", {"institution_id": ids["xiyang"], "requested_level": 2, "applied_on": "2024-05-06"}, actor=tianan)
+    for name, request in (
+        ("grading.review_eligibility", {"reviewed_on": "2024-05-06"}),
+        ("grading.score", {"assessed_on": "2024-05-08", "scores": {"environment": 90, "facilities": 90, "operations": 90, "service": 300}}),
+        ("grading.committee", {"decided_on": "2024-05-10", "approved_level": 2}),
+        ("grading.start_publicity", {"started_on": "2024-05-13"}),
+        ("grading.close_publicity", {"closed_on": "2024-05-20", "objection_upheld": False}),
+        ("grading.award", {"awarded_on": "2024-05-21", "certificate_no": "台安养评〔2024〕1号"}),
+    ):
+        run(name, request, grading, tianan)
 
 
 @pytest.fixture(
@@ -204,3 +249,97 @@ def test_queries_outside_the_contract_are_refused():
     for bad in (dict(region="3211"), dict(status="retired"), dict(size=0), dict(size=201), dict(cursor="%%"), dict(q="x" * 101)):
         with pytest.raises(QueryInvalid):
             SearchQuery(**bad)
+
+
+def test_pinyin_and_initials_match_what_people_type(index):
+    expect(index, InstitutionQuery(q="yihe"), {"yihe", "yihe_flat"})
+    expect(index, InstitutionQuery(q="YHYLY"), {"yihe", "xiyang"})  # 颐和养老院, 阳红养老院
+    expect(index, InstitutionQuery(q="zjsrzqyh"), {"yihe"})
+    expect(index, InstitutionQuery(q="llyly", size=50), {f"leling{i}" for i in range(1, 8)})
+    expect(index, InstitutionQuery(q="xiyanghong"), {"xiyang"})
+
+
+def test_what_other_departments_decided_shows_in_the_institution_filters(index):
+    expect(index, InstitutionQuery(grade=2), {"xiyang"})
+    expect(index, InstitutionQuery(listed=True), {"yihe"})
+    expect(index, InstitutionQuery(open_major_hazard=True), {"yihe"})
+    expect(index, InstitutionQuery(open_major_hazard=False, region="321111"), {"yihe_flat"})
+    backend, ids, _ = index
+    summary = backend.get(ids["yihe"])["summary"]
+    assert summary["listings"] == ["joint_punishment"] and summary["penalties"] == 1
+    assert summary["open_hazards"] == {"major": 1, "general": 0}
+
+
+def test_facets_count_everything_the_filters_match(index):
+    backend, _, _ = index
+    result = backend.search(InstitutionQuery(region="321100", facets=True, size=1))
+    assert result.facets["status"] == {"filed": 10, "discovered": 1}
+    assert result.facets["region_code"] == {"321111": 2, "321102": 1, "321181": 1, "321112": 7}
+    assert result.facets["grade_level"] == {"0": 11}
+    assert result.facets["listed"] == {"true": 1, "false": 10}
+    assert backend.search(InstitutionQuery(facets=True)).facets["grade_level"] == {"0": len(DATASET) - 1, "2": 1}
+
+
+def test_sorting_by_last_change_puts_the_latest_first(index):
+    backend, ids, _ = index
+    hits = backend.search(InstitutionQuery(sort="updated", size=50)).hits
+    assert [h["seq"] for h in hits] == sorted((h["seq"] for h in hits), reverse=True)
+    assert hits[0]["id"] == ids["xiyang"]  # graded last
+    seen, cursor = [], None
+    while True:
+        page = backend.search(InstitutionQuery(sort="updated", size=4, cursor=cursor))
+        seen += [h["id"] for h in page.hits]
+        if not (cursor := page.next_cursor):
+            break
+    assert seen == [h["id"] for h in hits]
+
+
+def test_an_institutions_timeline_shows_every_departments_decisions_in_order(index):
+    backend, ids, _ = index
+    timeline = backend.search_records(RecordQuery(institution_id=ids["yihe"], sort="seq", size=50)).hits
+    assert [r["seq"] for r in timeline] == sorted(r["seq"] for r in timeline)
+    assert [r["event_type"] for r in timeline] == [
+        "InstitutionFiled", "HazardIdentified", "SanctionCaseFiled", "PenaltyNoticeServed", "PenaltyDecided",
+        "CreditListingProposed", "CreditListingNoticeServed", "CreditListingDecided",
+    ]
+    assert {r["department"] for r in timeline} == {"civil_affairs", "fire_rescue"}
+    assert all(r["institution_name"] == "镇江市润州区颐和养老院" for r in timeline)
+
+
+def test_records_are_searched_by_text_department_type_and_date(index):
+    backend, ids, _ = index
+    fire = backend.search_records(RecordQuery(department="fire_rescue", size=50))
+    assert {r["event_type"] for r in fire.hits} == {"HazardIdentified", "HazardRectified", "HazardVerified"}
+    assert {r["id"] for r in backend.search_records(RecordQuery(q="消防", size=50)).hits} == {
+        r["id"] for r in fire.hits if "消防" in r["summary"]
+    }
+    assert backend.search_records(RecordQuery(q="润民罚决〔2024〕7号")).total == 0  # document numbers are the basis's, not the decision's
+    decided = backend.search_records(RecordQuery(event_type="PenaltyDecided"))
+    assert decided.total == 1 and decided.hits[0]["payload"]["decision_no"] == "润民罚决〔2024〕7号"
+    window = backend.search_records(RecordQuery(date_from=date(2024, 5, 7), date_to=date(2024, 5, 9), size=50))
+    assert {r["occurred_at"] for r in window.hits} <= {"2024-05-07", "2024-05-08", "2024-05-09"}
+    assert sorted(r["event_type"] for r in window.hits) == [
+        "GradingAssessmentScored", "HazardIdentified", "HazardRectified", "HazardVerified",
+    ]
+    recent = backend.search_records(RecordQuery(region="210321", size=50)).hits
+    assert [(r["occurred_at"], r["seq"]) for r in recent] == sorted(((r["occurred_at"], r["seq"]) for r in recent), reverse=True)
+
+
+def test_the_change_feed_pages_through_everything_after_a_seq_once(index):
+    backend, _, path = index
+    total = SealedLog(path).head().seq
+    seen, cursor = [], None
+    while True:
+        page = backend.search_records(RecordQuery(since_seq=10, sort="seq", size=7, cursor=cursor))
+        seen += [r["seq"] for r in page.hits]
+        if not (cursor := page.next_cursor):
+            break
+    claims = sum(1 for r in SealedLog(path).iterate(10) if r.envelope["event_type"] == "IdentifierClaimed")
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == total - 10 - claims
+
+
+def test_record_facets(index):
+    backend, _, _ = index
+    facets = backend.search_records(RecordQuery(region="321111", facets=True, size=1)).facets
+    assert facets["department"]["fire_rescue"] == 4
+    assert facets["aggregate_type"]["SanctionCase"] == 3
