@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,20 @@ CREATE TABLE IF NOT EXISTS sealed_log (
     aggregate_id TEXT NOT NULL,
     aggregate_version INTEGER NOT NULL,
     institution_id TEXT,
+    recorded_at TEXT NOT NULL,
     hash TEXT NOT NULL,
     envelope BLOB NOT NULL,
     UNIQUE (aggregate_id, aggregate_version)
 );
 CREATE INDEX IF NOT EXISTS sealed_log_institution ON sealed_log (institution_id, aggregate_id);
-CREATE INDEX IF NOT EXISTS sealed_log_type ON sealed_log (event_type, seq)
+CREATE INDEX IF NOT EXISTS sealed_log_type ON sealed_log (event_type, seq);
+CREATE INDEX IF NOT EXISTS sealed_log_recorded ON sealed_log (recorded_at)
 """
+
+
+def utc_microseconds(moment: str) -> str:
+    """One comparable text form for every recorded time: UTC, with microseconds."""
+    return datetime.fromisoformat(moment).astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ class SealedLog:
         Raises ``sqlite3.IntegrityError`` if someone else sealed first (the caller re-reads the head).
         """
         rows = [
-            (e["seq"], nid, e["event_type"], e["aggregate_id"], e["aggregate_version"], e["institution_id"], e["hash"], canonical_json(e))
+            (e["seq"], nid, e["event_type"], e["aggregate_id"], e["aggregate_version"], e["institution_id"],
+             utc_microseconds(e["recorded_at"]), e["hash"], canonical_json(e))
             for nid, e in batch
         ]
         with self._lock:
@@ -89,7 +98,7 @@ class SealedLog:
             try:
                 if self.head() != expected_head:
                     raise sqlite3.IntegrityError("sealed log head moved")
-                c.executemany("INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?)", rows)
+                c.executemany("INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?,?)", rows)
                 c.execute("COMMIT")
             except BaseException:
                 c.execute("ROLLBACK")
@@ -105,6 +114,14 @@ class SealedLog:
                 (aggregate_id, aggregate_version),
             ).fetchone()
         return row[0] if row else None
+
+    def seq_before(self, moment: str) -> int:
+        """The last seq recorded at or before an ISO 8601 moment (0 if none)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT max(seq) FROM sealed_log WHERE recorded_at <= ?", (utc_microseconds(moment),)
+            ).fetchone()
+        return row[0] or 0
 
     def aggregates_of(self, institution_id: str) -> list[tuple[str, str]]:
         """(aggregate_id, first event type) of every aggregate whose events concern the institution."""

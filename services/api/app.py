@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import JSONResponse
 
-from services.api import errors, queries
+from services.api import errors, lookup, queries
 from services.api.commands import command_router
 from services.bootstrap import Runtime
 
@@ -48,6 +48,8 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.add_middleware(BodyLimit)
     errors.register(app)
     app.include_router(command_router())
+    app.include_router(lookup.router)
+    app.include_router(lookup.public)
     app.include_router(queries.router)
 
     @app.get("/healthz", tags=["运维 operations"], summary="存活检查")

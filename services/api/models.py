@@ -125,26 +125,6 @@ class RecordResponse(BaseModel):
     corrections: list[str] = Field(..., title="被更正过的决定编号")
 
 
-class SearchHit(BaseModel):
-    id: str
-    status: str
-    name: str
-    address: str
-    region_code: str
-    region_name: str
-    credit_code: str | None = None
-    receipt_no: str | None = None
-    seq: int
-    profile: dict[str, Any]
-
-
-class SearchResponse(BaseModel):
-    total: int
-    hits: list[SearchHit]
-    next_cursor: str | None
-    indexed_seq: int = Field(..., title="检索索引已处理到的台账序号")
-
-
 class ErrorBody(BaseModel):
     code: str
     message_zh: str

@@ -1,12 +1,12 @@
-"""Query endpoints: an institution's current record, and the shared cross-department search."""
+"""Register queries: any record's current state, and the lists departments work from (the hazard
+"three lists", inspection obligations, campaign progress)."""
 
+import re
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
-
-import re
-from datetime import date
 
 from events.regions import prefix_of
 from projections.campaign_progress import EVENTS as PROGRESS_EVENTS
@@ -14,11 +14,11 @@ from projections.campaign_progress import progress
 from projections.hazard_lists import HAZARD_EVENTS, monthly_lists
 from projections.inspection_obligations import EVENTS as OBLIGATION_EVENTS
 from projections.inspection_obligations import obligations
-from projections.search.index import SearchQuery
-from services.domain.errors import RuleViolation
-from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.commands import RESOURCE_PATHS
-from services.api.models import ERRORS, InstitutionResponse, RecordResponse, SearchResponse
+from services.api.dependencies import ActorDep, RuntimeDep
+from services.api.models import ERRORS, InstitutionResponse, RecordResponse
+from services.api.visibility import profile_view
+from services.domain.errors import RuleViolation
 from services.domain.operations import OPERATIONS
 from services.domain.recorded import BOOKKEEPING, LedgerAggregate
 
@@ -30,24 +30,7 @@ def get_institution(institution_id: Annotated[UUID, Path(title="机构编号")],
     institution = runtime.ledger.institution(institution_id)
     return InstitutionResponse(
         id=str(institution.id), status=institution.status, aggregate_version=institution.version,
-        profile=institution.profile,
-    )
-
-
-@router.get("/search", response_model=SearchResponse, summary="检索养老机构（各部门共享）", tags=["联合检索 lookup"])
-def search(
-    actor: ActorDep,
-    runtime: RuntimeDep,
-    q: Annotated[str | None, Query(description="名称或地址中的任意连续文字；18位统一社会信用代码精确匹配；备案回执编号精确匹配")] = None,
-    region: Annotated[str | None, Query(description="省、市或县级行政区划代码")] = None,
-    status: Annotated[str | None, Query(description="discovered（未备案）或 filed（已备案）")] = None,
-    size: Annotated[int, Query(ge=1, le=200)] = 20,
-    cursor: Annotated[str | None, Query(description="上一页返回的 next_cursor")] = None,
-):
-    result = runtime.search.search(SearchQuery(q=q, region=region, status=status, size=size, cursor=cursor))
-    return SearchResponse(
-        total=result.total, hits=result.hits, next_cursor=result.next_cursor,
-        indexed_seq=runtime.search.position()["seq"],
+        profile=profile_view(actor, institution.profile["region_code"], institution.profile),
     )
 
 

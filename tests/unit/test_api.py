@@ -234,3 +234,61 @@ def test_every_record_a_command_creates_can_be_read_back_at_its_location(api):
     assert [d["event_type"] for d in read["decisions"]] == ["HazardIdentified"]
     assert client.get(f"/v1/records/{hazard.json()['aggregate_id']}", headers=fire).json()["type"] == "Hazard"
     assert_refused(client.get(f"/v1/sanction-cases/{hazard.json()['aggregate_id']}", headers=fire), 404, "SANCTION_CASE_NOT_FOUND")
+
+
+def test_lookup_shows_restricted_fields_only_to_the_deciding_department_and_civil_affairs(api):
+    client, runtime = api
+    institution = client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime)).json()["institution_id"]
+    fire = bearer(runtime, "fire_rescue", "county", "321111")
+    basis = {"document_no": "镇消〔2024〕2号", "legal_basis": "《消防法》"}
+    client.post("/v1/hazards", json={
+        "basis": basis, "institution_id": institution, "severity": "general", "category": "other", "criterion_ref": "OTHER",
+        "description": "地面湿滑", "responsible_person": "院长", "identified_on": "2024-05-06",
+        "location_detail": "三楼西侧走廊（不公开）"}, headers=fire)
+    health = bearer(runtime, "health", "city", "321100", "viewer")
+    civil = bearer(runtime, role="viewer")
+    anshan_civil = bearer(runtime, "civil_affairs", "city", "210300", "viewer")
+    auditor = bearer(runtime, "civil_affairs", "province", "210000", "auditor")
+
+    hit = lambda headers: client.get("/v1/search", params={"q": "颐和"}, headers=headers).json()["hits"][0]  # noqa: E731
+    assert hit(civil)["view"] == "restricted" and hit(civil)["contact_person"] == FILING_EXAMPLE["contact_person"]
+    for headers in (health, anshan_civil):
+        assert hit(headers)["view"] == "public" and "contact_person" not in hit(headers)
+    assert hit(auditor)["view"] == "restricted"
+
+    timeline = lambda headers: client.get(f"/v1/institutions/{institution}/timeline", headers=headers).json()["hits"]  # noqa: E731
+    hazard_for = lambda headers: next(r for r in timeline(headers) if r["event_type"] == "HazardIdentified")  # noqa: E731
+    assert hazard_for(fire)["payload"]["location_detail"] == "三楼西侧走廊（不公开）"
+    assert "payload" not in hazard_for(health) and "location_detail" not in hazard_for(health)["public_payload"]
+    assert hazard_for(health)["public_payload"]["description"] == "地面湿滑"
+    detail = client.get(f"/v1/institutions/{institution}", headers=health).json()["profile"]
+    assert "contact_person" not in detail and detail["name"] == FILING_EXAMPLE["name"]
+    assert "contact_person" in client.get(f"/v1/institutions/{institution}", headers=civil).json()["profile"]
+
+
+def test_the_public_search_needs_no_token_and_shows_only_public_fields(api):
+    client, runtime = api
+    client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime))
+    found = client.get("/v1/public/search", params={"q": "yihe"})
+    assert found.status_code == 200
+    hit = found.json()["hits"][0]
+    assert hit["view"] == "public" and hit["name"] == FILING_EXAMPLE["name"]
+    assert not {"contact_person", "legal_representative_id_no", "materials", "late_filing_reason"} & set(hit)
+
+
+def test_the_change_feed_syncs_another_departments_system_incrementally(api):
+    client, runtime = api
+    viewer = bearer(runtime, "market_regulation", "province", "320000", "viewer")
+    client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime))
+    first = client.get("/v1/changes", params={"since": "0"}, headers=viewer).json()
+    assert [h["event_type"] for h in first["hits"]] == ["InstitutionFiled"]
+    last_seen = first["hits"][-1]["seq"]
+    client.post("/v1/institutions", json=DISCOVERY_EXAMPLE, headers=bearer(runtime))
+    second = client.get("/v1/changes", params={"since": str(last_seen)}, headers=viewer).json()
+    assert [h["event_type"] for h in second["hits"]] == ["InstitutionDiscovered"]
+    by_time = client.get("/v1/changes", params={"since": "2000-01-01T00:00:00+08:00"}, headers=viewer).json()
+    assert len(by_time["hits"]) == 2
+    assert_refused(client.get("/v1/changes", params={"since": "yesterday"}, headers=viewer), 422, "QUERY_INVALID")
+    assert_refused(client.get("/v1/changes", params={"since": "2024-01-01T00:00:00"}, headers=viewer), 422, "QUERY_INVALID")
+    status = client.get("/v1/status", headers=viewer).json()
+    assert status["sealed_seq"] >= status["indexed_seq"] and status["lag_events"] == status["sealed_seq"] - status["indexed_seq"]
