@@ -109,6 +109,18 @@ def _project(settings: Settings, *, once: bool) -> int:
 
 
 def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
+    if args.rebuild:
+        if settings.profile != "cluster":
+            print("embedded 配置：停止服务后删除检索库文件（search.sqlite）再运行 eldercare project --once 即可重建", file=sys.stderr)
+            return 2
+        from projections.rebuild import rebuild
+        from services.bootstrap import build_feed, build_search_index
+
+        index = build_search_index(settings)
+        generation = rebuild(index, lambda: build_feed(settings))
+        index.close()
+        print(f"检索索引已重建为第 {generation} 代并切换别名")
+        return 0
     n = _project(settings, once=args.once)
     print(f"检索索引已处理 {n} 个事件")
     return 0
@@ -197,6 +209,7 @@ def parser() -> argparse.ArgumentParser:
 
     project = sub.add_parser("project", help="将台账事件投影到检索索引")
     project.add_argument("--once", action="store_true", help="处理完现有事件后退出")
+    project.add_argument("--rebuild", action="store_true", help="从头重建检索索引到新一代索引并原子切换别名（cluster 配置）")
     project.set_defaults(run=cmd_project)
 
     site = sub.add_parser("site", help="公开网站")

@@ -166,6 +166,13 @@ class ElasticSearchIndex:
         except ConflictError:
             pass  # a position at or beyond this one is already stored
 
+    def generation_view(self, targets: dict[str, str], position_id: str) -> ElasticSearchIndex:
+        """This index seen through one generation's concrete indices and position (for a rebuild)."""
+        view = object.__new__(GenerationView)
+        view.es, view.prefix, view.aliases, view.state_index = self.es, self.prefix, targets, self.state_index
+        view.fixed_position_id = position_id
+        return view
+
     def rebuild(self, project_into) -> int:
         """Build the next generation with ``project_into(targets, position_id)`` (which projects
         the whole feed into those concrete indices), swap both aliases at once, drop the old."""
@@ -262,3 +269,15 @@ class ElasticSearchIndex:
             after = decode_cursor(query.cursor, "recent") if query.cursor else None
         facets = RECORD_FACETS if query.facets else None
         return self._run("records", filters, sort, query.sort, after, query.size, facets)
+
+
+class GenerationView(ElasticSearchIndex):
+    """Reads and writes one generation directly, with that generation's own position."""
+
+    fixed_position_id: str
+
+    def _position_id(self) -> str:
+        return self.fixed_position_id
+
+    def close(self) -> None:  # the client belongs to the index it was made from
+        pass
