@@ -32,8 +32,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS institutions (
     id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, name TEXT NOT NULL, address TEXT NOT NULL, credit_code TEXT,
     receipt_no TEXT, region_code TEXT NOT NULL, status TEXT NOT NULL, name_pinyin TEXT NOT NULL, name_initials TEXT NOT NULL,
-    grade_level INTEGER NOT NULL, listed INTEGER NOT NULL, open_major_hazard INTEGER NOT NULL, doc BLOB NOT NULL
+    grade_level INTEGER NOT NULL, listed INTEGER NOT NULL, open_major_hazard INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS institution_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS institutions_sort ON institutions (name, id);
 CREATE INDEX IF NOT EXISTS institutions_recent ON institutions (seq);
 CREATE INDEX IF NOT EXISTS institutions_region ON institutions (region_code);
@@ -51,8 +52,11 @@ END;
 CREATE TABLE IF NOT EXISTS records (
     id TEXT NOT NULL UNIQUE, seq INTEGER NOT NULL, version INTEGER NOT NULL, event_type TEXT NOT NULL,
     aggregate_type TEXT NOT NULL, institution_id TEXT, institution_name TEXT NOT NULL, region_code TEXT NOT NULL,
-    department TEXT NOT NULL, occurred_at TEXT NOT NULL, document_no TEXT NOT NULL, summary TEXT NOT NULL, doc BLOB NOT NULL
+    department TEXT NOT NULL, occurred_at TEXT NOT NULL, document_no TEXT NOT NULL, summary TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS record_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_department ON records (department, seq);
+CREATE INDEX IF NOT EXISTS records_region ON records (region_code);
 CREATE INDEX IF NOT EXISTS records_seq ON records (seq);
 CREATE INDEX IF NOT EXISTS records_institution ON records (institution_id, seq);
 CREATE INDEX IF NOT EXISTS records_recent ON records (occurred_at, seq);
@@ -74,6 +78,7 @@ CREATE TABLE IF NOT EXISTS projector_position (
 );
 """
 POSITION_NAME = "search"
+DOCS = {"institutions": "institution_docs", "records": "record_docs"}
 INSTITUTION_COLUMNS = (
     "id", "seq", "name", "address", "credit_code", "receipt_no", "region_code", "status", "name_pinyin", "name_initials",
     "grade_level", "listed", "open_major_hazard",
@@ -95,6 +100,11 @@ def _locked(method):
 
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _prefix_range(prefix: str) -> list[str]:
+    """Codes starting with ``prefix`` as an index-friendly range: ['3211', '3212')."""
+    return [prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)]
 
 
 def _substring(fts_table: str, columns: tuple[str, ...], text: str) -> tuple[str, list[Any]]:
@@ -122,7 +132,7 @@ class SqliteSearchIndex:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for doc_id, doc in self._conn.execute(f"SELECT id, doc FROM {table} WHERE id IN ({marks})", chunk):
+            for doc_id, doc in self._conn.execute(f"SELECT id, doc FROM {DOCS[table]} WHERE id IN ({marks})", chunk):
                 out[doc_id] = orjson.loads(doc)
         return out
 
@@ -151,14 +161,11 @@ class SqliteSearchIndex:
         c.execute("BEGIN IMMEDIATE")
         try:
             self._write("institutions", INSTITUTION_COLUMNS, "seq", [
-                (*(fields[c] for c in INSTITUTION_COLUMNS), orjson.dumps(d, option=orjson.OPT_SORT_KEYS))
-                for d in documents
-                for fields in (institution_fields(d),)
-            ])
+                tuple(fields[c] for c in INSTITUTION_COLUMNS) for fields in map(institution_fields, documents)
+            ], [(d["id"], d["seq"]) for d in documents], documents)
             self._write("records", RECORD_COLUMNS, "version", [
-                (*(r[k] if k != "institution_name" else (r[k] or "") for k in RECORD_COLUMNS), orjson.dumps(r, option=orjson.OPT_SORT_KEYS))
-                for r in records
-            ])
+                tuple(r[k] if k != "institution_name" else (r[k] or "") for k in RECORD_COLUMNS) for r in records
+            ], [(r["id"], r["version"]) for r in records], records)
             c.execute(
                 """INSERT INTO projector_position (name, seq, cursor, hash) VALUES (?,?,?,?)
                    ON CONFLICT(name) DO UPDATE SET seq=excluded.seq, cursor=excluded.cursor, hash=excluded.hash
@@ -170,16 +177,27 @@ class SqliteSearchIndex:
             c.execute("ROLLBACK")
             raise
 
-    def _write(self, table: str, columns: tuple[str, ...], version: str, rows: list[tuple]) -> None:
+    def _write(self, table: str, columns: tuple[str, ...], version: str, rows: list[tuple],
+               versions: list[tuple[str, int]], docs: list[dict[str, Any]]) -> None:
+        """Rows newer than what is stored replace it, with their documents; older ones are ignored."""
         if not rows:
             return
-        names = ", ".join((*columns, "doc"))
-        marks = ",".join("?" * (len(columns) + 1))
-        updates = ", ".join(f"{c}=excluded.{c}" for c in (*columns[1:], "doc"))
+        stored = {}
+        for start in range(0, len(versions), 500):
+            chunk = [v[0] for v in versions[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            stored.update(self._conn.execute(f"SELECT id, {version} FROM {table} WHERE id IN ({marks})", chunk).fetchall())
+        newer = [i for i, (doc_id, v) in enumerate(versions) if stored.get(doc_id, -1) < v]
+        if not newer:
+            return
+        names, marks = ", ".join(columns), ",".join("?" * len(columns))
+        updates = ", ".join(f"{c}=excluded.{c}" for c in columns[1:])
         self._conn.executemany(
-            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates} "
-            f"WHERE excluded.{version} > {table}.{version}",
-            rows,
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}", [rows[i] for i in newer]
+        )
+        self._conn.executemany(
+            f"INSERT OR REPLACE INTO {DOCS[table]} (id, doc) VALUES (?, ?)",
+            [(docs[i]["id"], orjson.dumps(docs[i], option=orjson.OPT_SORT_KEYS)) for i in newer],
         )
 
     # --- queries ---------------------------------------------------------------------------------
@@ -194,9 +212,10 @@ class SqliteSearchIndex:
             page_params += page[1]
         page_clause = f"WHERE {' AND '.join(page_where)}" if page_where else ""
         rows = self._conn.execute(
-            f"SELECT {keys[0]}, {keys[1]}, doc FROM {table} {page_clause} ORDER BY {order} LIMIT ?", [*page_params, size + 1]
+            f"SELECT {keys[0]}, {keys[1]}, id FROM {table} {page_clause} ORDER BY {order} LIMIT ?", [*page_params, size + 1]
         ).fetchall()
-        hits = [orjson.loads(doc) for _, _, doc in rows[:size]]
+        docs = self._docs(table, [row[2] for row in rows[:size]])
+        hits = [docs[row[2]] for row in rows[:size]]
         next_cursor = encode_cursor(sort, list(rows[size - 1][:2])) if len(rows) > size else None
         counted = None
         if facets:
@@ -223,8 +242,8 @@ class SqliteSearchIndex:
                 where.append("(" + " OR ".join(alternatives) + ")")
                 params += alt_params
         if query.region_prefix is not None:
-            where.append("substr(region_code, 1, ?) = ?")
-            params += [len(query.region_prefix), query.region_prefix]
+            where.append("region_code >= ? AND region_code < ?")
+            params += _prefix_range(query.region_prefix)
         for column, value in (("status", query.status), ("grade_level", query.grade)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -254,8 +273,8 @@ class SqliteSearchIndex:
             where.append(text)
             params += text_params
         if query.region_prefix is not None:
-            where.append("substr(region_code, 1, ?) = ?")
-            params += [len(query.region_prefix), query.region_prefix]
+            where.append("region_code >= ? AND region_code < ?")
+            params += _prefix_range(query.region_prefix)
         for column, value in (
             ("institution_id", query.institution_id), ("department", query.department), ("event_type", query.event_type),
             ("aggregate_type", query.aggregate_type),
