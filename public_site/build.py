@@ -1,8 +1,16 @@
-"""Build the site from one disclosure snapshot: ``build_site(snapshot, output_dir)``."""
+"""Build the site from one disclosure snapshot, then its Pagefind search index.
+
+``build_site(snapshot, output_dir)`` rebuilds everything; with ``incremental=True`` only pages whose
+content changed are written (the plugin keeps a manifest), and the search index is rebuilt.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from pelican import Pelican
@@ -11,11 +19,28 @@ from pelican.settings import read_settings
 CONF = Path(__file__).parent / "pelicanconf.py"
 
 
-def build_site(snapshot_path: Path, output_dir: Path) -> Path:
+def build_site(snapshot_path: Path, output_dir: Path, *, incremental: bool = False, search: bool = True) -> int:
+    """Return how many pages and downloads were written."""
     settings = read_settings(
         str(CONF),
-        override={"OUTPUT_PATH": str(output_dir), "DISCLOSURE_SNAPSHOT": str(snapshot_path)},
+        override={
+            "OUTPUT_PATH": str(output_dir), "DISCLOSURE_SNAPSHOT": str(snapshot_path),
+            "DISCLOSURE_INCREMENTAL": incremental, "DELETE_OUTPUT_DIRECTORY": not incremental,
+        },
     )
     logging.getLogger("pelican").setLevel(logging.WARNING)
     Pelican(settings).run()
-    return output_dir
+    if search:
+        index_search(output_dir)
+    return json.loads((output_dir / ".disclosure-build.json").read_text())["written"]
+
+
+def index_search(output_dir: Path) -> None:
+    """Pagefind (extended build: it segments Chinese) over the institution pages, from scratch."""
+    shutil.rmtree(output_dir / "pagefind", ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pagefind", "--site", str(output_dir), "--glob", "institutions/*.html", "--force-language", "zh-cn", "--quiet"],
+        capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"pagefind failed: {done.stderr or done.stdout}")

@@ -126,7 +126,7 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _build_site(settings: Settings, seq: int | None) -> Path:
+def _build_site(settings: Settings, seq: int | None, incremental: bool = False) -> Path:
     from projections.disclosure import build_snapshot, write_snapshot
     from public_site.build import build_site
     from services.bootstrap import build_feed
@@ -137,13 +137,13 @@ def _build_site(settings: Settings, seq: int | None) -> Path:
     finally:
         feed.close()
     path = write_snapshot(snapshot, settings.snapshot_dir)
-    build_site(path, settings.site_dir)
-    print(f"公开网站已生成：{settings.site_dir}（台账第 {snapshot['cut']['seq']} 号事件，快照 {path.name}）")
+    written = build_site(path, settings.site_dir, incremental=incremental)
+    print(f"公开网站已生成：{settings.site_dir}（台账第 {snapshot['cut']['seq']} 号事件，快照 {path.name}，写入 {written} 个文件）")
     return path
 
 
 def cmd_site_build(args: argparse.Namespace, settings: Settings) -> int:
-    _build_site(settings, args.seq)
+    _build_site(settings, args.seq, incremental=args.incremental)
     return 0
 
 
@@ -216,6 +216,7 @@ def parser() -> argparse.ArgumentParser:
     site_sub = site.add_subparsers(dest="site_command", required=True, metavar="子命令")
     build = site_sub.add_parser("build", help="从台账生成公开网站")
     build.add_argument("--seq", type=int, default=None, help="截至的台账序号（默认最新）")
+    build.add_argument("--incremental", action="store_true", help="只重写内容有变化的页面")
     build.set_defaults(run=cmd_site_build)
 
     schedule = sub.add_parser("schedule", help="记录到期事项（隐患逾期、公示期满、名单期满、等级失效），可重复运行")

@@ -47,13 +47,13 @@ def search_finds(base: str, env: dict[str, str], institution_id: str, q: str) ->
 
 
 def assert_site_lists(base: str, data_dir: Path, institution_id: str, name: str, seq: int) -> None:
-    html = (data_dir / "site" / "filed" / "index.html").read_text(encoding="utf-8")
+    html = (data_dir / "site" / "lists" / "filed" / "index.html").read_text(encoding="utf-8")
     row = re.search(rf'<tr data-institution-id="{institution_id}">(.*?)</tr>', html, re.S)
     assert row is not None, "the institution is not on the filed list"
     assert name in row.group(1)
     cut = int(re.search(r'data-seq="(\d+)"', html).group(1))
     assert cut >= seq, "the page says it was cut before the filing"
-    served = httpx.get(f"{base}/site/filed/", timeout=10)
+    served = httpx.get(f"{base}/site/institutions/{institution_id}.html", timeout=10)
     assert served.status_code == 200 and name in served.text
 
 

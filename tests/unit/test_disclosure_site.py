@@ -1,0 +1,199 @@
+"""The public disclosure site: every list the rules require, built from one snapshot, identical
+byte for byte from the same seq, rebuilt incrementally, and never showing a restricted value."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from events.sealed_log import SealedLog
+from projections.disclosure import build_snapshot, write_snapshot
+from public_site.build import build_site
+from services.demo import seed_demo
+from services.domain.actors import Actor
+from services.ledger.application import BEIJING, Basis, Command, open_ledger
+from services.ledger.scheduler import run_due
+from tests.conftest import Clock
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo ledger (镇江 and 鞍山, every department's 2026 work) and a site built from it."""
+    root = tmp_path_factory.mktemp("site")
+    clock = Clock(NOW)
+    app, sealer = open_ledger(root / "ledger.sqlite", clock=clock)
+    seed_demo(app)
+    snapshot = build_snapshot(r.envelope for r in sealer.log.iterate())
+    path = write_snapshot(snapshot, root / "snapshots")
+    build_site(path, root / "site")
+    yield {"app": app, "clock": clock, "root": root, "snapshot": snapshot, "path": path, "site": root / "site"}
+    app.close()
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    """Every published file (the build report, which says how the build went, is not published)."""
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file() and p.name != ".disclosure-build.json"}
+
+
+def test_every_list_the_rules_require_has_its_entries(demo):
+    lists = demo["snapshot"]["lists"]
+    assert {name for name, rows in lists.items() if rows} == {
+        "filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections",
+    }
+    institutions = demo["snapshot"]["institutions"]
+    assert all(institutions[r["id"]]["status"] in ("filed", "suspended", "closing") for r in lists["filed"])
+    assert all(institutions[r["id"]]["status"] == "discovered" and r.get("handling") for r in lists["unfiled"])
+    assert all(r["grade_level"] in (1, 2, 3) for r in lists["graded"])
+    assert [r["decision_no"] for r in lists["sanctions"]] == ["铁民罚决〔2026〕1号"]
+    assert lists["joint_punishment"][0]["persons"] == [{"name": "刘某", "role": "法定代表人"}]
+    assert all(r["plan"].startswith("2026年镇江市") for r in lists["inspections"])
+
+
+def test_every_page_states_the_ledger_position_it_shows(demo):
+    import re
+
+    site, snapshot = demo["site"], demo["snapshot"]
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert f'data-seq="{snapshot["cut"]["seq"]}" data-hash="{snapshot["cut"]["hash"]}"' in home
+    stamps = {(i["page_stamp"]["seq"], i["page_stamp"]["hash"]) for i in snapshot["institutions"].values()}
+    pages = [p for p in site.rglob("*.html") if p.parts[-2] != "pages" and p.name != "index.html" or p.parent != site]
+    for page in pages:
+        if "pagefind" in page.parts or page.parent.name == "pages":
+            continue
+        found = re.search(r'data-seq="(\d+)" data-hash="([0-9a-f]{64})"', page.read_text(encoding="utf-8"))
+        assert found, f"{page} states no ledger position"
+        assert (int(found[1]), found[2]) in stamps, f"{page} states a position no institution was changed at"
+    iid, institution = next(iter(snapshot["institutions"].items()))
+    page = (site / f"institutions/{iid}.html").read_text(encoding="utf-8")
+    assert f'data-seq="{institution["page_seq"]}"' in page
+
+
+def test_building_twice_from_the_same_seq_is_byte_identical(demo, tmp_path):
+    again = build_snapshot((r.envelope for r in SealedLog(demo["root"] / "ledger.sqlite").iterate()), up_to_seq=demo["snapshot"]["cut"]["seq"])
+    path = write_snapshot(again, tmp_path / "snapshots")
+    assert path.read_bytes() == demo["path"].read_bytes()
+    build_site(path, tmp_path / "site")
+    assert files_of(tmp_path / "site") == files_of(demo["site"])
+
+
+def test_downloads_are_csv_with_a_bom_json_atom_sitemap_and_dataset_metadata(demo):
+    site = demo["site"]
+    raw = (site / "downloads/graded.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == len(demo["snapshot"]["lists"]["graded"]) and set(rows[0]) >= {"机构名称", "等级", "统一社会信用代码"}
+    assert json.loads((site / "regions/320000/filed.json").read_text())["rows"]
+    assert b"<feed" in (site / "feeds/changes.atom").read_bytes()
+    assert b"institutions/" in (site / "sitemap.xml").read_bytes()
+    dataset = json.loads((site / "dataset.json").read_text())
+    assert dataset["@type"] == "dcat:Dataset" and str(demo["snapshot"]["cut"]["seq"]) in dataset["dct:identifier"]
+
+
+def test_a_publication_leaves_the_site_when_its_period_ends(demo, tmp_path):
+    app, clock = demo["app"], demo["clock"]
+    clock.set(date(2027, 6, 11))  # the 2026-06-10 penalty, ordinary class under the 2026 rules: 12 months at most
+    run_due(app)
+    later = build_snapshot(r.envelope for r in SealedLog(demo["root"] / "ledger.sqlite").iterate())
+    assert later["lists"]["sanctions"] == []
+    timelines = [e["event_type"] for t in later["timelines"].values() for e in t]
+    assert "PenaltyPublished" not in timelines
+    clock.now = NOW
+
+
+def test_an_incremental_build_writes_only_what_one_decision_changed(demo, tmp_path):
+    site, log = tmp_path / "site", demo["root"] / "ledger.sqlite"
+    first = build_snapshot(r.envelope for r in SealedLog(log).iterate())
+    build_site(write_snapshot(first, tmp_path / "snapshots"), site)
+    app = demo["app"]
+    before = first["cut"]["seq"]
+    iid, institution = next((i, v) for i, v in demo["snapshot"]["institutions"].items() if v["status"] == "filed")
+    civil = Actor("civil_affairs", "county", institution["region_code"], "增量测试")
+    app.execute("institution.change", Command(civil, Basis("变更〔2026〕1号", "《养老机构管理办法》"),
+                                              {"changes": {"contact_phone": "0511-80001234"}, "changed_on": "2026-11-20"}), iid)
+    snapshot = build_snapshot(r.envelope for r in SealedLog(log).iterate())
+    assert snapshot["cut"]["seq"] == before + 1
+    path = write_snapshot(snapshot, tmp_path / "snapshots")
+    untouched = {p: p.stat().st_mtime_ns for p in (site / "institutions").glob("*.html") if iid not in p.name}
+    written = build_site(path, site, incremental=True)
+    # the institution's page, and the lists and downloads it appears on (4 region levels each)
+    assert 0 < written <= 60 and written < len(files_of(site)) / 4, f"{written} files rewritten for one change"
+    assert all(p.stat().st_mtime_ns == mtime for p, mtime in untouched.items()), "another institution's page was rewritten"
+    full = tmp_path / "full"
+    build_site(path, full)
+    assert files_of(site) == files_of(full)
+
+
+PLANTED = {
+    "contact_person": "保密联系人甲乙丙",
+    "legal_representative_id_no": "32011119750101123X",
+    "source_detail": "举报人赵秘密电话13912345678",
+    "internal_note": "内部备注不得公开XYZ",
+    "location_detail": "隐患具体位置秘密ABC",
+    "id_no": "21030219800202456X",
+    "facts_summary": "立案事实秘密QWE",
+    "user": "经办人秘密姓名",
+}
+
+
+def test_nothing_restricted_is_ever_rendered(tmp_path):
+    clock = Clock(NOW)
+    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=clock)
+    officer = Actor("civil_affairs", "county", "321111", PLANTED["user"])
+    basis = Basis("泄漏测试〔2026〕1号", "测试")
+    from tests.conftest import discovery_request, filing_request, unique_credit_code
+
+    filed = app.execute("institution.file_new", Command(officer, basis, filing_request(
+        contact_person=PLANTED["contact_person"], legal_representative_id_no=PLANTED["legal_representative_id_no"],
+        first_resident_admitted_on="2026-10-26", application_received_on="2026-10-28", filed_on="2026-10-30",
+        credit_code=unique_credit_code()))).aggregate_id
+    discovery = discovery_request(source_detail=PLANTED["source_detail"], discovered_on="2026-11-06")
+    discovery["handling"]["internal_note"] = PLANTED["internal_note"]
+    discovery["handling"]["reason"] = "举办者身份证号320111197501011234未登记"  # typed into a public field: must be masked
+    app.execute("institution.discover", Command(officer, basis, discovery))
+    fire = Actor("fire_rescue", "county", "321111", PLANTED["user"])
+    app.execute("hazard.identify", Command(fire, basis, {
+        "institution_id": str(filed), "severity": "general", "category": "other", "criterion_ref": "OTHER", "description": "地面湿滑",
+        "responsible_person": "院长", "identified_on": "2026-11-06", "location_detail": PLANTED["location_detail"]}))
+    case = app.execute("sanction.file", Command(officer, basis, {"institution_id": str(filed), "ground": "MCA66-46.7",
+                                                                 "facts_summary": PLANTED["facts_summary"], "filed_on": "2026-11-02"})).aggregate_id
+    app.execute("sanction.notify", Command(officer, basis, {"served_on": "2026-11-02", "penalties": [{"type": "fine", "amount": "5000"}],
+                                                            "facts": "经查", "legal_basis": "第46条"}), case)
+    app.execute("sanction.decide", Command(officer, basis, {
+        "decision_no": "泄决-1", "decided_on": "2026-11-06", "violation_type": "侵权", "facts": "经查属实", "legal_basis": "第46条",
+        "penalties": [{"type": "fine", "amount": "5000"}], "compliance": "缴纳", "remedies": "复议", "deciding_authority": "民政局"}), case)
+    app.execute("sanction.publish", Command(officer, basis, {"published_on": "2026-11-09", "publication_class": "ordinary"}), case)
+    listing = app.execute("listing.propose", Command(officer, basis, {
+        "institution_id": str(filed), "list": "joint_punishment", "ground": "elder_rights_harm", "grounding_kind": "sanction_case",
+        "grounding_ref": str(case), "proposed_on": "2026-11-09", "persons": [{"name": "某甲", "role": "院长", "id_no": PLANTED["id_no"]}]})).aggregate_id
+    for step, request in (("listing.notify", {"served_on": "2026-11-09"}),
+                          ("listing.decide", {"outcome": "listed", "decided_on": "2026-11-17", "reasons": "测试"}),
+                          ("listing.publish", {"published_on": "2026-11-18"})):
+        app.execute(step, Command(officer, basis, request), listing)
+    snapshot = build_snapshot(r.envelope for r in sealer.log.iterate())
+    path = write_snapshot(snapshot, tmp_path / "snapshots")
+    build_site(path, tmp_path / "site")
+    texts = {"snapshot": path.read_text(encoding="utf-8")}
+    for file in (tmp_path / "site").rglob("*"):
+        if file.is_file():
+            data = file.read_bytes()
+            try:
+                data = gzip.decompress(data)
+            except OSError:
+                pass
+            texts[str(file)] = data.decode("utf-8", errors="replace")
+    assert snapshot["lists"]["joint_punishment"][0]["persons"] == [{"name": "某甲", "role": "院长"}]
+    assert snapshot["lists"]["sanctions"] and snapshot["lists"]["unfiled"]
+    for name, value in PLANTED.items():
+        leaks = [where for where, text in texts.items() if value in text]
+        assert leaks == [], f"{name} leaked into {leaks[:3]}"
+    assert any("320111********1234" in text for text in texts.values()), "the identity number typed into a public field is masked"
+    assert not any("320111197501011234" in text for text in texts.values())
+    app.close()
