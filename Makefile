@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVERS := deploy/local/servers
 
-.PHONY: demo test install servers-start servers-stop schemas clean
+.PHONY: demo test install browser-deps servers-start servers-stop schemas clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,18 @@ install: $(VENV)/.installed
 demo: install
 	ELDERCARE_DATA_DIR=var/demo $(BIN)/eldercare demo --serve --host 127.0.0.1 --port 8000
 
-# Everything: unit, contract, integration (real Kafka and Elasticsearch) and end-to-end tests.
-# The servers are fetched from Maven Central and started on 127.0.0.1, and stopped afterwards.
-test: install
+# Everything: unit, contract, integration (real Kafka and Elasticsearch) and end-to-end tests
+# (the site in Debian's headless Chromium, with axe-core from npm). The servers are fetched from
+# Maven Central and started on 127.0.0.1, and stopped afterwards.
+test: install browser-deps
 	$(SERVERS) fetch all
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; $(SERVERS) stop all; exit $$status
+
+# Debian's Chromium and CJK fonts (installed as root when missing), and axe-core from npm.
+browser-deps:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@fc-list 2>/dev/null | grep -qi "CJK" || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk)
+	npm ci --prefix tests/e2e --silent --no-audit --no-fund
 
 servers-start:
 	$(SERVERS) start all

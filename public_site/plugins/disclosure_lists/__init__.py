@@ -176,8 +176,9 @@ class DisclosureGenerator(Generator):
         pages = []
         for number, chunk in enumerate(chunks, start=1):
             path = f"{base}/index.html" if number == 1 else f"{base}/page-{number}.html"
+            trail = [(c, self.snapshot["regions"][c]["name"]) for c in parents(region) if c in self.snapshot["regions"]] if region else []
             pages.append((path, "list", {
-                "list_name": list_name, "region": region, "rows": [_cells(list_name, r) for r in chunk], "total": len(rows),
+                "list_name": list_name, "region": region, "trail": trail, "rows": [_cells(list_name, r) for r in chunk], "total": len(rows),
                 "page": number, "pages": len(chunks), "base": base, "stamp": self._latest(rows),
             }))
         return pages

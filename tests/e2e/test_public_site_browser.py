@@ -1,0 +1,146 @@
+"""The public site as a person uses it, in Debian's headless Chromium: open the home page, go to a
+county's graded list, search a name in Chinese, download a CSV and read it, follow an institution
+page — on a desktop and on a phone — and let axe-core check every kind of page for accessibility.
+Screenshots go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import http.server
+import io
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from events.sealed_log import SealedLog
+from projections.disclosure import build_snapshot, write_snapshot
+from public_site.build import build_site
+from services.demo import seed_demo
+from services.ledger.application import BEIJING, open_ledger
+from tests.conftest import Clock
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "test-artifacts" / "screenshots"
+AXE = REPO / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser")
+    app, sealer = open_ledger(root / "ledger.sqlite", clock=Clock(datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING)))
+    seed_demo(app)
+    snapshot = build_snapshot(r.envelope for r in SealedLog(root / "ledger.sqlite").iterate())
+    build_site(write_snapshot(snapshot, root / "snapshots"), root / "site")
+    app.close()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", snapshot, root
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (make test installs it)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def graded_county(snapshot) -> tuple[str, list[dict]]:
+    by_county: dict[str, list[dict]] = {}
+    for row in snapshot["lists"]["graded"]:
+        by_county.setdefault(row["region_code"], []).append(row)
+    county = sorted(by_county)[0]
+    return county, by_county[county]
+
+
+def test_a_person_finds_downloads_and_reads_the_lists(site, browser, tmp_path):
+    base, snapshot, _ = site
+    county, graded = graded_county(snapshot)
+    regions = snapshot["regions"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+
+    page.goto(f"{base}/index.html")
+    assert page.title() == "养老机构监管信息公开"
+    page.screenshot(path=SHOTS / "01-home.png", full_page=True)
+
+    # home → province → city → county → the county's graded list
+    for code in (county[:2] + "0000", county[:4] + "00", county):
+        page.get_by_role("link", name=regions[code]["name"], exact=True).first.click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == regions[code]["full_name"]
+    page.get_by_role("link", name="等级养老机构").last.click()
+    page.wait_for_load_state()
+    assert regions[county]["full_name"] in page.locator("h1").inner_text()
+    names = page.locator("#graded-list tbody th").all_inner_texts()
+    assert sorted(names) == sorted(r["name"] for r in graded)
+    page.screenshot(path=SHOTS / "02-county-graded-list.png", full_page=True)
+
+    # search a name in Chinese (Pagefind) and follow the result to the institution page
+    target = graded[0]
+    page.goto(f"{base}/index.html")
+    page.fill("#search input", target["name"][:6])
+    result = page.locator(".pagefind-ui__result-title a", has_text=target["name"]).first
+    result.wait_for(timeout=15000)
+    page.screenshot(path=SHOTS / "03-search.png", full_page=True)
+    result.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == target["name"]
+    assert "授予等级" in page.locator(".timeline").inner_text()
+    page.screenshot(path=SHOTS / "04-institution.png", full_page=True)
+
+    # download the national graded list as CSV and read it as a person's spreadsheet would
+    page.goto(f"{base}/lists/graded/index.html")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").first.click()
+    saved = tmp_path / "graded.csv"
+    download.value.save_as(saved)
+    raw = saved.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert target["name"] in {r["机构名称"] for r in rows} and len(rows) == len(snapshot["lists"]["graded"])
+    page.close()
+
+
+def test_on_a_phone_every_row_reads_as_a_card(site, browser):
+    base, snapshot, _ = site
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    phone.goto(f"{base}/lists/unfiled/index.html")
+    first_row = phone.locator("#unfiled-list tbody tr").first
+    assert first_row.bounding_box()["width"] <= 390
+    label = phone.locator("#unfiled-list tbody td").first.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert "所在地区" in label
+    phone.screenshot(path=SHOTS / "05-phone-unfiled.png", full_page=True)
+    phone.emulate_media(media="print")
+    assert phone.locator(".site-header nav").is_hidden()
+    phone.close()
+
+
+@pytest.mark.parametrize("path", ["index.html", "lists/filed/index.html", "regions/321111/index.html", "lists/sanctions/index.html",
+                                  "INSTITUTION", "pages/policies.html"])
+def test_pages_pass_axe_core(site, browser, path):
+    base, snapshot, _ = site
+    if path == "INSTITUTION":
+        path = f"institutions/{snapshot['lists']['joint_punishment'][0]['id']}.html"
+    page = browser.new_page()
+    page.goto(f"{base}/{path}")
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in results["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious
+    page.close()
