@@ -44,15 +44,24 @@ PUBLIC_TIMELINE = (
 )
 
 
+# Keys whose values are identifiers or ledger positions, never free text: a digit run inside a UUID,
+# a credit code or a hash is not a telephone number and must survive intact.
+IDENTIFIER_KEYS = frozenset({"id", "seq", "hash", "credit_code", "page_stamp", "recorded_at"})
+
+
+def _is_identifier(key: str) -> bool:
+    return key in IDENTIFIER_KEYS or key.endswith(("_id", "_ids", "_no", "_seq", "_hash"))
+
+
 def scrub(value: Any) -> Any:
     """Mask identity-card and mobile numbers in public text (defence in depth: such numbers belong
-    in restricted fields, but a free-text field may carry one)."""
+    in restricted fields, but a free-text field may carry one). Identifiers are left as they are."""
     if isinstance(value, str):
         return MOBILE.sub(r"\1****\2", ID_NUMBER.sub(r"\1********\2", value))
     if isinstance(value, list):
         return [scrub(v) for v in value]
     if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
+        return {k: v if _is_identifier(k) else scrub(v) for k, v in value.items()}
     return value
 
 

@@ -197,3 +197,21 @@ def test_nothing_restricted_is_ever_rendered(tmp_path):
     assert any("320111********1234" in text for text in texts.values()), "the identity number typed into a public field is masked"
     assert not any("320111197501011234" in text for text in texts.values())
     app.close()
+
+
+def test_masking_covers_free_text_but_never_identifiers():
+    from projections.disclosure import scrub
+
+    row = {
+        "id": "5f1c9e2a-1f3e-4c1b-9a77-13912345678c",  # a UUID with a mobile-like digit run
+        "institution_id": "13912345678",
+        "document_no": "镇民罚〔2026〕13912345678号",
+        "public_summary": "联系人 13912345678，身份证 320102199001011234",
+        "persons": [{"name": "张三", "note": "手机13912345678"}],
+    }
+    masked = scrub(row)
+    assert masked["id"] == row["id"]
+    assert masked["institution_id"] == row["institution_id"]
+    assert masked["document_no"] == row["document_no"]
+    assert masked["public_summary"] == "联系人 139****5678，身份证 320102********1234"
+    assert masked["persons"] == [{"name": "张三", "note": "手机139****5678"}]
