@@ -38,6 +38,16 @@ def split(n: int) -> int:
     return k
 
 
+def perfect_root(leaf_hashes: Sequence[bytes]) -> bytes:
+    """MTH of a power-of-two number of leaf hashes, level by level (no recursion)."""
+    level = list(leaf_hashes)
+    if not level or len(level) & (len(level) - 1):
+        raise ValueError(f"{len(level)} leaves do not make a perfect tree")
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
 def root_of(leaf_hashes: Sequence[bytes]) -> bytes:
     """MTH over leaf hashes, bottom-up (for building trees and checking)."""
     if not leaf_hashes:

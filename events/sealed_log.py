@@ -153,6 +153,14 @@ class SealedLog:
             ).fetchall()
         return [SealedRecord(seq, nid, bytes(env)) for seq, nid, env in rows]
 
+    def hashes(self, after_seq: int, count: int) -> list[str]:
+        """The ``hash`` of events after_seq + 1 … after_seq + count (fewer if the log is shorter)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT hash FROM sealed_log WHERE seq > ? AND seq <= ? ORDER BY seq", (after_seq, after_seq + count)
+            ).fetchall()
+        return [r[0] for r in rows]
+
     def iterate_types(self, event_types: tuple[str, ...], *, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Envelopes of the given types, in seq order."""
         marks = ",".join("?" * len(event_types))
