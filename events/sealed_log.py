@@ -153,6 +153,16 @@ class SealedLog:
             ).fetchall()
         return [SealedRecord(seq, nid, bytes(env)) for seq, nid, env in rows]
 
+    def of_institution(self, institution_id: str, *, up_to_seq: int | None = None) -> list[dict[str, Any]]:
+        """Every envelope that names the institution, in seq order, up to ``up_to_seq``."""
+        stop = up_to_seq if up_to_seq is not None else 2**62
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT envelope FROM sealed_log WHERE institution_id = ? AND seq <= ? ORDER BY seq",
+                (institution_id, stop),
+            ).fetchall()
+        return [loads(bytes(r[0])) for r in rows]
+
     def hashes(self, after_seq: int, count: int) -> list[str]:
         """The ``hash`` of events after_seq + 1 … after_seq + count (fewer if the log is shorter)."""
         with self._lock:

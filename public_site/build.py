@@ -6,6 +6,7 @@ content changed are written (the plugin keeps a manifest), and the search index 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -29,7 +30,8 @@ def build_site(snapshot_path: Path, output_dir: Path, *, incremental: bool = Fal
         },
     )
     logging.getLogger("pelican").setLevel(logging.WARNING)
-    Pelican(settings).run()
+    with contextlib.redirect_stdout(sys.stderr):  # Pelican's console summary is not the caller's output
+        Pelican(settings).run()
     if search:
         index_search(output_dir)
     return json.loads((output_dir / ".disclosure-build.json").read_text())["written"]

@@ -1,7 +1,7 @@
 """The composition root: builds the ledger, the search index and the feeds for a profile.
 
-Together with the entrypoints (services/api, services/cli.py) this is the only code in services/
-that may import projections/; services/domain and services/ledger never do (tests/unit/
+Together with the entrypoints (services/api, services/cli.py) and the auditors' side
+(services/audit) this is the only code in services/ that may import projections/; services/domain and services/ledger never do (tests/unit/
 test_architecture.py holds that line).
 """
 
@@ -18,6 +18,7 @@ from projections.feed import EventFeed, KafkaFeed, SealedLogFeed
 from projections.projector import SearchProjector
 from projections.search.index import SearchIndex
 from services.ledger.application import SupervisionLedger, open_ledger
+from services.audit.transparency import Transparency
 from services.ledger.sealer import Sealer
 from services.settings import Settings
 
@@ -28,17 +29,21 @@ class Runtime:
     ledger: SupervisionLedger
     sealer: Sealer
     search: SearchIndex
+    transparency: Transparency | None = None
     projector: SearchProjector | None = None  # in-process only in the embedded profile
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start_background(self, *, schedule_every_s: float = 3600.0) -> None:
+    def start_background(self, *, schedule_every_s: float = 3600.0, checkpoint_every_s: float = 30.0) -> None:
         """Run the scheduler at start and then hourly, so time-driven transitions (overdue, expiry,
-        lapse) are recorded without anyone calling; in the embedded profile also follow the sealed
-        log for events written by other processes."""
+        lapse) are recorded without anyone calling; sign a checkpoint whenever one is due (every N
+        events or M minutes); in the embedded profile also follow the sealed log for events
+        written by other processes."""
         if self._threads:
             return
         workers = [("scheduler", lambda: self._schedule(schedule_every_s))]
+        if self.transparency is not None:
+            workers.append(("checkpointer", lambda: self._checkpoint(checkpoint_every_s)))
         if self.projector is not None:
             workers.append(("embedded-projector", self._follow))
         for name, target in workers:
@@ -56,6 +61,15 @@ class Runtime:
                 logging.getLogger("eldercare.scheduler").exception("scheduler run failed")
             self._stop.wait(every_s)
 
+    def _checkpoint(self, every_s: float) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sealer.seal_pending()
+                self.transparency.checkpoints.run_due()
+            except Exception:  # the next pass retries; checkpoints are idempotent per size
+                logging.getLogger("eldercare.checkpoints").exception("checkpoint failed")
+            self._stop.wait(every_s)
+
     def _follow(self) -> None:
         while not self._stop.is_set():
             try:
@@ -70,6 +84,8 @@ class Runtime:
         for thread in self._threads:
             thread.join(timeout=5)
         self.search.close()
+        if self.transparency is not None:
+            self.transparency.close()
         self.ledger.close()
 
 
@@ -92,7 +108,7 @@ def build_feed(settings: Settings) -> EventFeed:
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
     ledger, sealer = open_ledger(settings.event_store_path, clock=clock)
     search = build_search_index(settings)
-    runtime = Runtime(settings, ledger, sealer, search)
+    runtime = Runtime(settings, ledger, sealer, search, Transparency.open(settings, log=sealer.log))
     if settings.profile == "embedded":
         runtime.projector = SearchProjector(build_feed(settings), search)
         ledger.after_commit.append(runtime.projector.catch_up)

@@ -127,18 +127,27 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build_site(settings: Settings, seq: int | None, incremental: bool = False) -> Path:
-    from projections.disclosure import build_snapshot, write_snapshot
-    from public_site.build import build_site
+    from services.audit.publication import PublicationRegister, build_published_site
+    from services.audit.transparency import Transparency
     from services.bootstrap import build_feed
 
     feed = build_feed(settings)
+    transparency = Transparency.open(settings)
+    register = PublicationRegister(settings.event_store_path)
     try:
-        snapshot = build_snapshot(feed.iterate(), up_to_seq=seq)
+        snapshot, path, written = build_published_site(
+            feed.iterate(), seq, settings.site_dir, settings.snapshot_dir, transparency.tree, transparency.checkpoints,
+            incremental=incremental,
+        )
+        publication = register.record(snapshot["cut"]["seq"], settings.site_dir)
     finally:
+        register.close()
+        transparency.close()
         feed.close()
-    path = write_snapshot(snapshot, settings.snapshot_dir)
-    written = build_site(path, settings.site_dir, incremental=incremental)
-    print(f"公开网站已生成：{settings.site_dir}（台账第 {snapshot['cut']['seq']} 号事件，快照 {path.name}，写入 {written} 个文件）")
+    print(
+        f"公开网站已生成：{settings.site_dir}（台账第 {snapshot['cut']['seq']} 号事件，快照 {path.name}，写入 {written} 个文件；"
+        f"已签署检查点 {snapshot['cut']['seq']}，发布记录 #{publication.n}，网站摘要 {publication.site_digest[:16]}…）"
+    )
     return path
 
 
@@ -221,6 +230,10 @@ def parser() -> argparse.ArgumentParser:
 
     schedule = sub.add_parser("schedule", help="记录到期事项（隐患逾期、公示期满、名单期满、等级失效），可重复运行")
     schedule.set_defaults(run=cmd_schedule)
+
+    from services.audit.commands import add_parser as add_audit
+
+    add_audit(sub)
 
     schemas = sub.add_parser("schemas", help="由事件目录生成 JSON Schema")
     schemas.add_argument("--check", action="store_true", help="只检查是否一致")

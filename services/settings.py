@@ -32,6 +32,10 @@ class Settings:
     es_index_prefix: str
     jwt_secret: str
     jwt_issuer: str
+    log_origin: str
+    signing_key_file: Path
+    checkpoint_every_events: int
+    checkpoint_every_minutes: int
 
     @property
     def event_store_path(self) -> Path:
@@ -68,6 +72,10 @@ class Settings:
             es_index_prefix=env.get("ELDERCARE_ES_INDEX_PREFIX", "eldercare"),
             jwt_secret=_jwt_secret(env, profile, data_dir),
             jwt_issuer=env.get("ELDERCARE_JWT_ISSUER", "eldercare-dev"),
+            log_origin=_log_origin(env),
+            signing_key_file=_signing_key_file(env, profile, data_dir),
+            checkpoint_every_events=_positive(env, "ELDERCARE_CHECKPOINT_EVERY_EVENTS", 1000),
+            checkpoint_every_minutes=_positive(env, "ELDERCARE_CHECKPOINT_EVERY_MINUTES", 10),
         )
 
 
@@ -86,3 +94,31 @@ def _jwt_secret(env: dict[str, str], profile: str, data_dir: Path) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _log_origin(env: dict[str, str]) -> str:
+    """The name the ledger's checkpoints are signed under (C2SP: a host/path, no spaces or '+')."""
+    origin = env.get("ELDERCARE_LOG_ORIGIN", "eldercare.localhost/ledger")
+    if not origin or any(c.isspace() or c == "+" for c in origin):
+        raise SettingsError(f"ELDERCARE_LOG_ORIGIN must be a host/path without spaces or '+', not {origin!r}")
+    return origin
+
+
+def _signing_key_file(env: dict[str, str], profile: str, data_dir: Path) -> Path:
+    """The Ed25519 key (PKCS#8 PEM) that signs checkpoints: configured, or in the embedded profile
+    only a dev key generated in the data dir on first use (services/audit/signing_key.py)."""
+    if env.get("ELDERCARE_SIGNING_KEY_FILE"):
+        path = Path(env["ELDERCARE_SIGNING_KEY_FILE"])
+        if not path.is_file():
+            raise SettingsError(f"ELDERCARE_SIGNING_KEY_FILE {path} does not exist")
+        return path
+    if profile != "embedded":
+        raise SettingsError("the cluster profile needs ELDERCARE_SIGNING_KEY_FILE (dev keys are embedded-only)")
+    return data_dir / "dev-signing-key.pem"

@@ -157,7 +157,11 @@ def cluster_env(local_servers, tmp_path):
         ELDERCARE_KAFKA_TOPIC=f"eldercare.ledger.test-{run}",
         ELDERCARE_ES_INDEX_PREFIX=f"test-{run}",
         ELDERCARE_JWT_SECRET=f"test-secret-{run}-0123456789abcdefghij",
+        ELDERCARE_SIGNING_KEY_FILE=str(tmp_path / "checkpoint-key.pem"),
     )
+    from services.audit.signing_key import generate_key_file
+
+    generate_key_file(tmp_path / "checkpoint-key.pem")
     yield env
     from projections.search.elastic import connect
 

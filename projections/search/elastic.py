@@ -16,6 +16,7 @@ atomic request: queries never see a missing or half-built index.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
@@ -124,6 +125,13 @@ class ElasticSearchIndex:
 
     def get_records(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self._mget("records", event_ids)
+
+    def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        from elasticsearch.helpers import scan
+
+        for kind, alias in (("institution", "institutions"), ("record", "records")):
+            for hit in scan(self.es, index=self.aliases[alias], query={"query": {"match_all": {}}}, _source=["doc"], size=2000):
+                yield kind, hit["_id"], hit["_source"]["doc"]
 
     def _position_id(self) -> str:
         return f"g{self.generation()}"

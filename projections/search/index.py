@@ -26,6 +26,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from events.regions import prefix_of
@@ -187,6 +188,9 @@ class SearchIndex(Protocol):
     def position(self) -> dict[str, Any]:
         """``{"seq", "hash"}`` of the last event folded in and the feed ``cursor`` after it;
         ``{0, 0, GENESIS_HASH}`` when nothing has been projected."""
+
+    def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every document held, as ("institution" | "record", id, document): for reconciliation."""
 
     def search(self, query: InstitutionQuery) -> SearchResult: ...
 

@@ -11,6 +11,7 @@ import functools
 import sqlite3
 import threading
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -147,6 +148,20 @@ class SqliteSearchIndex:
     @_locked
     def get_records(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self._docs("records", event_ids)
+
+    def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        for kind, table in (("institution", "institutions"), ("record", "records")):
+            after = ""
+            while True:
+                with self._lock:
+                    rows = self._conn.execute(
+                        f"SELECT id, doc FROM {DOCS[table]} WHERE id > ? ORDER BY id LIMIT 2000", (after,)
+                    ).fetchall()
+                if not rows:
+                    break
+                for doc_id, doc in rows:
+                    yield kind, doc_id, orjson.loads(doc)
+                after = rows[-1][0]
 
     @_locked
     def position(self) -> dict[str, Any]:

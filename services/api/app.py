@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import JSONResponse
 
-from services.api import errors, lookup, queries
+from services.api import audit, errors, lookup, queries
 from services.api.commands import command_router
 from services.bootstrap import Runtime
 
@@ -51,6 +51,8 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.include_router(lookup.router)
     app.include_router(lookup.public)
     app.include_router(queries.router)
+    app.include_router(audit.transparency)
+    app.include_router(audit.audit)
 
     @app.get("/healthz", tags=["运维 operations"], summary="存活检查")
     def healthz() -> JSONResponse:

@@ -343,3 +343,30 @@ def test_record_facets(index):
     facets = backend.search_records(RecordQuery(region="321111", facets=True, size=1)).facets
     assert facets["department"]["fire_rescue"] == 4
     assert facets["aggregate_type"]["SanctionCase"] == 3
+
+
+def test_reconciliation_finds_the_index_in_agreement_and_names_a_diverged_document(index):
+    from services.audit.reconciliation import Reconciliation, check_index
+
+    backend, ids, path = index
+    log = SealedLog(path)
+    agreed = Reconciliation()
+    check_index(log, backend.documents(), backend.position(), agreed)
+    assert agreed.agree, agreed.disagreements
+    assert agreed.summaries["index"]["institutions"] == len(ids)
+
+    def diverged():
+        for kind, doc_id, document in backend.documents():
+            if doc_id == ids["yihe"]:
+                document = dict(document, name="被改动的名称")
+            if kind == "record" and doc_id == next(iter(sorted(r for k, r, _ in backend.documents() if k == "record"))):
+                continue  # one record lost
+            yield kind, doc_id, document
+
+    found = Reconciliation()
+    check_index(log, diverged(), backend.position(), found)
+    problems = {(d.subject.split()[0], d.problem) for d in found.disagreements}
+    assert (f"institution", "document differs from what the ledger folds to") in problems
+    assert ("record", "missing from the index") in problems
+    assert f"institution {ids['yihe']}" in {d.subject for d in found.disagreements}
+    log.close()

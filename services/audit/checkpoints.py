@@ -1,0 +1,128 @@
+"""Signed checkpoints over the ledger: issued at least every N events or M minutes (whichever
+comes first, and only if the ledger grew), and at every publication of the site (a checkpoint of
+exactly the published cut).
+
+Checkpoints are kept in the table ``checkpoints`` beside the sealed log, in issue order, never
+updated or deleted. Each row keeps the verifier key it was signed under, so a key rotation is
+visible to auditors rather than silent.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from events.checkpoint import Checkpoint
+from events.envelope import GENESIS_HASH
+from events.ledger_tree import LedgerTree
+from events.signed_note import NoteSigner
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS checkpoints (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    tree_size INTEGER NOT NULL UNIQUE,
+    issued_at TEXT NOT NULL,
+    vkey TEXT NOT NULL,
+    note TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class IssuedCheckpoint:
+    n: int  # issue order
+    tree_size: int
+    issued_at: str
+    vkey: str
+    note: str
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Checkpointer:
+    def __init__(
+        self, tree: LedgerTree, signer: NoteSigner, *, every_events: int = 1000, every_minutes: int = 10,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.tree = tree
+        self.signer = signer
+        self.every_events = every_events
+        self.every = timedelta(minutes=every_minutes)
+        self.clock = clock
+        self._conn = sqlite3.connect(tree.log.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[IssuedCheckpoint]:
+        with self._lock:
+            return [IssuedCheckpoint(*r) for r in self._conn.execute(
+                f"SELECT n, tree_size, issued_at, vkey, note FROM checkpoints {sql}", args).fetchall()]
+
+    def latest(self) -> IssuedCheckpoint | None:
+        rows = self._rows("ORDER BY tree_size DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def at(self, tree_size: int) -> IssuedCheckpoint | None:
+        rows = self._rows("WHERE tree_size = ?", (tree_size,))
+        return rows[0] if rows else None
+
+    def all(self) -> list[IssuedCheckpoint]:
+        return self._rows("ORDER BY tree_size")
+
+    def covering(self, seq: int) -> IssuedCheckpoint | None:
+        """The smallest checkpoint that includes event ``seq``."""
+        rows = self._rows("WHERE tree_size >= ? ORDER BY tree_size LIMIT 1", (seq,))
+        return rows[0] if rows else None
+
+    def published_with(self, tree_size: int) -> list[IssuedCheckpoint]:
+        """What a site cut at ``tree_size`` shows: the checkpoint of that size and every smaller one
+        issued before it — a fixed set, so rebuilding that site later reproduces it exactly."""
+        own = self.at(tree_size)
+        if own is None:
+            return []
+        return self._rows("WHERE n <= ? AND tree_size <= ? ORDER BY tree_size", (own.n, tree_size))
+
+    def issue(self, tree_size: int | None = None) -> IssuedCheckpoint:
+        """Sign a checkpoint of the first ``tree_size`` events (default: all sealed), unless one of
+        that size exists already, which is returned."""
+        size = self.tree.size() if tree_size is None else tree_size
+        existing = self.at(size)
+        if existing is not None:
+            return existing
+        if size > self.tree.size():
+            raise ValueError(f"the ledger has {self.tree.size()} events; cannot sign a checkpoint of {size}")
+        self.tree.extend(size)
+        chain = self.tree.log.hashes(size - 1, 1)[0] if size else GENESIS_HASH
+        issued_at = self.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        note = Checkpoint(self.signer.name, size, self.tree.root(size), chain, issued_at).sign(self.signer)
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO checkpoints (tree_size, issued_at, vkey, note) VALUES (?,?,?,?)",
+                (size, issued_at, self.signer.verifier.text(), note),
+            )
+        issued = self.at(size)
+        assert issued is not None
+        return issued
+
+    def due(self) -> bool:
+        head = self.tree.size()
+        last = self.latest()
+        if last is None:
+            return head > 0
+        if head <= last.tree_size:
+            return False
+        grown = head - last.tree_size >= self.every_events
+        aged = self.clock() - datetime.fromisoformat(last.issued_at.replace("Z", "+00:00")) >= self.every
+        return grown or aged
+
+    def run_due(self) -> IssuedCheckpoint | None:
+        return self.issue() if self.due() else None

@@ -1,0 +1,357 @@
+"""``eldercare audit …``: the auditors' command line. Data goes to stdout as JSON (or JSON Lines),
+a one-line Chinese summary to stderr; the exit status is 0 when everything agrees or verifies, 1
+when something does not, 2 when the question cannot be asked (bad arguments)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from services.settings import Settings
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def moment(text: str) -> str:
+    """An ISO 8601 moment; without an offset it is Beijing time."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是 ISO 8601 时间：{text}（例：2026-06-30T18:00 或 2026-06-30T10:00:00+00:00）") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=BEIJING)
+    return parsed.isoformat()
+
+
+def position(text: str) -> dict[str, Any]:
+    """A ledger position given as a seq (digits) or a moment."""
+    return {"seq": int(text)} if text.isdigit() else {"at": moment(text)}
+
+
+def _out(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=1) + "\n")
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _log(settings: Settings):
+    from events.sealed_log import SealedLog
+    from services.ledger.application import open_ledger
+
+    ledger, sealer = open_ledger(settings.event_store_path)
+    sealer.seal_pending()
+    ledger.close()
+    return SealedLog(settings.event_store_path)
+
+
+def _envelopes(log) -> Any:
+    for record in log.iterate():
+        yield record.envelope
+
+
+def _raw_envelopes(log) -> Any:
+    """Envelopes as stored, for the verifier: one that no longer parses is passed on as an
+    envelope with no hash, so it is reported at its seq rather than stopping the run."""
+    for record in log.iterate():
+        try:
+            yield record.envelope
+        except ValueError:
+            yield {"seq": record.seq, "hash": None, "unreadable": True}
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit import verifier
+    from services.audit.reconciliation import Reconciliation, check_store
+    from services.audit.transparency import Transparency
+
+    log = _log(settings)
+    transparency = Transparency.open(settings, log=log)
+    try:
+        notes = [c.note for c in transparency.checkpoints.all()]
+        vkey = args.vkey or transparency.checkpoints.signer.verifier.text()
+        site = str(args.site) if args.site else None
+        report = verifier.verify(site, vkey=vkey, events=_raw_envelopes(log), checkpoint_notes=notes)
+        store = Reconciliation()
+        check_store(log, store)
+    finally:
+        transparency.close()
+        log.close()
+    findings = [{"subject": f.subject, "seq": f.seq, "problem": f.problem} for f in report.findings]
+    findings += [{"subject": d.subject, "seq": d.seq, "problem": d.problem} for d in store.disagreements
+                 if not any(f["seq"] == d.seq for f in findings)]
+    _out({"verified": not findings, "events": report.events, "checkpoints": report.checkpoints, "tiles": report.tiles,
+          "stamps": report.stamps, "findings": findings})
+    _say("核验通过" if not findings else f"核验未通过：{len(findings)} 个问题，首个在 {findings[0]['subject']}")
+    return 0 if not findings else 1
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from events.canonical import canonical_json
+
+    log = _log(settings)
+    count = 0
+    try:
+        with open(args.out, "wb") as out:
+            for record in log.iterate(up_to_seq=args.up_to):
+                out.write(canonical_json(record.envelope) + b"\n")
+                count += 1
+    finally:
+        log.close()
+    _say(f"已导出 {count} 个事件到 {args.out}")
+    return 0
+
+
+def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit.transparency import Transparency
+
+    log = _log(settings)
+    transparency = Transparency.open(settings, log=log)
+    try:
+        issued = transparency.checkpoints.issue()
+    finally:
+        transparency.close()
+        log.close()
+    sys.stdout.write(issued.note)
+    _say(f"检查点：台账前 {issued.tree_size} 个事件，签署于 {issued.issued_at}")
+    return 0
+
+
+def _resolve(log, where: dict[str, Any]) -> int:
+    from services.audit.replay import resolve_seq
+
+    return resolve_seq(log, seq=where.get("seq"), at=where.get("at"))
+
+
+def cmd_institution(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit.replay import institution_as_of
+
+    log = _log(settings)
+    try:
+        seq = _resolve(log, args.as_of or {})
+        state = institution_as_of(log, args.institution_id, seq)
+    finally:
+        log.close()
+    _out({"as_of_seq": seq, "institution": state})
+    _say(f"截至台账第 {seq} 号事件" + ("" if state else "：台账当时尚无此机构"))
+    return 0 if state else 1
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit.history import history
+
+    log = _log(settings)
+    try:
+        entries = history(log, args.institution_id)
+    finally:
+        log.close()
+    _out(entries)
+    _say(f"共 {len(entries)} 条记录")
+    return 0 if entries else 1
+
+
+def _list_state(settings: Settings, source: str, seq: int) -> dict[str, Any]:
+    from services.audit.replay import lists_as_of
+
+    if source == "kafka":
+        from projections.feed import KafkaFeed
+
+        feed = KafkaFeed(settings.kafka_bootstrap, settings.kafka_topic)
+        try:
+            return lists_as_of(feed.iterate(), seq)
+        finally:
+            feed.close()
+    log = _log(settings)
+    try:
+        return lists_as_of(_envelopes(log), seq)
+    finally:
+        log.close()
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    log = _log(settings)
+    try:
+        seq = _resolve(log, args.as_of or {})
+    finally:
+        log.close()
+    snapshot = _list_state(settings, args.source, seq)
+    rows = snapshot["lists"][args.name]
+    if args.region:
+        rows = [r for r in rows if r["region_code"].startswith(args.region.rstrip("0") or args.region)]
+    _out({"as_of": snapshot["cut"], "list": args.name, "rows": rows})
+    _say(f"{args.name}：截至台账第 {seq} 号事件共 {len(rows)} 条")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit.history import diff, list_diff
+    from services.audit.replay import institution_as_of
+
+    log = _log(settings)
+    try:
+        before, after = _resolve(log, args.since), _resolve(log, args.until)
+        if args.institution:
+            changes: Any = diff(institution_as_of(log, args.institution, before), institution_as_of(log, args.institution, after))
+    finally:
+        log.close()
+    if not args.institution:
+        old = _list_state(settings, "store", before)["lists"][args.list]
+        new = _list_state(settings, "store", after)["lists"][args.list]
+        changes = list_diff(old, new)
+    _out({"from_seq": before, "to_seq": after, "changes": changes})
+    _say(f"台账第 {before} 号至第 {after} 号事件之间的变化")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit.replay import digest
+
+    log = _log(settings)
+    try:
+        seq = _resolve(log, args.as_of or {})
+    finally:
+        log.close()
+    source = args.source or ("both" if settings.profile == "cluster" else "store")
+    sources = ["store", "kafka"] if source == "both" else [source]
+    digests = {source: digest(_list_state(settings, source, seq)) for source in sources}
+    agree = len(set(digests.values())) == 1
+    _out({"as_of_seq": seq, "digests": digests, "agree": agree})
+    _say("各来源重放结果一致" if agree else f"重放结果不一致：{digests}")
+    return 0 if agree else 1
+
+
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from events.envelope import seal
+    from events.canonical import loads
+    from services.audit.reconciliation import Reconciliation, check_index, check_kafka, check_snapshot, check_store
+    from services.bootstrap import build_search_index
+    from services.ledger.application import open_ledger
+
+    result = Reconciliation()
+    ledger, sealer = open_ledger(settings.event_store_path)
+    sealer.seal_pending()
+    log = sealer.log
+    try:
+        hashes = check_store(log, result, app=ledger, seal=seal)
+        if settings.profile == "cluster":
+            from projections.feed import KafkaFeed
+
+            feed = KafkaFeed(settings.kafka_bootstrap, settings.kafka_topic)
+            try:
+                check_kafka(feed.iterate(), hashes, result)
+            finally:
+                feed.close()
+        index = build_search_index(settings)
+        try:
+            check_index(log, index.documents(), index.position(), result)
+        finally:
+            index.close()
+        snapshots = sorted(settings.snapshot_dir.glob("disclosure-*.json"))
+        if snapshots:
+            check_snapshot(log, loads(snapshots[-1].read_bytes()), result)
+    finally:
+        ledger.close()
+    _out(result.as_dict())
+    _say("台账、Kafka、检索索引、公开网站一致" if result.agree else f"发现 {len(result.disagreements)} 处不一致")
+    return 0 if result.agree else 1
+
+
+def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit.publication import PublicationRegister, reproduce
+    from services.audit.transparency import Transparency
+
+    log = _log(settings)
+    register = PublicationRegister(settings.event_store_path)
+    transparency = Transparency.open(settings, log=log)
+    try:
+        publication = register.as_of(args.at)
+        if publication is None:
+            _say(f"{args.at} 时尚未发布过公开网站")
+            return 1
+        work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="eldercare-site-"))
+        same, site_digest, site_dir = reproduce(publication, _envelopes(log), work, transparency.tree, transparency.checkpoints)
+    finally:
+        transparency.close()
+        register.close()
+        log.close()
+    _out({"publication": publication.__dict__, "rebuilt_digest": site_digest, "identical": same, "site": str(site_dir)})
+    _say(f"第 {publication.n} 次发布（台账第 {publication.cut_seq} 号事件）" + ("已逐字节重现" if same else "重建结果与发布时不同"))
+    return 0 if same else 1
+
+
+def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit.signing_key import generate_key_file, load_signer
+
+    try:
+        generate_key_file(Path(args.out))
+    except FileExistsError:
+        _say(f"{args.out} 已存在，不覆盖（更换签名密钥须公告）")
+        return 2
+    _say(f"已生成签名密钥 {args.out}；验证者公钥：")
+    print(load_signer(Path(args.out), settings.log_origin).verifier.text())
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    audit = sub.add_parser("audit", help="审计：核验、按时点重放、历史、差异、对账、重现已发布网站")
+    a = audit.add_subparsers(dest="audit_command", required=True, metavar="子命令")
+
+    p = a.add_parser("verify", help="核验哈希链、默克尔树与签名检查点（可同时核验公开网站）")
+    p.add_argument("--site", type=Path, help="同时核验的公开网站目录")
+    p.add_argument("--vkey", help="自行获取的验证者公钥（缺省用本机密钥）")
+    p.set_defaults(run=cmd_verify)
+
+    p = a.add_parser("export", help="导出台账全部事件（JSON Lines），供独立核验")
+    p.add_argument("--out", required=True, help="输出文件")
+    p.add_argument("--up-to", type=int, default=None, help="截至的台账序号")
+    p.set_defaults(run=cmd_export)
+
+    p = a.add_parser("checkpoint", help="立即签署一个检查点")
+    p.set_defaults(run=cmd_checkpoint)
+
+    p = a.add_parser("institution", help="某机构在某一时点的完整状态")
+    p.add_argument("institution_id", help="机构编号")
+    p.add_argument("--as-of", type=position, help="台账序号或时间（ISO 8601，缺省时区为北京时间）")
+    p.set_defaults(run=cmd_institution)
+
+    p = a.add_parser("history", help="某机构的全部决定：经办人、依据、文号、更正与撤销")
+    p.add_argument("institution_id", help="机构编号")
+    p.set_defaults(run=cmd_history)
+
+    p = a.add_parser("list", help="某一公开名单在某一时点的内容")
+    p.add_argument("name", choices=["filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections"])
+    p.add_argument("--as-of", type=position, help="台账序号或时间")
+    p.add_argument("--region", help="行政区划代码（省、市或县）")
+    p.add_argument("--source", choices=["store", "kafka"], default="store", help="从事件库或 Kafka 重放")
+    p.set_defaults(run=cmd_list)
+
+    p = a.add_parser("diff", help="两个时点之间某机构或某名单的变化")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--institution", help="机构编号")
+    target.add_argument("--list", choices=["filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections"])
+    p.add_argument("--from", dest="since", type=position, required=True, help="起点：台账序号或时间")
+    p.add_argument("--to", dest="until", type=position, required=True, help="终点：台账序号或时间")
+    p.set_defaults(run=cmd_diff)
+
+    p = a.add_parser("replay", help="从事件库和/或 Kafka 重放到某一时点，比较结果")
+    p.add_argument("--as-of", type=position, help="台账序号或时间")
+    p.add_argument("--source", choices=["store", "kafka", "both"], default=None, help="缺省：cluster 配置为 both，embedded 为 store")
+    p.set_defaults(run=cmd_replay)
+
+    p = a.add_parser("reconcile", help="对账：事件库、Kafka、检索索引、公开网站")
+    p.set_defaults(run=cmd_reconcile)
+
+    p = a.add_parser("site", help="按发布记录重建某一时刻在线的公开网站，并逐字节比对")
+    p.add_argument("--at", type=moment, required=True, help="时间（ISO 8601，缺省时区为北京时间）")
+    p.add_argument("--out", help="重建到的目录（缺省为临时目录）")
+    p.set_defaults(run=cmd_site)
+
+    p = a.add_parser("keygen", help="生成检查点签名密钥（Ed25519，PKCS#8 PEM）")
+    p.add_argument("--out", required=True, help="密钥文件（不会覆盖已有文件）")
+    p.set_defaults(run=cmd_keygen)

@@ -1,0 +1,180 @@
+"""What the public site carries so that anyone can check it against the ledger without trusting us,
+and the register of what was published when.
+
+Under ``transparency/`` (the layout of C2SP tlog-tiles, prefix ``transparency/``):
+
+- ``log.vkey``                   the verifier key (C2SP signed-note text form)
+- ``checkpoint``                 the signed checkpoint of exactly the published cut
+- ``checkpoints/<size>``         every checkpoint issued up to that one (immutable)
+- ``checkpoints.json``           their sizes
+- ``consistency/<m>/<n>``        RFC 9162 consistency proof between successive checkpoints
+- ``tile/<L>/<N>[.p/<W>]``       the tree's hashes, from which any inclusion or consistency proof
+                                 can be computed and any root recomputed
+- ``publication.json``           the cut and every ledger position a page states
+- ``VERIFICATION.md``, ``verifier.py``   the specification and the independent verifier
+
+Everything here is a function of the ledger up to the cut and of the checkpoint table, so
+rebuilding the site of a past publication reproduces it byte for byte (``site_digest``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from events.ledger_tree import TILE_WIDTH, LedgerTree, tile_path, tiles_for
+from projections.disclosure import build_snapshot, write_snapshot
+from public_site.build import build_site
+from services.audit.checkpoints import Checkpointer
+
+SPEC = Path(__file__).resolve().parents[2] / "events" / "VERIFICATION.md"
+VERIFIER = Path(__file__).resolve().parent / "verifier.py"
+REGISTER = """
+CREATE TABLE IF NOT EXISTS publications (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    cut_seq INTEGER NOT NULL,
+    published_at TEXT NOT NULL,
+    site_digest TEXT NOT NULL,
+    files INTEGER NOT NULL
+)
+"""
+
+
+def _write(path: Path, data: bytes) -> bool:
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
+def publish_transparency(site_dir: Path, snapshot: dict[str, Any], tree: LedgerTree, checkpointer: Checkpointer) -> int:
+    """Write ``transparency/`` for a site built from ``snapshot``; return how many files changed."""
+    cut = snapshot["cut"]["seq"]
+    out = site_dir / "transparency"
+    checkpointer.issue(cut)
+    published = checkpointer.published_with(cut)
+    written = 0
+    written += _write(out / "log.vkey", (checkpointer.signer.verifier.text() + "\n").encode())
+    written += _write(out / "checkpoint", published[-1].note.encode())
+    for c in published:
+        written += _write(out / "checkpoints" / str(c.tree_size), c.note.encode())
+    index = {"spec": "eldercare-verification/1", "origin": checkpointer.signer.name,
+             "checkpoints": [c.tree_size for c in published]}
+    written += _write(out / "checkpoints.json", json.dumps(index, ensure_ascii=False, indent=1).encode())
+    for old, new in zip(published, published[1:]):
+        if old.tree_size:
+            proof = [base64.b64encode(p).decode() for p in tree.consistency(old.tree_size, new.tree_size)]
+            document = {"from": old.tree_size, "to": new.tree_size, "proof": proof}
+            written += _write(out / "consistency" / str(old.tree_size) / str(new.tree_size), json.dumps(document).encode())
+    tree.extend(cut)
+    wanted = set()
+    for level, index_, width in tiles_for(cut):
+        path = out / tile_path(level, index_, width)
+        wanted.add(path)
+        if width == TILE_WIDTH and path.is_file():
+            continue  # a full tile never changes
+        written += _write(path, tree.tile(level, index_, width))
+    for stale in (out / "tile").rglob("*") if (out / "tile").exists() else []:
+        if stale.is_file() and stale not in wanted:
+            stale.unlink()
+            written += 1
+    stamps = sorted({(i["page_stamp"]["seq"], i["page_stamp"]["hash"]) for i in snapshot["institutions"].values()})
+    publication = {
+        "spec": "eldercare-verification/1",
+        "cut": {k: snapshot["cut"][k] for k in ("seq", "hash", "recorded_at")},
+        "checkpoint": cut,
+        "stamps": [{"seq": s, "hash": h} for s, h in stamps],
+    }
+    written += _write(out / "publication.json", json.dumps(publication, ensure_ascii=False, indent=1).encode())
+    written += _write(out / "VERIFICATION.md", SPEC.read_bytes())
+    written += _write(out / "verifier.py", VERIFIER.read_bytes())
+    return written
+
+
+def site_digest(site_dir: Path, *, exclude: tuple[str, ...] = (".disclosure-build.json",)) -> tuple[str, int]:
+    """SHA-256 over every file's path and SHA-256, in path order; and the number of files."""
+    listing = hashlib.sha256()
+    count = 0
+    for path in sorted(p for p in site_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(site_dir).as_posix()
+        if rel in exclude:
+            continue
+        listing.update(f"{rel}\t{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+        count += 1
+    return listing.hexdigest(), count
+
+
+@dataclass(frozen=True)
+class Publication:
+    n: int
+    cut_seq: int
+    published_at: str
+    site_digest: str
+    files: int
+
+
+class PublicationRegister:
+    """Each site build that went out: its cut, when, and the digest of every file it held."""
+
+    def __init__(self, ledger_path: Path | str) -> None:
+        self._conn = sqlite3.connect(str(ledger_path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._conn.executescript(REGISTER)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def record(self, cut_seq: int, site_dir: Path, *, at: datetime | None = None) -> Publication:
+        digest, files = site_digest(site_dir)
+        moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
+        cur = self._conn.execute(
+            "INSERT INTO publications (cut_seq, published_at, site_digest, files) VALUES (?,?,?,?)",
+            (cut_seq, moment, digest, files),
+        )
+        return Publication(cur.lastrowid, cut_seq, moment, digest, files)
+
+    def all(self) -> list[Publication]:
+        rows = self._conn.execute("SELECT n, cut_seq, published_at, site_digest, files FROM publications ORDER BY n").fetchall()
+        return [Publication(*r) for r in rows]
+
+    def as_of(self, moment: str) -> Publication | None:
+        """The publication that was live at ``moment`` (the last one made at or before it)."""
+        at = datetime.fromisoformat(moment).astimezone(timezone.utc).isoformat(timespec="microseconds")
+        row = self._conn.execute(
+            "SELECT n, cut_seq, published_at, site_digest, files FROM publications WHERE published_at <= ? "
+            "ORDER BY n DESC LIMIT 1", (at,),
+        ).fetchone()
+        return Publication(*row) if row else None
+
+
+def build_published_site(
+    envelopes: Iterable[dict[str, Any]], seq: int | None, site_dir: Path, snapshot_dir: Path, tree: LedgerTree,
+    checkpointer: Checkpointer, *, incremental: bool = False, search: bool = True,
+) -> tuple[dict[str, Any], Path, int]:
+    """The one way a site is made, for publishing and for reproducing a past publication alike:
+    the disclosure snapshot at ``seq``, the Pelican site and its search index, and ``transparency/``.
+    Returns the snapshot, its file and how many files were written."""
+    snapshot = build_snapshot(envelopes, up_to_seq=seq)
+    path = write_snapshot(snapshot, snapshot_dir)
+    written = build_site(path, site_dir, incremental=incremental, search=search)
+    written += publish_transparency(site_dir, snapshot, tree, checkpointer)
+    return snapshot, path, written
+
+
+def reproduce(publication: Publication, envelopes: Iterable[dict[str, Any]], work_dir: Path, tree: LedgerTree,
+              checkpointer: Checkpointer) -> tuple[bool, str, Path]:
+    """Rebuild a past publication from the ledger into ``work_dir``; (identical?, digest, site)."""
+    site_dir = work_dir / "site"
+    if site_dir.exists():
+        shutil.rmtree(site_dir)
+    build_published_site(envelopes, publication.cut_seq, site_dir, work_dir / "snapshots", tree, checkpointer)
+    digest, _ = site_digest(site_dir)
+    return digest == publication.site_digest, digest, site_dir

@@ -1,0 +1,73 @@
+"""Replay: the state of an institution, or of every public list, as of any seq or moment, folded
+from the sealed events up to that point — from the event store's sealed log or from the Kafka
+topic, which must agree.
+
+"As of" a moment means as the ledger knew it then: events *recorded* at or before it. Each event
+also carries ``occurred_at`` (when the decision was taken), shown in histories; a decision recorded
+late changes the state from its recording on, and the history says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from events.canonical import canonical_json
+from events.envelope import ChainBroken
+from events.sealed_log import SealedLog
+from projections.disclosure import build_snapshot
+from projections.institution_document import applies_to, fold
+
+INTERNAL_KEYS = ("undo", "name_pinyin", "name_initials")
+
+
+class NotInLedger(LookupError):
+    pass
+
+
+def resolve_seq(log: SealedLog, *, seq: int | None = None, at: str | None = None) -> int:
+    """The ledger position a query asks for: a seq, the last seq recorded at or before ``at``,
+    or (neither) the head."""
+    head = log.head().seq
+    if seq is not None:
+        if not 0 <= seq <= head:
+            raise NotInLedger(f"seq {seq} is not in the ledger (head {head})")
+        return seq
+    if at is not None:
+        return log.seq_before(at)
+    return head
+
+
+def institution_as_of(log: SealedLog, institution_id: str, seq: int) -> dict[str, Any] | None:
+    """The institution's full document (restricted fields included) as of ``seq``; None if the
+    ledger did not know it yet."""
+    document = None
+    for envelope in log.of_institution(institution_id, up_to_seq=seq):
+        if applies_to(envelope) and (document is not None or envelope["aggregate_type"] == "Institution"):
+            document = fold(document, envelope)
+    if document is None:
+        return None
+    return {k: v for k, v in document.items() if k not in INTERNAL_KEYS}
+
+
+def checked(envelopes: Iterable[dict[str, Any]], up_to_seq: int) -> Iterator[dict[str, Any]]:
+    """The envelopes up to ``up_to_seq``, refusing any gap or reordering (with the seq named)."""
+    expected = 1
+    for envelope in envelopes:
+        if envelope["seq"] > up_to_seq:
+            return
+        if envelope["seq"] != expected:
+            raise ChainBroken(expected, f"found seq {envelope['seq']} where seq {expected} belongs")
+        expected += 1
+        yield envelope
+
+
+def lists_as_of(envelopes: Iterable[dict[str, Any]], seq: int) -> dict[str, Any]:
+    """The disclosure snapshot (every public list, page and timeline) as of ``seq``."""
+    return build_snapshot(checked(envelopes, seq), up_to_seq=seq)
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of a state's canonical JSON: two replays agree iff their digests do."""
+    return hashlib.sha256(canonical_json(value)).hexdigest()

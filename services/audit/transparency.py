@@ -1,0 +1,36 @@
+"""The ledger's transparency parts opened together for a deployment: the sealed log, its Merkle
+tree and the checkpointer signing with the deployment's key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from events.ledger_tree import LedgerTree
+from events.sealed_log import SealedLog
+from services.audit.checkpoints import Checkpointer, utc_now
+from services.audit.signing_key import load_signer
+from services.settings import Settings
+
+
+@dataclass
+class Transparency:
+    log: SealedLog
+    tree: LedgerTree
+    checkpoints: Checkpointer
+
+    @classmethod
+    def open(cls, settings: Settings, *, log: SealedLog | None = None, clock: Callable[[], datetime] = utc_now) -> Transparency:
+        log = log or SealedLog(settings.event_store_path)
+        signer = load_signer(settings.signing_key_file, settings.log_origin, create=settings.profile == "embedded")
+        tree = LedgerTree(log)
+        checkpoints = Checkpointer(
+            tree, signer, every_events=settings.checkpoint_every_events,
+            every_minutes=settings.checkpoint_every_minutes, clock=clock,
+        )
+        return cls(log, tree, checkpoints)
+
+    def close(self) -> None:
+        self.checkpoints.close()
+        self.tree.close()
