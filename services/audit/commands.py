@@ -210,6 +210,7 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from events.envelope import ChainBroken
     from services.audit.replay import digest
 
     log = _log(settings)
@@ -219,16 +220,24 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         log.close()
     source = args.source or ("both" if settings.profile == "cluster" else "store")
     sources = ["store", "kafka"] if source == "both" else [source]
-    digests = {source: digest(_list_state(settings, source, seq)) for source in sources}
-    agree = len(set(digests.values())) == 1
-    _out({"as_of_seq": seq, "digests": digests, "agree": agree})
+    digests: dict[str, str] = {}
+    broken: dict[str, dict[str, Any]] = {}
+    for name in sources:
+        try:
+            digests[name] = digest(_list_state(settings, name, seq))
+        except ChainBroken as exc:  # a gap, a reordering or an altered event in that source
+            broken[name] = {"seq": exc.seq, "problem": exc.reason}
+    agree = not broken and len(set(digests.values())) == 1
+    _out({"as_of_seq": seq, "digests": digests, "broken": broken, "agree": agree})
+    if broken:
+        _say("；".join(f"{name} 在第 {b['seq']} 号事件处无法重放：{b['problem']}" for name, b in broken.items()))
     _say("各来源重放结果一致" if agree else f"重放结果不一致：{digests}")
     return 0 if agree else 1
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    from events.envelope import seal
     from events.canonical import loads
+    from events.envelope import ChainBroken, seal
     from services.audit.reconciliation import Reconciliation, check_index, check_kafka, check_snapshot, check_store
     from services.bootstrap import build_search_index
     from services.ledger.application import open_ledger
@@ -245,6 +254,8 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
             feed = KafkaFeed(settings.kafka_bootstrap, settings.kafka_topic)
             try:
                 check_kafka(feed.iterate(), hashes, result)
+            except ChainBroken as broken:  # a message whose content does not hash to its hash
+                result.add("kafka", f"seq {broken.seq}", broken.seq, f"altered in the topic: {broken.reason}")
             finally:
                 feed.close()
         index = build_search_index(settings)

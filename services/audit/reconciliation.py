@@ -125,7 +125,8 @@ def check_kafka(envelopes: Iterable[dict[str, Any]], hashes: dict[int, str], res
         count += 1
         seq = envelope["seq"]
         if seq in seen:
-            result.add("kafka", f"seq {seq}", seq, "delivered more than once")
+            result.add("kafka", f"seq {seq}", seq, "delivered more than once" if envelope["hash"] == seen[seq]
+                       else "a second, different message for this seq; its hash differs from the ledger's")
             continue
         seen[seq] = envelope["hash"]
         last = max(last, seq)

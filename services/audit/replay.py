@@ -57,8 +57,10 @@ def checked(envelopes: Iterable[dict[str, Any]], up_to_seq: int) -> Iterator[dic
     for envelope in envelopes:
         if envelope["seq"] > up_to_seq:
             return
-        if envelope["seq"] != expected:
-            raise ChainBroken(expected, f"found seq {envelope['seq']} where seq {expected} belongs")
+        if envelope["seq"] < expected:
+            raise ChainBroken(envelope["seq"], f"seq {envelope['seq']} appears again after seq {expected - 1}")
+        if envelope["seq"] > expected:
+            raise ChainBroken(expected, f"missing: found seq {envelope['seq']} where seq {expected} belongs")
         expected += 1
         yield envelope
 

@@ -239,3 +239,24 @@ def test_the_verifier_imports_only_the_standard_library_and_cryptography():
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             roots.add(node.module.split(".")[0])
     assert roots - set(sys.stdlib_module_names) == {"cryptography"}
+
+
+def test_kafka_copies_that_differ_from_the_ledger_are_named_by_seq(pristine):
+    from events.sealed_log import SealedLog
+    from services.audit.reconciliation import Reconciliation, check_kafka
+
+    log = SealedLog(pristine["root"] / "ledger.sqlite")
+    envelopes = [record.envelope for record in log.iterate()]
+    log.close()
+    hashes = {e["seq"]: e["hash"] for e in envelopes}
+    forged = {**envelopes[8], "hash": "f" * 64}
+    topic = [*envelopes[:4], *envelopes[5:], envelopes[6], forged]  # seq 5 lost, seq 7 twice, seq 9 forged
+    result = Reconciliation()
+    check_kafka(topic, hashes, result)
+    assert [(d.seq, d.problem.split(";")[0]) for d in result.disagreements] == [
+        (7, "delivered more than once"), (9, "a second, different message for this seq"), (5, "missing from the topic")]
+    assert result.summaries["kafka"]["lag"] == 0
+
+    complete = Reconciliation()
+    check_kafka(envelopes, hashes, complete)
+    assert complete.agree and complete.summaries["kafka"]["count"] == len(envelopes)
