@@ -9,13 +9,14 @@ for a national one), Chinese names and addresses, and every department's decisio
 filings and discoveries, inspections, hazards with their orders and verifications, sanction cases,
 compliance assessments, gradings, credit listings. Payloads follow the event catalogue (a test
 checks a sample). ``--events`` stretches each institution's history (more inspections and hazards
-over more years) until the ledger holds about that many events.
+over more years) and stops the ledger at exactly that many events.
 """
 
 from __future__ import annotations
 
 import argparse
 import heapq
+import itertools
 import random
 import sys
 import time
@@ -127,7 +128,8 @@ class Generator:
 
     def _history(self, iid: str, county: str, since: date) -> Iterator[dict[str, Any]]:
         rng = self.rng
-        years = 1 if self.events_target is None else max(1, self.events_target // (self.institutions * 12))
+        # About 8 events per institution and round; overshoot, and envelopes() stops at the target.
+        years = 1 if self.events_target is None else max(1, -(-self.events_target // (self.institutions * 7)))
         day = since
         for _ in range(years * rng.randint(1, 3)):
             day += timedelta(days=rng.randint(30, 200))
@@ -181,7 +183,8 @@ class Generator:
             for i, envelope in enumerate(self.institution_events(n)):
                 yield envelope["occurred_at"], n, i, envelope
 
-        for _, _, _, envelope in heapq.merge(*(history(n) for n in range(1, self.institutions + 1))):
+        merged = heapq.merge(*(history(n) for n in range(1, self.institutions + 1)))
+        for _, _, _, envelope in itertools.islice(merged, self.events_target):
             self.seconds += 1
             envelope["recorded_at"] = _timestamp(self.seconds)
             yield envelope

@@ -9,15 +9,23 @@ import csv
 import functools
 import http.server
 import io
+import re
+import shutil
 import threading
-from datetime import datetime
+import subprocess
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+import httpx
+
+from events.ledger_tree import LedgerTree
 from events.sealed_log import SealedLog
-from projections.disclosure import build_snapshot, write_snapshot
-from public_site.build import build_site
+from events.signed_note import NoteSigner
+from services.audit.checkpoints import Checkpointer
+from services.audit.publication import build_published_site
 from services.demo import seed_demo
 from services.ledger.application import BEIJING, open_ledger
 from tests.conftest import Clock
@@ -26,6 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-artifacts" / "screenshots"
 AXE = REPO / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
+SIGNER = NoteSigner.from_seed("eldercare.localhost/ledger", bytes(range(32)))
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 
@@ -35,8 +44,13 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     app, sealer = open_ledger(root / "ledger.sqlite", clock=Clock(datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING)))
     seed_demo(app)
-    snapshot = build_snapshot(r.envelope for r in SealedLog(root / "ledger.sqlite").iterate())
-    build_site(write_snapshot(snapshot, root / "snapshots"), root / "site")
+    log = SealedLog(root / "ledger.sqlite")
+    tree = LedgerTree(log)
+    checkpoints = Checkpointer(tree, SIGNER, clock=lambda: datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc))
+    snapshot, _, _ = build_published_site((r.envelope for r in log.iterate()), None, root / "site", root / "snapshots",
+                                          tree, checkpoints)
+    checkpoints.close()
+    tree.close()
     app.close()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
     handler.log_message = lambda *args: None
@@ -129,7 +143,7 @@ def test_on_a_phone_every_row_reads_as_a_card(site, browser):
 
 
 @pytest.mark.parametrize("path", ["index.html", "lists/filed/index.html", "regions/321111/index.html", "lists/sanctions/index.html",
-                                  "INSTITUTION", "pages/policies.html"])
+                                  "INSTITUTION", "pages/policies.html", "pages/verification.html"])
 def test_pages_pass_axe_core(site, browser, path):
     base, snapshot, _ = site
     if path == "INSTITUTION":
@@ -144,3 +158,40 @@ def test_pages_pass_axe_core(site, browser, path):
     ]
     assert serious == [], serious
     page.close()
+
+
+def test_a_member_of_the_public_verifies_the_site_over_http(site, browser, tmp_path):
+    """From any page's footer to the verification page; every file it links to is there; the
+    verifier it offers, downloaded and run on its own, verifies the site over HTTP with a key
+    the person pins themselves."""
+    base, snapshot, _ = site
+    page = browser.new_page()
+    page.goto(f"{base}/index.html")
+    page.get_by_role("link", name="核验本站数据").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "核验本站数据"
+    links = page.eval_on_selector_all("main a[href]", "anchors => anchors.map(a => a.href)")
+    assert len(links) >= 6
+    for link in links:
+        assert httpx.get(link).status_code == 200, link
+    verifier_link = page.get_by_role("link", name="独立核验程序").get_attribute("href")
+    page.screenshot(path=SHOTS / "07-verification.png", full_page=True)
+    page.close()
+
+    verifier = tmp_path / "verifier.py"
+    verifier.write_bytes(httpx.get(f"{base}/pages/{verifier_link}").content)
+    done = subprocess.run([sys.executable, "-I", str(verifier), "--site", f"{base}/", "--vkey", SIGNER.verifier.text()],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "核验通过" in done.stdout
+    counts = re.search(r"(\d+) 个检查点, 0 个事件, (\d+) 个瓦片, (\d+) 个页面台账位置", done.stdout)
+    assert counts and int(counts[1]) >= 1 and int(counts[2]) >= 1 and int(counts[3]) >= 1, done.stdout
+
+    tampered = tmp_path / "site"
+    shutil.copytree(site[2] / "site", tampered)
+    page_file = next((tampered / "institutions").glob("*.html"))
+    html = page_file.read_text(encoding="utf-8")
+    stamp = re.search(r'data-hash="([0-9a-f]{64})"', html)[1]
+    page_file.write_text(html.replace(stamp, "0" * 64), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-I", str(verifier), "--site", str(tampered), "--vkey", SIGNER.verifier.text()],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "核验未通过" in done.stdout, done.stdout
