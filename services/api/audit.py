@@ -3,7 +3,8 @@
 - ``/v1/transparency/…`` — anyone: the verifier key, signed checkpoints, RFC 9162 inclusion and
   consistency proofs. They reveal event hashes only, never content (events/VERIFICATION.md §6).
 - ``/v1/audit/…`` — auditors (role ``auditor``): envelopes in seq order, any institution or list
-  as of a seq or moment, full histories, diffs, reconciliation, the publication register.
+  as of a seq or moment, full histories, diffs, replay from the store and/or Kafka (compared),
+  reconciliation of store, Kafka, index and site, the publication register.
   Institutions outside the auditor's region are refused; envelopes outside it come as sealed
   stubs (seq, prev_hash, hash), which still let the chain and the tree be checked.
 """
@@ -24,7 +25,8 @@ from projections.disclosure import LISTS as DISCLOSURE_LISTS
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS
 from services.audit.history import diff, history, list_diff
-from services.audit.replay import NotInLedger, institution_as_of, lists_as_of, resolve_seq
+from services.api.errors import error_response
+from services.audit.replay import NotInLedger, compare_replays, institution_as_of, kafka_envelopes, lists_as_of, resolve_seq, store_envelopes
 from services.bootstrap import Runtime
 from services.domain.actors import Actor
 from services.domain.errors import NotCompetent, NotFound, RuleViolation
@@ -261,3 +263,62 @@ def publications(actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
         return {"publications": [p.__dict__ for p in register.all()]}
     finally:
         register.close()
+
+
+def _kafka(runtime: Runtime):
+    settings = runtime.settings
+    if settings.profile != "cluster":
+        raise RuleViolation("SOURCE_UNAVAILABLE", "embedded 配置没有 Kafka，只能从事件库重放", "the embedded profile has no Kafka topic")
+    return lambda: kafka_envelopes(settings.kafka_bootstrap, settings.kafka_topic)
+
+
+def _kafka_down(error: Exception):
+    return error_response(503, "KAFKA_UNAVAILABLE", "暂时无法读取 Kafka 台账主题，请稍后重试", f"cannot read the Kafka topic: {error}",
+                          headers={"Retry-After": "10"})
+
+
+@audit.get("/replay", summary="从事件库和/或 Kafka 重放全部公开名单到某一时点，比较结果（须一致）")
+def replay(
+    actor: ActorDep, runtime: RuntimeDep, seq: SeqQuery = None, at: AtQuery = None,
+    source: Annotated[str | None, Query(pattern="^(store|kafka|both)$", description="store、kafka 或 both；缺省：cluster 为 both")] = None,
+) -> Any:
+    """Each source is folded from its first event; a gap, duplicate or altered event is reported
+    under ``broken`` with its seq. Cost grows with the ledger (a full fold per source)."""
+    from kafka.errors import KafkaError
+
+    _auditor(actor)
+    position = _position(runtime, seq, at)
+    source = source or ("both" if runtime.settings.profile == "cluster" else "store")
+    sources = {}
+    if source in ("store", "both"):
+        sources["store"] = lambda: store_envelopes(runtime.sealer.log)
+    if source in ("kafka", "both"):
+        sources["kafka"] = _kafka(runtime)
+    try:
+        return compare_replays(sources, position)
+    except (KafkaError, TimeoutError) as down:
+        return _kafka_down(down)
+
+
+@audit.get("/reconciliation", summary="对账：事件库、Kafka、检索索引、最近一次发布的网站快照")
+def reconciliation(actor: ActorDep, runtime: RuntimeDep) -> Any:
+    """Counts, last seq and checksums per part; every disagreement with its seq or document.
+    Covers the whole ledger: it reveals seqs, document ids and checksums, never content."""
+    from kafka.errors import KafkaError
+
+    from events.envelope import seal
+    from services.audit.publication import published_snapshot
+    from services.audit.reconciliation import reconcile
+
+    _auditor(actor)
+    runtime.sealer.seal_pending()
+    settings = runtime.settings
+    try:
+        result = reconcile(
+            runtime.sealer.log, app=runtime.ledger, seal=seal, index=runtime.search,
+            kafka=_kafka(runtime) if settings.profile == "cluster" else None,
+            snapshot=lambda: published_snapshot(settings.event_store_path, settings.snapshot_dir),
+        )
+    except (KafkaError, TimeoutError) as down:
+        return _kafka_down(down)
+    return result.as_dict()

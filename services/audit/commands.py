@@ -210,63 +210,46 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from events.envelope import ChainBroken
-    from services.audit.replay import digest
+    from services.audit.replay import compare_replays, kafka_envelopes, store_envelopes
 
     log = _log(settings)
     try:
         seq = _resolve(log, args.as_of or {})
+        source = args.source or ("both" if settings.profile == "cluster" else "store")
+        sources = {
+            "store": lambda: store_envelopes(log),
+            "kafka": lambda: kafka_envelopes(settings.kafka_bootstrap, settings.kafka_topic),
+        }
+        chosen = {name: sources[name] for name in (["store", "kafka"] if source == "both" else [source])}
+        result = compare_replays(chosen, seq)
     finally:
         log.close()
-    source = args.source or ("both" if settings.profile == "cluster" else "store")
-    sources = ["store", "kafka"] if source == "both" else [source]
-    digests: dict[str, str] = {}
-    broken: dict[str, dict[str, Any]] = {}
-    for name in sources:
-        try:
-            digests[name] = digest(_list_state(settings, name, seq))
-        except ChainBroken as exc:  # a gap, a reordering or an altered event in that source
-            broken[name] = {"seq": exc.seq, "problem": exc.reason}
-    agree = not broken and len(set(digests.values())) == 1
-    _out({"as_of_seq": seq, "digests": digests, "broken": broken, "agree": agree})
-    if broken:
-        _say("；".join(f"{name} 在第 {b['seq']} 号事件处无法重放：{b['problem']}" for name, b in broken.items()))
-    _say("各来源重放结果一致" if agree else f"重放结果不一致：{digests}")
-    return 0 if agree else 1
+    _out(result)
+    for name, broken in result["broken"].items():
+        _say(f"{name} 在第 {broken['seq']} 号事件处无法重放：{broken['problem']}")
+    _say("各来源重放结果一致" if result["agree"] else f"重放结果不一致：{result['digests']}")
+    return 0 if result["agree"] else 1
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    from events.canonical import loads
-    from events.envelope import ChainBroken, seal
-    from services.audit.reconciliation import Reconciliation, check_index, check_kafka, check_snapshot, check_store
+    from events.envelope import seal
+    from services.audit.reconciliation import reconcile
+    from services.audit.replay import kafka_envelopes
+    from services.audit.publication import published_snapshot
     from services.bootstrap import build_search_index
     from services.ledger.application import open_ledger
 
-    result = Reconciliation()
     ledger, sealer = open_ledger(settings.event_store_path)
-    sealer.seal_pending()
-    log = sealer.log
+    index = build_search_index(settings)
     try:
-        hashes = check_store(log, result, app=ledger, seal=seal)
+        sealer.seal_pending()
+        kafka = None
         if settings.profile == "cluster":
-            from projections.feed import KafkaFeed
-
-            feed = KafkaFeed(settings.kafka_bootstrap, settings.kafka_topic)
-            try:
-                check_kafka(feed.iterate(), hashes, result)
-            except ChainBroken as broken:  # a message whose content does not hash to its hash
-                result.add("kafka", f"seq {broken.seq}", broken.seq, f"altered in the topic: {broken.reason}")
-            finally:
-                feed.close()
-        index = build_search_index(settings)
-        try:
-            check_index(log, index.documents(), index.position(), result)
-        finally:
-            index.close()
-        snapshots = sorted(settings.snapshot_dir.glob("disclosure-*.json"))
-        if snapshots:
-            check_snapshot(log, loads(snapshots[-1].read_bytes()), result)
+            kafka = lambda: kafka_envelopes(settings.kafka_bootstrap, settings.kafka_topic)  # noqa: E731
+        result = reconcile(sealer.log, app=ledger, seal=seal, kafka=kafka, index=index,
+                           snapshot=lambda: published_snapshot(settings.event_store_path, settings.snapshot_dir))
     finally:
+        index.close()
         ledger.close()
     _out(result.as_dict())
     _say("台账、Kafka、检索索引、公开网站一致" if result.agree else f"发现 {len(result.disagreements)} 处不一致")

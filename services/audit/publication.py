@@ -155,6 +155,21 @@ class PublicationRegister:
         return Publication(*row) if row else None
 
 
+def published_snapshot(ledger_path: Path, snapshot_dir: Path) -> dict[str, Any] | None:
+    """The disclosure snapshot behind the latest publication (None before the first)."""
+    register = PublicationRegister(ledger_path)
+    try:
+        publications = register.all()
+    finally:
+        register.close()
+    if not publications:
+        return None
+    path = snapshot_dir / f"disclosure-{publications[-1].cut_seq:012d}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"publication #{publications[-1].n} (seq {publications[-1].cut_seq}): {path} is missing")
+    return json.loads(path.read_bytes())
+
+
 def build_published_site(
     envelopes: Iterable[dict[str, Any]], seq: int | None, site_dir: Path, snapshot_dir: Path, tree: LedgerTree,
     checkpointer: Checkpointer, *, incremental: bool = False, search: bool = True,

@@ -15,14 +15,14 @@ every disagreement is reported with the seq or document concerned.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from events.canonical import loads
-from events.envelope import GENESIS_HASH, event_hash
+from events.envelope import GENESIS_HASH, ChainBroken, event_hash
 from events.sealed_log import SealedLog
 from projections.projector import SearchProjector
 from services.audit.replay import digest, lists_as_of
@@ -232,3 +232,37 @@ def check_snapshot(log: SealedLog, snapshot: dict[str, Any], result: Reconciliat
 def _envelopes(log: SealedLog) -> Iterator[dict[str, Any]]:
     for record in log.iterate():
         yield record.envelope
+
+
+def reconcile(
+    log: SealedLog, *, app: Any | None = None, seal: Any | None = None,
+    kafka: Callable[[], Iterable[dict[str, Any]]] | None = None, index: Any | None = None,
+    snapshot: Callable[[], dict[str, Any] | None] | None = None,
+) -> Reconciliation:
+    """Every part a deployment has against the sealed log: the event store (given the application
+    and the sealing function), the Kafka topic (given a way to read it from the start), the search
+    index (a SearchIndex) and the snapshot behind the latest publication (a loader)."""
+    result = Reconciliation()
+    hashes = check_store(log, result, app=app, seal=seal)
+    if kafka is not None:
+        try:
+            check_kafka(kafka(), hashes, result)
+        except ChainBroken as broken:  # a message whose content does not hash to its hash
+            result.add("kafka", f"seq {broken.seq}", broken.seq, f"altered in the topic: {broken.reason}")
+    if index is not None:
+        for _ in range(3):  # a live projector may move the index while it is read: read it again
+            before, attempt = index.position(), Reconciliation()
+            check_index(log, index.documents(), before, attempt)
+            if index.position() == before:
+                break
+        result.summaries["index"] = attempt.summaries["index"] | {"moved_while_read": index.position() != before}
+        result.disagreements += attempt.disagreements
+    if snapshot is not None:
+        try:
+            published = snapshot()
+        except FileNotFoundError as missing:
+            result.add("site", "latest publication", None, f"its disclosure snapshot is gone: {missing}")
+        else:
+            if published is not None:
+                check_snapshot(log, published, result)
+    return result

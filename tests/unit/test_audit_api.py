@@ -96,3 +96,21 @@ def test_lists_as_of_and_their_diffs(api):
     assert_refused(client.get("/v1/audit/lists/filed", params={"seq": 999}, headers=auditor), 404, "SEQ_NOT_IN_LEDGER")
     diff = client.get(f"/v1/audit/institutions/{first}/diff", params={"from_seq": 0}, headers=auditor).json()
     assert {c["field"] for c in diff["changes"]} >= {"name", "status"}
+
+
+def test_replay_and_reconciliation_over_the_api(api):
+    client, runtime = api
+    for n in range(3):
+        file_one(client, runtime, 40 + n)
+    auditor = bearer(runtime, "civil_affairs", "province", "320000", "auditor")
+    replayed = client.get("/v1/audit/replay", headers=auditor).json()
+    assert replayed["agree"] and list(replayed["digests"]) == ["store"] and replayed["as_of_seq"] > 0
+    assert client.get("/v1/audit/replay", params={"seq": 1}, headers=auditor).json()["digests"]["store"] != replayed["digests"]["store"]
+    assert_refused(client.get("/v1/audit/replay", params={"source": "kafka"}, headers=auditor), 422, "SOURCE_UNAVAILABLE")
+    assert_refused(client.get("/v1/audit/replay", params={"source": "tape"}, headers=auditor), 422, "REQUEST_INVALID")
+    assert_refused(client.get("/v1/audit/replay", headers=bearer(runtime, "civil_affairs", "province", "320000", "officer")),
+                   403, "ROLE_NOT_PERMITTED")
+    runtime.projector.catch_up()
+    report = client.get("/v1/audit/reconciliation", headers=auditor).json()
+    assert report["agree"], report["disagreements"]
+    assert report["summaries"]["index"]["position_seq"] == report["summaries"]["store"]["last_seq"]

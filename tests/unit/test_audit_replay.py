@@ -152,3 +152,34 @@ def test_the_audit_cli_answers_as_of_questions(corrected, tmp_path, monkeypatch,
     assert cli.main(["audit", "replay", "--as-of", str(head)]) == 0
     assert json.loads(capsys.readouterr().out)["agree"]
     assert cli.main(["audit", "institution", first, "--as-of", "0"]) == 1
+
+
+def test_reconcile_in_the_embedded_profile_names_a_published_list_that_was_edited(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ELDERCARE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ELDERCARE_JWT_SECRET", "replay-test-secret-0123456789abcdefghijkl")
+    settings = Settings.from_env()
+    app, sealer = open_ledger(settings.event_store_path, clock=Clock(datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING)))
+    seed_demo(app, per_county=1)
+    sealer.seal_pending()
+    app.close()
+    assert cli.main(["project", "--once"]) == 0
+    assert cli.main(["site", "build"]) == 0
+    capsys.readouterr()
+    assert cli.main(["audit", "reconcile"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    head = report["summaries"]["store"]["last_seq"]
+    assert report["agree"] and set(report["summaries"]) == {"store", "index", "site"}
+    assert report["summaries"]["index"]["position_seq"] == head == report["summaries"]["site"]["cut_seq"]
+
+    snapshot_file = settings.snapshot_dir / f"disclosure-{head:012d}.json"
+    snapshot = json.loads(snapshot_file.read_bytes())
+    snapshot["lists"]["filed"][0]["name"] += "（已改）"
+    snapshot_file.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+    assert cli.main(["audit", "reconcile"]) == 1
+    problems = [(d["part"], d["subject"], d["seq"]) for d in json.loads(capsys.readouterr().out)["disagreements"]]
+    assert ("site", "list filed", head) in problems
+
+    snapshot_file.unlink()
+    assert cli.main(["audit", "reconcile"]) == 1
+    gone = json.loads(capsys.readouterr().out)["disagreements"]
+    assert [(d["part"], "is gone" in d["problem"]) for d in gone] == [("site", True)]
