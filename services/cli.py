@@ -61,6 +61,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from services.api.auth import issue_token
 
+    if settings.jwt_secret is None:
+        print("开发令牌只在 embedded 配置下签发；cluster 配置的令牌由身份认证服务签发 / dev tokens are embedded-only",
+              file=sys.stderr)
+        return 2
     print(
         issue_token(
             settings.jwt_secret, settings.jwt_issuer, department=args.department, level=args.level,

@@ -30,8 +30,9 @@ class Settings:
     es_user: str
     es_password: str
     es_index_prefix: str
-    jwt_secret: str
+    jwt_secret: str | None  # HS256 dev secret, embedded profile only
     jwt_issuer: str
+    jwt_jwks_url: str | None  # the identity provider's JWKS (OIDC jwks_uri); required by the API in the cluster profile
     log_origin: str
     signing_key_file: Path
     checkpoint_every_events: int
@@ -72,6 +73,7 @@ class Settings:
             es_index_prefix=env.get("ELDERCARE_ES_INDEX_PREFIX", "eldercare"),
             jwt_secret=_jwt_secret(env, profile, data_dir),
             jwt_issuer=env.get("ELDERCARE_JWT_ISSUER", "eldercare-dev"),
+            jwt_jwks_url=env.get("ELDERCARE_JWT_JWKS_URL") or None,
             log_origin=_log_origin(env),
             signing_key_file=_signing_key_file(env, profile, data_dir),
             checkpoint_every_events=_positive(env, "ELDERCARE_CHECKPOINT_EVERY_EVENTS", 1000),
@@ -79,15 +81,21 @@ class Settings:
         )
 
 
-def _jwt_secret(env: dict[str, str], profile: str, data_dir: Path) -> str:
-    """A configured secret, or in the embedded profile only a dev secret kept in the data dir."""
+def _jwt_secret(env: dict[str, str], profile: str, data_dir: Path) -> str | None:
+    """Embedded profile only: a configured HS256 secret, or a dev secret kept in the data dir. The
+    cluster profile verifies tokens against an identity provider's keys and refuses shared secrets."""
+    if profile != "embedded":
+        if env.get("ELDERCARE_JWT_SECRET"):
+            raise SettingsError(
+                "ELDERCARE_JWT_SECRET is embedded-only: the cluster profile verifies tokens against the identity "
+                "provider's JWKS (ELDERCARE_JWT_JWKS_URL)"
+            )
+        return None
     if env.get("ELDERCARE_JWT_SECRET"):
         secret = env["ELDERCARE_JWT_SECRET"]
         if len(secret) < 32:
             raise SettingsError("ELDERCARE_JWT_SECRET must be at least 32 characters (RFC 7518 §3.2)")
         return secret
-    if profile != "embedded":
-        raise SettingsError("the cluster profile needs ELDERCARE_JWT_SECRET (dev keys are embedded-only)")
     path = data_dir / "dev-jwt-secret"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -145,8 +145,18 @@ def local_servers():
         subprocess.run([str(SERVERS), "stop", name], check=False)
 
 
+@pytest.fixture(scope="session")
+def identity_provider():
+    """The identity provider the cluster profile trusts: ES256 tokens, JWKS over HTTP on 127.0.0.1."""
+    from tests.identity_provider import IdentityProvider
+
+    provider = IdentityProvider()
+    yield provider
+    provider.stop()
+
+
 @pytest.fixture
-def cluster_env(local_servers, tmp_path):
+def cluster_env(local_servers, identity_provider, tmp_path):
     """Environment for one cluster-profile run with its own topic, index prefix and data dir."""
     run = uuid.uuid4().hex[:10]
     env = dict(os.environ)
@@ -156,7 +166,7 @@ def cluster_env(local_servers, tmp_path):
         ELDERCARE_DATA_DIR=str(tmp_path / "data"),
         ELDERCARE_KAFKA_TOPIC=f"eldercare.ledger.test-{run}",
         ELDERCARE_ES_INDEX_PREFIX=f"test-{run}",
-        ELDERCARE_JWT_SECRET=f"test-secret-{run}-0123456789abcdefghij",
+        **identity_provider.env(),
         ELDERCARE_SIGNING_KEY_FILE=str(tmp_path / "checkpoint-key.pem"),
     )
     from services.audit.signing_key import generate_key_file

@@ -11,6 +11,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import JSONResponse
 
 from services.api import audit, errors, lookup, queries
+from services.api.auth import token_verifier
 from services.api.commands import command_router
 from services.bootstrap import Runtime
 
@@ -45,6 +46,7 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.token_verifier = token_verifier(runtime.settings)
     app.add_middleware(BodyLimit)
     errors.register(app)
     app.include_router(command_router())

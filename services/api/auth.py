@@ -1,13 +1,18 @@
 """Bearer JWTs naming the acting department, level, region and role.
 
-Embedded profile: HS256 with a dev secret (``eldercare token`` issues tokens). The claims are
-``sub`` (the user), ``department``, ``level``, ``region``, ``role``, ``iss``, ``iat``, ``exp``.
+- Cluster profile: tokens come from the government identity provider (OIDC-compatible) and are
+  verified against its published keys (JWKS, ``ELDERCARE_JWT_JWKS_URL``): RS256, ES256 or EdDSA,
+  the key chosen by ``kid``, keys cached and re-fetched when an unknown ``kid`` appears (rotation).
+- Embedded profile: HS256 with a dev secret (``eldercare token`` issues tokens).
+
+The claims are ``sub`` (the user), ``department``, ``level``, ``region``, ``role``, ``iss``,
+``aud`` (``eldercare-ledger``), ``iat``, ``exp``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -15,6 +20,7 @@ from services.domain.actors import Actor
 from services.domain.errors import DomainError
 
 ALGORITHM = "HS256"
+PROVIDER_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 AUDIENCE = "eldercare-ledger"
 MAX_TTL_SECONDS = 12 * 3600
 
@@ -40,17 +46,65 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def actor_from_authorization(header: str | None, secret: str, issuer: str) -> Actor:
+class AuthUnavailable(Exception):
+    """The identity provider's keys cannot be fetched: no request can be authenticated now."""
+
+
+class TokenVerifier(Protocol):
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims; jwt.PyJWTError if the token is not good."""
+
+
+class SharedSecretVerifier:
+    """HS256 with the embedded profile's dev secret."""
+
+    def __init__(self, secret: str, issuer: str) -> None:
+        self.secret, self.issuer = secret, issuer
+
+    def claims(self, token: str) -> dict[str, Any]:
+        return jwt.decode(token, self.secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=self.issuer,
+                          options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+
+
+class ProviderKeysVerifier:
+    """Asymmetric signatures checked against the identity provider's JWKS. Symmetric algorithms
+    are never accepted here, so a public key can never double as an HMAC secret."""
+
+    def __init__(self, jwks_url: str, issuer: str, *, timeout_s: float = 5.0, cache_s: int = 300, refresh_cooldown_s: float = 30) -> None:
+        """Keys are cached for ``cache_s``; a token naming an unknown ``kid`` re-fetches the set at
+        most once per ``refresh_cooldown_s`` (so a flood of made-up kids cannot hammer the provider)."""
+        self.issuer = issuer
+        self.keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_s, timeout=timeout_s,
+                                    cooldown_duration=refresh_cooldown_s)
+
+    def claims(self, token: str) -> dict[str, Any]:
+        try:
+            key = self.keys.get_signing_key_from_jwt(token)
+        except jwt.PyJWKClientConnectionError as down:
+            raise AuthUnavailable(str(down)) from None
+        return jwt.decode(token, key.key, algorithms=PROVIDER_ALGORITHMS, audience=AUDIENCE, issuer=self.issuer,
+                          options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+
+
+def token_verifier(settings: Any) -> TokenVerifier:
+    """The provider's keys when configured (required in the cluster profile), else the dev secret."""
+    from services.settings import SettingsError
+
+    if settings.jwt_jwks_url:
+        return ProviderKeysVerifier(settings.jwt_jwks_url, settings.jwt_issuer)
+    if settings.profile != "embedded" or not settings.jwt_secret:
+        raise SettingsError("the cluster profile's API needs ELDERCARE_JWT_JWKS_URL (the identity provider's JWKS)")
+    return SharedSecretVerifier(settings.jwt_secret, settings.jwt_issuer)
+
+
+def actor_from_authorization(header: str | None, verifier: TokenVerifier) -> Actor:
     if not header:
         raise AuthError("TOKEN_MISSING", "缺少身份令牌（Authorization: Bearer …）", "missing bearer token")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("TOKEN_MISSING", "身份令牌格式应为 Authorization: Bearer <令牌>", "expected 'Authorization: Bearer <token>'")
     try:
-        claims: dict[str, Any] = jwt.decode(
-            token.strip(), secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=issuer,
-            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-        )
+        claims = verifier.claims(token.strip())
     except jwt.ExpiredSignatureError:
         raise AuthError("TOKEN_EXPIRED", "身份令牌已过期，请重新获取", "the token has expired") from None
     except jwt.PyJWTError:

@@ -19,8 +19,7 @@ def _runtime(request: Request) -> Runtime:
 
 
 def _actor(request: Request, authorization: Annotated[str | None, Header(description="Bearer 令牌")] = None) -> Actor:
-    settings = request.app.state.runtime.settings
-    return actor_from_authorization(authorization, settings.jwt_secret, settings.jwt_issuer)
+    return actor_from_authorization(authorization, request.app.state.token_verifier)
 
 
 def _idempotency_key(

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from projections.search.index import QueryInvalid
-from services.api.auth import AuthError
+from services.api.auth import AuthError, AuthUnavailable
 from services.domain.errors import DomainError
 
 log = logging.getLogger("eldercare.api")
@@ -44,6 +44,12 @@ def register(app: FastAPI) -> None:
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, error: AuthError) -> JSONResponse:
         return error_response(401, error.code, error.message_zh, error.message_en, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(AuthUnavailable)
+    async def auth_unavailable(_: Request, error: AuthUnavailable) -> JSONResponse:
+        log.warning("identity provider keys unavailable: %s", error)
+        return error_response(503, "AUTH_UNAVAILABLE", "暂时无法核验身份令牌（身份认证服务不可达），请稍后重试",
+                              "cannot verify tokens now: the identity provider's keys are unreachable", headers={"Retry-After": "5"})
 
     @app.exception_handler(QueryInvalid)
     async def query_invalid(_: Request, error: QueryInvalid) -> JSONResponse:

@@ -19,11 +19,13 @@ from tests.conftest import filing_request, unique_credit_code
 from tests.processes import Process, environment, run, start_api, wait_until
 
 
-def file_over_http(base: str, env: dict[str, str]) -> tuple[dict, str]:
-    token = issue_token(
-        env["ELDERCARE_JWT_SECRET"], env.get("ELDERCARE_JWT_ISSUER", "eldercare-dev"),
-        department="civil_affairs", level="county", region="321111", user="e2e",
-    )
+def dev_tokens(env: dict[str, str]):
+    """Tokens signed with the embedded profile's dev secret."""
+    return lambda **claims: issue_token(env["ELDERCARE_JWT_SECRET"], env.get("ELDERCARE_JWT_ISSUER", "eldercare-dev"), **claims)
+
+
+def file_over_http(base: str, tokens) -> tuple[dict, str]:
+    token = tokens(department="civil_affairs", level="county", region="321111", user="e2e")
     marker = uuid.uuid4().hex[:6]
     name = f"润州区颐和{marker}养老院"
     body = filing_request(name=name, credit_code=unique_credit_code(), receipt_no=f"321111-2024-{marker}")
@@ -36,11 +38,8 @@ def file_over_http(base: str, env: dict[str, str]) -> tuple[dict, str]:
     return response.json(), name
 
 
-def search_finds(base: str, env: dict[str, str], institution_id: str, q: str) -> bool:
-    token = issue_token(
-        env["ELDERCARE_JWT_SECRET"], env.get("ELDERCARE_JWT_ISSUER", "eldercare-dev"),
-        department="fire_rescue", level="city", region="321100", user="e2e-viewer", role="viewer",
-    )
+def search_finds(base: str, tokens, institution_id: str, q: str) -> bool:
+    token = tokens(department="fire_rescue", level="city", region="321100", user="e2e-viewer", role="viewer")
     response = httpx.get(f"{base}/v1/search", params={"q": q, "region": "321100"}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert response.status_code == 200, response.text
     return institution_id in [hit["id"] for hit in response.json()["hits"]]
@@ -65,9 +64,9 @@ def test_embedded_profile_end_to_end(tmp_path):
     )
     api, base = start_api(env, tmp_path)
     try:
-        filed, name = file_over_http(base, env)
+        filed, name = file_over_http(base, dev_tokens(env))
         institution_id = filed["institution_id"]
-        wait_until(lambda: search_finds(base, env, institution_id, "颐和"), 30, "search to find the filing")
+        wait_until(lambda: search_finds(base, dev_tokens(env), institution_id, "颐和"), 30, "search to find the filing")
         run(["site", "build"], env)
         assert_site_lists(base, data, institution_id, name, filed["seq"])
     finally:
@@ -75,14 +74,15 @@ def test_embedded_profile_end_to_end(tmp_path):
 
 
 @pytest.mark.servers
-def test_cluster_profile_end_to_end(cluster_env, tmp_path):
+def test_cluster_profile_end_to_end(cluster_env, identity_provider, tmp_path):
     env = cluster_env
     data = Path(env["ELDERCARE_DATA_DIR"])
     api, base = start_api(env, tmp_path)
     relay = Process(["relay"], env, tmp_path / "relay.log")
     projector = Process(["project"], env, tmp_path / "project.log")
     try:
-        filed, name = file_over_http(base, env)
+        tokens = identity_provider.token  # the identity provider's ES256 tokens, checked against its JWKS
+        filed, name = file_over_http(base, tokens)
         institution_id = filed["institution_id"]
 
         consumer = KafkaConsumer(
@@ -111,7 +111,7 @@ def test_cluster_profile_end_to_end(cluster_env, tmp_path):
         assert envelope["payload"]["name"] == name
         assert envelope["basis"]["legal_basis"] == "《养老机构管理办法》第九条"
 
-        wait_until(lambda: search_finds(base, env, institution_id, "颐和"), 60, f"Elasticsearch to find the filing\n{projector.output()}")
+        wait_until(lambda: search_finds(base, tokens, institution_id, "颐和"), 60, f"Elasticsearch to find the filing\n{projector.output()}")
         run(["site", "build"], env)
         assert_site_lists(base, data, institution_id, name, filed["seq"])
     finally:
