@@ -37,6 +37,8 @@ class Settings:
     signing_key_file: Path
     checkpoint_every_events: int
     checkpoint_every_minutes: int
+    rate_limit_per_minute: int  # per caller; 0: off
+    rate_limit_burst: int
 
     @property
     def event_store_path(self) -> Path:
@@ -78,6 +80,8 @@ class Settings:
             signing_key_file=_signing_key_file(env, profile, data_dir),
             checkpoint_every_events=_positive(env, "ELDERCARE_CHECKPOINT_EVERY_EVENTS", 1000),
             checkpoint_every_minutes=_positive(env, "ELDERCARE_CHECKPOINT_EVERY_MINUTES", 10),
+            rate_limit_per_minute=_non_negative(env, "ELDERCARE_RATE_LIMIT_PER_MINUTE", 600),
+            rate_limit_burst=_positive(env, "ELDERCARE_RATE_LIMIT_BURST", 120),
         )
 
 
@@ -108,6 +112,13 @@ def _positive(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name, str(default))
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _non_negative(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.isdigit():
+        raise SettingsError(f"{name} must be a whole number (0 turns it off), not {raw!r}")
     return int(raw)
 
 

@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.responses import JSONResponse
 
-from services.api import audit, errors, lookup, queries
+from services.api import audit, errors, health, lookup, queries
 from services.api.auth import token_verifier
+from services.api.metrics import Metrics, MetricsMiddleware
+from services.api.rate_limit import RateLimitMiddleware, TokenBuckets
+from services.api.request_log import RequestLog, RequestLogMiddleware
 from services.api.commands import command_router
 from services.bootstrap import Runtime
 
@@ -34,6 +36,7 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
         if follow_in_background:
             runtime.start_background()
         yield
+        app.state.request_log.close()
 
     app = FastAPI(
         title="养老机构综合监管台账 API",
@@ -45,9 +48,17 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
         ),
         lifespan=lifespan,
     )
+    settings = runtime.settings
     app.state.runtime = runtime
-    app.state.token_verifier = token_verifier(runtime.settings)
+    app.state.token_verifier = token_verifier(settings)
+    app.state.metrics = Metrics(runtime)
+    request_log = app.state.request_log = RequestLog(settings.data_dir / "logs" / "requests.jsonl")
+    # Outermost last: the request log sees everything (also 413 and 429), then metrics, then limits.
     app.add_middleware(BodyLimit)
+    if settings.rate_limit_per_minute:
+        app.add_middleware(RateLimitMiddleware, buckets=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst))
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestLogMiddleware, request_log=request_log)
     errors.register(app)
     app.include_router(command_router())
     app.include_router(lookup.router)
@@ -56,9 +67,7 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.include_router(audit.transparency)
     app.include_router(audit.audit)
 
-    @app.get("/healthz", tags=["运维 operations"], summary="存活检查")
-    def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok", "profile": runtime.settings.profile, "sealed_seq": runtime.sealer.log.head().seq})
+    app.include_router(health.router)
 
     site_dir = runtime.settings.site_dir
     site_dir.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,9 @@ def _runtime(request: Request) -> Runtime:
 
 
 def _actor(request: Request, authorization: Annotated[str | None, Header(description="Bearer 令牌")] = None) -> Actor:
-    return actor_from_authorization(authorization, request.app.state.token_verifier)
+    actor = actor_from_authorization(authorization, request.app.state.token_verifier)
+    request.state.actor = actor  # for the request log
+    return actor
 
 
 def _idempotency_key(

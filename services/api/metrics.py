@@ -1,0 +1,113 @@
+"""Prometheus metrics, served at ``/metrics``:
+
+- ``eldercare_http_requests_total{method,route,status}`` and
+  ``eldercare_http_request_duration_seconds{method,route}`` — every request, by route template;
+- ``eldercare_http_errors_total{route,code}`` — refusals and failures by their stable error code;
+- ``eldercare_ledger_events_total`` — events sealed (``rate()`` of it is events/s);
+- ``eldercare_projection_position_seq`` and ``eldercare_projection_lag_events`` — the search index
+  against the sealed ledger;
+- ``eldercare_relay_lag_events`` (cluster) — sealed events not yet on the Kafka topic, read from the
+  topic's tail at most every 15 s;
+- ``eldercare_checkpoint_tree_size`` — the latest signed checkpoint.
+
+Each app has its own registry (several apps may live in one test process).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.api.request_log import error_code_of, route_of
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class LedgerCollector:
+    """Ledger, projection and relay figures, read when Prometheus scrapes."""
+
+    def __init__(self, runtime: Any, relay_every_s: float = 15.0) -> None:
+        self.runtime = runtime
+        self.relay_every_s = relay_every_s
+        self._relay: tuple[float, int | None] = (0.0, None)
+
+    def relayed_seq(self) -> int | None:
+        checked, seq = self._relay
+        if time.monotonic() - checked >= self.relay_every_s:
+            from services.relay.kafka_relay import last_published
+
+            settings = self.runtime.settings
+            try:
+                seq = last_published(settings.kafka_bootstrap, settings.kafka_topic, timeout_s=5.0).seq
+            except Exception:  # noqa: BLE001  (unreachable Kafka: report no figure, not an error page)
+                seq = None
+            self._relay = (time.monotonic(), seq)
+        return seq
+
+    def collect(self):
+        head = self.runtime.sealer.log.head().seq
+        events = CounterMetricFamily("eldercare_ledger_events", "Events sealed in the ledger")
+        events.add_metric([], head)
+        yield events
+        try:
+            position = self.runtime.search.position()["seq"]
+        except Exception:  # noqa: BLE001  (search backend down: readiness says so)
+            position = None
+        if position is not None:
+            yield GaugeMetricFamily("eldercare_projection_position_seq", "Last ledger seq in the search index", value=position)
+            yield GaugeMetricFamily("eldercare_projection_lag_events", "Sealed events not yet in the search index",
+                                    value=head - position)
+        if self.runtime.settings.profile == "cluster":
+            relayed = self.relayed_seq()
+            if relayed is not None:
+                yield GaugeMetricFamily("eldercare_relay_lag_events", "Sealed events not yet on the Kafka topic", value=head - relayed)
+        transparency = self.runtime.transparency
+        if transparency is not None:
+            latest = transparency.checkpoints.latest()
+            yield GaugeMetricFamily("eldercare_checkpoint_tree_size", "Events covered by the latest signed checkpoint",
+                                    value=latest.tree_size if latest else 0)
+
+
+class Metrics:
+    def __init__(self, runtime: Any) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("eldercare_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry)
+        self.duration = Histogram("eldercare_http_request_duration_seconds", "HTTP request duration", ["method", "route"],
+                                  buckets=BUCKETS, registry=self.registry)
+        self.errors = Counter("eldercare_http_errors", "HTTP refusals and failures by error code", ["route", "code"],
+                              registry=self.registry)
+        self.collector = LedgerCollector(runtime)
+        self.registry.register(self.collector)
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        seen: dict[str, Any] = {"status": 500, "code": None}
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+            elif message["type"] == "http.response.body" and seen["status"] >= 400 and seen["code"] is None:
+                seen["code"] = error_code_of(message.get("body", b"")) or f"HTTP_{seen['status']}"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route, method = route_of(scope), scope.get("method", "")
+            self.metrics.requests.labels(method, route, str(seen["status"])).inc()
+            self.metrics.duration.labels(method, route).observe(time.perf_counter() - started)
+            if seen["status"] >= 400:
+                self.metrics.errors.labels(route, seen["code"] or f"HTTP_{seen['status']}").inc()

@@ -1,0 +1,117 @@
+"""The structured audit log of every request: one JSON line per request, written to
+``<data dir>/logs/requests.jsonl`` and to the ``eldercare.requests`` logger.
+
+Each line says who (the verified actor, or none), what (method, route template, path, the names
+of the query parameters), with which idempotency key, from where, the outcome (status, error
+code) and how long it took, under a request id that is also returned in ``X-Request-Id``.
+
+Never logged: the Authorization header or any part of a token, request and response bodies,
+query values (they may hold names or identity numbers), cookies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+log = logging.getLogger("eldercare.requests")
+
+
+def route_of(scope: Scope) -> str:
+    """The matched route's template (``/v1/institutions/{institution_id}``), never the raw path
+    with ids in it; unmatched paths are grouped."""
+    route = scope.get("route")
+    if route is not None and getattr(route, "path", None):
+        return route.path
+    path = scope.get("path", "")
+    return "/site/…" if path.startswith("/site") else "(unmatched)"
+
+
+class RequestLog:
+    """Appends JSON lines to a file, thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115  (kept open for the app's life)
+        self._lock = threading.Lock()
+
+    def write(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            self._file.write(line + "\n")
+        log.info(line)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class RequestLogMiddleware:
+    """Pure ASGI: times the request, captures the status and the error code of a refusal, and
+    writes the entry after the response is sent (also when the handler fails)."""
+
+    def __init__(self, app: ASGIApp, request_log: RequestLog) -> None:
+        self.app = app
+        self.request_log = request_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        offered = headers.get("x-request-id", "")
+        request_id = offered if REQUEST_ID.match(offered) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        outcome: dict[str, Any] = {"status": 500, "error_code": None}
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                outcome["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and outcome["status"] >= 400 and outcome["error_code"] is None:
+                outcome["error_code"] = error_code_of(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            state = scope.get("state", {})
+            actor = state.get("actor")
+            query = scope.get("query_string", b"").decode("latin-1")
+            self.request_log.write({
+                "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "request_id": request_id,
+                "method": scope.get("method"),
+                "route": route_of(scope),
+                "path": scope.get("path"),
+                "query_keys": sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair}),
+                "status": outcome["status"],
+                "error_code": outcome["error_code"],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client": (scope.get("client") or ("", 0))[0],
+                "actor": None if actor is None else {
+                    "user": actor.user, "department": actor.department, "level": actor.level,
+                    "region": actor.region, "role": actor.role,
+                },
+                "idempotency_key": headers.get("idempotency-key"),
+                "user_agent": headers.get("user-agent", "")[:200],
+            })
+
+
+def error_code_of(body: bytes) -> str | None:
+    try:
+        return json.loads(body)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
