@@ -14,7 +14,7 @@ from events.catalogue import public_part
 from pypinyin import Style, lazy_pinyin
 
 from events.regions import full_name, parents
-from projections.standing_summary import RELATED_TYPES, record_fact, summarize
+from projections.standing_summary import RELATED_TYPES, combine, contribution, record_fact, retally, summarize, summary_of
 
 STATUS_BY_EVENT = {
     "InstitutionDiscovered": "discovered",
@@ -93,8 +93,24 @@ def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str,
     payload = envelope["payload"]
     doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0, "undo": [], "related": {}}
     if envelope["aggregate_type"] != "Institution":
-        doc["related"] = record_fact(doc.get("related", {}), envelope)
-        doc["summary"] = summarize(doc["related"])
+        before_related = doc.get("related", {})
+        contributions = doc.get("contributions")
+        tally = doc.get("tally")
+        if contributions is None or tally is None:  # a document folded before contributions were kept
+            contributions = {a: contribution(entries) for a, entries in before_related.items()}
+            tally = combine(contributions)
+        aggregate_id = envelope["aggregate_id"]
+        doc["related"] = record_fact(before_related, envelope)
+        before = contributions.get(aggregate_id)
+        after = contribution(doc["related"][aggregate_id]) if aggregate_id in doc["related"] else None
+        contributions = dict(contributions)
+        if after is None:
+            contributions.pop(aggregate_id, None)
+        else:
+            contributions[aggregate_id] = after
+        doc["contributions"] = contributions
+        doc["tally"] = retally(tally, contributions, aggregate_id, before, after)
+        doc["summary"] = summary_of(doc["tally"])
         doc.update(seq=envelope["seq"], hash=envelope["hash"], events=doc["events"] + 1, updated_at=envelope["recorded_at"])
         return doc
     if event_type == "DecisionRetracted":

@@ -3,8 +3,10 @@ current grade, credit-list entries, open hazards, last inspection, penalties, st
 
 The document keeps, per related record (hazard, case, listing, grading, inspection, assessment),
 the few facts of each of its decisions still standing; a retraction drops the latest, a correction
-patches the facts it names. The summary is recomputed from those facts, so it never drifts from
-the records however the decisions arrived.
+patches the facts it names. Each record's contribution to the summary is derived from its facts
+alone and the summary from the contributions, so it never drifts from the records however the
+decisions arrived; one decision re-derives only its own record's contribution (a long history
+costs the same per event as a short one).
 """
 
 from __future__ import annotations
@@ -56,43 +58,125 @@ def _of(entries: list[dict[str, Any]], event_type: str) -> list[dict[str, Any]]:
     return [e for e in entries if e["type"] == event_type]
 
 
-def summarize(related: dict[str, list]) -> dict[str, Any]:
-    open_hazards = {"major": 0, "general": 0}
-    grade = None
-    listings: set[str] = set()
-    inspections: list[str] = []
-    penalties: list[str] = []
-    compliance: dict[str, tuple[str, bool]] = {}
-    for entries in related.values():
-        kinds = {e["type"] for e in entries}
-        if "HazardIdentified" in kinds:
-            verdicts = _of(entries, "HazardVerified")
-            if not (verdicts and verdicts[-1]["outcome"] == "closed"):
-                open_hazards[_of(entries, "HazardIdentified")[0]["severity"]] += 1
-        if "GradeAwarded" in kinds and not kinds & set(ENDS_GRADE):
-            award = _of(entries, "GradeAwarded")[-1]
-            downgrades = _of(entries, "GradeDowngraded")
-            level = downgrades[-1]["new_level"] if downgrades else award["level"]
-            if grade is None or award["awarded_on"] > grade["awarded_on"]:
-                grade = {"level": level, "awarded_on": award["awarded_on"], "valid_until": award["valid_until"]}
-        decided = _of(entries, "CreditListingDecided")
-        if decided and decided[-1]["outcome"] == "listed" and not kinds & set(ENDS_LISTING):
-            listings.add(_of(entries, "CreditListingProposed")[0]["list"])
-        inspections += [e["conducted_on"] for e in _of(entries, "InspectionConducted")]
-        decisions = _of(entries, "PenaltyDecided")
-        reviews = _of(entries, "PenaltyDecisionReviewed")
-        if decisions and not (reviews and reviews[-1]["outcome"] != "changed"):
-            penalties.append(decisions[-1]["decided_on"])
-        for e in _of(entries, "ComplianceAssessed"):
-            if e["standard"] not in compliance or compliance[e["standard"]][0] <= e["assessed_on"]:
-                compliance[e["standard"]] = (e["assessed_on"], e["compliant"])
+# -- one related record's contribution ------------------------------------------------------------
+
+
+def contribution(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """What one related record adds to the summary while its decisions stand: an open hazard's
+    severity, a standing grade, a current credit-list entry, inspection dates, a standing penalty,
+    standards assessments. Lists, not tuples, so that it compares equal after a JSON round trip."""
+    out: dict[str, Any] = {}
+    kinds = {e["type"] for e in entries}
+    if "HazardIdentified" in kinds:
+        verdicts = _of(entries, "HazardVerified")
+        if not (verdicts and verdicts[-1]["outcome"] == "closed"):
+            out["hazard"] = _of(entries, "HazardIdentified")[0]["severity"]
+    if "GradeAwarded" in kinds and not kinds & set(ENDS_GRADE):
+        award = _of(entries, "GradeAwarded")[-1]
+        downgrades = _of(entries, "GradeDowngraded")
+        level = downgrades[-1]["new_level"] if downgrades else award["level"]
+        out["grade"] = {"level": level, "awarded_on": award["awarded_on"], "valid_until": award["valid_until"]}
+    decided = _of(entries, "CreditListingDecided")
+    proposed = _of(entries, "CreditListingProposed")
+    if decided and proposed and decided[-1]["outcome"] == "listed" and not kinds & set(ENDS_LISTING):
+        out["listing"] = proposed[0]["list"]
+    inspections = [e["conducted_on"] for e in _of(entries, "InspectionConducted")]
+    if inspections:
+        out["inspections"] = inspections
+    decisions = _of(entries, "PenaltyDecided")
+    reviews = _of(entries, "PenaltyDecisionReviewed")
+    if decisions and not (reviews and reviews[-1]["outcome"] != "changed"):
+        out["penalty"] = decisions[-1]["decided_on"]
+    assessed = [[e["standard"], e["assessed_on"], e["compliant"]] for e in _of(entries, "ComplianceAssessed")]
+    if assessed:
+        out["compliance"] = assessed
+    return out
+
+
+# -- the tally of all contributions, and the summary it gives -----------------------------------
+
+
+def empty_tally() -> dict[str, Any]:
+    return {"major": 0, "general": 0, "grade": None, "listings": {}, "inspection": None, "penalties": 0,
+            "last_penalty": None, "compliance": {}}
+
+
+def _copy(tally: dict[str, Any]) -> dict[str, Any]:
+    return {**tally, "listings": dict(tally["listings"]), "compliance": dict(tally["compliance"])}
+
+
+def _add(tally: dict[str, Any], c: dict[str, Any]) -> None:
+    """Add one contribution, as the records are met in order (a later grade must be strictly
+    newer to win; a later assessment of the same standard wins if not older)."""
+    if "hazard" in c:
+        tally[c["hazard"]] += 1
+    if "grade" in c and (tally["grade"] is None or c["grade"]["awarded_on"] > tally["grade"]["awarded_on"]):
+        tally["grade"] = c["grade"]
+    if "listing" in c:
+        tally["listings"][c["listing"]] = True
+    if "inspections" in c:
+        latest = max(c["inspections"])
+        if tally["inspection"] is None or latest > tally["inspection"]:
+            tally["inspection"] = latest
+    if "penalty" in c:
+        tally["penalties"] += 1
+        if tally["last_penalty"] is None or c["penalty"] > tally["last_penalty"]:
+            tally["last_penalty"] = c["penalty"]
+    for standard, assessed_on, compliant in c.get("compliance", ()):
+        if standard not in tally["compliance"] or tally["compliance"][standard][0] <= assessed_on:
+            tally["compliance"][standard] = [assessed_on, compliant]
+
+
+def combine(contributions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    tally = empty_tally()
+    for c in contributions.values():
+        _add(tally, c)
+    return tally
+
+
+ORDER_SENSITIVE = ("grade", "compliance")
+
+
+def retally(tally: dict[str, Any], contributions: dict[str, dict[str, Any]], aggregate_id: str,
+            before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """The tally after one record's contribution went from ``before`` to ``after`` (None: the
+    record was not / is no longer among the related records). ``contributions`` is already the new
+    set, in the related records' order. Cheap for what happens most (a new record, a hazard
+    closing); anything else is recombined from all contributions."""
+    if before == after:
+        return tally
+    if after and not before and (before is None or not any(k in after for k in ORDER_SENSITIVE)):
+        new = _copy(tally)  # a record appended at the end, or order does not matter for what it adds
+        _add(new, after)
+        return new
+    if before is not None and after is not None and _without_hazard(before) == _without_hazard(after):
+        new = dict(tally)
+        if "hazard" in before:
+            new[before["hazard"]] -= 1
+        if "hazard" in after:
+            new[after["hazard"]] += 1
+        return new
+    return combine(contributions)
+
+
+def _without_hazard(c: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in c.items() if k != "hazard"}
+
+
+def summary_of(tally: dict[str, Any]) -> dict[str, Any]:
+    grade = tally["grade"]
     return {
-        "open_hazards": open_hazards,
+        "open_hazards": {"major": tally["major"], "general": tally["general"]},
         "grade": grade,
         "grade_level": grade["level"] if grade else 0,
-        "listings": sorted(listings),
-        "last_inspection_on": max(inspections) if inspections else None,
-        "penalties": len(penalties),
-        "last_penalty_on": max(penalties) if penalties else None,
-        "compliance": {standard: compliant for standard, (_, compliant) in sorted(compliance.items())},
+        "listings": sorted(tally["listings"]),
+        "last_inspection_on": tally["inspection"],
+        "penalties": tally["penalties"],
+        "last_penalty_on": tally["last_penalty"],
+        "compliance": {standard: compliant for standard, (_, compliant) in sorted(tally["compliance"].items())},
     }
+
+
+def summarize(related: dict[str, list]) -> dict[str, Any]:
+    """The summary of a set of related records, from scratch."""
+    return summary_of(combine({aggregate_id: contribution(entries) for aggregate_id, entries in related.items()}))

@@ -19,7 +19,7 @@ from events.sealed_log import SealedLog
 from projections.disclosure import build_snapshot
 from projections.institution_document import applies_to, fold
 
-INTERNAL_KEYS = ("undo", "name_pinyin", "name_initials")
+INTERNAL_KEYS = ("undo", "name_pinyin", "name_initials", "contributions", "tally")
 
 
 class NotInLedger(LookupError):
