@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api import audit, errors, health, lookup, queries
 from services.api.auth import token_verifier
@@ -20,14 +21,55 @@ from services.bootstrap import Runtime
 MAX_BODY_BYTES = 1_000_000
 
 
-class BodyLimit(BaseHTTPMiddleware):
-    """Refuse bodies over 1 MB before reading them (by their declared length)."""
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in; FastAPI passes HTTP exceptions through body parsing to
+    the error handlers (services/api/errors.py answers 413 BODY_TOO_LARGE)."""
 
-    async def dispatch(self, request: Request, call_next):
-        declared = request.headers.get("content-length")
+    def __init__(self) -> None:
+        super().__init__(413)
+
+
+class BodyLimit:
+    """Refuse bodies over 1 MB: by their declared length before reading them, and by counting
+    when they stream in without one. Pure ASGI, so the refusal is our JSON error either way."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+        await errors.error_response(413, "BODY_TOO_LARGE", "请求体超过 1 MB", "request body exceeds 1 MB")(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-            return errors.error_response(413, "BODY_TOO_LARGE", "请求体超过 1 MB", "request body exceeds 1 MB")
-        return await call_next(request)
+            await self._refuse(scope, receive, send)
+            return
+        received, started = 0, False
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise BodyTooLarge
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting, sending)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
 
 
 def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAPI:

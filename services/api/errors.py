@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from events.canonical import NotCanonical
 from projections.search.index import QueryInvalid
 from services.api.auth import AuthError, AuthUnavailable
 from services.domain.errors import DomainError
@@ -45,6 +46,12 @@ def register(app: FastAPI) -> None:
     async def auth_error(_: Request, error: AuthError) -> JSONResponse:
         return error_response(401, error.code, error.message_zh, error.message_en, headers={"WWW-Authenticate": "Bearer"})
 
+    @app.exception_handler(NotCanonical)
+    async def not_canonical(_: Request, error: NotCanonical) -> JSONResponse:
+        # The ledger stores canonical JSON only (events/canonical.py): e.g. integers beyond ±(2^53 − 1).
+        return error_response(422, "VALUE_NOT_REPRESENTABLE", f"请求中有台账无法精确记录的值：{error}",
+                              f"the request holds a value the ledger cannot record exactly: {error}")
+
     @app.exception_handler(AuthUnavailable)
     async def auth_unavailable(_: Request, error: AuthUnavailable) -> JSONResponse:
         log.warning("identity provider keys unavailable: %s", error)
@@ -72,7 +79,7 @@ def register(app: FastAPI) -> None:
             400: ("BODY_UNREADABLE", "请求体无法解析，应为 UTF-8 编码的 JSON", "the body could not be parsed; send UTF-8 JSON"),
             404: ("NOT_FOUND", "未找到该地址", "no such resource"),
             405: ("METHOD_NOT_ALLOWED", "不支持该请求方法", "method not allowed"),
-            413: ("BODY_TOO_LARGE", "请求体过大", "request body too large"),
+            413: ("BODY_TOO_LARGE", "请求体超过 1 MB", "request body exceeds 1 MB"),
             415: ("UNSUPPORTED_MEDIA_TYPE", "请求体应为 application/json", "the body must be application/json"),
         }
         code, zh, en = codes.get(error.status_code, ("HTTP_ERROR", "请求无法处理", str(error.detail)))

@@ -49,11 +49,14 @@ class RequestLog:
     def write(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         with self._lock:
+            if self._file.closed:  # the app was shut down and started again (lifespan per test client)
+                self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
             self._file.write(line + "\n")
         log.info(line)
 
     def close(self) -> None:
-        self._file.close()
+        with self._lock:
+            self._file.close()
 
 
 class RequestLogMiddleware:

@@ -292,3 +292,27 @@ def test_the_change_feed_syncs_another_departments_system_incrementally(api):
     assert_refused(client.get("/v1/changes", params={"since": "2024-01-01T00:00:00"}, headers=viewer), 422, "QUERY_INVALID")
     status = client.get("/v1/status", headers=viewer).json()
     assert status["sealed_seq"] >= status["indexed_seq"] and status["lag_events"] == status["sealed_seq"] - status["indexed_seq"]
+
+
+def test_a_streamed_oversized_body_without_a_length_is_cut_off(api):
+    client, runtime = api
+    def chunks():
+        yield b'{"name": "'
+        for _ in range(120):
+            yield b"a" * 10_000
+        yield b'"}'
+    headers = {**bearer(runtime), "Content-Type": "application/json"}
+    response = client.post("/v1/filings", content=chunks(), headers=headers)
+    assert_refused(response, 413, "BODY_TOO_LARGE")
+    assert stored(runtime) == 0
+
+
+def test_bodies_that_are_not_utf8_json_objects_are_clear_4xx(api):
+    client, runtime = api
+    headers = {**bearer(runtime), "Content-Type": "application/json"}
+    assert_refused(client.post("/v1/filings", content=b'{"name": "\xff\xfe"}', headers=headers), 400, "BODY_UNREADABLE")
+    assert_refused(client.post("/v1/filings", content=b'[1, 2]', headers=headers), 422, "REQUEST_INVALID")
+    assert_refused(client.post("/v1/filings", content=b'', headers=headers), 422, "REQUEST_INVALID")
+    big = dict(FILING_EXAMPLE, beds=2**60)
+    assert client.post("/v1/filings", json=big, headers=headers).status_code == 422
+    assert stored(runtime) == 0
