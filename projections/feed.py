@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from events.canonical import loads
 from events.envelope import ChainBroken, event_hash
 from events.sealed_log import SealedLog
+from projections.dead_letters import Rejected
 
 
 @dataclass(frozen=True)
 class FeedBatch:
     envelopes: list[dict[str, Any]]
     cursor: int
+    rejected: list[Rejected] = field(default_factory=list)  # messages that are no checked envelope (Kafka only)
+    offsets: list[int] = field(default_factory=list)  # where each envelope was read (Kafka only)
 
 
 class EventFeed(Protocol):
@@ -88,15 +91,26 @@ class KafkaFeed:
             self.consumer.seek(self.partition, cursor)
             self._position = cursor
         records = self.consumer.poll(timeout_ms=self.poll_timeout_ms, max_records=limit).get(self.partition, [])
-        envelopes = []
+        envelopes, rejected, offsets = [], [], []
         for record in records:
-            envelope = loads(record.value)
-            check_envelope(envelope)
+            try:
+                envelope = loads(record.value)
+                seq = envelope["seq"] if isinstance(envelope, dict) and isinstance(envelope.get("seq"), int) else None
+                if seq is None:
+                    raise ValueError("not a ledger envelope (no seq)")
+                check_envelope(envelope)
+            except ChainBroken as broken:
+                rejected.append(Rejected(record.offset, record.key, record.value, f"altered: {broken.reason}", broken.seq))
+                continue
+            except (ValueError, KeyError, TypeError) as unreadable:
+                rejected.append(Rejected(record.offset, record.key, record.value, f"unreadable: {unreadable}"[:300]))
+                continue
             envelopes.append(envelope)
+            offsets.append(record.offset)
         # The consumer's position also moves past transaction markers and aborted batches, which
         # take offsets but are never delivered; the last record's offset + 1 would stop short.
         self._position = self.consumer.position(self.partition)
-        return FeedBatch(envelopes, self._position)
+        return FeedBatch(envelopes, self._position, rejected, offsets)
 
     def end_offset(self) -> int:
         """The last stable offset: everything before it is committed or aborted, never pending."""
@@ -107,6 +121,12 @@ class KafkaFeed:
         last_progress = time.monotonic()
         while cursor < end:
             batch = self.read(cursor, 5000)
+            if batch.rejected:  # a reader that wants the ledger whole (replay, reconciliation) stops here
+                first = batch.rejected[0]
+                before = [e for e, offset in zip(batch.envelopes, batch.offsets, strict=True) if offset < first.offset]
+                yield from before
+                raise ChainBroken(first.seq if first.seq is not None else (before[-1]["seq"] + 1 if before else 0),
+                                  f"offset {first.offset}: {first.reason}")
             yield from batch.envelopes
             if batch.cursor > cursor:
                 last_progress = time.monotonic()

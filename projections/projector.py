@@ -3,6 +3,13 @@
 It is idempotent: each document carries the seq of the last event that changed it and older or
 equal writes are refused by the index, so a crash between writing documents and writing the
 position, a duplicate delivery or a full replay leaves every document exactly as one pass would.
+
+It folds only the chain: the event after its position, whose prev_hash is the hash it holds.
+Anything else the feed delivers — a copy of an event already projected is skipped; a message that
+is unreadable, altered, forged or out of order is *poison*: with a dead-letter sink (the cluster
+profile) it is copied there with an alert and projection goes on; without one (the embedded
+profile reads the local sealed log, where such a thing means the ledger itself is damaged) the
+projector stops with the seq named.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from events.canonical import canonical_json
 from events.envelope import ChainBroken
+from projections.dead_letters import DeadLetterSink
 from projections.enforcement_record import is_record, marked, record_of
 from projections.feed import EventFeed
 from projections.institution_document import applies_to, fold
@@ -20,29 +29,50 @@ MARKING = ("DecisionCorrected", "DecisionRetracted")
 
 
 class SearchProjector:
-    def __init__(self, feed: EventFeed, index: SearchIndex, *, batch_size: int = 500) -> None:
+    def __init__(self, feed: EventFeed, index: SearchIndex, *, batch_size: int = 500, dead_letters: DeadLetterSink | None = None) -> None:
         self.feed = feed
         self.index = index
         self.batch_size = batch_size
+        self.dead_letters = dead_letters
         self._lock = threading.Lock()
+
+    def _poison(self, value: bytes, *, key: bytes | None, reason: str, offset: int | None, seq: int | None, expected: int) -> None:
+        if self.dead_letters is None:
+            raise ChainBroken(seq if seq is not None else expected, reason)
+        self.dead_letters.send(value, key=key, reason=reason, offset=offset, seq=seq)
 
     def run_once(self) -> int:
         """Project one batch; return how many envelopes the feed delivered."""
         with self._lock:
             position = self.index.position()
             batch = self.feed.read(position["cursor"], self.batch_size)
-            if not batch.envelopes:
+            if not batch.envelopes and not batch.rejected:
                 return 0
             seq, prev_hash = position["seq"], position["hash"]
             fresh = [e for e in batch.envelopes if e["seq"] > seq]
-            institutions: dict[str, dict[str, Any]] = self.index.get_many(sorted({e["institution_id"] for e in fresh if e["institution_id"]}))
-            named = sorted({e["payload"]["original_event_id"] for e in fresh if e["event_type"] in MARKING})
+            institutions: dict[str, dict[str, Any]] = self.index.get_many(sorted({e["institution_id"] for e in fresh if e.get("institution_id")}))
+            named = sorted({e["payload"]["original_event_id"] for e in fresh
+                            if e.get("event_type") in MARKING and isinstance(e.get("payload"), dict) and "original_event_id" in e["payload"]})
             records: dict[str, dict[str, Any]] = self.index.get_records(named) if named else {}
             changed_docs: dict[str, dict[str, Any]] = {}
             changed_records: dict[str, dict[str, Any]] = {}
-            for envelope in fresh:
+            offsets = batch.offsets or [None] * len(batch.envelopes)
+            delivered = [(r.offset, None, r) for r in batch.rejected] + [(o, e, None) for e, o in zip(batch.envelopes, offsets, strict=True)]
+            if batch.rejected:
+                delivered.sort(key=lambda item: item[0])  # in topic order
+            for offset, envelope, rejected in delivered:
+                if rejected is not None:
+                    self._poison(rejected.value, key=rejected.key, reason=rejected.reason, offset=rejected.offset,
+                                 seq=rejected.seq, expected=seq + 1)
+                    continue
+                if envelope["seq"] < seq or (envelope["seq"] == seq and envelope["hash"] == prev_hash):
+                    continue  # a copy of what is projected already: idempotent
                 if envelope["seq"] != seq + 1 or envelope["prev_hash"] != prev_hash:
-                    raise ChainBroken(seq + 1, f"feed delivered seq {envelope['seq']} out of chain")
+                    reason = (f"a second, different event for seq {envelope['seq']}" if envelope["seq"] == seq
+                              else f"out of chain: seq {envelope['seq']} where seq {seq + 1} (after hash {prev_hash[:12]}…) belongs")
+                    key = envelope["institution_id"].encode() if envelope.get("institution_id") else None
+                    self._poison(canonical_json(envelope), key=key, reason=reason, offset=offset, seq=envelope["seq"], expected=seq + 1)
+                    continue
                 seq, prev_hash = envelope["seq"], envelope["hash"]
                 if applies_to(envelope):
                     doc = institutions.get(envelope["institution_id"])
@@ -58,10 +88,12 @@ class SearchProjector:
                         if original is not None and original["version"] < envelope["seq"]:
                             original = marked(original, envelope)
                             records[original["id"]] = changed_records[original["id"]] = original
+            if self.dead_letters is not None:
+                self.dead_letters.flush()  # dead letters are out before the cursor moves past them
             self.index.upsert(
                 list(changed_docs.values()), {"seq": seq, "cursor": batch.cursor, "hash": prev_hash}, list(changed_records.values())
             )
-            return len(batch.envelopes)
+            return len(batch.envelopes) + len(batch.rejected)
 
     def catch_up(self) -> int:
         total = 0

@@ -101,7 +101,12 @@ def _project(settings: Settings, *, once: bool) -> int:
     from services.bootstrap import build_feed, build_search_index
 
     feed, index = build_feed(settings), build_search_index(settings)
-    projector = SearchProjector(feed, index)
+    dead_letters = None
+    if settings.profile == "cluster":
+        from projections.dead_letters import KafkaDeadLetters
+
+        dead_letters = KafkaDeadLetters(settings.kafka_bootstrap, settings.kafka_topic)
+    projector = SearchProjector(feed, index, dead_letters=dead_letters)
     try:
         if once:
             return projector.catch_up()
@@ -110,6 +115,8 @@ def _project(settings: Settings, *, once: bool) -> int:
     finally:
         feed.close()
         index.close()
+        if dead_letters is not None:
+            dead_letters.close()
 
 
 def cmd_project(args: argparse.Namespace, settings: Settings) -> int:

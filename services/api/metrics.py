@@ -38,11 +38,17 @@ class LedgerCollector:
     def relayed_seq(self) -> int | None:
         checked, seq = self._relay
         if time.monotonic() - checked >= self.relay_every_s:
-            from services.relay.kafka_relay import last_published
+            from services.relay.kafka_relay import last_published, offsets_table, recogniser, stored_offset
 
-            settings = self.runtime.settings
+            settings, log = self.runtime.settings, self.runtime.sealer.log
             try:
-                seq = last_published(settings.kafka_bootstrap, settings.kafka_topic, timeout_s=5.0).seq
+                offsets = offsets_table(log)
+                try:
+                    start = stored_offset(offsets, settings.kafka_topic)
+                finally:
+                    offsets.close()
+                seq = last_published(settings.kafka_bootstrap, settings.kafka_topic, recogniser(log), start_offset=start,
+                                     timeout_s=5.0).seq
             except Exception:  # noqa: BLE001  (unreachable Kafka: report no figure, not an error page)
                 seq = None
             self._relay = (time.monotonic(), seq)

@@ -2,7 +2,8 @@
 
 Each batch is one Kafka transaction, and the relay's position is *the topic itself*: on start it
 fences any earlier relay (``init_transactions`` aborts its open transaction), then reads the last
-committed envelope of the topic and continues from the next seq. A crash anywhere, even mid-batch,
+committed envelope of the topic that is one of the ledger's own (anything else written there is
+ignored) and continues from the next seq. A crash anywhere, even mid-batch,
 leaves either a committed batch (and the restart continues after it) or an aborted one (invisible
 to read_committed consumers, and sent again). The topic keeps events forever, one partition, so
 its order is the ledger's order; the key is the institution id.
@@ -11,6 +12,7 @@ its order is the ledger's order; the key is the institution id.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -58,35 +60,73 @@ def ensure_topic(bootstrap: str, topic: str) -> None:
         admin.close()
 
 
-def last_published(bootstrap: str, topic: str, *, window: int = 1000, timeout_s: float = 60.0) -> Published:
-    """The last committed envelope in the topic, found by reading back from the end in growing
-    windows (aborted batches and transaction markers take offsets but are never delivered)."""
+def last_published(bootstrap: str, topic: str, recognise, *, start_offset: int | None = None, window: int = 1000,
+                   timeout_s: float = 60.0) -> Published:
+    """The newest of *our* committed envelopes on the topic: ``recognise(value)`` says whether a
+    message is one of the ledger's events (a Published) or something else someone wrote there
+    (None), so poison at the tail cannot move the relay. From ``start_offset`` (where the relay
+    last committed) every message to the end is read and the highest seq taken — copies of older
+    events cannot fool that; without it, windows are read back from the end until one holds ours."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, isolation_level="read_committed", enable_auto_commit=False, group_id=None
     )
     partition = TopicPartition(topic, 0)
     consumer.assign([partition])
+
+    def ours_in(start: int, end: int) -> Published | None:
+        consumer.seek(partition, start)
+        best, deadline = None, time.monotonic() + timeout_s
+        while consumer.position(partition) < end:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} up to offset {end}")
+            for record in consumer.poll(timeout_ms=500).get(partition, []):
+                if record.offset < end and (found := recognise(record.value)) is not None:
+                    if best is None or found.seq > best.seq:
+                        best = found
+        return best
+
     try:
         end = consumer.end_offsets([partition])[partition]
+        if start_offset is not None and start_offset < end and (found := ours_in(start_offset, end)) is not None:
+            return found
         while True:
             start = max(0, end - window)
-            consumer.seek(partition, start)
-            last = None
-            deadline = time.monotonic() + timeout_s
-            while consumer.position(partition) < end:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"could not read {topic} up to offset {end}")
-                for record in consumer.poll(timeout_ms=500).get(partition, []):
-                    if record.offset < end:
-                        last = record
-            if last is not None:
-                envelope = loads(last.value)
-                return Published(envelope["seq"], envelope["hash"])
+            if (found := ours_in(start, end)) is not None:
+                return found
             if start == 0:
                 return Published(0, GENESIS_HASH)
             window *= 4
     finally:
         consumer.close()
+
+
+def recogniser(sealed_log: SealedLog):
+    """``value -> Published | None``: one of the ledger's own events (its seq and hash are the
+    sealed log's), or something else someone wrote to the topic."""
+    def recognise(value: bytes) -> Published | None:
+        try:
+            envelope = loads(value)
+            seq, digest = envelope["seq"], envelope["hash"]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(seq, int) or seq < 1:
+            return None
+        records = sealed_log.read(after_seq=seq - 1, limit=1)
+        return Published(seq, digest) if records and records[0].seq == seq and records[0].envelope["hash"] == digest else None
+
+    return recognise
+
+
+def offsets_table(sealed_log: SealedLog) -> sqlite3.Connection:
+    """Where the relay notes the offset its last committed batch ended at, per topic."""
+    conn = sqlite3.connect(sealed_log.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    conn.execute("CREATE TABLE IF NOT EXISTS relay_offsets (topic TEXT PRIMARY KEY, last_offset INTEGER NOT NULL)")
+    return conn
+
+
+def stored_offset(conn: sqlite3.Connection, topic: str) -> int | None:
+    row = conn.execute("SELECT last_offset FROM relay_offsets WHERE topic = ?", (topic,)).fetchone()
+    return row[0] if row else None
 
 
 class KafkaRelay:
@@ -101,6 +141,10 @@ class KafkaRelay:
         self.send_delay_s = send_delay_s  # only for fault tests: widens the mid-batch window
         self.before_batch = before_batch  # e.g. the sealer, so events stored by a crashed API get sealed
         self.published = Published(0, GENESIS_HASH)
+        self._offsets = offsets_table(log_)
+
+    def _stored_offset(self) -> int | None:
+        return stored_offset(self._offsets, self.topic)
 
     def _producer(self) -> KafkaProducer:
         producer = KafkaProducer(
@@ -131,9 +175,10 @@ class KafkaRelay:
         if not records:
             return 0
         producer.begin_transaction()
+        sent = None
         for record in records:
             envelope = record.envelope
-            producer.send(
+            sent = producer.send(
                 self.topic,
                 key=(envelope["institution_id"] or envelope["aggregate_id"]).encode(),
                 value=record.envelope_bytes,
@@ -150,15 +195,20 @@ class KafkaRelay:
         producer.commit_transaction()
         last = records[-1]
         self.published = Published(last.seq, last.envelope["hash"])
+        # Where this batch ended, so a restart reads from here (a hint: a crash before this write
+        # only makes the restart read a little more).
+        self._offsets.execute("INSERT OR REPLACE INTO relay_offsets VALUES (?, ?)", (self.topic, sent.get(timeout=60).offset))
         return len(records)
 
     def run(self, stop: threading.Event | None = None, *, once: bool = False, idle_s: float = 0.5) -> int:
         """Relay until stopped (or, with ``once``, until the sealed log is drained)."""
         stop = stop or threading.Event()
         ensure_topic(self.bootstrap, self.topic)
+        ensure_topic(self.bootstrap, f"{self.topic}.dead-letter")  # where projections put poison (projections/dead_letters.py)
         producer = self._producer()
         try:
-            self.published = last_published(self.bootstrap, self.topic, window=self.batch_size + 10)
+            self.published = last_published(self.bootstrap, self.topic, recogniser(self.sealed_log), start_offset=self._stored_offset(),
+                                            window=self.batch_size + 10)
             self._check_continuity()
             log.info("relay resumes after seq %s", self.published.seq)
             total = 0
