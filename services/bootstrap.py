@@ -31,6 +31,7 @@ class Runtime:
     search: SearchIndex
     transparency: Transparency | None = None
     projector: SearchProjector | None = None  # in-process only in the embedded profile
+    follow_error: str | None = None  # the embedded projector's last failure, until a pass succeeds
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -76,7 +77,11 @@ class Runtime:
                 self.sealer.seal_pending()
                 if self.projector is not None and self.projector.run_once() == 0:
                     self._stop.wait(0.5)
-            except Exception:  # keep following; the next pass retries from the stored position
+                self.follow_error = None
+            except Exception as failed:  # keep following; the next pass retries from the stored position
+                if self.follow_error is None:
+                    logging.getLogger("eldercare.projector").exception("embedded projection failed; retrying")
+                self.follow_error = f"{type(failed).__name__}: {failed}"[:300]  # /readyz reports it
                 self._stop.wait(1.0)
 
     def close(self) -> None:

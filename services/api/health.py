@@ -43,6 +43,8 @@ def readyz(request: Request) -> JSONResponse:
         "event_store": _check(lambda: {"sealed_seq": runtime.sealer.log.head().seq}),
         "search_index": _check(lambda: {"lag": head - runtime.search.position()["seq"]}),
     }
+    if runtime.projector is not None:
+        checks["embedded_projector"] = {"ok": runtime.follow_error is None, **({"error": runtime.follow_error} if runtime.follow_error else {})}
     verifier = request.app.state.token_verifier
     if hasattr(verifier, "keys"):
         checks["identity_provider"] = _check(lambda: {"keys": len(verifier.keys.get_jwk_set().keys)})

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -113,6 +115,16 @@ def test_readiness_fails_when_a_part_the_api_needs_fails(ops, tmp_path):
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     assert ready.json()["checks"]["event_store"]["ok"] and ready.json()["checks"]["search_index"]["ok"]
+    def failing_pass():
+        raise sqlite3.OperationalError("database is locked")
+
+    runtime.projector.run_once = failing_pass  # the embedded projector's thread keeps failing
+    runtime.start_background()
+    deadline = time.monotonic() + 10
+    while runtime.follow_error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check = client.get("/readyz").json()["checks"]["embedded_projector"]
+    assert check == {"ok": False, "error": "OperationalError: database is locked"}
     runtime.search.close()
     broken = client.get("/readyz")
     assert broken.status_code == 503 and broken.json()["status"] == "not_ready"
