@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import events  # noqa: F401  (registers the event types)
+from services import log_format
 from services.settings import Settings, SettingsError
 
 
@@ -254,7 +255,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_format.configure(logging.WARNING)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
