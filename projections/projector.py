@@ -5,8 +5,9 @@ equal writes are refused by the index, so a crash between writing documents and 
 position, a duplicate delivery or a full replay leaves every document exactly as one pass would.
 
 It folds only the chain: the event after its position, whose prev_hash is the hash it holds.
-Anything else the feed delivers — a copy of an event already projected is skipped; a message that
-is unreadable, altered, forged or out of order is *poison*: with a dead-letter sink (the cluster
+Anything else the feed delivers: a message for a seq older than its position is skipped (it holds
+only the latest hash; reconciliation compares the topic with the ledger seq by seq); a message
+that is unreadable, altered, a different event for the seq it holds, or out of chain is *poison*: with a dead-letter sink (the cluster
 profile) it is copied there with an alert and projection goes on; without one (the embedded
 profile reads the local sealed log, where such a thing means the ledger itself is damaged) the
 projector stops with the seq named.
@@ -67,7 +68,7 @@ class SearchProjector:
                     continue
                 if envelope["seq"] < seq or (envelope["seq"] == seq and envelope["hash"] == prev_hash):
                     continue  # a copy of what is projected already: idempotent
-                if envelope["seq"] != seq + 1 or envelope["prev_hash"] != prev_hash:
+                if envelope["seq"] != seq + 1 or envelope.get("prev_hash") != prev_hash:
                     reason = (f"a second, different event for seq {envelope['seq']}" if envelope["seq"] == seq
                               else f"out of chain: seq {envelope['seq']} where seq {seq + 1} (after hash {prev_hash[:12]}…) belongs")
                     key = envelope["institution_id"].encode() if envelope.get("institution_id") else None
