@@ -39,6 +39,7 @@ class Settings:
     checkpoint_every_minutes: int
     rate_limit_per_minute: int  # per caller; 0: off
     rate_limit_burst: int
+    api_threads: int  # the API's worker threads for synchronous endpoints
 
     @property
     def event_store_path(self) -> Path:
@@ -82,6 +83,7 @@ class Settings:
             checkpoint_every_minutes=_positive(env, "ELDERCARE_CHECKPOINT_EVERY_MINUTES", 10),
             rate_limit_per_minute=_non_negative(env, "ELDERCARE_RATE_LIMIT_PER_MINUTE", 600),
             rate_limit_burst=_positive(env, "ELDERCARE_RATE_LIMIT_BURST", 120),
+            api_threads=_positive(env, "ELDERCARE_API_THREADS", 4 if profile == "embedded" else 40),
         )
 
 
