@@ -180,7 +180,15 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         seq = _resolve(log, args.as_of or {})
     finally:
         log.close()
-    snapshot = _list_state(settings, args.source, seq)
+    from events.envelope import ChainBroken
+    from services.audit.replay import SourceBehind
+
+    try:
+        snapshot = _list_state(settings, args.source, seq)
+    except (ChainBroken, SourceBehind) as failed:
+        _out({"as_of_seq": seq, "source": args.source, "error": str(failed)})
+        _say(f"无法从 {args.source} 重放到第 {seq} 号事件：{failed}")
+        return 1
     rows = snapshot["lists"][args.name]
     if args.region:
         rows = [r for r in rows if r["region_code"].startswith(args.region.rstrip("0") or args.region)]
@@ -227,6 +235,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     _out(result)
     for name, broken in result["broken"].items():
         _say(f"{name} 在第 {broken['seq']} 号事件处无法重放：{broken['problem']}")
+    for name, behind in result["behind"].items():
+        _say(f"{name} 只到第 {behind['last_seq']} 号事件，尚未包含第 {result['as_of_seq']} 号（{behind['problem']}）")
     _say("各来源重放结果一致" if result["agree"] else f"重放结果不一致：{result['digests']}")
     return 0 if result["agree"] else 1
 

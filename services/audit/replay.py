@@ -51,8 +51,17 @@ def institution_as_of(log: SealedLog, institution_id: str, seq: int) -> dict[str
     return {k: v for k, v in document.items() if k not in INTERNAL_KEYS}
 
 
+class SourceBehind(LookupError):
+    """A source (e.g. the Kafka topic, before the relay caught up) ends before the seq asked for."""
+
+    def __init__(self, last_seq: int, wanted: int) -> None:
+        super().__init__(f"ends at seq {last_seq}; seq {last_seq + 1}…{wanted} are not there (yet)")
+        self.last_seq = last_seq
+
+
 def checked(envelopes: Iterable[dict[str, Any]], up_to_seq: int) -> Iterator[dict[str, Any]]:
-    """The envelopes up to ``up_to_seq``, refusing any gap or reordering (with the seq named)."""
+    """The envelopes up to ``up_to_seq``, refusing any gap or reordering (with the seq named) and
+    a source that ends before ``up_to_seq``."""
     expected = 1
     for envelope in envelopes:
         if envelope["seq"] > up_to_seq:
@@ -63,6 +72,8 @@ def checked(envelopes: Iterable[dict[str, Any]], up_to_seq: int) -> Iterator[dic
             raise ChainBroken(expected, f"missing: found seq {envelope['seq']} where seq {expected} belongs")
         expected += 1
         yield envelope
+    if expected - 1 < up_to_seq:
+        raise SourceBehind(expected - 1, up_to_seq)
 
 
 def lists_as_of(envelopes: Iterable[dict[str, Any]], seq: int) -> dict[str, Any]:
@@ -94,13 +105,16 @@ def kafka_envelopes(bootstrap: str, topic: str) -> Iterator[dict[str, Any]]:
 
 def compare_replays(sources: dict[str, Callable[[], Iterable[dict[str, Any]]]], seq: int) -> dict[str, Any]:
     """Replay every public list to ``seq`` from each source; they agree iff every replay runs
-    (no gap, duplicate or altered event) and all digests are equal."""
+    (no gap, duplicate or altered event; none ends before ``seq``) and all digests are equal."""
     digests: dict[str, str] = {}
     broken: dict[str, dict[str, Any]] = {}
+    behind: dict[str, dict[str, Any]] = {}
     for name, envelopes in sources.items():
         try:
             digests[name] = digest(lists_as_of(envelopes(), seq))
         except ChainBroken as exc:
             broken[name] = {"seq": exc.seq, "problem": exc.reason}
-    return {"as_of_seq": seq, "digests": digests, "broken": broken,
-            "agree": not broken and len(set(digests.values())) == 1}
+        except SourceBehind as short:
+            behind[name] = {"last_seq": short.last_seq, "problem": str(short)}
+    return {"as_of_seq": seq, "digests": digests, "broken": broken, "behind": behind,
+            "agree": not broken and not behind and len(set(digests.values())) == 1}

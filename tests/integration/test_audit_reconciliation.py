@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import subprocess
 
+import httpx
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from events.canonical import canonical_json, loads
 from events.envelope import event_hash
-from tests.processes import ELDERCARE, REPO, run
+from tests.processes import ELDERCARE, REPO, run, start_api
 
 pytestmark = pytest.mark.servers
 
@@ -53,9 +54,26 @@ def produce(env, value: bytes, key: bytes) -> None:
     producer.close()
 
 
-def test_store_kafka_index_and_site_agree_then_topic_tampering_is_named(cluster_env):
+def test_store_kafka_index_and_site_agree_then_topic_tampering_is_named(cluster_env, identity_provider, tmp_path):
     env = cluster_env
     run(["demo"], env)
+
+    api, base = start_api(env, tmp_path)  # the auditors' API compares the same sources
+    try:
+        auditor = {"Authorization": f"Bearer {identity_provider.token(level='province', region='320000', role='auditor')}"}
+        # The service's scheduler has just recorded the day's time-driven transitions; no relay
+        # has copied them yet: the topic is behind, which the replay says (it is not corruption).
+        behind = httpx.get(f"{base}/v1/audit/replay", headers=auditor, timeout=120).json()
+        assert not behind["agree"] and behind["broken"] == {} and behind["behind"]["kafka"]["last_seq"] < behind["as_of_seq"]
+        run(["relay", "--once"], env)
+        over_http = httpx.get(f"{base}/v1/audit/replay", headers=auditor, timeout=120).json()
+        assert set(over_http["digests"]) == {"store", "kafka"} and over_http["agree"], over_http
+        reconciled = httpx.get(f"{base}/v1/audit/reconciliation", headers=auditor, timeout=120).json()
+        assert reconciled["agree"] and reconciled["summaries"]["kafka"]["lag"] == 0, reconciled
+    finally:
+        api.stop()
+    run(["project", "--once"], env)
+    run(["site", "build"], env)
 
     _, replay, _ = audit(env, "replay")
     assert set(replay["digests"]) == {"store", "kafka"}

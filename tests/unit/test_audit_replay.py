@@ -95,6 +95,11 @@ def test_a_list_as_of_a_seq_refuses_a_ledger_with_a_gap(corrected):
     with pytest.raises(ChainBroken) as broken:
         lists_as_of([envelopes[0], envelopes[2]], 3)
     assert broken.value.seq == 2
+    from services.audit.replay import SourceBehind
+
+    with pytest.raises(SourceBehind) as short:  # a source that ends early (a topic the relay has not caught up)
+        lists_as_of(envelopes[:2], 3)
+    assert short.value.last_seq == 2
 
 
 def test_a_past_publication_is_rebuilt_byte_for_byte(tmp_path, monkeypatch, capsys):
