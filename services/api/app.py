@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api import audit, errors, health, lookup, queries
 from services.api.auth import token_verifier
-from services.api.metrics import Metrics, MetricsMiddleware
+from services.api.metrics import Metrics
 from services.api.rate_limit import RateLimitMiddleware, TokenBuckets
 from services.api.request_log import RequestLog, RequestLogMiddleware
 from services.api.commands import command_router
@@ -100,12 +100,11 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.state.token_verifier = token_verifier(settings)
     app.state.metrics = Metrics(runtime)
     request_log = app.state.request_log = RequestLog(settings.data_dir / "logs" / "requests.jsonl")
-    # Outermost last: the request log sees everything (also 413 and 429), then metrics, then limits.
+    # Outermost last: the request log (which also counts the metrics) sees everything, also 413 and 429.
     app.add_middleware(BodyLimit)
     if settings.rate_limit_per_minute:
         app.add_middleware(RateLimitMiddleware, buckets=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst))
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_middleware(RequestLogMiddleware, request_log=request_log)
+    app.add_middleware(RequestLogMiddleware, request_log=request_log, metrics=app.state.metrics)
     errors.register(app)
     app.include_router(command_router())
     app.include_router(lookup.router)

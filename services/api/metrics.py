@@ -20,10 +20,6 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from services.api.request_log import error_code_of, route_of
-
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -89,31 +85,9 @@ class Metrics:
         self.collector = LedgerCollector(runtime)
         self.registry.register(self.collector)
 
-
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        seen: dict[str, Any] = {"status": 500, "code": None}
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                seen["status"] = message["status"]
-            elif message["type"] == "http.response.body" and seen["status"] >= 400 and seen["code"] is None:
-                seen["code"] = error_code_of(message.get("body", b"")) or f"HTTP_{seen['status']}"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            route, method = route_of(scope), scope.get("method", "")
-            self.metrics.requests.labels(method, route, str(seen["status"])).inc()
-            self.metrics.duration.labels(method, route).observe(time.perf_counter() - started)
-            if seen["status"] >= 400:
-                self.metrics.errors.labels(route, seen["code"] or f"HTTP_{seen['status']}").inc()
+    def observe(self, method: str, route: str, status: int, error_code: str | None, seconds: float) -> None:
+        """One answered request (services/api/request_log.py observes each response once)."""
+        self.requests.labels(method, route, str(status)).inc()
+        self.duration.labels(method, route).observe(seconds)
+        if status >= 400:
+            self.errors.labels(route, error_code or f"HTTP_{status}").inc()

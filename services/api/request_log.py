@@ -61,11 +61,13 @@ class RequestLog:
 
 class RequestLogMiddleware:
     """Pure ASGI: times the request, captures the status and the error code of a refusal, and
-    writes the entry after the response is sent (also when the handler fails)."""
+    after the response is sent (also when the handler fails) writes the entry and counts it in
+    the metrics (services/api/metrics.py), so each response is observed once."""
 
-    def __init__(self, app: ASGIApp, request_log: RequestLog) -> None:
+    def __init__(self, app: ASGIApp, request_log: RequestLog, metrics: Any = None) -> None:
         self.app = app
         self.request_log = request_log
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,19 +92,22 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            state = scope.get("state", {})
-            actor = state.get("actor")
+            seconds = time.perf_counter() - started
+            route = route_of(scope)
+            if self.metrics is not None:
+                self.metrics.observe(scope.get("method", ""), route, outcome["status"], outcome["error_code"], seconds)
+            actor = scope.get("state", {}).get("actor")
             query = scope.get("query_string", b"").decode("latin-1")
             self.request_log.write({
                 "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 "request_id": request_id,
                 "method": scope.get("method"),
-                "route": route_of(scope),
+                "route": route,
                 "path": scope.get("path"),
                 "query_keys": sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair}),
                 "status": outcome["status"],
                 "error_code": outcome["error_code"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
                 "client": (scope.get("client") or ("", 0))[0],
                 "actor": None if actor is None else {
                     "user": actor.user, "department": actor.department, "level": actor.level,
