@@ -38,11 +38,14 @@ def healthz(request: Request) -> JSONResponse:
 @router.get("/readyz", summary="就绪检查（事件库、检索索引、身份认证服务密钥；Kafka 仅报告）")
 def readyz(request: Request) -> JSONResponse:
     runtime = request.app.state.runtime
-    head = runtime.sealer.log.head().seq
-    checks: dict[str, dict[str, Any]] = {
-        "event_store": _check(lambda: {"sealed_seq": runtime.sealer.log.head().seq}),
-        "search_index": _check(lambda: {"lag": head - runtime.search.position()["seq"]}),
-    }
+    checks: dict[str, dict[str, Any]] = {"event_store": _check(lambda: {"sealed_seq": runtime.sealer.log.head().seq})}
+    head = checks["event_store"].get("sealed_seq")  # None if the event store cannot be read: no lags then
+
+    def search_index() -> dict[str, Any]:
+        position = runtime.search.position()["seq"]
+        return {} if head is None else {"lag": head - position}
+
+    checks["search_index"] = _check(search_index)
     if runtime.projector is not None:
         checks["embedded_projector"] = {"ok": runtime.follow_error is None, **({"error": runtime.follow_error} if runtime.follow_error else {})}
     verifier = request.app.state.token_verifier
@@ -51,7 +54,8 @@ def readyz(request: Request) -> JSONResponse:
     required = all(c["ok"] for c in checks.values())
     if runtime.settings.profile == "cluster":
         relayed = request.app.state.metrics.collector.relayed_seq()
-        checks["kafka"] = {"ok": relayed is not None, "required": False, **({"lag": head - relayed} if relayed is not None else {})}
+        checks["kafka"] = {"ok": relayed is not None, "required": False,
+                           **({"lag": head - relayed} if relayed is not None and head is not None else {})}
     return JSONResponse({"status": "ready" if required else "not_ready", "checks": checks}, status_code=200 if required else 503)
 
 

@@ -131,6 +131,13 @@ def test_readiness_fails_when_a_part_the_api_needs_fails(ops, tmp_path):
     assert not broken.json()["checks"]["search_index"]["ok"] and broken.json()["checks"]["search_index"]["error"]
     assert client.get("/healthz").status_code == 200  # alive, just not ready
 
+    def unreadable():
+        raise sqlite3.OperationalError("disk I/O error")
+
+    runtime.sealer.log.head = unreadable  # the event store itself fails: still an answer, not a 500
+    store_down = client.get("/readyz")
+    assert store_down.status_code == 503 and store_down.json()["checks"]["event_store"]["error"].endswith("disk I/O error")
+
     gone = IdentityProvider()
     gone.stop()
     settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path / "other"), **gone.env()})
