@@ -207,7 +207,7 @@ def institution_diff(
 
 
 def _list(runtime: Runtime, name: str, seq: int, region: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    snapshot = lists_as_of((r.envelope for r in runtime.sealer.log.iterate()), seq)
+    snapshot = lists_as_of(store_envelopes(runtime.sealer.log), seq)
     rows = snapshot["lists"][name]
     if region:
         prefix = prefix_of(region)

@@ -51,11 +51,6 @@ def _log(settings: Settings):
     return SealedLog(settings.event_store_path)
 
 
-def _envelopes(log) -> Any:
-    for record in log.iterate():
-        yield record.envelope
-
-
 def _raw_envelopes(log) -> Any:
     """Envelopes as stored, for the verifier: one that no longer parses is passed on as an
     envelope with no hash, so it is reported at its seq rather than stopping the run."""
@@ -157,19 +152,13 @@ def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list_state(settings: Settings, source: str, seq: int) -> dict[str, Any]:
-    from services.audit.replay import lists_as_of
+    from services.audit.replay import kafka_envelopes, lists_as_of, store_envelopes
 
     if source == "kafka":
-        from projections.feed import KafkaFeed
-
-        feed = KafkaFeed(settings.kafka_bootstrap, settings.kafka_topic)
-        try:
-            return lists_as_of(feed.iterate(), seq)
-        finally:
-            feed.close()
+        return lists_as_of(kafka_envelopes(settings.kafka_bootstrap, settings.kafka_topic), seq)
     log = _log(settings)
     try:
-        return lists_as_of(_envelopes(log), seq)
+        return lists_as_of(store_envelopes(log), seq)
     finally:
         log.close()
 
@@ -268,6 +257,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
     from services.audit.publication import PublicationRegister, reproduce
+    from services.audit.replay import store_envelopes
     from services.audit.transparency import Transparency
 
     log = _log(settings)
@@ -279,7 +269,7 @@ def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
             _say(f"{args.at} 时尚未发布过公开网站")
             return 1
         work = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="eldercare-site-"))
-        same, site_digest, site_dir = reproduce(publication, _envelopes(log), work, transparency.tree, transparency.checkpoints)
+        same, site_digest, site_dir = reproduce(publication, store_envelopes(log), work, transparency.tree, transparency.checkpoints)
     finally:
         transparency.close()
         register.close()

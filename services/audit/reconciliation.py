@@ -25,7 +25,7 @@ from events.canonical import loads
 from events.envelope import GENESIS_HASH, ChainBroken, event_hash
 from events.sealed_log import SealedLog
 from projections.projector import SearchProjector
-from services.audit.replay import digest, lists_as_of
+from services.audit.replay import digest, lists_as_of, store_envelopes
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ def check_snapshot(log: SealedLog, snapshot: dict[str, Any], result: Reconciliat
     if seq > log.head().seq or (seq and log.hashes(seq - 1, 1)[0] != cut["hash"]):
         result.add("site", f"seq {seq}", seq, "the published snapshot's cut is not a position in the ledger")
         return
-    replayed = lists_as_of(_envelopes(log), seq)
+    replayed = lists_as_of(store_envelopes(log), seq)
     if digest(replayed) != digest(snapshot):
         for name in sorted(set(replayed["lists"]) | set(snapshot["lists"])):
             if replayed["lists"].get(name) != snapshot["lists"].get(name):
@@ -227,11 +227,6 @@ def check_snapshot(log: SealedLog, snapshot: dict[str, Any], result: Reconciliat
         if not any(d.part == "site" for d in result.disagreements):
             result.add("site", f"seq {seq}", seq, "the published snapshot differs from a replay of the ledger")
     result.summaries["site"] = {"cut_seq": seq, "lag": log.head().seq - seq, "checksum": digest(snapshot)}
-
-
-def _envelopes(log: SealedLog) -> Iterator[dict[str, Any]]:
-    for record in log.iterate():
-        yield record.envelope
 
 
 def reconcile(
