@@ -22,7 +22,7 @@ from kafka.admin import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
 from events.canonical import loads
-from events.envelope import GENESIS_HASH
+from events.envelope import GENESIS_HASH, event_hash
 from events.sealed_log import SealedLog
 
 log = logging.getLogger("eldercare.relay")
@@ -37,7 +37,7 @@ TOPIC_CONFIG = {
 
 
 class RelayDiverged(RuntimeError):
-    """The topic holds an envelope that differs from the sealed log at the same seq."""
+    """The topic holds more of the ledger's chain than the sealed log does."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,12 @@ def last_published(bootstrap: str, topic: str, recognise, *, start_offset: int |
 
 def recogniser(sealed_log: SealedLog):
     """``value -> Published | None``: one of the ledger's own events (its seq and hash are the
-    sealed log's), or something else someone wrote to the topic."""
+    sealed log's), or something else someone wrote to the topic. One exception: a well-formed
+    event that continues the sealed log's chain past its head (the next seq, chained to the head's
+    hash) means the topic knows more of this ledger than the sealed log does — it was restored
+    from an older copy, or something else relays it — and raises RelayDiverged."""
+    head = sealed_log.head()
+
     def recognise(value: bytes) -> Published | None:
         try:
             envelope = loads(value)
@@ -111,8 +116,12 @@ def recogniser(sealed_log: SealedLog):
             return None
         if not isinstance(seq, int) or seq < 1:
             return None
-        records = sealed_log.read(after_seq=seq - 1, limit=1)
-        return Published(seq, digest) if records and records[0].seq == seq and records[0].envelope["hash"] == digest else None
+        if seq <= head.seq:
+            return Published(seq, digest) if sealed_log.hashes(seq - 1, 1) == [digest] else None
+        if seq == head.seq + 1 and envelope.get("prev_hash") == head.hash and event_hash(envelope) == digest:
+            raise RelayDiverged(f"the topic holds seq {seq}, chained to the sealed log's head (seq {head.seq}), "
+                                "which the sealed log does not hold")
+        return None
 
     return recognise
 
@@ -158,16 +167,6 @@ class KafkaRelay:
         producer.init_transactions()  # fences a previous relay and aborts its open transaction
         return producer
 
-    def _check_continuity(self) -> None:
-        if self.published.seq == 0:
-            return
-        records = self.sealed_log.read(after_seq=self.published.seq - 1, limit=1)
-        if not records or records[0].envelope["hash"] != self.published.hash:
-            raise RelayDiverged(
-                f"topic {self.topic} ends at seq {self.published.seq} with hash {self.published.hash}, "
-                "which the sealed log does not hold"
-            )
-
     def relay_batch(self, producer: KafkaProducer) -> int:
         if self.before_batch is not None:
             self.before_batch()
@@ -209,7 +208,6 @@ class KafkaRelay:
         try:
             self.published = last_published(self.bootstrap, self.topic, recogniser(self.sealed_log), start_offset=self._stored_offset(),
                                             window=self.batch_size + 10)
-            self._check_continuity()
             log.info("relay resumes after seq %s", self.published.seq)
             total = 0
             while not stop.is_set():

@@ -4,6 +4,7 @@ event exactly once, in seq order, byte-identical to the sealed log."""
 from __future__ import annotations
 
 import random
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from events.canonical import loads
 from events.sealed_log import SealedLog
 from services.ledger.application import open_ledger
 from tests.conftest import TODAY, command, county_officer, discovery_request
-from tests.processes import Process, run, wait_until
+from tests.processes import ELDERCARE, REPO, Process, run, wait_until
 
 pytestmark = pytest.mark.servers
 
@@ -96,3 +97,30 @@ def _topic_exists(env) -> bool:
         return env["ELDERCARE_KAFKA_TOPIC"] in c.topics()
     finally:
         c.close()
+
+
+def test_a_sealed_log_restored_from_an_older_copy_stops_the_relay(cluster_env, tmp_path):
+    """The topic holds events the restored sealed log does not: the relay must not publish
+    different events under the same seqs, but stop and say so."""
+    import sqlite3
+
+    env = cluster_env
+    store = Path(env["ELDERCARE_DATA_DIR"]) / "ledger.sqlite"
+    store.parent.mkdir(parents=True, exist_ok=True)
+    app, sealer = open_ledger(store, clock=lambda: TODAY)
+    for i in range(3):
+        app.discover(command(discovery_request(name=f"备份前托老所{i}"), county_officer()))
+    sealer.seal_pending()
+    with sqlite3.connect(store) as live, sqlite3.connect(tmp_path / "backup.sqlite") as backup:
+        live.backup(backup)
+    for i in range(2):
+        app.discover(command(discovery_request(name=f"备份后托老所{i}"), county_officer()))
+    sealer.seal_pending()
+    app.close()
+    run(["relay", "--once"], env)
+    with sqlite3.connect(tmp_path / "backup.sqlite") as backup, sqlite3.connect(store) as live:
+        backup.backup(live)  # the operator restores the older copy
+
+    restarted = subprocess.run([*ELDERCARE, "relay", "--once"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert restarted.returncode != 0
+    assert "RelayDiverged" in restarted.stderr and "seq 4, chained to the sealed log's head (seq 3)" in restarted.stderr
