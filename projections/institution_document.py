@@ -109,7 +109,7 @@ def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str,
         else:
             contributions[aggregate_id] = after
         doc["contributions"] = contributions
-        doc["tally"] = retally(tally, contributions, aggregate_id, before, after)
+        doc["tally"] = retally(tally, contributions, before, after)
         doc["summary"] = summary_of(doc["tally"])
         doc.update(seq=envelope["seq"], hash=envelope["hash"], events=doc["events"] + 1, updated_at=envelope["recorded_at"])
         return doc

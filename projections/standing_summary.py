@@ -137,7 +137,7 @@ def combine(contributions: dict[str, dict[str, Any]]) -> dict[str, Any]:
 ORDER_SENSITIVE = ("grade", "compliance")
 
 
-def retally(tally: dict[str, Any], contributions: dict[str, dict[str, Any]], aggregate_id: str,
+def retally(tally: dict[str, Any], contributions: dict[str, dict[str, Any]],
             before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     """The tally after one record's contribution went from ``before`` to ``after`` (None: the
     record was not / is no longer among the related records). ``contributions`` is already the new
