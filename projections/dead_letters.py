@@ -3,7 +3,7 @@ envelope that does not hash to its hash, one that does not continue the chain (a
 out-of-order seq), a second, different event for a seq already projected — are copied to
 ``<topic>.dead-letter`` with why, and the projection goes on with the next message. Each one
 raises an alert: an ERROR line on the ``eldercare.alerts`` logger (structured JSON, for log-based
-alerting) and a count the operator sees.
+alerting); the dead-letter topic itself is the record of them.
 
 The copy is sent and flushed before the projector's cursor moves past the message, so a crash
 can at worst dead-letter the same message twice (each copy names its source offset), never lose
@@ -48,13 +48,11 @@ class KafkaDeadLetters:
         self.source = topic
         self.topic = dead_letter_topic(topic)
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-        self.sent = 0
 
     def send(self, value: bytes, *, key: bytes | None, reason: str, offset: int | None, seq: int | None) -> None:
         headers = [("reason", reason.encode()), ("source-topic", self.source.encode()),
                    ("source-offset", str(offset).encode()), ("seq", str(seq).encode())]
         self.producer.send(self.topic, value=value, key=key, headers=headers)
-        self.sent += 1
         alerts.error(json.dumps({"alert": "poison_message", "topic": self.source, "offset": offset, "seq": seq,
                                  "reason": reason, "dead_letter_topic": self.topic}, ensure_ascii=False))
 
