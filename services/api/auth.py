@@ -21,6 +21,7 @@ from services.domain.errors import DomainError
 
 ALGORITHM = "HS256"
 PROVIDER_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+REQUIRED_CLAIMS = {"require": ["exp", "iat", "sub", "iss", "aud"]}
 AUDIENCE = "eldercare-ledger"
 MAX_TTL_SECONDS = 12 * 3600
 
@@ -63,7 +64,7 @@ class SharedSecretVerifier:
 
     def claims(self, token: str) -> dict[str, Any]:
         return jwt.decode(token, self.secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=self.issuer,
-                          options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+                          options=REQUIRED_CLAIMS)
 
 
 class ProviderKeysVerifier:
@@ -83,7 +84,7 @@ class ProviderKeysVerifier:
         except jwt.PyJWKClientConnectionError as down:
             raise AuthUnavailable(str(down)) from None
         return jwt.decode(token, key.key, algorithms=PROVIDER_ALGORITHMS, audience=AUDIENCE, issuer=self.issuer,
-                          options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+                          options=REQUIRED_CLAIMS)
 
 
 def token_verifier(settings: Any) -> TokenVerifier:
