@@ -200,7 +200,7 @@ def write(path: Path, envelopes: Iterator[dict[str, Any]], batch: int = 5000) ->
     if path.exists():
         path.unlink()
     log = SealedLog(path)
-    log._conn.execute("PRAGMA synchronous=OFF")
+    log.db.rows("PRAGMA synchronous=OFF")
     head, seq, prev, pending = EMPTY_HEAD, 0, GENESIS_HASH, []
     start = time.perf_counter()
     for envelope in envelopes:

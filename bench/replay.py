@@ -106,8 +106,6 @@ def merkle(log: SealedLog, head: int, key_file: Path, samples: int) -> tuple[str
     line(f"merkle: consistency proof to the head ({samples} samples)",
          f"p50 {pct(consistency, 50):6.2f} ms  p99 {pct(consistency, 99):6.2f} ms")
     vkey = checkpointer.signer.verifier.text()
-    checkpointer.close()
-    tree.close()
     return note, vkey
 
 

@@ -99,7 +99,7 @@ def embedded(n: int, workdir: Path) -> Path:
     events_total = sealer.log.head().seq
 
     # Sealer alone: copy the store's events into a fresh sealed log.
-    sealer.log._conn.execute("DELETE FROM sealed_log")
+    sealer.log.db.rows("DELETE FROM sealed_log")
     start = time.perf_counter()
     Sealer(app, SealedLog(store), batch_size=1000).seal_pending()
     report("sealer (decode + canonical JSON + SHA-256)", events_total, time.perf_counter() - start)

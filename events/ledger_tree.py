@@ -13,9 +13,6 @@ verifier never trusts them, it recomputes.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-
 from events.merkle import EMPTY_ROOT, consistency_proof, inclusion_proof, leaf_hash, node_hash, perfect_root, split
 from events.sealed_log import SealedLog
 
@@ -39,13 +36,8 @@ class NodeMissing(LookupError):
 class LedgerTree:
     def __init__(self, log: SealedLog) -> None:
         self.log = log
-        self._conn = sqlite3.connect(log.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(SCHEMA)
-        self._lock = threading.RLock()
-
-    def close(self) -> None:
-        self._conn.close()
+        self.db = log.db
+        self.db.create(SCHEMA)
 
     # -- leaves --------------------------------------------------------------------------------
 
@@ -59,20 +51,18 @@ class LedgerTree:
     # -- stored nodes --------------------------------------------------------------------------
 
     def _stored(self, height: int, idx: int) -> bytes | None:
-        with self._lock:
-            row = self._conn.execute("SELECT hash FROM merkle_nodes WHERE height = ? AND idx = ?", (height, idx)).fetchone()
+        row = self.db.row("SELECT hash FROM merkle_nodes WHERE height = ? AND idx = ?", (height, idx))
         return bytes(row[0]) if row else None
 
     def stored_blocks(self) -> int:
         """How many complete blocks of 256 leaves have their nodes stored."""
-        with self._lock:
-            row = self._conn.execute("SELECT count(*) FROM merkle_nodes WHERE height = ?", (TILE_HEIGHT,)).fetchone()
-        return row[0]
+        row = self.db.row("SELECT count(*) FROM merkle_nodes WHERE height = ?", (TILE_HEIGHT,))
+        return row[0] if row else 0
 
     def extend(self, up_to: int | None = None, *, blocks_per_transaction: int = 64) -> int:
         """Store the nodes of every block completed up to seq ``up_to`` (default: the head).
         Returns how many blocks were added. Safe to run from several processes at once: nodes are
-        deterministic and inserted with OR IGNORE."""
+        deterministic and a node already stored is left as it is."""
         size = self.size() if up_to is None else up_to
         done = self.stored_blocks()
         target = size // TILE_WIDTH
@@ -96,14 +86,8 @@ class LedgerTree:
                     height, idx = height + 1, idx >> 1
                     rows.append((height, idx, digest))
                     pending[(height, idx)] = digest
-            with self._lock:
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    self._conn.executemany("INSERT OR IGNORE INTO merkle_nodes VALUES (?,?,?)", rows)
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
+            with self.db.transaction() as tx:
+                tx.executemany("INSERT INTO merkle_nodes VALUES (?,?,?) ON CONFLICT DO NOTHING", rows)
             done += batch
             added += batch
         return added
@@ -155,11 +139,10 @@ class LedgerTree:
             height = level * TILE_HEIGHT
             first = index * TILE_WIDTH
             self.extend()
-            with self._lock:
-                rows = self._conn.execute(
-                    "SELECT hash FROM merkle_nodes WHERE height = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                    (height, first, first + width),
-                ).fetchall()
+            rows = self.db.rows(
+                "SELECT hash FROM merkle_nodes WHERE height = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                (height, first, first + width),
+            )
             hashes = [bytes(r[0]) for r in rows]
         if len(hashes) != width:
             raise NodeMissing(f"tile {level}/{index} has {len(hashes)} of {width} hashes")

@@ -1,15 +1,14 @@
 """The sealed log: every ledger event in its total order, as the canonical envelope bytes that were
 hashed. It is the one source the relay (to Kafka), the embedded projections and the auditors read.
 
-Storage is one SQLite table beside the event store. Rows are only ever appended, in one
-transaction per batch that also checks the batch continues the chain, so two sealers racing can
-never fork it: the loser's insert hits the primary key and it starts again from the new head.
+Storage is one table beside the event store (SQLite or PostgreSQL, ``events/ledger_database.py``).
+Rows are only ever appended, in one transaction per batch that also checks the batch continues the
+chain, so two sealers racing can never fork it: the loser's insert hits the primary key (or sees
+the head moved) and it starts again from the new head.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from typing import Any
 
 from events.canonical import canonical_json, loads
 from events.envelope import GENESIS_HASH
+from events.ledger_database import LedgerDatabase, StoreConflict, open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sealed_log (
@@ -65,110 +65,92 @@ class SealedRecord:
 
 
 class SealedLog:
-    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
-        self.path = str(path)
-        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(SCHEMA)
-        self._lock = threading.RLock()  # one connection, shared by threads: one transaction at a time
+    def __init__(self, location: str | Path | LedgerDatabase) -> None:
+        self.db = location if isinstance(location, LedgerDatabase) else open_database(location)
+        self.location = self.db.location
+        self.db.create(SCHEMA)
 
     def close(self) -> None:
-        self._conn.close()
+        self.db.close()
 
     def head(self) -> Head:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
+        row = self.db.row("SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1")
         return Head(*row) if row else EMPTY_HEAD
 
     def append(self, expected_head: Head, batch: list[tuple[int, dict[str, Any]]]) -> Head:
         """Append ``(notification_id, sealed envelope)`` pairs continuing ``expected_head``.
 
-        Raises ``sqlite3.IntegrityError`` if someone else sealed first (the caller re-reads the head).
+        Raises ``StoreConflict`` if someone else sealed first (the caller re-reads the head).
         """
         rows = [
             (e["seq"], nid, e["event_type"], e["aggregate_id"], e["aggregate_version"], e["institution_id"],
              utc_microseconds(e["recorded_at"]), e["hash"], canonical_json(e))
             for nid, e in batch
         ]
-        with self._lock:
-            c = self._conn
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                if self.head() != expected_head:
-                    raise sqlite3.IntegrityError("sealed log head moved")
-                c.executemany("INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?,?)", rows)
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
+        with self.db.transaction() as tx:
+            row = tx.execute("SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1")
+            if (Head(*row[0]) if row else EMPTY_HEAD) != expected_head:
+                raise StoreConflict("sealed log head moved")
+            tx.executemany("INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?,?)", rows)
         last_nid, last = batch[-1]
         return Head(last["seq"], last_nid, last["hash"])
 
     def seq_of(self, aggregate_id: str, aggregate_version: int) -> int | None:
         """The seq sealed for one version of one aggregate, or None if not sealed yet."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT seq FROM sealed_log WHERE aggregate_id = ? AND aggregate_version = ?",
-                (aggregate_id, aggregate_version),
-            ).fetchone()
+        row = self.db.row(
+            "SELECT seq FROM sealed_log WHERE aggregate_id = ? AND aggregate_version = ?",
+            (aggregate_id, aggregate_version),
+        )
         return row[0] if row else None
 
     def seq_before(self, moment: str) -> int:
         """The last seq recorded at or before an ISO 8601 moment (0 if none)."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT max(seq) FROM sealed_log WHERE recorded_at <= ?", (utc_microseconds(moment),)
-            ).fetchone()
+        row = self.db.row(
+            "SELECT max(seq) FROM sealed_log WHERE recorded_at <= ?", (utc_microseconds(moment),)
+        )
         return row[0] or 0
 
     def aggregates_of(self, institution_id: str) -> list[tuple[str, str]]:
         """(aggregate_id, first event type) of every aggregate whose events concern the institution."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT aggregate_id, event_type FROM sealed_log WHERE institution_id = ? AND aggregate_version = 1",
-                (institution_id,),
-            ).fetchall()
+        rows = self.db.rows(
+            "SELECT aggregate_id, event_type FROM sealed_log WHERE institution_id = ? AND aggregate_version = 1",
+            (institution_id,),
+        )
         return [(a, t) for a, t in rows]
 
     def aggregates_with(self, event_types: tuple[str, ...]) -> list[str]:
         """Ids of the aggregates that have at least one sealed event of these types, oldest first."""
         marks = ",".join("?" * len(event_types))
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT aggregate_id, min(seq) AS first FROM sealed_log WHERE event_type IN ({marks}) "
-                "GROUP BY aggregate_id ORDER BY first",
-                event_types,
-            ).fetchall()
+        rows = self.db.rows(
+            f"SELECT aggregate_id, min(seq) AS first FROM sealed_log WHERE event_type IN ({marks}) "
+            "GROUP BY aggregate_id ORDER BY first",
+            event_types,
+        )
         return [r[0] for r in rows]
 
     def read(self, after_seq: int = 0, limit: int = 1000, *, up_to_seq: int | None = None) -> list[SealedRecord]:
         stop = up_to_seq if up_to_seq is not None else 2**62
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT seq, notification_id, envelope FROM sealed_log WHERE seq > ? AND seq <= ? "
-                "ORDER BY seq LIMIT ?",
-                (after_seq, stop, limit),
-            ).fetchall()
+        rows = self.db.rows(
+            "SELECT seq, notification_id, envelope FROM sealed_log WHERE seq > ? AND seq <= ? "
+            "ORDER BY seq LIMIT ?",
+            (after_seq, stop, limit),
+        )
         return [SealedRecord(seq, nid, bytes(env)) for seq, nid, env in rows]
 
     def of_institution(self, institution_id: str, *, up_to_seq: int | None = None) -> list[dict[str, Any]]:
         """Every envelope that names the institution, in seq order, up to ``up_to_seq``."""
         stop = up_to_seq if up_to_seq is not None else 2**62
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT envelope FROM sealed_log WHERE institution_id = ? AND seq <= ? ORDER BY seq",
-                (institution_id, stop),
-            ).fetchall()
+        rows = self.db.rows(
+            "SELECT envelope FROM sealed_log WHERE institution_id = ? AND seq <= ? ORDER BY seq",
+            (institution_id, stop),
+        )
         return [loads(bytes(r[0])) for r in rows]
 
     def hashes(self, after_seq: int, count: int) -> list[str]:
         """The ``hash`` of events after_seq + 1 … after_seq + count (fewer if the log is shorter)."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT hash FROM sealed_log WHERE seq > ? AND seq <= ? ORDER BY seq", (after_seq, after_seq + count)
-            ).fetchall()
+        rows = self.db.rows(
+            "SELECT hash FROM sealed_log WHERE seq > ? AND seq <= ? ORDER BY seq", (after_seq, after_seq + count)
+        )
         return [r[0] for r in rows]
 
     def iterate_types(self, event_types: tuple[str, ...], *, batch: int = 2000) -> Iterator[dict[str, Any]]:
@@ -176,11 +158,10 @@ class SealedLog:
         marks = ",".join("?" * len(event_types))
         after = 0
         while True:
-            with self._lock:
-                rows = self._conn.execute(
-                    f"SELECT seq, envelope FROM sealed_log WHERE event_type IN ({marks}) AND seq > ? ORDER BY seq LIMIT ?",
-                    (*event_types, after, batch),
-                ).fetchall()
+            rows = self.db.rows(
+                f"SELECT seq, envelope FROM sealed_log WHERE event_type IN ({marks}) AND seq > ? ORDER BY seq LIMIT ?",
+                (*event_types, after, batch),
+            )
             if not rows:
                 return
             for _, envelope in rows:

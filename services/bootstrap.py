@@ -106,12 +106,12 @@ def build_search_index(settings: Settings) -> SearchIndex:
 
 def build_feed(settings: Settings) -> EventFeed:
     if settings.profile == "embedded":
-        return SealedLogFeed(SealedLog(settings.event_store_path))
+        return SealedLogFeed(SealedLog(settings.event_store))
     return KafkaFeed(settings.kafka_bootstrap, settings.kafka_topic)
 
 
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
-    ledger, sealer = open_ledger(settings.event_store_path, clock=clock)
+    ledger, sealer = open_ledger(settings.event_store, clock=clock)
     search = build_search_index(settings)
     runtime = Runtime(settings, ledger, sealer, search, Transparency.open(settings, log=sealer.log))
     if settings.profile == "embedded":

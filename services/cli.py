@@ -80,9 +80,9 @@ def _relay(settings: Settings, *, once: bool, batch_size: int = 500, send_delay_
     from services.ledger.application import open_ledger
     from services.relay.kafka_relay import KafkaRelay
 
-    ledger, sealer = open_ledger(settings.event_store_path)
+    ledger, sealer = open_ledger(settings.event_store)
     relay = KafkaRelay(
-        SealedLog(settings.event_store_path), settings.kafka_bootstrap, settings.kafka_topic,
+        SealedLog(settings.event_store), settings.kafka_bootstrap, settings.kafka_topic,
         batch_size=batch_size, send_delay_s=send_delay_ms / 1000, before_batch=sealer.seal_pending,
     )
     try:
@@ -145,7 +145,7 @@ def _build_site(settings: Settings, seq: int | None, incremental: bool = False) 
 
     feed = build_feed(settings)
     transparency = Transparency.open(settings)
-    register = PublicationRegister(settings.event_store_path)
+    register = PublicationRegister(settings.event_store)
     try:
         snapshot, path, written = build_published_site(
             feed.iterate(), seq, settings.site_dir, settings.snapshot_dir, transparency.tree, transparency.checkpoints,
@@ -173,7 +173,7 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     from services.ledger.application import open_ledger
     from services.ledger.scheduler import run_due
 
-    ledger, _ = open_ledger(settings.event_store_path)
+    ledger, _ = open_ledger(settings.event_store)
     try:
         recorded = run_due(ledger)
     finally:

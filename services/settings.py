@@ -2,8 +2,9 @@
 
 - ``embedded`` (default): SQLite event store, projections follow the sealed log in-process,
   SQLite FTS5 search. No servers.
-- ``cluster``: the relay copies the sealed log to Kafka; the projector feeds Elasticsearch from
-  Kafka; the API searches Elasticsearch.
+- ``cluster``: the event store is PostgreSQL (``ELDERCARE_EVENT_STORE_URL``), shared by any number
+  of API processes and the relay; the relay copies the sealed log to Kafka; the projector feeds
+  Elasticsearch from Kafka; the API searches Elasticsearch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from events.ledger_database import is_postgres, postgres_settings
 
 PROFILES = ("embedded", "cluster")
 
@@ -24,6 +27,7 @@ class SettingsError(RuntimeError):
 class Settings:
     profile: str
     data_dir: Path
+    event_store_url: str | None  # postgresql://…; required in the cluster profile, optional in embedded
     kafka_bootstrap: str
     kafka_topic: str
     es_url: str
@@ -42,8 +46,9 @@ class Settings:
     api_threads: int  # the API's worker threads for synchronous endpoints
 
     @property
-    def event_store_path(self) -> Path:
-        return self.data_dir / "ledger.sqlite"
+    def event_store(self) -> str:
+        """Where the events and the ledger's tables live: a PostgreSQL URL, or the SQLite file."""
+        return self.event_store_url or str(self.data_dir / "ledger.sqlite")
 
     @property
     def search_db_path(self) -> Path:
@@ -68,6 +73,7 @@ class Settings:
         return cls(
             profile=profile,
             data_dir=data_dir,
+            event_store_url=_event_store_url(env, profile),
             kafka_bootstrap=env.get("ELDERCARE_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
             kafka_topic=env.get("ELDERCARE_KAFKA_TOPIC", "eldercare.ledger.v1"),
             es_url=env.get("ELDERCARE_ES_URL", "http://127.0.0.1:19200"),
@@ -108,6 +114,23 @@ def _jwt_secret(env: dict[str, str], profile: str, data_dir: Path) -> str | None
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _event_store_url(env: dict[str, str], profile: str) -> str | None:
+    url = env.get("ELDERCARE_EVENT_STORE_URL") or None
+    if url is None and profile == "cluster":
+        raise SettingsError(
+            "the cluster profile keeps its events in PostgreSQL: set ELDERCARE_EVENT_STORE_URL="
+            "postgresql://user:password@host:port/database (deploy/local/servers env prints one)"
+        )
+    if url is not None:
+        if not is_postgres(url):
+            raise SettingsError("ELDERCARE_EVENT_STORE_URL must be a postgresql:// URL")
+        try:
+            postgres_settings(url)
+        except ValueError as error:
+            raise SettingsError(f"ELDERCARE_EVENT_STORE_URL: {error}") from None
+    return url
 
 
 def _positive(env: dict[str, str], name: str, default: int) -> int:

@@ -126,13 +126,14 @@ def _wait_for_kafka(bootstrap: str, timeout: float = 60) -> None:
 
 @pytest.fixture(scope="session")
 def local_servers():
-    """Kafka and Elasticsearch on 127.0.0.1, started by deploy/local/servers if not already up;
-    those started here are stopped when the session ends."""
+    """Kafka, Elasticsearch and PostgreSQL on 127.0.0.1, started by deploy/local/servers if not
+    already up; those started here are stopped when the session ends."""
     exports = subprocess.run([str(SERVERS), "env"], capture_output=True, text=True, check=True).stdout
     config = dict(line.removeprefix("export ").split("=", 1) for line in exports.splitlines() if line)
     ports = {
         "kafka": int(config["ELDERCARE_KAFKA_BOOTSTRAP"].rsplit(":", 1)[1]),
         "elasticsearch": int(config["ELDERCARE_ES_URL"].rsplit(":", 1)[1]),
+        "postgres": int(config["ELDERCARE_EVENT_STORE_URL"].rsplit(":", 1)[1].split("/")[0]),
     }
     started = []
     for name, port in ports.items():
@@ -156,13 +157,27 @@ def identity_provider():
 
 
 @pytest.fixture
-def cluster_env(local_servers, identity_provider, tmp_path):
-    """Environment for one cluster-profile run with its own topic, index prefix and data dir."""
+def postgres_database(local_servers):
+    """A fresh PostgreSQL database of its own (dropped afterwards): its ``postgresql://`` URL."""
+    from events.ledger_database import open_database
+
+    server = open_database(local_servers["ELDERCARE_EVENT_STORE_URL"])
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    server.rows(f"CREATE DATABASE {name}")
+    yield local_servers["ELDERCARE_EVENT_STORE_URL"].rsplit("/", 1)[0] + "/" + name
+    server.rows(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    server.close()
+
+
+@pytest.fixture
+def cluster_env(local_servers, identity_provider, postgres_database, tmp_path):
+    """Environment for one cluster-profile run with its own database, topic, index prefix and data dir."""
     run = uuid.uuid4().hex[:10]
     env = dict(os.environ)
     env.update(local_servers)
     env.update(
         ELDERCARE_PROFILE="cluster",
+        ELDERCARE_EVENT_STORE_URL=postgres_database,
         ELDERCARE_DATA_DIR=str(tmp_path / "data"),
         ELDERCARE_KAFKA_TOPIC=f"eldercare.ledger.test-{run}",
         ELDERCARE_ES_INDEX_PREFIX=f"test-{run}",

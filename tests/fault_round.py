@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import subprocess
 import threading
 import time
@@ -22,13 +21,14 @@ from pathlib import Path
 
 import httpx
 
+from events.sealed_log import SealedLog
 from services.api.examples import DISCOVERY_EXAMPLE
 from services.bootstrap import build_search_index
 from services.settings import Settings
 from tests.processes import ELDERCARE, REPO, Process, free_port
 
 SERVERS = REPO / "deploy" / "local" / "servers"
-COMPONENTS = ["api", "relay", "projector", "kafka", "elasticsearch"]
+COMPONENTS = ["api", "relay", "projector", "kafka", "elasticsearch", "postgres"]
 
 
 @dataclass
@@ -150,7 +150,7 @@ def run_round(env: dict[str, str], token: str, logs: Path, rng: random.Random, *
         for component in rng.sample(COMPONENTS, len(COMPONENTS)):
             time.sleep(rng.uniform(0.5, 3.0))
             result.faults.append((round(time.monotonic() - started, 1), component))
-            if component in ("kafka", "elasticsearch"):
+            if component in ("kafka", "elasticsearch", "postgres"):
                 servers("crash", component)
                 time.sleep(rng.uniform(0.0, 2.0))
                 servers("start", component)
@@ -168,17 +168,18 @@ def run_round(env: dict[str, str], token: str, logs: Path, rng: random.Random, *
         result.restarts = supervisor.restarts
     done = subprocess.run([*ELDERCARE, "audit", "reconcile"], env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
     result.reconciliation = json.loads(done.stdout)
-    with sqlite3.connect(Path(env["ELDERCARE_DATA_DIR"]) / "ledger.sqlite") as db:
-        for (envelope,) in db.execute("SELECT envelope FROM sealed_log WHERE event_type = 'InstitutionDiscovered'"):
-            name = json.loads(envelope)["payload"]["name"]
-            result.in_ledger[name] = result.in_ledger.get(name, 0) + 1
+    log = SealedLog(env["ELDERCARE_EVENT_STORE_URL"])
+    for envelope in log.iterate_types(("InstitutionDiscovered",)):
+        name = envelope["payload"]["name"]
+        result.in_ledger[name] = result.in_ledger.get(name, 0) + 1
+    log.close()
     return result
 
 
 def _sealed_head(settings: Settings) -> int:
     from services.ledger.application import open_ledger
 
-    ledger, sealer = open_ledger(settings.event_store_path)
+    ledger, sealer = open_ledger(settings.event_store)
     try:
         sealer.seal_pending()
         return sealer.log.head().seq

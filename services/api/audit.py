@@ -258,7 +258,7 @@ def publications(actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
     from services.audit.publication import PublicationRegister
 
     _auditor(actor)
-    register = PublicationRegister(runtime.settings.event_store_path)
+    register = PublicationRegister(runtime.settings.event_store)
     try:
         return {"publications": [p.__dict__ for p in register.all()]}
     finally:
@@ -317,7 +317,7 @@ def reconciliation(actor: ActorDep, runtime: RuntimeDep) -> Any:
         result = reconcile(
             runtime.sealer.log, app=runtime.ledger, seal=seal, index=runtime.search,
             kafka=_kafka(runtime) if settings.profile == "cluster" else None,
-            snapshot=lambda: published_snapshot(settings.event_store_path, settings.snapshot_dir),
+            snapshot=lambda: published_snapshot(settings.event_store, settings.snapshot_dir),
         )
     except (KafkaError, TimeoutError) as down:
         return _kafka_down(down)

@@ -9,12 +9,14 @@ import logging
 import sqlite3
 from typing import Any
 
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.canonical import NotCanonical
+from events.ledger_database import StoreUnavailable
 from projections.search.index import QueryInvalid
 from services.api.auth import AuthError, AuthUnavailable
 from services.domain.errors import DomainError
@@ -85,10 +87,13 @@ def register(app: FastAPI) -> None:
         code, zh, en = codes.get(error.status_code, ("HTTP_ERROR", "请求无法处理", str(error.detail)))
         return error_response(error.status_code, code, zh, en, headers=getattr(error, "headers", None))
 
-    @app.exception_handler(sqlite3.OperationalError)
-    async def storage_busy(_: Request, error: sqlite3.OperationalError) -> JSONResponse:
+    async def storage_busy(_: Request, error: Exception) -> JSONResponse:
         log.warning("storage unavailable: %s", error)
         return error_response(
             503, "STORAGE_UNAVAILABLE", "存储暂时不可用，请稍后重试（请求未被记录）",
             "storage temporarily unavailable; nothing was recorded, retry later", headers={"Retry-After": "2"},
         )
+
+    # The event store (eventsourcing wraps sqlite3/psycopg errors) and the ledger's own tables.
+    for unavailable in (StoreUnavailable, persistence.OperationalError, persistence.InterfaceError, sqlite3.OperationalError):
+        app.add_exception_handler(unavailable, storage_busy)

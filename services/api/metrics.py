@@ -34,15 +34,11 @@ class LedgerCollector:
     def relayed_seq(self) -> int | None:
         checked, seq = self._relay
         if time.monotonic() - checked >= self.relay_every_s:
-            from services.relay.kafka_relay import last_published, offsets_table, recogniser, stored_offset
+            from services.relay.kafka_relay import RelayOffsets, last_published, recogniser
 
             settings, log = self.runtime.settings, self.runtime.sealer.log
             try:
-                offsets = offsets_table(log)
-                try:
-                    start = stored_offset(offsets, settings.kafka_topic)
-                finally:
-                    offsets.close()
+                start = RelayOffsets(log).last(settings.kafka_topic)
                 seq = last_published(settings.kafka_bootstrap, settings.kafka_topic, recogniser(log), start_offset=start,
                                      timeout_s=5.0).seq
             except Exception:  # noqa: BLE001  (unreachable Kafka: report no figure, not an error page)

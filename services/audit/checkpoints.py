@@ -9,8 +9,6 @@ visible to auditors rather than silent.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -54,18 +52,11 @@ class Checkpointer:
         self.every_events = every_events
         self.every = timedelta(minutes=every_minutes)
         self.clock = clock
-        self._conn = sqlite3.connect(tree.log.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(SCHEMA)
-        self._lock = threading.RLock()
-
-    def close(self) -> None:
-        self._conn.close()
+        self.db = tree.db
+        self.db.create(SCHEMA)
 
     def _rows(self, sql: str, args: tuple = ()) -> list[IssuedCheckpoint]:
-        with self._lock:
-            return [IssuedCheckpoint(*r) for r in self._conn.execute(
-                f"SELECT n, tree_size, issued_at, vkey, note FROM checkpoints {sql}", args).fetchall()]
+        return [IssuedCheckpoint(*r) for r in self.db.rows(f"SELECT n, tree_size, issued_at, vkey, note FROM checkpoints {sql}", args)]
 
     def latest(self) -> IssuedCheckpoint | None:
         rows = self._rows("ORDER BY tree_size DESC LIMIT 1")
@@ -104,11 +95,10 @@ class Checkpointer:
         chain = self.tree.log.hashes(size - 1, 1)[0] if size else GENESIS_HASH
         issued_at = self.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         note = Checkpoint(self.signer.name, size, self.tree.root(size), chain, issued_at).sign(self.signer)
-        with self._lock:
-            self._conn.execute(
-                "INSERT OR IGNORE INTO checkpoints (tree_size, issued_at, vkey, note) VALUES (?,?,?,?)",
-                (size, issued_at, self.signer.verifier.text(), note),
-            )
+        self.db.rows(
+            "INSERT INTO checkpoints (tree_size, issued_at, vkey, note) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+            (size, issued_at, self.signer.verifier.text(), note),
+        )
         issued = self.at(size)
         assert issued is not None
         return issued

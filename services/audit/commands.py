@@ -45,10 +45,10 @@ def _log(settings: Settings):
     from events.sealed_log import SealedLog
     from services.ledger.application import open_ledger
 
-    ledger, sealer = open_ledger(settings.event_store_path)
+    ledger, sealer = open_ledger(settings.event_store)
     sealer.seal_pending()
     ledger.close()
-    return SealedLog(settings.event_store_path)
+    return SealedLog(settings.event_store)
 
 
 def _raw_envelopes(log) -> Any:
@@ -238,7 +238,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from services.bootstrap import build_search_index
     from services.ledger.application import open_ledger
 
-    ledger, sealer = open_ledger(settings.event_store_path)
+    ledger, sealer = open_ledger(settings.event_store)
     index = build_search_index(settings)
     try:
         sealer.seal_pending()
@@ -246,7 +246,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
         if settings.profile == "cluster":
             kafka = lambda: kafka_envelopes(settings.kafka_bootstrap, settings.kafka_topic)  # noqa: E731
         result = reconcile(sealer.log, app=ledger, seal=seal, kafka=kafka, index=index,
-                           snapshot=lambda: published_snapshot(settings.event_store_path, settings.snapshot_dir))
+                           snapshot=lambda: published_snapshot(settings.event_store, settings.snapshot_dir))
     finally:
         index.close()
         ledger.close()
@@ -261,7 +261,7 @@ def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
     from services.audit.transparency import Transparency
 
     log = _log(settings)
-    register = PublicationRegister(settings.event_store_path)
+    register = PublicationRegister(settings.event_store)
     transparency = Transparency.open(settings, log=log)
     try:
         publication = register.as_of(args.at)

@@ -23,13 +23,13 @@ import base64
 import hashlib
 import json
 import shutil
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from events.ledger_database import open_database
 from events.ledger_tree import TILE_WIDTH, LedgerTree, tile_path, tiles_for
 from projections.disclosure import build_snapshot, write_snapshot
 from public_site.build import build_site
@@ -125,39 +125,40 @@ class Publication:
 class PublicationRegister:
     """Each site build that went out: its cut, when, and the digest of every file it held."""
 
-    def __init__(self, ledger_path: Path | str) -> None:
-        self._conn = sqlite3.connect(str(ledger_path), timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._conn.executescript(REGISTER)
+    def __init__(self, event_store: Path | str) -> None:
+        self.db = open_database(event_store)
+        self.db.create(REGISTER)
 
     def close(self) -> None:
-        self._conn.close()
+        self.db.close()
 
     def record(self, cut_seq: int, site_dir: Path, *, at: datetime | None = None) -> Publication:
         digest, files = site_digest(site_dir)
         moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
-        cur = self._conn.execute(
-            "INSERT INTO publications (cut_seq, published_at, site_digest, files) VALUES (?,?,?,?)",
-            (cut_seq, moment, digest, files),
-        )
-        return Publication(cur.lastrowid, cut_seq, moment, digest, files)
+        with self.db.transaction() as tx:
+            (n,), = tx.execute(
+                "INSERT INTO publications (cut_seq, published_at, site_digest, files) VALUES (?,?,?,?) RETURNING n",
+                (cut_seq, moment, digest, files),
+            )
+        return Publication(n, cut_seq, moment, digest, files)
 
     def all(self) -> list[Publication]:
-        rows = self._conn.execute("SELECT n, cut_seq, published_at, site_digest, files FROM publications ORDER BY n").fetchall()
+        rows = self.db.rows("SELECT n, cut_seq, published_at, site_digest, files FROM publications ORDER BY n")
         return [Publication(*r) for r in rows]
 
     def as_of(self, moment: str) -> Publication | None:
         """The publication that was live at ``moment`` (the last one made at or before it)."""
         at = datetime.fromisoformat(moment).astimezone(timezone.utc).isoformat(timespec="microseconds")
-        row = self._conn.execute(
+        row = self.db.row(
             "SELECT n, cut_seq, published_at, site_digest, files FROM publications WHERE published_at <= ? "
             "ORDER BY n DESC LIMIT 1", (at,),
-        ).fetchone()
+        )
         return Publication(*row) if row else None
 
 
-def published_snapshot(ledger_path: Path, snapshot_dir: Path) -> dict[str, Any] | None:
+def published_snapshot(event_store: Path | str, snapshot_dir: Path) -> dict[str, Any] | None:
     """The disclosure snapshot behind the latest publication (None before the first)."""
-    register = PublicationRegister(ledger_path)
+    register = PublicationRegister(event_store)
     try:
         publications = register.all()
     finally:

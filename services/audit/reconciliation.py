@@ -70,10 +70,9 @@ def check_store(log: SealedLog, result: Reconciliation, *, app: Any | None = Non
     function) its agreement with the event store. Returns seq -> hash."""
     hashes: dict[int, str] = {}
     previous, expected = GENESIS_HASH, 1
-    with log._lock:
-        rows = log._conn.execute(
-            "SELECT seq, notification_id, event_type, aggregate_id, aggregate_version, hash, envelope FROM sealed_log ORDER BY seq"
-        ).fetchall()
+    rows = log.db.rows(
+        "SELECT seq, notification_id, event_type, aggregate_id, aggregate_version, hash, envelope FROM sealed_log ORDER BY seq"
+    )
     notifications = {}
     if app is not None:
         start = 0

@@ -19,18 +19,20 @@ class Transparency:
     log: SealedLog
     tree: LedgerTree
     checkpoints: Checkpointer
+    owns_log: bool = False
 
     @classmethod
     def open(cls, settings: Settings, *, log: SealedLog | None = None, clock: Callable[[], datetime] = utc_now) -> Transparency:
-        log = log or SealedLog(settings.event_store_path)
+        owns_log = log is None
+        log = log or SealedLog(settings.event_store)
         signer = load_signer(settings.signing_key_file, settings.log_origin, create=settings.profile == "embedded")
         tree = LedgerTree(log)
         checkpoints = Checkpointer(
             tree, signer, every_events=settings.checkpoint_every_events,
             every_minutes=settings.checkpoint_every_minutes, clock=clock,
         )
-        return cls(log, tree, checkpoints)
+        return cls(log, tree, checkpoints, owns_log)
 
     def close(self) -> None:
-        self.checkpoints.close()
-        self.tree.close()
+        if self.owns_log:
+            self.log.close()

@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from events.canonical import canonical_json
+from events.ledger_database import is_postgres, postgres_settings
 from events.regions import prefix_of
 from events.sealed_log import SealedLog
 from services.domain.actors import Actor
@@ -265,17 +266,26 @@ def _identifier_in_use(kind: str, value: str, holder: str) -> Conflict:
     )
 
 
-def open_ledger(event_store_path: Path, *, clock: Callable[[], datetime] | None = None) -> tuple[SupervisionLedger, Sealer]:
-    """The ledger on a SQLite event store, with its sealer run after every command."""
-    app = SupervisionLedger(
-        {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(event_store_path),
-            "SQLITE_LOCK_TIMEOUT": "30",
-        },
-        clock=clock,
-    )
-    sealer = Sealer(app, SealedLog(event_store_path))
+def persistence(event_store: Path | str) -> dict[str, str]:
+    """The eventsourcing library's settings for an event store location (a PostgreSQL URL or a
+    SQLite file)."""
+    if is_postgres(event_store):
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            **postgres_settings(str(event_store)),
+            "POSTGRES_POOL_SIZE": "10",
+            "POSTGRES_MAX_OVERFLOW": "30",
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_PRE_PING": "y",
+        }
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(event_store), "SQLITE_LOCK_TIMEOUT": "30"}
+
+
+def open_ledger(event_store: Path | str, *, clock: Callable[[], datetime] | None = None) -> tuple[SupervisionLedger, Sealer]:
+    """The ledger on its event store (SQLite or PostgreSQL), with its sealer run after every command."""
+    app = SupervisionLedger(persistence(event_store), clock=clock)
+    sealer = Sealer(app, SealedLog(event_store))
     app.sealer = sealer
     app.after_commit.append(sealer.seal_pending)
     return app, sealer

@@ -8,11 +8,10 @@ sealed log's head check lets exactly one of them append each batch.
 
 from __future__ import annotations
 
-import sqlite3
-
 from eventsourcing.application import Application
 
 from events.envelope import seal
+from events.ledger_database import StoreConflict
 from events.sealed_log import SealedLog
 
 
@@ -41,6 +40,6 @@ class Sealer:
                 batch.append((notification.id, envelope))
             try:
                 self.log.append(head, batch)
-            except sqlite3.IntegrityError:
+            except StoreConflict:
                 continue  # another sealer got there first: start again from the new head
             sealed += len(batch)

@@ -12,7 +12,6 @@ its order is the ledger's order; the key is the institution id.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -126,16 +125,23 @@ def recogniser(sealed_log: SealedLog):
     return recognise
 
 
-def offsets_table(sealed_log: SealedLog) -> sqlite3.Connection:
-    """Where the relay notes the offset its last committed batch ended at, per topic."""
-    conn = sqlite3.connect(sealed_log.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    conn.execute("CREATE TABLE IF NOT EXISTS relay_offsets (topic TEXT PRIMARY KEY, last_offset INTEGER NOT NULL)")
-    return conn
+class RelayOffsets:
+    """Where the relay notes the offset its last committed batch ended at, per topic, beside the
+    sealed log."""
 
+    def __init__(self, sealed_log: SealedLog) -> None:
+        self.db = sealed_log.db
+        self.db.create("CREATE TABLE IF NOT EXISTS relay_offsets (topic TEXT PRIMARY KEY, last_offset INTEGER NOT NULL)")
 
-def stored_offset(conn: sqlite3.Connection, topic: str) -> int | None:
-    row = conn.execute("SELECT last_offset FROM relay_offsets WHERE topic = ?", (topic,)).fetchone()
-    return row[0] if row else None
+    def last(self, topic: str) -> int | None:
+        row = self.db.row("SELECT last_offset FROM relay_offsets WHERE topic = ?", (topic,))
+        return row[0] if row else None
+
+    def note(self, topic: str, offset: int) -> None:
+        self.db.rows(
+            "INSERT INTO relay_offsets VALUES (?, ?) ON CONFLICT (topic) DO UPDATE SET last_offset = excluded.last_offset",
+            (topic, offset),
+        )
 
 
 class KafkaRelay:
@@ -150,10 +156,7 @@ class KafkaRelay:
         self.send_delay_s = send_delay_s  # only for fault tests: widens the mid-batch window
         self.before_batch = before_batch  # e.g. the sealer, so events stored by a crashed API get sealed
         self.published = Published(0, GENESIS_HASH)
-        self._offsets = offsets_table(log_)
-
-    def _stored_offset(self) -> int | None:
-        return stored_offset(self._offsets, self.topic)
+        self._offsets = RelayOffsets(log_)
 
     def _producer(self) -> KafkaProducer:
         producer = KafkaProducer(
@@ -196,7 +199,7 @@ class KafkaRelay:
         self.published = Published(last.seq, last.envelope["hash"])
         # Where this batch ended, so a restart reads from here (a hint: a crash before this write
         # only makes the restart read a little more).
-        self._offsets.execute("INSERT OR REPLACE INTO relay_offsets VALUES (?, ?)", (self.topic, sent.get(timeout=60).offset))
+        self._offsets.note(self.topic, sent.get(timeout=60).offset)
         return len(records)
 
     def run(self, stop: threading.Event | None = None, *, once: bool = False, idle_s: float = 0.5) -> int:
@@ -206,7 +209,7 @@ class KafkaRelay:
         ensure_topic(self.bootstrap, f"{self.topic}.dead-letter")  # where projections put poison (projections/dead_letters.py)
         producer = self._producer()
         try:
-            self.published = last_published(self.bootstrap, self.topic, recogniser(self.sealed_log), start_offset=self._stored_offset(),
+            self.published = last_published(self.bootstrap, self.topic, recogniser(self.sealed_log), start_offset=self._offsets.last(self.topic),
                                             window=self.batch_size + 10)
             log.info("relay resumes after seq %s", self.published.seq)
             total = 0

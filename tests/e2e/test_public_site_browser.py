@@ -49,8 +49,6 @@ def site(tmp_path_factory):
     checkpoints = Checkpointer(tree, SIGNER, clock=lambda: datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc))
     snapshot, _, _ = build_published_site((r.envelope for r in log.iterate()), None, root / "site", root / "snapshots",
                                           tree, checkpoints)
-    checkpoints.close()
-    tree.close()
     app.close()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
     handler.log_message = lambda *args: None

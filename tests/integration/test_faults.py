@@ -1,5 +1,6 @@
 """Kill -9, at random moments and in random order, the API, the relay, the projector, the Kafka
-broker and the Elasticsearch node while decisions are being recorded; restart them; then: every
+broker, the Elasticsearch node and the PostgreSQL server (the event store) while decisions are
+being recorded; restart them; then: every
 acknowledged decision is in the ledger exactly once, store, Kafka and Elasticsearch reconcile
 (0 lost, 0 duplicated in any projection), no consumer is stuck. One round here; bench/faults.py
 runs more and prints the figures."""
@@ -19,7 +20,7 @@ def test_kill_9_anything_mid_stream_loses_and_duplicates_nothing(cluster_env, id
     seed = random.randrange(1 << 30)
     result = run_round(cluster_env, identity_provider.token(region="321111"), tmp_path / "logs", random.Random(seed))
     context = f"seed {seed}, faults {result.faults}, restarts {result.restarts}, retries {result.retries}"
-    assert sorted(c for _, c in result.faults) == ["api", "elasticsearch", "kafka", "projector", "relay"]
+    assert sorted(c for _, c in result.faults) == ["api", "elasticsearch", "kafka", "postgres", "projector", "relay"]
     assert result.server_errors == [] and result.refused == [], context
     assert len(result.acknowledged) == result.decisions >= 50, context
     names = [n for n in result.in_ledger if n.startswith("故障演练")]

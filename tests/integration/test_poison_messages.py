@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -25,9 +24,7 @@ pytestmark = pytest.mark.servers
 
 
 def discover(env, names: list[str]) -> None:
-    store = Path(env["ELDERCARE_DATA_DIR"]) / "ledger.sqlite"
-    store.parent.mkdir(parents=True, exist_ok=True)
-    app, sealer = open_ledger(store, clock=lambda: TODAY)
+    app, sealer = open_ledger(env["ELDERCARE_EVENT_STORE_URL"], clock=lambda: TODAY)
     for name in names:
         app.discover(command(discovery_request(name=name), county_officer()))
     sealer.seal_pending()

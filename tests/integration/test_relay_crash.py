@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import random
 import subprocess
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from events.canonical import loads
 from events.sealed_log import SealedLog
+from events.ledger_database import open_database
 from services.ledger.application import open_ledger
 from tests.conftest import TODAY, command, county_officer, discovery_request
 from tests.processes import ELDERCARE, REPO, Process, run, wait_until
@@ -43,8 +43,7 @@ def drain(c: KafkaConsumer, partition: TopicPartition, idle_polls: int = 4) -> l
 
 def test_a_relay_killed_mid_batch_leaves_each_event_once(cluster_env, tmp_path):
     env = cluster_env
-    store = Path(env["ELDERCARE_DATA_DIR"]) / "ledger.sqlite"
-    store.parent.mkdir(parents=True, exist_ok=True)
+    store = env["ELDERCARE_EVENT_STORE_URL"]
     app, sealer = open_ledger(store, clock=lambda: TODAY)
     for i in range(EVENTS):
         app.discover(command(discovery_request(name=f"待备案托老所{i:03d}"), county_officer()))
@@ -99,28 +98,33 @@ def _topic_exists(env) -> bool:
         c.close()
 
 
-def test_a_sealed_log_restored_from_an_older_copy_stops_the_relay(cluster_env, tmp_path):
-    """The topic holds events the restored sealed log does not: the relay must not publish
-    different events under the same seqs, but stop and say so."""
-    import sqlite3
-
-    env = cluster_env
-    store = Path(env["ELDERCARE_DATA_DIR"]) / "ledger.sqlite"
-    store.parent.mkdir(parents=True, exist_ok=True)
-    app, sealer = open_ledger(store, clock=lambda: TODAY)
-    for i in range(3):
-        app.discover(command(discovery_request(name=f"备份前托老所{i}"), county_officer()))
-    sealer.seal_pending()
-    with sqlite3.connect(store) as live, sqlite3.connect(tmp_path / "backup.sqlite") as backup:
-        live.backup(backup)
-    for i in range(2):
-        app.discover(command(discovery_request(name=f"备份后托老所{i}"), county_officer()))
+def discover_and_close(event_store: str, names: list[str]) -> None:
+    app, sealer = open_ledger(event_store, clock=lambda: TODAY)
+    for name in names:
+        app.discover(command(discovery_request(name=name), county_officer()))
     sealer.seal_pending()
     app.close()
-    run(["relay", "--once"], env)
-    with sqlite3.connect(tmp_path / "backup.sqlite") as backup, sqlite3.connect(store) as live:
-        backup.backup(live)  # the operator restores the older copy
+    sealer.log.close()
 
-    restarted = subprocess.run([*ELDERCARE, "relay", "--once"], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+
+def test_a_sealed_log_restored_from_an_older_copy_stops_the_relay(cluster_env, local_servers):
+    """The topic holds events the restored sealed log does not: the relay must not publish
+    different events under the same seqs, but stop and say so."""
+    env = cluster_env
+    live = env["ELDERCARE_EVENT_STORE_URL"]
+    discover_and_close(live, [f"备份前托老所{i}" for i in range(3)])
+    server = open_database(local_servers["ELDERCARE_EVENT_STORE_URL"])
+    backup_name = f"{live.rsplit('/', 1)[1]}_backup"
+    server.rows(f"CREATE DATABASE {backup_name} TEMPLATE {live.rsplit('/', 1)[1]}")  # the backup, taken here
+    try:
+        discover_and_close(live, [f"备份后托老所{i}" for i in range(2)])
+        run(["relay", "--once"], env)
+
+        restored = env | {"ELDERCARE_EVENT_STORE_URL": live.rsplit("/", 1)[0] + "/" + backup_name}  # the operator restores it
+        restarted = subprocess.run([*ELDERCARE, "relay", "--once"], env=restored, cwd=REPO, capture_output=True, text=True,
+                                   timeout=300)
+    finally:
+        server.rows(f"DROP DATABASE IF EXISTS {backup_name} WITH (FORCE)")
+        server.close()
     assert restarted.returncode != 0
     assert "RelayDiverged" in restarted.stderr and "seq 4, chained to the sealed log's head (seq 3)" in restarted.stderr

@@ -107,7 +107,7 @@ def test_a_past_publication_is_rebuilt_byte_for_byte(tmp_path, monkeypatch, caps
     monkeypatch.setenv("ELDERCARE_JWT_SECRET", "replay-test-secret-0123456789abcdefghijkl")
     settings = Settings.from_env()
     clock = Clock(datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING))
-    app, sealer = open_ledger(settings.event_store_path, clock=clock)
+    app, sealer = open_ledger(settings.event_store, clock=clock)
     seed_demo(app, per_county=1)
     assert cli.main(["site", "build"]) == 0
     app.file_new(command(filing_request(credit_code=unique_credit_code(), receipt_no="321111-2024-0202", name="镇江市润州区后来养老院")))
@@ -117,7 +117,7 @@ def test_a_past_publication_is_rebuilt_byte_for_byte(tmp_path, monkeypatch, caps
 
     from services.audit.publication import PublicationRegister
 
-    register = PublicationRegister(settings.event_store_path)
+    register = PublicationRegister(settings.event_store)
     first, second = register.all()
     register.close()
     assert second.cut_seq == first.cut_seq + 3 and first.site_digest != second.site_digest  # a filing and its two claims
@@ -140,7 +140,7 @@ def test_the_audit_cli_answers_as_of_questions(corrected, tmp_path, monkeypatch,
     (filed_seq, _), (corrected_seq, corrected_at), (head, _) = corrected["marks"]
     monkeypatch.setenv("ELDERCARE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ELDERCARE_JWT_SECRET", "replay-test-secret-0123456789abcdefghijkl")
-    with sqlite3.connect(corrected["log"].path) as source, sqlite3.connect(tmp_path / "ledger.sqlite") as copy:
+    with sqlite3.connect(corrected["log"].location) as source, sqlite3.connect(tmp_path / "ledger.sqlite") as copy:
         source.backup(copy)
     capsys.readouterr()
     assert cli.main(["audit", "institution", first, "--as-of", str(filed_seq)]) == 0
@@ -163,7 +163,7 @@ def test_reconcile_in_the_embedded_profile_names_a_published_list_that_was_edite
     monkeypatch.setenv("ELDERCARE_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ELDERCARE_JWT_SECRET", "replay-test-secret-0123456789abcdefghijkl")
     settings = Settings.from_env()
-    app, sealer = open_ledger(settings.event_store_path, clock=Clock(datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING)))
+    app, sealer = open_ledger(settings.event_store, clock=Clock(datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING)))
     seed_demo(app, per_county=1)
     sealer.seal_pending()
     app.close()

@@ -35,6 +35,7 @@ def test_every_service_runs_an_existing_command_with_settings_the_services_read(
         generate_key_file(key)
         settings = Settings.from_env(env | {"ELDERCARE_SIGNING_KEY_FILE": str(key), "ELDERCARE_DATA_DIR": str(tmp_path / name)})
         assert settings.profile == "cluster" and settings.jwt_secret is None and settings.jwt_jwks_url
+        assert settings.event_store.startswith("postgresql://postgres:5432/") or "@postgres:5432/" in settings.event_store
 
 
 def test_ports_are_published_on_loopback_only_and_the_image_copies_what_exists():

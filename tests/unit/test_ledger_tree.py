@@ -18,7 +18,6 @@ def tree(tmp_path_factory):
     log = sealed_log_with(tmp_path_factory.mktemp("tree") / "ledger.sqlite", SIZE)
     tree = LedgerTree(log)
     yield tree
-    tree.close()
     log.close()
 
 

@@ -32,7 +32,7 @@ def test_a_complete_on_time_filing_is_recorded_with_its_receipt_and_deadlines(le
     assert institution.profile["late_working_days"] == 0
     # filed 2024-03-12: the first on-site inspection is due 20 working days later
     assert institution.profile["inspection_due_by"] == "2024-04-10"
-    envelope = SealedLog(sealer.log.path).read(0, 1)[0].envelope
+    envelope = SealedLog(sealer.log.location).read(0, 1)[0].envelope
     assert envelope["rule_version"] == "rules-2023-05-01"
     assert envelope["basis"] == {"document_no": "润民养备〔2024〕12号", "legal_basis": "《养老机构管理办法》第九条"}
     assert envelope["actor"]["department"] == "civil_affairs"

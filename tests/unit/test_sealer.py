@@ -37,6 +37,6 @@ def test_sealing_is_deterministic_from_the_store(ledger, tmp_path):
     for i in range(3):
         app.discover(command(discovery_request(name=f"托老所{i}")))
     original = [r.envelope_bytes for r in sealer.log.read(0, 10)]
-    sealer.log._conn.execute("DELETE FROM sealed_log")  # simulate rebuilding the sealed log elsewhere
+    sealer.log.db.rows("DELETE FROM sealed_log")  # simulate rebuilding the sealed log elsewhere
     Sealer(app, SealedLog(tmp_path / "ledger.sqlite")).seal_pending()
     assert [r.envelope_bytes for r in sealer.log.read(0, 10)] == original

@@ -41,7 +41,7 @@ def pristine(tmp_path_factory):
         for k, v in env_for(root).items():
             mp.setenv(k, v)
         settings = Settings.from_env()
-        app, sealer = open_ledger(settings.event_store_path, clock=Clock(NOW))
+        app, sealer = open_ledger(settings.event_store, clock=Clock(NOW))
         seed_demo(app)
         sealer.seal_pending()
         head = sealer.log.head().seq

@@ -115,7 +115,8 @@ def test_an_unreachable_provider_is_a_503_with_retry_after(tmp_path):
 
 def test_shared_secrets_are_embedded_only(tmp_path, capsys):
     cluster = {"ELDERCARE_PROFILE": "cluster", "ELDERCARE_DATA_DIR": str(tmp_path),
-               "ELDERCARE_SIGNING_KEY_FILE": str(tmp_path / "key.pem")}
+               "ELDERCARE_SIGNING_KEY_FILE": str(tmp_path / "key.pem"),
+               "ELDERCARE_EVENT_STORE_URL": "postgresql://eldercare:pw@127.0.0.1:19432/eldercare"}
     from services.audit.signing_key import generate_key_file
 
     generate_key_file(tmp_path / "key.pem")
