@@ -178,7 +178,7 @@ class PostgresDatabase(LedgerDatabase):
     """A small connection pool; each read takes a connection for one statement, each transaction
     one connection for its length (READ COMMITTED: the unique keys decide races)."""
 
-    def __init__(self, url: str, *, pool_size: int = 8, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, pool_size: int = 16, timeout: float = 5.0) -> None:
         import psycopg
         from psycopg_pool import ConnectionPool
 
