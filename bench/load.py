@@ -1,10 +1,15 @@
 """Loopback load test of the API: prints figures, asserts nothing about speed.
 
-    .venv/bin/python bench/load.py                      # 1, 10 and 100 clients, 20 s each
+    .venv/bin/python bench/load.py                      # embedded: 1, 10 and 100 clients, 20 s each
     .venv/bin/python bench/load.py --clients 1 10 --seconds 5
+    .venv/bin/python bench/load.py --profile cluster --api-processes 2
 
-It starts `eldercare serve` (embedded profile, demo data, rate limiting off) on 127.0.0.1, then
-for each concurrency level runs that many clients for a fixed time, each sending a mix of
+Embedded: one `eldercare serve` (demo data, rate limiting off) on its SQLite file. Cluster: the
+real PostgreSQL, Kafka and Elasticsearch (deploy/local/servers; a database, topic and indices of
+this run's own), the relay, the projector and ``--api-processes`` API processes sharing the
+PostgreSQL event store, the clients spread over them round-robin (as a reverse proxy would); tokens
+from a local identity provider (JWKS). Then for each concurrency level it runs that many clients
+for a fixed time, each sending a mix of
 decisions (a discovered unfiled institution, a hazard identified on a demo institution) and
 lookups (search by name, an institution's record, its cross-department timeline). It reports
 sustained decisions/s and requests/s, p50/p99 latency for decisions and for lookups, and every
@@ -18,19 +23,24 @@ import asyncio
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from events.sealed_log import SealedLog  # noqa: E402
 from services.api.examples import DISCOVERY_EXAMPLE  # noqa: E402
+from services.settings import Settings  # noqa: E402
+from tests.cluster_run import cluster_run, local_servers  # noqa: E402
+from tests.identity_provider import IdentityProvider  # noqa: E402
 from tests.processes import ELDERCARE, REPO, free_port  # noqa: E402
 
 LOOKUP_WORDS = ["颐和", "养老", "康宁", "福寿", "护理院", "yh", "zhenjiang"]
@@ -54,7 +64,8 @@ class Stats:
         self.errors[what] = self.errors.get(what, 0) + 1
 
 
-async def client_loop(http: httpx.AsyncClient, token: str, institutions: list[str], until: float, stats: Stats, rng: random.Random) -> None:
+async def client_loop(http: httpx.AsyncClient, base: str, token: str, institutions: list[str], until: float, stats: Stats,
+                      rng: random.Random) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     while time.monotonic() < until:
         roll = rng.random()
@@ -63,18 +74,18 @@ async def client_loop(http: httpx.AsyncClient, token: str, institutions: list[st
             if roll < 0.2:  # a decision
                 key = uuid.uuid4().hex
                 body = dict(DISCOVERY_EXAMPLE, name=f"压测托老所{key[:10]}", address=f"江苏省镇江市润州区压测路{rng.randint(1, 999)}号")
-                response = await http.post("/v1/institutions", json=body, headers=headers | {"Idempotency-Key": key})
+                response = await http.post(f"{base}/v1/institutions", json=body, headers=headers | {"Idempotency-Key": key})
                 kind, ok = "decisions", response.status_code == 201
                 if ok:
                     stats.acknowledged.append(response.json()["institution_id"])
             elif roll < 0.5:
-                response = await http.get("/v1/search", params={"q": rng.choice(LOOKUP_WORDS), "region": "321100"}, headers=headers)
+                response = await http.get(f"{base}/v1/search", params={"q": rng.choice(LOOKUP_WORDS), "region": "321100"}, headers=headers)
                 kind, ok = "lookups", response.status_code == 200
             elif roll < 0.8:
-                response = await http.get(f"/v1/institutions/{rng.choice(institutions)}", headers=headers)
+                response = await http.get(f"{base}/v1/institutions/{rng.choice(institutions)}", headers=headers)
                 kind, ok = "lookups", response.status_code == 200
             else:
-                response = await http.get(f"/v1/institutions/{rng.choice(institutions)}/timeline", headers=headers)
+                response = await http.get(f"{base}/v1/institutions/{rng.choice(institutions)}/timeline", headers=headers)
                 kind, ok = "lookups", response.status_code == 200
         except httpx.HTTPError as failed:
             stats.error(type(failed).__name__)
@@ -84,67 +95,122 @@ async def client_loop(http: httpx.AsyncClient, token: str, institutions: list[st
             stats.error(f"{response.request.method} {response.request.url.path.split('/')[2]} {response.status_code}")
 
 
-async def run_level(base: str, token: str, institutions: list[str], clients: int, seconds: float) -> Stats:
+async def run_level(bases: list[str], token: str, institutions: list[str], clients: int, seconds: float) -> Stats:
     stats = Stats()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         until = time.monotonic() + seconds
-        await asyncio.gather(*(client_loop(http, token, institutions, until, stats, random.Random(n)) for n in range(clients)))
+        await asyncio.gather(*(client_loop(http, bases[n % len(bases)], token, institutions, until, stats, random.Random(n))
+                               for n in range(clients)))
     return stats
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="API 压力测试（本机回环）")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 100], help="并发客户端数")
-    parser.add_argument("--seconds", type=float, default=20.0, help="每个并发级别的持续时间（秒）")
-    args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+@contextmanager
+def embedded_service() -> Iterator[tuple[dict[str, str], str, list[str]]]:
+    """(environment, token, API base URLs) of one embedded API on demo data."""
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, ELDERCARE_PROFILE="embedded", ELDERCARE_DATA_DIR=tmp, ELDERCARE_RATE_LIMIT_PER_MINUTE="0",
                    ELDERCARE_JWT_SECRET="load-test-secret-0123456789abcdefghijklmn")
         subprocess.run([*ELDERCARE, "demo"], env=env, cwd=REPO, check=True, capture_output=True)
         token = subprocess.run([*ELDERCARE, "token", "--department", "civil_affairs", "--level", "city", "--region", "321100"],
                                env=env, cwd=REPO, check=True, capture_output=True, text=True).stdout.strip()
-        with sqlite3.connect(Path(tmp) / "ledger.sqlite") as db:
-            institutions = [r[0] for r in db.execute(
-                "SELECT DISTINCT institution_id FROM sealed_log WHERE event_type = 'InstitutionFiled'")]
-            institutions = [i for i in institutions if i]
-            start_seq = db.execute("SELECT max(seq) FROM sealed_log").fetchone()[0]
         port = free_port()
-        log = open(Path(tmp) / "serve.log", "wb")  # noqa: SIM115
-        server = subprocess.Popen([*ELDERCARE, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=REPO,
-                                  stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
+        with started(env, ["serve", "--host", "127.0.0.1", "--port", str(port)], Path(tmp) / "serve.log"):
+            yield env, token, [f"http://127.0.0.1:{port}"]
+
+
+@contextmanager
+def cluster_service(api_processes: int) -> Iterator[tuple[dict[str, str], str, list[str]]]:
+    """(environment, token, API base URLs) of ``api_processes`` APIs, a relay and a projector on
+    the real servers, demo data relayed and projected."""
+    provider = IdentityProvider()
+    try:
+        with local_servers() as servers, cluster_run(servers, provider.env(), "load") as env:
+            env["ELDERCARE_RATE_LIMIT_PER_MINUTE"] = "0"
+            logs = Path(env["ELDERCARE_DATA_DIR"]).parent
+            subprocess.run([*ELDERCARE, "demo"], env=env, cwd=REPO, check=True, capture_output=True)
+            ports = [free_port() for _ in range(api_processes)]
+            with ExitStack() as stack:
+                stack.enter_context(started(env, ["relay"], logs / "relay.log"))
+                stack.enter_context(started(env, ["project"], logs / "project.log"))
+                for n, port in enumerate(ports):
+                    stack.enter_context(started(env, ["serve", "--host", "127.0.0.1", "--port", str(port)], logs / f"serve-{n}.log"))
+                yield env, provider.token(department="civil_affairs", level="city", region="321100"), [
+                    f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        provider.stop()
+
+
+@contextmanager
+def started(env: dict[str, str], args: list[str], log_path: Path) -> Iterator[None]:
+    log = open(log_path, "wb")  # noqa: SIM115
+    process = subprocess.Popen([*ELDERCARE, *args], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield
+    finally:
+        process.terminate()
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.3)
-            acknowledged: list[str] = []
-            print(f"{len(institutions)} demo institutions; mix: 20% decisions, 30% searches, 30% records, 20% timelines")
-            for clients in args.clients:
-                stats = asyncio.run(run_level(base, token, institutions, clients, args.seconds))
-                acknowledged += stats.acknowledged
-                done = len(stats.decisions) + len(stats.lookups)
-                print(f"  {clients:>3} clients: {len(stats.decisions) / args.seconds:7.1f} decisions/s, {done / args.seconds:7.1f} requests/s; "
-                      f"decisions p50 {pct(stats.decisions, 50):6.1f} ms p99 {pct(stats.decisions, 99):7.1f} ms; "
-                      f"lookups p50 {pct(stats.lookups, 50):6.1f} ms p99 {pct(stats.lookups, 99):7.1f} ms; "
-                      f"errors {sum(stats.errors.values())} {json.dumps(stats.errors, ensure_ascii=False) if stats.errors else ''}", flush=True)
-            httpx.get(f"{base}/healthz", timeout=10)  # everything answered is sealed by now or on the next pass
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-            log.close()
-        with sqlite3.connect(Path(tmp) / "ledger.sqlite") as db:
-            recorded = db.execute("SELECT institution_id, count(*) FROM sealed_log WHERE seq > ? AND event_type = 'InstitutionDiscovered' "
-                                  "GROUP BY institution_id", (start_seq,)).fetchall()
-        counts = dict(recorded)
-        lost = [i for i in acknowledged if i not in counts]
-        doubled = [i for i, n in counts.items() if n != 1]
-        print(f"acknowledged decisions {len(acknowledged)}; in the ledger {len(counts)}; lost {len(lost)}; recorded twice {len(doubled)}")
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_ready(bases: list[str]) -> None:
+    for base in bases:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise SystemExit(f"{base} 未就绪 not ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="API 压力测试（本机回环）")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 100], help="并发客户端数")
+    parser.add_argument("--seconds", type=float, default=20.0, help="每个并发级别的持续时间（秒）")
+    parser.add_argument("--profile", choices=["embedded", "cluster"], default="embedded", help="部署形态")
+    parser.add_argument("--api-processes", type=int, default=1, help="API 进程数（仅 cluster，共用 PostgreSQL 事件库）")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; profile {args.profile}"
+          + (f", {args.api_processes} API processes" if args.profile == "cluster" else ""))
+    service = embedded_service() if args.profile == "embedded" else cluster_service(args.api_processes)
+    with service as (env, token, bases):
+        log = SealedLog(Settings.from_env(env).event_store)
+        institutions = sorted({e["institution_id"] for e in log.iterate_types(("InstitutionFiled",)) if e["institution_id"]})
+        start_seq = log.head().seq
+        wait_ready(bases)
+        acknowledged: list[str] = []
+        print(f"{len(institutions)} demo institutions; mix: 20% decisions, 30% searches, 30% records, 20% timelines")
+        for clients in args.clients:
+            stats = asyncio.run(run_level(bases, token, institutions, clients, args.seconds))
+            acknowledged += stats.acknowledged
+            done = len(stats.decisions) + len(stats.lookups)
+            print(f"  {clients:>3} clients: {len(stats.decisions) / args.seconds:7.1f} decisions/s, {done / args.seconds:7.1f} requests/s; "
+                  f"decisions p50 {pct(stats.decisions, 50):6.1f} ms p99 {pct(stats.decisions, 99):7.1f} ms; "
+                  f"lookups p50 {pct(stats.lookups, 50):6.1f} ms p99 {pct(stats.lookups, 99):7.1f} ms; "
+                  f"errors {sum(stats.errors.values())} {json.dumps(stats.errors, ensure_ascii=False) if stats.errors else ''}", flush=True)
+        for base in bases:
+            httpx.get(f"{base}/healthz", timeout=10)
+        from services.ledger.application import open_ledger
+
+        ledger, sealer = open_ledger(Settings.from_env(env).event_store)  # seal whatever a request left unsealed
+        sealer.seal_pending()
+        ledger.close()
+        sealer.log.close()
+        counts: dict[str, int] = {}
+        for envelope in log.iterate_types(("InstitutionDiscovered",)):
+            if envelope["seq"] > start_seq:
+                counts[envelope["institution_id"]] = counts.get(envelope["institution_id"], 0) + 1
+        log.close()
+    lost = [i for i in acknowledged if i not in counts]
+    doubled = [i for i, n in counts.items() if n != 1]
+    print(f"acknowledged decisions {len(acknowledged)}; in the ledger {len(counts)}; lost {len(lost)}; recorded twice {len(doubled)}")
 
 
 if __name__ == "__main__":
