@@ -30,7 +30,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     runtime = build_runtime(settings)
     print(f"API: http://{args.host}:{args.port}/docs   公开网站: http://{args.host}:{args.port}/site/", flush=True)
     try:
-        uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning")
+        # Idle keep-alive connections are kept 75 s, longer than a reverse proxy's usual 60 s, so
+        # the proxy (or client) closes first and never sends on a connection the API is closing.
+        uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75)
     finally:
         runtime.close()
     return 0

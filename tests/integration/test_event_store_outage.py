@@ -1,12 +1,15 @@
 """The cluster's event store (PostgreSQL) goes down under two API processes: each answers 503
 STORAGE_UNAVAILABLE (with Retry-After, never a 500) and /readyz says so; when it is back, the
 same requests retried with their Idempotency-Keys are recorded exactly once, whichever process
-takes the retry, and the sealed log is one gap-free chain."""
+takes the retry, and the sealed log is one gap-free chain. The database password appears in no
+log line and no answer."""
 
 from __future__ import annotations
 
 import subprocess
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -63,6 +66,11 @@ def test_two_api_processes_survive_an_event_store_outage(cluster_env, identity_p
     finally:
         for process, _ in apis:
             process.stop()
+    # The database password is in the processes' settings, never in what they write or answer.
+    password = urlsplit(cluster_env["ELDERCARE_EVENT_STORE_URL"]).password
+    written = [process.output() for process, _ in apis] + [ready.text]
+    written += [p.read_text(encoding="utf-8") for p in (Path(cluster_env["ELDERCARE_DATA_DIR"]) / "logs").glob("*")]
+    assert password and "STORAGE_UNAVAILABLE" in "".join(written) and not any(password in text for text in written)
 
     log = SealedLog(cluster_env["ELDERCARE_EVENT_STORE_URL"])
     discovered = [e for e in log.iterate_types(("InstitutionDiscovered",)) if e["payload"]["name"].startswith("断库演练")]
