@@ -29,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="故障注入演练（真实 PostgreSQL、Kafka 与 Elasticsearch）")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=None, help="随机种子（缺省随机）")
+    parser.add_argument("--logs", type=Path, default=None, help="保留各进程日志的目录（缺省不保留）")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -39,7 +40,8 @@ def main() -> None:
             for n in range(1, args.rounds + 1):
                 with cluster_run(servers, provider.env(), "faults") as env:
                     data = Path(env["ELDERCARE_DATA_DIR"])
-                    r = run_round(env, provider.token(region="321111"), data.parent / "logs", rng, label=f"{n}")
+                    logs = args.logs / f"round-{n}" if args.logs else data.parent / "logs"
+                    r = run_round(env, provider.token(region="321111"), logs, rng, label=f"{n}")
                     names = [k for k in r.in_ledger if k.startswith("故障演练")]
                     report = r.reconciliation
                     print(f"round {n}: faults at {', '.join(f'{t}s {c}' for t, c in r.faults)}")

@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from events.kafka_clients import PRODUCER
+
 alerts = logging.getLogger("eldercare.alerts")
 
 
@@ -47,7 +49,7 @@ class KafkaDeadLetters:
 
         self.source = topic
         self.topic = dead_letter_topic(topic)
-        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **PRODUCER)
 
     def send(self, value: bytes, *, key: bytes | None, reason: str, offset: int | None, seq: int | None) -> None:
         headers = [("reason", reason.encode()), ("source-topic", self.source.encode()),

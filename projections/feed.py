@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from events.canonical import loads
 from events.envelope import ChainBroken, event_hash
+from events.kafka_clients import RECONNECT
 from events.sealed_log import SealedLog
 from projections.dead_letters import Rejected
 
@@ -81,6 +82,7 @@ class KafkaFeed:
             group_id=None,
             auto_offset_reset="earliest",
             max_poll_records=1000,
+            **RECONNECT,
         )
         self.consumer.assign([self.partition])
         self.poll_timeout_ms = poll_timeout_ms

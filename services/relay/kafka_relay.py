@@ -22,6 +22,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from events.canonical import loads
 from events.envelope import GENESIS_HASH, event_hash
+from events.kafka_clients import PRODUCER, RECONNECT
 from events.sealed_log import SealedLog
 
 log = logging.getLogger("eldercare.relay")
@@ -67,7 +68,7 @@ def last_published(bootstrap: str, topic: str, recognise, *, start_offset: int |
     last committed) every message to the end is read and the highest seq taken — copies of older
     events cannot fool that; without it, windows are read back from the end until one holds ours."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, isolation_level="read_committed", enable_auto_commit=False, group_id=None
+        bootstrap_servers=bootstrap, isolation_level="read_committed", enable_auto_commit=False, group_id=None, **RECONNECT
     )
     partition = TopicPartition(topic, 0)
     consumer.assign([partition])
@@ -166,6 +167,7 @@ class KafkaRelay:
             linger_ms=5,
             max_block_ms=60000,
             transaction_timeout_ms=60000,
+            **PRODUCER,
         )
         producer.init_transactions()  # fences a previous relay and aborts its open transaction
         return producer
