@@ -91,6 +91,8 @@ def _relay(settings: Settings, *, once: bool, batch_size: int = 500, send_delay_
         return relay.run(None if once else _stop_on_signals(), once=once)
     finally:
         ledger.close()
+        sealer.log.close()
+        relay.sealed_log.close()
 
 
 def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
@@ -175,11 +177,12 @@ def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     from services.ledger.application import open_ledger
     from services.ledger.scheduler import run_due
 
-    ledger, _ = open_ledger(settings.event_store)
+    ledger, sealer = open_ledger(settings.event_store)
     try:
         recorded = run_due(ledger)
     finally:
         ledger.close()
+        sealer.log.close()
     for result in recorded:
         print(f"{result.aggregate_type} {result.aggregate_id} → {result.status}")
     print(f"到期事项已记录 {len(recorded)} 项")

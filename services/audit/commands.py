@@ -48,6 +48,7 @@ def _log(settings: Settings):
     ledger, sealer = open_ledger(settings.event_store)
     sealer.seal_pending()
     ledger.close()
+    sealer.log.close()
     return SealedLog(settings.event_store)
 
 
@@ -250,6 +251,7 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         index.close()
         ledger.close()
+        sealer.log.close()
     _out(result.as_dict())
     _say("台账、Kafka、检索索引、公开网站一致" if result.agree else f"发现 {len(result.disagreements)} 处不一致")
     return 0 if result.agree else 1
