@@ -92,16 +92,20 @@ class Runtime:
         if self.transparency is not None:
             self.transparency.close()
         self.ledger.close()
+        self.sealer.log.close()
 
 
-def build_search_index(settings: Settings) -> SearchIndex:
+def build_search_index(settings: Settings, *, create: bool = True) -> SearchIndex:
+    """The search index of the profile. ``create=False``: a reader that does not need Elasticsearch
+    to be up to start (the API)."""
     if settings.profile == "embedded":
         from projections.search.sqlite_fts import SqliteSearchIndex
 
         return SqliteSearchIndex(settings.search_db_path)
     from projections.search.elastic import ElasticSearchIndex, connect
 
-    return ElasticSearchIndex(connect(settings.es_url, settings.es_user, settings.es_password), settings.es_index_prefix)
+    client = connect(settings.es_url, settings.es_user, settings.es_password)
+    return ElasticSearchIndex(client, settings.es_index_prefix, create=create)
 
 
 def build_feed(settings: Settings) -> EventFeed:
@@ -112,7 +116,7 @@ def build_feed(settings: Settings) -> EventFeed:
 
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = None) -> Runtime:
     ledger, sealer = open_ledger(settings.event_store, clock=clock)
-    search = build_search_index(settings)
+    search = build_search_index(settings, create=settings.profile == "embedded")  # the cluster API only reads
     runtime = Runtime(settings, ledger, sealer, search, Transparency.open(settings, log=sealer.log))
     if settings.profile == "embedded":
         runtime.projector = SearchProjector(build_feed(settings), search)

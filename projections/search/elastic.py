@@ -75,12 +75,18 @@ def connect(url: str, user: str, password: str) -> Elasticsearch:
 
 
 class ElasticSearchIndex:
-    def __init__(self, client: Elasticsearch, prefix: str) -> None:
+    """``create=False`` (the API, which only reads): nothing is asked of Elasticsearch until a
+    request needs it, so the API starts, and records decisions, while Elasticsearch is down. The
+    indices are then created before the first write."""
+
+    def __init__(self, client: Elasticsearch, prefix: str, *, create: bool = True) -> None:
         self.es = client
         self.prefix = prefix
         self.aliases = {"institutions": f"{prefix}-institutions", "records": f"{prefix}-records"}
         self.state_index = f"{prefix}-projection-state"
-        self._ensure()
+        self.created = False
+        if create:
+            self._ensure()
 
     # --- indices, aliases, generations -----------------------------------------------------------
 
@@ -100,6 +106,7 @@ class ElasticSearchIndex:
         for kind, mappings in (("institutions", INSTITUTION_MAPPINGS), ("records", RECORD_MAPPINGS)):
             if not self.es.indices.exists_alias(name=self.aliases[kind]):
                 self._create(self._name(kind, 1), mappings, {self.aliases[kind]: {}})
+        self.created = True
 
     def generation(self) -> int:
         """The generation the aliases point at now."""
@@ -147,6 +154,8 @@ class ElasticSearchIndex:
                *, targets: dict[str, str] | None = None, position_id: str | None = None) -> None:
         """Write documents (stale versions refused by Elasticsearch) and then the position. Writes go
         to the aliases, or to ``targets`` (concrete index names) while a rebuild fills a generation."""
+        if not self.created:
+            self._ensure()  # never let a write auto-create an index without the mappings
         targets = targets or self.aliases
         operations: list[dict[str, Any]] = []
         for d in documents:
@@ -179,11 +188,14 @@ class ElasticSearchIndex:
         view = object.__new__(GenerationView)
         view.es, view.prefix, view.aliases, view.state_index = self.es, self.prefix, targets, self.state_index
         view.fixed_position_id = position_id
+        view.created = True  # the rebuild made the generation's indices
         return view
 
     def rebuild(self, project_into) -> int:
         """Build the next generation with ``project_into(targets, position_id)`` (which projects
         the whole feed into those concrete indices), swap both aliases at once, drop the old."""
+        if not self.created:
+            self._ensure()
         old = self.generation()
         new = old + 1
         targets = {"institutions": self._name("institutions", new), "records": self._name("records", new)}

@@ -9,6 +9,8 @@ import logging
 import sqlite3
 from typing import Any
 
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -97,3 +99,22 @@ def register(app: FastAPI) -> None:
     # The event store (eventsourcing wraps sqlite3/psycopg errors) and the ledger's own tables.
     for unavailable in (StoreUnavailable, persistence.OperationalError, persistence.InterfaceError, sqlite3.OperationalError):
         app.add_exception_handler(unavailable, storage_busy)
+
+    # Elasticsearch (cluster lookups): unreachable, timing out, recovering shards, or its indices
+    # not made yet by the projector. Recording decisions does not need it.
+    async def search_unavailable(_: Request, error: Exception) -> JSONResponse:
+        log.warning("search index unavailable: %s", error)
+        return error_response(
+            503, "SEARCH_UNAVAILABLE", "检索服务暂时不可用，请稍后重试（记录决定不受影响）",
+            "the search service is temporarily unavailable; retry later (recording decisions is not affected)",
+            headers={"Retry-After": "5"},
+        )
+
+    app.add_exception_handler(TransportError, search_unavailable)
+
+    @app.exception_handler(ApiError)
+    async def search_refused(request: Request, error: ApiError) -> JSONResponse:
+        if error.meta.status >= 500 or error.meta.status in (404, 429):
+            return await search_unavailable(request, error)
+        log.error("Elasticsearch refused a query: %s", error)  # a query we built wrongly: our defect
+        return error_response(500, "INTERNAL_ERROR", "服务器内部错误", "internal server error")
