@@ -48,6 +48,8 @@ def main() -> None:
                     print(f"  decisions {r.decisions}, acknowledged {len(r.acknowledged)}, in the ledger {len(names)}, "
                           f"lost {r.decisions - len(names)}, recorded twice {sum(1 for k in names if r.in_ledger[k] > 1)}, "
                           f"5xx {len(r.server_errors)}, refused {len(r.refused)}, client retries {r.retries}, process restarts {r.restarts}")
+                    print(f"  lookups meanwhile by status {dict(sorted(r.lookups.items()))} (0: no connection), "
+                          f"5xx other than 503: {len(r.lookup_server_errors)}")
                     print(f"  index caught up {r.converged_s} s after the last decision; reconciliation "
                           f"{'agrees' if report['agree'] else 'DISAGREES: ' + str(report['disagreements'][:5])} "
                           f"(store {report['summaries']['store']['last_seq']}, kafka {report['summaries'].get('kafka', {}).get('count')}, "

@@ -43,6 +43,8 @@ class RoundResult:
     converged_s: float = 0.0
     reconciliation: dict = field(default_factory=dict)
     in_ledger: dict[str, int] = field(default_factory=dict)  # institution name -> times recorded
+    lookups: dict[int, int] = field(default_factory=dict)  # status -> how many lookups got it (connection errors: 0)
+    lookup_server_errors: list[str] = field(default_factory=list)  # a 5xx other than 503
 
 
 class Supervisor:
@@ -118,6 +120,29 @@ def record_decisions(base: str, token: str, label: str, result: RoundResult, sto
             time.sleep(pace_s)
 
 
+def look_up(base: str, token: str, result: RoundResult, stop: threading.Event, pace_s: float) -> None:
+    """Search, read an acknowledged institution and its timeline, over and over, counting what
+    comes back: during faults a 503 is an honest answer, any other 5xx is a defect."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, timeout=30, headers=headers) as http:
+        n = 0
+        while not stop.is_set():
+            known = list(result.acknowledged.values())
+            paths = ["/v1/search?q=故障演练"]
+            if known:
+                paths += [f"/v1/institutions/{known[n % len(known)]}", f"/v1/institutions/{known[n % len(known)]}/timeline"]
+            path = paths[n % len(paths)]
+            try:
+                status = http.get(path).status_code
+            except httpx.HTTPError:
+                status = 0
+            result.lookups[status] = result.lookups.get(status, 0) + 1
+            if status >= 500 and status != 503:
+                result.lookup_server_errors.append(f"{status} {path}")
+            n += 1
+            time.sleep(pace_s)
+
+
 def servers(action: str, name: str) -> None:
     subprocess.run([str(SERVERS), action, name], check=True, capture_output=True, timeout=300)
 
@@ -146,7 +171,9 @@ def run_round(env: dict[str, str], token: str, logs: Path, rng: random.Random, *
         _wait(lambda: _healthy(base), 90, "the API")
         stop_writing = threading.Event()
         writer = threading.Thread(target=record_decisions, args=(base, token, label, result, stop_writing, pace_s))
+        reader = threading.Thread(target=look_up, args=(base, token, result, stop_writing, pace_s))
         writer.start()
+        reader.start()
         for component in rng.sample(COMPONENTS, len(COMPONENTS)):
             time.sleep(rng.uniform(0.5, 3.0))
             result.faults.append((round(time.monotonic() - started, 1), component))
@@ -159,6 +186,7 @@ def run_round(env: dict[str, str], token: str, logs: Path, rng: random.Random, *
         time.sleep(rng.uniform(1.0, 3.0))  # decisions keep coming while everything recovers
         stop_writing.set()
         writer.join(timeout=660)
+        reader.join(timeout=60)
         last_fault = time.monotonic()
         head = _sealed_head(Settings.from_env(env))
         _wait(lambda: index_position(env) == head, 300, f"the index to reach seq {head}")

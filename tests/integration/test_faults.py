@@ -1,6 +1,6 @@
 """Kill -9, at random moments and in random order, the API, the relay, the projector, the Kafka
 broker, the Elasticsearch node and the PostgreSQL server (the event store) while decisions are
-being recorded; restart them; then: every
+being recorded and looked up; restart them; then: no lookup got a 5xx other than 503, every
 acknowledged decision is in the ledger exactly once, store, Kafka and Elasticsearch reconcile
 (0 lost, 0 duplicated in any projection), no consumer is stuck. One round here; bench/faults.py
 runs more and prints the figures."""
@@ -22,6 +22,7 @@ def test_kill_9_anything_mid_stream_loses_and_duplicates_nothing(cluster_env, id
     context = f"seed {seed}, faults {result.faults}, restarts {result.restarts}, retries {result.retries}"
     assert sorted(c for _, c in result.faults) == ["api", "elasticsearch", "kafka", "postgres", "projector", "relay"]
     assert result.server_errors == [] and result.refused == [], context
+    assert result.lookup_server_errors == [] and result.lookups.get(200, 0) > 0, (context, result.lookups)
     assert len(result.acknowledged) == result.decisions >= 50, context
     names = [n for n in result.in_ledger if n.startswith("故障演练")]
     assert len(names) == result.decisions and all(result.in_ledger[n] == 1 for n in names), context
