@@ -187,7 +187,7 @@ class PostgresDatabase(LedgerDatabase):
         settings = postgres_settings(url)
         conninfo = psycopg.conninfo.make_conninfo(
             host=settings["POSTGRES_HOST"], port=settings["POSTGRES_PORT"], dbname=settings["POSTGRES_DBNAME"],
-            user=settings["POSTGRES_USER"], password=settings["POSTGRES_PASSWORD"], connect_timeout="10",
+            user=settings["POSTGRES_USER"], password=settings["POSTGRES_PASSWORD"], connect_timeout="2",
             application_name="eldercare-ledger",
         )
         self._pool = ConnectionPool(
@@ -206,7 +206,7 @@ class PostgresDatabase(LedgerDatabase):
             yield
         except errors.IntegrityError as error:
             raise StoreConflict(str(error)) from error
-        except (self._psycopg.OperationalError, PoolTimeout) as error:
+        except (self._psycopg.OperationalError, self._psycopg.InterfaceError, PoolTimeout) as error:
             raise StoreUnavailable(str(error)) from error
 
     def create(self, schema: str) -> None:
