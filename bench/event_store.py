@@ -1,0 +1,119 @@
+"""The event store on its own, SQLite (embedded) against PostgreSQL (cluster): prints figures,
+asserts nothing.
+
+    .venv/bin/python bench/event_store.py [--filings 2000] [--stores sqlite postgres]
+
+For each store: filings/s through the ledger with p50/p99 (rules, save, seal — no projection);
+the same with four writer threads, each with its own connections as four API processes would
+have; the sealer re-sealing the whole store; the sealed log read back in order. PostgreSQL is
+the local server (deploy/local/servers, started if down and stopped again), on a database of
+this run's own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from events.ledger_database import open_database  # noqa: E402
+from events.sealed_log import SealedLog  # noqa: E402
+from services.ledger.application import Basis, Command, open_ledger  # noqa: E402
+from services.ledger.sealer import Sealer  # noqa: E402
+from tests.cluster_run import local_servers  # noqa: E402
+from walking_skeleton import CLOCK, filing, report  # noqa: E402
+
+BASIS = Basis("备字〔2024〕1号", "《养老机构管理办法》第九条")
+
+
+@contextmanager
+def event_store(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield str(Path(tmp) / "ledger.sqlite")
+        return
+    with local_servers() as servers:
+        server = open_database(servers["ELDERCARE_EVENT_STORE_URL"])
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        server.rows(f"CREATE DATABASE {name}")
+        try:
+            yield servers["ELDERCARE_EVENT_STORE_URL"].rsplit("/", 1)[0] + "/" + name
+        finally:
+            server.rows(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            server.close()
+
+
+def measure(kind: str, n: int) -> None:
+    with event_store(kind) as location:
+        app, sealer = open_ledger(location, clock=lambda: CLOCK)
+        rng = random.Random(7)
+        latencies = []
+        start = time.perf_counter()
+        for i in range(n):
+            actor, request = filing(i, rng)
+            t = time.perf_counter()
+            app.file_new(Command(actor, BASIS, request, f"bench-{i}"))
+            latencies.append(time.perf_counter() - t)
+        report(f"{kind}: filings, 1 writer", n, time.perf_counter() - start, latencies)
+
+        writers = [open_ledger(location, clock=lambda: CLOCK) for _ in range(4)]
+        per_writer, parallel = n // 4, [[] for _ in range(4)]
+
+        def write(w: int) -> None:
+            ledger, _ = writers[w]
+            local = random.Random(100 + w)
+            for i in range(per_writer):
+                actor, request = filing(n + w * per_writer + i, local)
+                t = time.perf_counter()
+                ledger.file_new(Command(actor, BASIS, request, f"bench-{w}-{i}"))
+                parallel[w].append(time.perf_counter() - t)
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        report(f"{kind}: filings, 4 writers (own connections)", 4 * per_writer, time.perf_counter() - start,
+               [x for w in parallel for x in w])
+        for ledger, own in writers:
+            ledger.close()
+            own.log.close()
+
+        total = sealer.log.head().seq
+        sealer.log.db.rows("DELETE FROM sealed_log")
+        fresh = SealedLog(location)
+        start = time.perf_counter()
+        Sealer(app, fresh, batch_size=1000).seal_pending()
+        report(f"{kind}: sealer over the whole store", total, time.perf_counter() - start)
+        start = time.perf_counter()
+        read = sum(1 for _ in fresh.iterate())
+        report(f"{kind}: sealed log read in order", read, time.perf_counter() - start)
+        fresh.close()
+        app.close()
+        sealer.log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="事件库基准：SQLite 与 PostgreSQL")
+    parser.add_argument("--filings", type=int, default=2000, help="备案决定数")
+    parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    for kind in args.stores:
+        measure(kind, args.filings)
+
+
+if __name__ == "__main__":
+    main()
