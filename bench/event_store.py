@@ -29,13 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from events.ledger_database import open_database  # noqa: E402
 from events.sealed_log import SealedLog  # noqa: E402
-from services.ledger.application import Basis, Command, open_ledger  # noqa: E402
+from services.ledger.application import open_ledger  # noqa: E402
 from services.ledger.sealer import Sealer  # noqa: E402
 from tests.cluster_run import local_servers  # noqa: E402
-from walking_skeleton import CLOCK, filing, report  # noqa: E402
-
-BASIS = Basis("备字〔2024〕1号", "《养老机构管理办法》第九条")
-
+from walking_skeleton import CLOCK, report, timed_filings  # noqa: E402
 
 @contextmanager
 def event_store(kind: str) -> Iterator[str]:
@@ -57,27 +54,16 @@ def event_store(kind: str) -> Iterator[str]:
 def measure(kind: str, n: int) -> None:
     with event_store(kind) as location:
         app, sealer = open_ledger(location, clock=lambda: CLOCK)
-        rng = random.Random(7)
-        latencies = []
         start = time.perf_counter()
-        for i in range(n):
-            actor, request = filing(i, rng)
-            t = time.perf_counter()
-            app.file_new(Command(actor, BASIS, request, f"bench-{i}"))
-            latencies.append(time.perf_counter() - t)
+        latencies = timed_filings(app, range(n), random.Random(7))
         report(f"{kind}: filings, 1 writer", n, time.perf_counter() - start, latencies)
 
         writers = [open_ledger(location, clock=lambda: CLOCK) for _ in range(4)]
         per_writer, parallel = n // 4, [[] for _ in range(4)]
 
         def write(w: int) -> None:
-            ledger, _ = writers[w]
-            local = random.Random(100 + w)
-            for i in range(per_writer):
-                actor, request = filing(n + w * per_writer + i, local)
-                t = time.perf_counter()
-                ledger.file_new(Command(actor, BASIS, request, f"bench-{w}-{i}"))
-                parallel[w].append(time.perf_counter() - t)
+            first = n + w * per_writer
+            parallel[w] = timed_filings(writers[w][0], range(first, first + per_writer), random.Random(100 + w))
 
         threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
         start = time.perf_counter()

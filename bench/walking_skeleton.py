@@ -64,6 +64,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def timed_filings(app, numbers, rng: random.Random, key_prefix: str = "bench-") -> list[float]:
+    """File a new institution for each number; the seconds each command took."""
+    basis = Basis("备字〔2024〕1号", "《养老机构管理办法》第九条")
+    latencies = []
+    for i in numbers:
+        actor, request = filing(i, rng)
+        t = time.perf_counter()
+        app.file_new(Command(actor, basis, request, f"{key_prefix}{i}"))
+        latencies.append(time.perf_counter() - t)
+    return latencies
+
+
 def report(name: str, count: int, seconds: float, latencies: list[float] | None = None) -> None:
     line = f"{name:<46} {count:>7} in {seconds:7.2f} s = {count / seconds:9.1f} /s"
     if latencies:
@@ -87,14 +99,8 @@ def embedded(n: int, workdir: Path) -> Path:
     index = SqliteSearchIndex(workdir / "search.sqlite")
     projector = SearchProjector(SealedLogFeed(SealedLog(store)), index)
     app.after_commit.append(projector.catch_up)
-    basis = Basis("备字〔2024〕1号", "《养老机构管理办法》第九条")
-    latencies = []
     start = time.perf_counter()
-    for i in range(n):
-        actor, request = filing(i, rng)
-        t = time.perf_counter()
-        app.file_new(Command(actor, basis, request, f"bench-{i}"))
-        latencies.append(time.perf_counter() - t)
+    latencies = timed_filings(app, range(n), rng)
     report("embedded filings (rules+save+seal+project)", n, time.perf_counter() - start, latencies)
     events_total = sealer.log.head().seq
 
