@@ -78,13 +78,12 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _relay(settings: Settings, *, once: bool, batch_size: int = 500, send_delay_ms: int = 0) -> int:
-    from events.sealed_log import SealedLog
     from services.ledger.application import open_ledger
     from services.relay.kafka_relay import KafkaRelay
 
     ledger, sealer = open_ledger(settings.event_store)
     relay = KafkaRelay(
-        SealedLog(settings.event_store), settings.kafka_bootstrap, settings.kafka_topic,
+        sealer.log, settings.kafka_bootstrap, settings.kafka_topic,
         batch_size=batch_size, send_delay_s=send_delay_ms / 1000, before_batch=sealer.seal_pending,
     )
     try:
@@ -92,7 +91,6 @@ def _relay(settings: Settings, *, once: bool, batch_size: int = 500, send_delay_
     finally:
         ledger.close()
         sealer.log.close()
-        relay.sealed_log.close()
 
 
 def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:

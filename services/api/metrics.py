@@ -30,6 +30,7 @@ class LedgerCollector:
         self.runtime = runtime
         self.relay_every_s = relay_every_s
         self._relay: tuple[float, int | None] = (0.0, None)
+        self._relay_offsets: Any = None  # made on the first check: its table is created once, not per scrape
 
     def relayed_seq(self) -> int | None:
         checked, seq = self._relay
@@ -38,7 +39,9 @@ class LedgerCollector:
 
             settings, log = self.runtime.settings, self.runtime.sealer.log
             try:
-                start = RelayOffsets(log).last(settings.kafka_topic)
+                if self._relay_offsets is None:
+                    self._relay_offsets = RelayOffsets(log)
+                start = self._relay_offsets.last(settings.kafka_topic)
                 seq = last_published(settings.kafka_bootstrap, settings.kafka_topic, recogniser(log), start_offset=start,
                                      timeout_s=5.0).seq
             except Exception:  # noqa: BLE001  (unreachable Kafka: report no figure, not an error page)

@@ -42,14 +42,12 @@ def _say(text: str) -> None:
 
 
 def _log(settings: Settings):
-    from events.sealed_log import SealedLog
     from services.ledger.application import open_ledger
 
     ledger, sealer = open_ledger(settings.event_store)
     sealer.seal_pending()
     ledger.close()
-    sealer.log.close()
-    return SealedLog(settings.event_store)
+    return sealer.log
 
 
 def _raw_envelopes(log) -> Any:
