@@ -15,6 +15,8 @@ from kafka import KafkaConsumer, TopicPartition
 from events.canonical import loads
 from events.envelope import event_hash
 from services.api.auth import issue_token
+from services.bootstrap import build_search_index
+from services.settings import Settings
 from tests.conftest import filing_request, unique_credit_code
 from tests.processes import Process, environment, run, start_api, wait_until
 
@@ -43,6 +45,14 @@ def search_finds(base: str, tokens, institution_id: str, q: str) -> bool:
     response = httpx.get(f"{base}/v1/search", params={"q": q, "region": "321100"}, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert response.status_code == 200, response.text
     return institution_id in [hit["id"] for hit in response.json()["hits"]]
+
+
+def search_indices_made(env: dict[str, str]) -> bool:
+    index = build_search_index(Settings.from_env(env), create=False)
+    try:
+        return all(index.es.indices.exists_alias(name=alias) for alias in index.aliases.values())
+    finally:
+        index.close()
 
 
 def assert_site_lists(base: str, data_dir: Path, institution_id: str, name: str, seq: int) -> None:
@@ -111,6 +121,9 @@ def test_cluster_profile_end_to_end(cluster_env, identity_provider, tmp_path):
         assert envelope["payload"]["name"] == name
         assert envelope["basis"]["legal_basis"] == "《养老机构管理办法》第九条"
 
+        # The projector makes the search indices when it starts (the API only reads them, and
+        # answers 503 until they exist); then the filing must be found.
+        wait_until(lambda: search_indices_made(env), 60, f"the projector to make the search indices\n{projector.output()}")
         wait_until(lambda: search_finds(base, tokens, institution_id, "颐和"), 60, f"Elasticsearch to find the filing\n{projector.output()}")
         run(["site", "build"], env)
         assert_site_lists(base, data, institution_id, name, filed["seq"])
