@@ -27,11 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from events.ledger_database import open_database  # noqa: E402
 from events.sealed_log import SealedLog  # noqa: E402
 from services.ledger.application import open_ledger  # noqa: E402
 from services.ledger.sealer import Sealer  # noqa: E402
-from tests.cluster_run import local_servers  # noqa: E402
+from tests.cluster_run import fresh_database, local_servers  # noqa: E402
 from walking_skeleton import CLOCK, report, timed_filings  # noqa: E402
 
 @contextmanager
@@ -40,15 +39,8 @@ def event_store(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             yield str(Path(tmp) / "ledger.sqlite")
         return
-    with local_servers() as servers:
-        server = open_database(servers["ELDERCARE_EVENT_STORE_URL"])
-        name = f"bench_{uuid.uuid4().hex[:10]}"
-        server.rows(f"CREATE DATABASE {name}")
-        try:
-            yield servers["ELDERCARE_EVENT_STORE_URL"].rsplit("/", 1)[0] + "/" + name
-        finally:
-            server.rows(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            server.close()
+    with local_servers() as servers, fresh_database(servers["ELDERCARE_EVENT_STORE_URL"], f"bench_{uuid.uuid4().hex[:10]}") as url:
+        yield url
 
 
 def measure(kind: str, n: int) -> None:

@@ -38,17 +38,26 @@ def local_servers() -> Iterator[dict[str, str]]:
 
 
 @contextmanager
+def fresh_database(server_url: str, name: str) -> Iterator[str]:
+    """A new database ``name`` on the server of ``server_url``: its URL; dropped afterwards."""
+    server = open_database(server_url)
+    server.rows(f"CREATE DATABASE {name}")
+    try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        server.rows(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        server.close()
+
+
+@contextmanager
 def cluster_run(servers: dict[str, str], identity_env: dict[str, str], tag: str) -> Iterator[dict[str, str]]:
     """The environment of one cluster-profile run, on its own database, topic and indices."""
     run = f"{tag}_{uuid.uuid4().hex[:10]}"
-    server = open_database(servers["ELDERCARE_EVENT_STORE_URL"])
-    server.rows(f"CREATE DATABASE {run}")
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with fresh_database(servers["ELDERCARE_EVENT_STORE_URL"], run) as event_store, tempfile.TemporaryDirectory() as tmp:
             generate_key_file(Path(tmp) / "key.pem")
             yield dict(os.environ) | servers | identity_env | dict(
-                ELDERCARE_PROFILE="cluster", ELDERCARE_DATA_DIR=f"{tmp}/data",
-                ELDERCARE_EVENT_STORE_URL=servers["ELDERCARE_EVENT_STORE_URL"].rsplit("/", 1)[0] + "/" + run,
+                ELDERCARE_PROFILE="cluster", ELDERCARE_DATA_DIR=f"{tmp}/data", ELDERCARE_EVENT_STORE_URL=event_store,
                 ELDERCARE_KAFKA_TOPIC=f"eldercare.ledger.{run}", ELDERCARE_ES_INDEX_PREFIX=run.replace("_", "-"),
                 ELDERCARE_SIGNING_KEY_FILE=f"{tmp}/key.pem",
             )
@@ -56,5 +65,3 @@ def cluster_run(servers: dict[str, str], identity_env: dict[str, str], tag: str)
         es = connect(servers["ELDERCARE_ES_URL"], servers["ELDERCARE_ES_USER"], servers["ELDERCARE_ES_PASSWORD"])
         es.options(ignore_status=404).indices.delete(index=f"{run.replace('_', '-')}-*")
         es.close()
-        server.rows(f"DROP DATABASE IF EXISTS {run} WITH (FORCE)")
-        server.close()

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import copy
 import os
-import socket
-import subprocess
 import time
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +17,6 @@ from services.domain.actors import Actor
 from services.domain.credit_code import with_check_character
 from services.ledger.application import BEIJING, Basis, Command, open_ledger
 
-REPO = Path(__file__).resolve().parent.parent
-SERVERS = REPO / "deploy" / "local" / "servers"
 TODAY = datetime(2024, 6, 3, 10, 0, tzinfo=BEIJING)
 
 
@@ -102,12 +97,6 @@ def ledger(tmp_path, clock):
 # --- real servers -------------------------------------------------------------------------------
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def _wait_for_kafka(bootstrap: str, timeout: float = 60) -> None:
     from kafka.admin import KafkaAdminClient
 
@@ -128,22 +117,11 @@ def _wait_for_kafka(bootstrap: str, timeout: float = 60) -> None:
 def local_servers():
     """Kafka, Elasticsearch and PostgreSQL on 127.0.0.1, started by deploy/local/servers if not
     already up; those started here are stopped when the session ends."""
-    exports = subprocess.run([str(SERVERS), "env"], capture_output=True, text=True, check=True).stdout
-    config = dict(line.removeprefix("export ").split("=", 1) for line in exports.splitlines() if line)
-    ports = {
-        "kafka": int(config["ELDERCARE_KAFKA_BOOTSTRAP"].rsplit(":", 1)[1]),
-        "elasticsearch": int(config["ELDERCARE_ES_URL"].rsplit(":", 1)[1]),
-        "postgres": int(config["ELDERCARE_EVENT_STORE_URL"].rsplit(":", 1)[1].split("/")[0]),
-    }
-    started = []
-    for name, port in ports.items():
-        if not _port_open(port):
-            subprocess.run([str(SERVERS), "start", name], check=True)
-            started.append(name)
-    _wait_for_kafka(config["ELDERCARE_KAFKA_BOOTSTRAP"])
-    yield config
-    for name in started:
-        subprocess.run([str(SERVERS), "stop", name], check=False)
+    from tests.cluster_run import local_servers as started_if_down
+
+    with started_if_down() as config:
+        _wait_for_kafka(config["ELDERCARE_KAFKA_BOOTSTRAP"])
+        yield config
 
 
 @pytest.fixture(scope="session")
@@ -159,14 +137,10 @@ def identity_provider():
 @pytest.fixture
 def postgres_database(local_servers):
     """A fresh PostgreSQL database of its own (dropped afterwards): its ``postgresql://`` URL."""
-    from events.ledger_database import open_database
+    from tests.cluster_run import fresh_database
 
-    server = open_database(local_servers["ELDERCARE_EVENT_STORE_URL"])
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    server.rows(f"CREATE DATABASE {name}")
-    yield local_servers["ELDERCARE_EVENT_STORE_URL"].rsplit("/", 1)[0] + "/" + name
-    server.rows(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    server.close()
+    with fresh_database(local_servers["ELDERCARE_EVENT_STORE_URL"], f"test_{uuid.uuid4().hex[:12]}") as url:
+        yield url
 
 
 @pytest.fixture
