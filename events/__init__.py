@@ -3,7 +3,7 @@
 Importing the package registers every event type in ``events.catalogue.CATALOGUE``.
 """
 
-from events import corrections as _corrections  # noqa: F401  (registers the event types)
+from events import corrections as _corrections  # noqa: F401  (registers the event types and record kinds)
 from events import credit as _credit  # noqa: F401
 from events import grading as _grading  # noqa: F401
 from events import hazards as _hazards  # noqa: F401

@@ -36,3 +36,6 @@ DECISION_RETRACTED = CATALOGUE.register(EventType(
     institution_scoped=False,
     fields=(*ORIGINAL, Field("retracted_on", "date", "撤销日期", public=True, pattern=DATE_PATTERN)),
 ))
+
+# What the ledger fills in on both: the corrected decision's type, and the institution it concerns.
+COMPUTED = ("original_event_type", "institution_id")

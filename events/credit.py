@@ -7,6 +7,7 @@ Individuals named with a listing are published by name and role only; identity n
 from __future__ import annotations
 
 from events.catalogue import CATALOGUE, EventType, Field, date_field
+from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
 
 LISTS = ("joint_punishment", "key_attention")
 GROUNDS = (
@@ -99,4 +100,56 @@ LISTING_EXPIRED = CATALOGUE.register(EventType(
     name="CreditListingExpired", version=1, aggregate_type="CreditListing", title_zh="期满移出失信名单",
     description="Recorded by the scheduler when the term ends: automatic removal.",
     fields=(INSTITUTION, date_field("expired_on", "移出日期")),
+))
+
+
+# --- the listing's lifecycle ---------------------------------------------------------------------
+
+PROPOSED, NOTICED, DEFENDED, LISTED, NOT_LISTED, PUBLISHED = "proposed", "noticed", "defended", "listed", "not_listed", "published"
+REMOVED, EXPIRED = "removed", "expired"
+ACTIVE = (LISTED, PUBLISHED)
+
+
+def _decided(state: State, entry: Entry) -> State:
+    p = payload(entry)
+    return {"status": LISTED if p["outcome"] == "listed" else NOT_LISTED, "decided_on": p["decided_on"],
+            "expires_on": p.get("expires_on"), "early_removal_from": p.get("early_removal_from")}
+
+
+CREDIT_LISTING = declare(RecordKind(
+    name="CreditListing", title_zh="失信名单记录", refusal_code="LISTING_STATE_INVALID",
+    states={PROPOSED: "拟列入", NOTICED: "已送达告知书", DEFENDED: "已陈述申辩", LISTED: "已决定列入", NOT_LISTED: "决定不予列入",
+            PUBLISHED: "已公布", REMOVED: "已提前移出", EXPIRED: "已期满移出"},
+    fields=(
+        INSTITUTION,
+        Field("region_code", "string", "机构所在地行政区划", public=True),
+        LISTING_PROPOSED.field_named("list"),
+        LISTING_PROPOSED.field_named("ground"),
+        LISTING_PROPOSED.field_named("persons"),
+        date_field("proposed_on", "拟列入日期"),
+        LISTING_NOTICE_SERVED.field_named("defence_deadline"),
+        date_field("decided_on", "决定日期", required=False),
+        date_field("expires_on", "期满日期", required=False),
+        date_field("early_removal_from", "可申请提前移出日期", required=False),
+        date_field("published_on", "公布日期", required=False),
+        date_field("ended_on", "移出日期", required=False),
+    ),
+    steps=(
+        Step(LISTING_PROPOSED, "拟列入", to=PROPOSED, computed=("region_code",),
+             sets=lambda s, e: {"institution_id": payload(e)["institution_id"], "region_code": payload(e)["region_code"],
+                                "list": payload(e)["list"], "ground": payload(e)["ground"], "persons": payload(e).get("persons", []),
+                                "proposed_on": payload(e)["proposed_on"], "defence_deadline": None, "decided_on": None,
+                                "expires_on": None, "early_removal_from": None, "published_on": None, "ended_on": None}),
+        Step(LISTING_NOTICE_SERVED, "送达告知书", after=(PROPOSED,), to=NOTICED, computed=("institution_id", "defence_deadline"),
+             sets=lambda s, e: {"defence_deadline": payload(e)["defence_deadline"]}),
+        Step(LISTING_DEFENCE_RECEIVED, "登记陈述申辩", after=(NOTICED,), to=DEFENDED, computed=("institution_id",)),
+        Step(LISTING_DECIDED, "作出列入决定", after=(PROPOSED, NOTICED, DEFENDED), sets=_decided,
+             computed=("institution_id", "expires_on", "early_removal_from")),
+        Step(LISTING_PUBLISHED, "公布", after=(LISTED,), to=PUBLISHED, computed=("institution_id",),
+             sets=lambda s, e: {"published_on": payload(e)["published_on"]}),
+        Step(LISTING_REMOVED_EARLY, "提前移出", after=ACTIVE, to=REMOVED, computed=("institution_id",),
+             sets=lambda s, e: {"ended_on": payload(e)["removed_on"]}),
+        Step(LISTING_EXPIRED, "期满移出", after=ACTIVE, to=EXPIRED, computed=("institution_id", "expired_on"),
+             sets=lambda s, e: {"ended_on": s["expires_on"]}, falls_due=lambda s: s["expires_on"]),
+    ),
 ))

@@ -10,6 +10,7 @@ validity, lapse, 1-year and 3-year lock-outs, first application at most level 3)
 from __future__ import annotations
 
 from events.catalogue import CATALOGUE, EventType, Field, date_field
+from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
 
 STANDARDS = ("GB 38600", "GB/T 35796")
 SCORE_SECTIONS = ("environment", "facilities", "operations", "service")
@@ -145,4 +146,98 @@ CAMPAIGN_TARGET_SET = CATALOGUE.register(EventType(
         Field("target_percent", "decimal", "目标（%）", public=True),
         Field("source", "string", "目标来源文件", public=True, max_length=300),
     ),
+))
+
+
+# --- lifecycles: grading applications, assessments, targets ------------------------------------------
+
+APPLIED, RECOMMENDED, ELIGIBLE, INELIGIBLE, ASSESSED = "applied", "recommended", "eligible", "ineligible", "assessed"
+APPROVED, REJECTED, IN_PUBLICITY, PUBLICITY_DONE = "approved", "rejected", "in_publicity", "publicity_closed"
+AWARDED, DOWNGRADED, REVOKED, LAPSED = "awarded", "downgraded", "revoked", "lapsed"
+HOLDING = (AWARDED, DOWNGRADED)
+
+
+def _applied(_: State, entry: Entry) -> State:
+    p = payload(entry)
+    return {"institution_id": p["institution_id"], "region_code": p["region_code"], "requested_level": p["requested_level"],
+            "authority_levels": p["authority_levels"], "applied_on": p["applied_on"], "reasons": [], "level_reached": None,
+            "approved_level": None, "publicity_started_on": None, "publicity_ends_on": None, "level": None, "awarded_on": None,
+            "valid_until": None, "certificate_no": None, "awarded_by": None, "no_upgrade_until": None,
+            "no_application_until": None, "ended_on": None}
+
+
+def _committee(_: State, entry: Entry) -> State:
+    level = payload(entry)["approved_level"]
+    return {"approved_level": level, "status": APPROVED if level else REJECTED}
+
+
+def _awarded(_: State, entry: Entry) -> State:
+    p = payload(entry)
+    return {"level": p["level"], "awarded_on": p["awarded_on"], "valid_until": p["valid_until"], "certificate_no": p["certificate_no"],
+            "awarded_by": {k: entry["actor"][k] for k in ("department", "level", "region")}}
+
+
+LEVEL_STATE = Field("level", "integer", "等级", public=True, required=False)
+GRADING_APPLICATION = declare(RecordKind(
+    name="GradingApplication", title_zh="等级评定申请", refusal_code="GRADING_STATE_INVALID",
+    states={APPLIED: "已申请", RECOMMENDED: "已推荐", ELIGIBLE: "资格审查通过", INELIGIBLE: "资格审查未通过", ASSESSED: "已现场评定",
+            APPROVED: "评定委员会已审定", REJECTED: "不予评定", IN_PUBLICITY: "公示中", PUBLICITY_DONE: "公示结束",
+            AWARDED: "已授予等级", DOWNGRADED: "已降级", REVOKED: "已取消等级", LAPSED: "已到期失效"},
+    fields=(
+        INSTITUTION,
+        *(GRADING_APPLIED.field_named(n) for n in ("region_code", "requested_level", "authority_levels")),
+        date_field("applied_on", "申请日期"),
+        ELIGIBILITY_REVIEWED.field_named("reasons"),
+        Field("level_reached", "integer", "得分对应等级", public=True, required=False),
+        Field("approved_level", "integer", "审定等级", public=True, required=False),
+        date_field("publicity_started_on", "公示开始日期", required=False),
+        date_field("publicity_ends_on", "公示截止日期", required=False),
+        LEVEL_STATE,
+        date_field("awarded_on", "授予日期", required=False),
+        date_field("valid_until", "有效期至", required=False),
+        Field("certificate_no", "string", "证书编号", public=True, required=False),
+        Field("awarded_by", "object", "授予机关", public=True, required=False, fields=(
+            Field("department", "string", "部门", public=True), Field("level", "string", "层级", public=True),
+            Field("region", "string", "行政区划", public=True))),
+        date_field("no_upgrade_until", "不得申请升级至", required=False),
+        date_field("no_application_until", "不得申请评定至", required=False),
+        date_field("ended_on", "等级终止日期", required=False),
+    ),
+    steps=(
+        Step(GRADING_APPLIED, "受理等级评定申请", to=APPLIED, sets=_applied, computed=("region_code", "authority_levels")),
+        Step(GRADING_RECOMMENDED, "推荐参评", after=(APPLIED,), to=RECOMMENDED, computed=("institution_id",)),
+        Step(ELIGIBILITY_REVIEWED, "资格审查", after=(APPLIED, RECOMMENDED), computed=("institution_id", "eligible", "reasons"),
+             sets=lambda s, e: {"status": ELIGIBLE if payload(e)["eligible"] else INELIGIBLE, "reasons": payload(e)["reasons"]}),
+        Step(ASSESSMENT_SCORED, "现场评定", after=(ELIGIBLE,), to=ASSESSED, computed=("institution_id", "total", "level_reached"),
+             sets=lambda s, e: {"level_reached": payload(e)["level_reached"]}),
+        Step(COMMITTEE_DECIDED, "评定委员会审定", after=(ASSESSED,), sets=_committee, computed=("institution_id",)),
+        Step(PUBLICITY_STARTED, "公示", after=(APPROVED,), to=IN_PUBLICITY, computed=("institution_id", "ends_on"),
+             sets=lambda s, e: {"publicity_started_on": payload(e)["started_on"], "publicity_ends_on": payload(e)["ends_on"]}),
+        Step(PUBLICITY_CLOSED, "结束公示", after=(IN_PUBLICITY,), computed=("institution_id",),
+             sets=lambda s, e: {"status": REJECTED if payload(e)["objection_upheld"] else PUBLICITY_DONE}),
+        Step(GRADE_AWARDED, "授予等级", after=(PUBLICITY_DONE,), to=AWARDED, sets=_awarded,
+             computed=("institution_id", "level", "valid_until")),
+        Step(GRADE_DOWNGRADED, "降低等级", after=HOLDING, to=DOWNGRADED, computed=("institution_id", "no_upgrade_until"),
+             sets=lambda s, e: {"level": payload(e)["new_level"], "no_upgrade_until": payload(e)["no_upgrade_until"]}),
+        Step(GRADE_REVOKED, "取消等级", after=HOLDING, to=REVOKED, computed=("institution_id", "no_application_until"),
+             sets=lambda s, e: {"no_application_until": payload(e)["no_application_until"], "ended_on": payload(e)["decided_on"]}),
+        Step(GRADE_LAPSED, "到期失效", after=HOLDING, to=LAPSED, computed=("institution_id", "lapsed_on"),
+             sets=lambda s, e: {"ended_on": s["valid_until"]}, falls_due=lambda s: s["valid_until"]),
+    ),
+))
+
+COMPLIANCE_ASSESSMENT = declare(RecordKind(
+    name="ComplianceAssessment", title_zh="标准符合性评估", refusal_code="ASSESSMENT_STATE_INVALID",
+    states={"assessed": "已评估"},
+    fields=tuple(f for f in COMPLIANCE_ASSESSED.fields),
+    steps=(Step(COMPLIANCE_ASSESSED, "登记标准符合性评估", to="assessed", computed=("region_code",),
+                sets=lambda s, e: dict(payload(e))),),
+))
+
+CAMPAIGN_TARGET = declare(RecordKind(
+    name="CampaignTarget", title_zh="工作目标", refusal_code="TARGET_STATE_INVALID",
+    states={"set": "已设定"},
+    institution_of=lambda record: None,
+    fields=CAMPAIGN_TARGET_SET.fields,
+    steps=(Step(CAMPAIGN_TARGET_SET, "设定工作目标", to="set", sets=lambda s, e: dict(payload(e))),),
 ))

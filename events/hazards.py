@@ -8,6 +8,7 @@ Sources: the seeds (Anshan's 台账 with task, responsible person, deadline; Jil
 from __future__ import annotations
 
 from events.catalogue import CATALOGUE, EventType, Field, date_field
+from events.record_kinds import Entry, RecordKind, State, Step, declare, department, payload
 
 SEVERITIES = ("general", "major")
 CATEGORIES = ("fire_safety", "building", "special_equipment", "food", "medical", "service_safety", "management", "other")
@@ -91,5 +92,61 @@ HAZARD_ESCALATED = CATALOGUE.register(EventType(
         date_field("decided_on", "决定日期"),
         Field("reason", "text", "理由", public=True, max_length=1000),
         date_field("rectify_by", "停业整顿期限", required=False),
+    ),
+))
+
+
+# --- the hazard's lifecycle ---------------------------------------------------------------------
+
+IDENTIFIED, ORDERED, OVERDUE, RECTIFIED, CLOSED = "identified", "ordered", "overdue", "rectified", "closed"
+
+
+def _identified(_: State, entry: Entry) -> State:
+    p = payload(entry)
+    return {"institution_id": p["institution_id"], "region_code": p["region_code"], "severity": p["severity"],
+            "category": p["category"], "criterion_ref": p["criterion_ref"], "responsible_person": p["responsible_person"],
+            "identified_on": p["identified_on"], "identified_by": department(entry), "deadline": None, "ordered_by": None,
+            "ordered_on": None, "rectified_on": None, "closed_on": None, "escalations": []}
+
+
+def _verified(state: State, entry: Entry) -> State:
+    p = payload(entry)
+    if p["outcome"] == "closed":
+        return {"status": CLOSED, "closed_on": p["verified_on"]}
+    if state["deadline"] is None:
+        return {"status": IDENTIFIED}
+    return {"status": OVERDUE if p["verified_on"] > state["deadline"] else ORDERED}
+
+
+HAZARD = declare(RecordKind(
+    name="Hazard", title_zh="隐患", refusal_code="HAZARD_STATE_INVALID",
+    states={IDENTIFIED: "已发现", ORDERED: "限期整改中", OVERDUE: "逾期未整改", RECTIFIED: "已整改待验收", CLOSED: "已销账"},
+    fields=(
+        INSTITUTION_REF,
+        Field("region_code", "string", "机构所在地行政区划", public=True),
+        Field("severity", "enum", "隐患等级", public=True, enum=SEVERITIES),
+        Field("category", "enum", "隐患类别", public=True, enum=CATEGORIES),
+        Field("criterion_ref", "string", "判定依据条目", public=True),
+        Field("responsible_person", "string", "整改责任人", public=True),
+        date_field("identified_on", "发现日期"),
+        Field("identified_by", "string", "发现部门", public=True),
+        date_field("deadline", "整改期限", required=False),
+        Field("ordered_by", "string", "责令整改部门", public=True, required=False),
+        date_field("ordered_on", "责令日期", required=False),
+        date_field("rectified_on", "整改完成日期", required=False),
+        date_field("closed_on", "销账日期", required=False),
+        Field("escalations", "array", "升级措施", public=True, items=Field("step", "enum", "措施", public=True, enum=ESCALATION_STEPS)),
+    ),
+    steps=(
+        Step(HAZARD_IDENTIFIED, "登记隐患", to=IDENTIFIED, sets=_identified, computed=("region_code",)),
+        Step(RECTIFICATION_ORDERED, "责令限期整改", after=(IDENTIFIED, OVERDUE), to=ORDERED, computed=("institution_id",),
+             sets=lambda s, e: {"deadline": payload(e)["deadline"], "ordered_by": department(e), "ordered_on": payload(e)["ordered_on"]}),
+        Step(HAZARD_RECTIFIED, "登记整改完成", after=(IDENTIFIED, ORDERED, OVERDUE), to=RECTIFIED, computed=("institution_id",),
+             sets=lambda s, e: {"rectified_on": payload(e)["rectified_on"]}),
+        Step(HAZARD_VERIFIED, "验收销账", after=(RECTIFIED,), sets=_verified, computed=("institution_id",)),
+        Step(HAZARD_OVERDUE, "判定逾期", after=(ORDERED,), to=OVERDUE, computed=("institution_id", "deadline", "detected_on"),
+             falls_due=lambda s: s["deadline"]),
+        Step(HAZARD_ESCALATED, "升级处置", after=(OVERDUE,), computed=("institution_id",),
+             sets=lambda s, e: {"escalations": [*s["escalations"], payload(e)["step"]]}),
     ),
 ))

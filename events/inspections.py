@@ -8,7 +8,10 @@ case, joint and third-party inspections).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from events.catalogue import CATALOGUE, EventType, Field, REGION_CODE_PATTERN, date_field
+from events.record_kinds import RecordKind, Step, declare, payload
 from events.registration import DEPARTMENTS
 
 KINDS = ("routine", "special", "case", "joint", "third_party")
@@ -134,5 +137,54 @@ INSPECTION_RESULT_PUBLISHED = CATALOGUE.register(EventType(
         date_field("publish_due_by", "公开截止日", public=False),
         Field("late_working_days", "integer", "逾期公开工作日数", minimum=0),
         Field("late_reason", "text", "逾期公开说明", required=False, max_length=1000),
+    ),
+))
+
+
+# --- lifecycles: plans and inspections ---------------------------------------------------------------
+
+PLANNED, DRAWN = "planned", "drawn"
+SCHEDULED, CONDUCTED, PUBLISHED = "scheduled", "conducted", "published"
+
+INSPECTION_PLAN = declare(RecordKind(
+    name="InspectionPlan", title_zh="检查计划", refusal_code="ALREADY_DRAWN",
+    states={PLANNED: "已制定", DRAWN: "已抽取"},
+    institution_of=lambda record: None,
+    fields=(
+        *(INSPECTION_PLANNED.field_named(n) for n in ("title", "kind", "region_code", "year", "departments", "ratios", "inspectors_per_team")),
+        date_field("planned_on", "计划制定日期"),
+        replace(SAMPLE_DRAWN.field_named("sample"), required=False),
+        date_field("drawn_on", "抽取日期", required=False),
+    ),
+    steps=(
+        Step(INSPECTION_PLANNED, "制定检查计划", to=PLANNED,
+             sets=lambda s, e: {**{k: payload(e)[k] for k in ("title", "kind", "region_code", "year", "departments", "ratios",
+                                                              "inspectors_per_team", "planned_on")},
+                                "sample": [], "drawn_on": None}),
+        Step(SAMPLE_DRAWN, "双随机抽取", after=(PLANNED,), to=DRAWN,
+             computed=("seed", "algorithm", "institution_pool", "ratios", "inspectors_per_team", "sample"),
+             sets=lambda s, e: {"sample": payload(e)["sample"], "drawn_on": payload(e)["drawn_on"]}),
+    ),
+))
+
+INSPECTION = declare(RecordKind(
+    name="Inspection", title_zh="检查", refusal_code="INSPECTION_STATE_INVALID",
+    states={SCHEDULED: "已安排", CONDUCTED: "已实施", PUBLISHED: "结果已公开"},
+    fields=(
+        *(INSPECTION_SCHEDULED.field_named(n) for n in ("institution_id", "kind", "plan_id", "departments", "inspectors",
+                                                        "region_code", "scheduled_on")),
+        date_field("conducted_on", "检查日期", required=False),
+        date_field("published_on", "公开日期", required=False),
+    ),
+    steps=(
+        Step(INSPECTION_SCHEDULED, "安排检查", to=SCHEDULED, computed=("region_code",),
+             sets=lambda s, e: {**{k: payload(e).get(k) for k in ("institution_id", "kind", "plan_id", "departments", "inspectors",
+                                                                  "region_code", "scheduled_on")},
+                                "conducted_on": None, "published_on": None}),
+        Step(INSPECTION_CONDUCTED, "登记检查实施", after=(SCHEDULED,), to=CONDUCTED, computed=("institution_id",),
+             sets=lambda s, e: {"conducted_on": payload(e)["conducted_on"]}),
+        Step(INSPECTION_RESULT_PUBLISHED, "公开检查结果", after=(CONDUCTED,), to=PUBLISHED,
+             computed=("institution_id", "publish_due_by", "late_working_days"),
+             sets=lambda s, e: {"published_on": payload(e)["published_on"]}),
     ),
 ))

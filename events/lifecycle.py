@@ -10,10 +10,12 @@ Sanming seed (公建民营 contracts and exit; 关停并转 of failing rural hom
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, EventType, Field, date_field
-from events.registration import HANDLING, NATURES, OWNERSHIP_TYPES, PREMISES_OWNERSHIP
+from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
+from events.registration import HANDLING, INSTITUTION_DISCOVERED, INSTITUTION_FILED, NATURES, OWNERSHIP_TYPES, PREMISES_OWNERSHIP
 
 CLOSURE_KINDS = ("close", "suspend_service", "merge", "convert")
 
@@ -125,4 +127,74 @@ HANDLING_UPDATED = CATALOGUE.register(EventType(
     name="UnfiledHandlingUpdated", version=1, aggregate_type="Institution", title_zh="未备案机构处置情况更新",
     description="Referral of a known-unfiled institution to the departments concerned, with reason, measures, deadline and responsible person.",
     fields=(replace(HANDLING, required=True), date_field("updated_on", "更新日期")),
+))
+
+
+# --- the institution's lifecycle ------------------------------------------------------------------
+
+DISCOVERED, FILED, SUSPENDED, CLOSING = "discovered", "filed", "suspended", "closing"
+ENDED = {"close": "closed", "suspend_service": "service_suspended", "merge": "merged", "convert": "converted"}
+OPERATING = (FILED, SUSPENDED, CLOSING)
+
+# Every particular an institution's profile can hold (from its discovery, filing and later
+# decisions), with the catalogue's public marks.
+PROFILE = Field("profile", "object", "登记信息", public=True, fields=tuple(
+    replace(f, required=False) for f in {
+        f.name: f for f in (*INSTITUTION_DISCOVERED.fields, *INSTITUTION_FILED.fields, LEGAL_PERSON_REGISTERED.field_named("legal_person_code"))
+    }.values()
+))
+
+
+def _registered(state: State, entry: Entry) -> State:
+    p = payload(entry)
+    out = {"profile": {**state.get("profile", {}), **p}, "region_code": p["region_code"]}
+    if not state:  # the creating decision
+        out.update(residents_resettled=False, closure=None, contract=None, discovered_on=None, filed_on=None)
+    out["filed_on" if entry["event_type"] == INSTITUTION_FILED.name else "discovered_on"] = p.get("filed_on") or p.get("discovered_on")
+    return out
+
+
+def _closure_planned(state: State, entry: Entry) -> State:
+    p = payload(entry)
+    return {"status_before_closure": state["status"], "closure": dict(p), "residents_resettled": p["residents"] == 0}
+
+
+def _profile_with(**fields) -> Callable[[State, Entry], State]:
+    """A step that writes into the profile: each profile field from a payload field."""
+    return lambda state, entry: {"profile": {**state["profile"], **{k: payload(entry)[v] for k, v in fields.items()}}}
+
+
+INSTITUTION = declare(RecordKind(
+    name="Institution", title_zh="机构", refusal_code="INSTITUTION_STATE_INVALID",
+    states={DISCOVERED: "已掌握未登记备案", FILED: "已备案", SUSPENDED: "停业整顿", CLOSING: "关停并转办理中",
+            "closed": "已关闭", "service_suspended": "已暂停服务", "merged": "已合并", "converted": "已转型"},
+    institution_of=lambda record: record["id"],
+    fields=(
+        PROFILE,
+        Field("region_code", "string", "所在地行政区划代码", public=True),
+        date_field("discovered_on", "发现日期", required=False),
+        date_field("filed_on", "备案日期", required=False),
+        Field("residents_resettled", "boolean", "老年人已安置", public=True),
+        Field("closure", "object", "关停并转方案", public=True, required=False, fields=CLOSURE_PLANNED.fields),
+        Field("contract", "object", "公建民营合同", public=True, required=False, fields=CONTRACT_RECORDED.fields),
+    ),
+    steps=(
+        Step(INSTITUTION_DISCOVERED, "登记已掌握未备案机构", to=DISCOVERED, sets=_registered,
+             computed=("inspection_due_by", "calendar")),
+        Step(INSTITUTION_FILED, "备案", to=FILED, sets=_registered,
+             computed=("filing_due_by", "late_working_days", "inspection_due_by", "calendar")),
+        Step(INSTITUTION_FILED, "备案", after=(DISCOVERED,), to=FILED, sets=_registered,
+             computed=("filing_due_by", "late_working_days", "inspection_due_by", "calendar")),
+        Step(CHANGE_FILED, "变更备案", after=(FILED, SUSPENDED),
+             sets=lambda s, e: {"profile": {**s["profile"], **payload(e)["changes"]}}),
+        Step(SUSPENSION_ORDERED, "责令停业整顿", after=(FILED,), to=SUSPENDED),
+        Step(SERVICE_RESUMED, "恢复服务", after=(SUSPENDED,), to=FILED),
+        Step(CLOSURE_PLANNED, "报送关停并转及安置方案", after=(FILED, SUSPENDED), to=CLOSING, sets=_closure_planned),
+        Step(RESIDENTS_RESETTLED, "登记老年人安置", after=(CLOSING,), sets=lambda s, e: {"residents_resettled": True}),
+        Step(INSTITUTION_CLOSED, "完成关停并转", after=(CLOSING,), sets=lambda s, e: {"status": ENDED[payload(e)["kind"]]}),
+        Step(LEGAL_PERSON_REGISTERED, "登记法人", after=OPERATING, sets=_profile_with(legal_person_code="legal_person_code")),
+        Step(LEGAL_PERSON_PENDING, "登记未办理法人登记情况", after=OPERATING),
+        Step(CONTRACT_RECORDED, "登记公建民营合同", after=OPERATING, sets=lambda s, e: {"contract": dict(payload(e))}),
+        Step(HANDLING_UPDATED, "更新未备案处置情况", after=(DISCOVERED,), sets=_profile_with(handling="handling")),
+    ),
 ))

@@ -8,6 +8,7 @@ known-unfiled list and its handling (reason, measures, deadline, responsible per
 from __future__ import annotations
 
 from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, REGION_CODE_PATTERN, EventType, Field, date_field
+from events.record_kinds import RecordKind, Step, declare, payload
 
 DEPARTMENTS = (
     "civil_affairs",
@@ -183,3 +184,16 @@ IDENTIFIER_CLAIMED = CATALOGUE.register(
         ),
     )
 )
+
+
+# Identifier claims are bookkeeping, not supervision records: one per identifier, never shown.
+IDENTIFIER_CLAIM = declare(RecordKind(
+    name="IdentifierClaim", title_zh="标识码", refusal_code="IDENTIFIER_CLAIM_STATE_INVALID", bookkeeping=True,
+    states={"claimed": "已登记"},
+    institution_of=lambda record: record["state"].get("institution"),
+    region_of=lambda state: None,
+    fields=(),
+    steps=(Step(IDENTIFIER_CLAIMED, "登记标识码", to="claimed",
+                sets=lambda s, e: {"institution": payload(e)["institution_id"], "holder": payload(e)["holder_id"],
+                                   "identifier_kind": payload(e)["kind"], "value": payload(e)["value"]}),),
+))

@@ -10,6 +10,7 @@ Sources: 《行政处罚法》(2021) 第9、44-48、59-64条; 民政部令第66�
 from __future__ import annotations
 
 from events.catalogue import CATALOGUE, EventType, Field, date_field
+from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
 
 PENALTY_TYPES = (
     "warning", "circulated_criticism", "fine", "confiscation_illegal_gains", "confiscation_property",
@@ -183,4 +184,90 @@ PUBLICATION_EXPIRED = CATALOGUE.register(EventType(
     name="PenaltyPublicationExpired", version=1, aggregate_type="SanctionCase", title_zh="公示期届满",
     description="Recorded by the scheduler when the maximum period has passed.",
     fields=(INSTITUTION, date_field("expired_on", "届满日期")),
+))
+
+
+# --- the case's lifecycle -----------------------------------------------------------------------------
+
+FILED, NOTICED, HEARING_REQUESTED_, HEARING_SCHEDULED_, HEARING_HELD_ = (
+    "filed", "noticed", "hearing_requested", "hearing_scheduled", "hearing_held",
+)
+DECIDED, SERVED, EXECUTED, CLOSED = "decided", "served", "executed", "closed"
+DECISION_STATES = (DECIDED, SERVED, EXECUTED, CLOSED)
+PUBLICATION_STATES = {"published": "公示中", "withdrawn": "已撤回", "ended_early": "已信用修复", "expired": "公示期届满"}
+
+
+def _publication(state_name: str):
+    return lambda s, e: {"publication": dict(s["publication"], state=state_name)}
+
+
+def _published(state: State, entry: Entry) -> State:
+    p = payload(entry)
+    return {"publication": {"state": "published", "published_on": p["published_on"], "class": p["publication_class"],
+                            "earliest_repair_on": p["earliest_repair_on"], "publish_until": p["publish_until"]}}
+
+
+def _reviewed(state: State, entry: Entry) -> State:
+    p = payload(entry)
+    out = {"review": {"outcome": p["outcome"], "decided_on": p["decided_on"]}}
+    if p["outcome"] == "changed":
+        out["decision"] = dict(state["decision"], penalties=p["penalties"])
+    return out
+
+
+def _publication_expires(state: State) -> str | None:
+    publication = state.get("publication")
+    return publication["publish_until"] if publication and publication["state"] == "published" else None
+
+
+SANCTION_CASE = declare(RecordKind(
+    name="SanctionCase", title_zh="处罚案件", refusal_code="CASE_STATE_INVALID",
+    states={FILED: "已立案", NOTICED: "已告知", HEARING_REQUESTED_: "已申请听证", HEARING_SCHEDULED_: "已通知听证",
+            HEARING_HELD_: "已举行听证", DECIDED: "已作出处罚决定", SERVED: "决定书已送达", EXECUTED: "已执行完毕", CLOSED: "已结案"},
+    fields=(
+        INSTITUTION,
+        Field("region_code", "string", "机构所在地行政区划", public=True),
+        CASE_FILED.field_named("ground"),
+        Field("department", "string", "立案部门", public=True),
+        CASE_FILED.field_named("filed_on"),
+        CASE_FILED.field_named("decide_by"),
+        Field("notice", "object", "告知", required=False, fields=NOTICE_SERVED.fields),
+        HEARING_SCHEDULED.field_named("hearing_on"),
+        Field("decision", "object", "处罚决定", public=True, required=False, fields=(
+            date_field("decided_on", "决定日期"), Field("decision_no", "string", "决定书文号", public=True), _penalties("处罚内容"))),
+        Field("review", "object", "复议或诉讼结果", public=True, required=False, fields=(
+            DECISION_REVIEWED.field_named("outcome"), date_field("decided_on", "作出日期"))),
+        Field("publication", "object", "公示", public=True, required=False, fields=(
+            Field("state", "enum", "公示状态", public=True, enum=tuple(PUBLICATION_STATES)), date_field("published_on", "公示日期"),
+            Field("class", "enum", "失信程度", public=True, enum=PUBLICATION_CLASSES), date_field("earliest_repair_on", "最短公示期届满日"),
+            date_field("publish_until", "最长公示期届满日"))),
+    ),
+    steps=(
+        Step(CASE_FILED, "立案", to=FILED, computed=("region_code", "decide_by"),
+             sets=lambda s, e: {"institution_id": payload(e)["institution_id"], "region_code": payload(e)["region_code"],
+                                "ground": payload(e)["ground"], "department": e["actor"]["department"],
+                                "filed_on": payload(e)["filed_on"], "decide_by": payload(e)["decide_by"],
+                                "notice": None, "hearing_on": None, "decision": None, "review": None, "publication": None}),
+        Step(NOTICE_SERVED, "送达告知书", after=(FILED,), to=NOTICED,
+             computed=("institution_id", "hearing_eligible", "statement_deadline", "hearing_request_deadline"),
+             sets=lambda s, e: {"notice": dict(payload(e))}),
+        Step(HEARING_REQUESTED, "登记听证申请", after=(NOTICED,), to=HEARING_REQUESTED_, computed=("institution_id",)),
+        Step(HEARING_SCHEDULED, "通知听证", after=(HEARING_REQUESTED_,), to=HEARING_SCHEDULED_, computed=("institution_id",),
+             sets=lambda s, e: {"hearing_on": payload(e)["hearing_on"]}),
+        Step(HEARING_HELD, "登记听证", after=(HEARING_SCHEDULED_,), to=HEARING_HELD_, computed=("institution_id",)),
+        Step(PENALTY_DECIDED, "作出处罚决定", after=(NOTICED, HEARING_HELD_), to=DECIDED, computed=("institution_id",),
+             sets=lambda s, e: {"decision": {"decided_on": payload(e)["decided_on"], "decision_no": payload(e)["decision_no"],
+                                             "penalties": payload(e)["penalties"]}}),
+        Step(DECISION_SERVED, "登记送达", after=(DECIDED,), to=SERVED, computed=("institution_id", "late_days")),
+        Step(PENALTY_EXECUTED, "登记执行", after=(SERVED,), to=EXECUTED, computed=("institution_id",)),
+        Step(CASE_CLOSED, "结案", after=(FILED, NOTICED, HEARING_HELD_, *DECISION_STATES), to=CLOSED, computed=("institution_id",)),
+        Step(DECISION_REVIEWED, "登记复议或诉讼结果", after=DECISION_STATES, sets=_reviewed, computed=("institution_id",)),
+        Step(PENALTY_PUBLISHED, "公示处罚信息", after=DECISION_STATES, sets=_published,
+             computed=("institution_id", "earliest_repair_on", "publish_until")),
+        Step(PUBLICATION_WITHDRAWN, "撤回公示", after=DECISION_STATES, sets=_publication("withdrawn"),
+             computed=("institution_id", "late_days")),
+        Step(PUBLICATION_ENDED_EARLY, "信用修复", after=DECISION_STATES, sets=_publication("ended_early"), computed=("institution_id",)),
+        Step(PUBLICATION_EXPIRED, "公示期届满", after=DECISION_STATES, sets=_publication("expired"),
+             computed=("institution_id", "expired_on"), falls_due=_publication_expires),
+    ),
 ))

@@ -20,7 +20,7 @@ from services.api.models import ERRORS, InstitutionResponse, RecordResponse
 from services.api.visibility import profile_view
 from services.domain.errors import RuleViolation
 from services.domain.operations import OPERATIONS
-from services.domain.recorded import BOOKKEEPING, LedgerAggregate
+from services.domain.recorded import LedgerAggregate
 
 router = APIRouter(prefix="/v1", responses=ERRORS)
 
@@ -88,11 +88,12 @@ RECORD_CLASSES = {op.aggregate.__name__: op.aggregate for op in OPERATIONS.value
 
 
 def record_view(record: LedgerAggregate) -> RecordResponse:
-    state = {k: v for k, v in vars(record).items() if not k.startswith("_") and k not in BOOKKEEPING}
+    state = record.record["state"]
     return RecordResponse(
         id=str(record.id), type=type(record).__name__, aggregate_version=record.version, status=state.get("status"),
-        state=state, corrections=list(record.corrections),
-        decisions=[{"event_id": e, "event_type": t, "department": d} for e, t, d, _ in record.history],
+        state=state, corrections=[c for d in record.decisions for c in d.get("corrected_by", [])],
+        decisions=[{"event_id": d["event_id"], "event_type": d["event_type"], "department": d["actor"]["department"]}
+                   for d in record.decisions],
     )
 
 

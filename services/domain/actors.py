@@ -47,6 +47,11 @@ class Actor:
         regions.validate_region_code(self.region, level=self.level)
 
     @property
+    def is_system(self) -> bool:
+        """The ledger's own scheduler, recording what falls due with time."""
+        return self.user.startswith("system:")
+
+    @property
     def title_zh(self) -> str:
         return f"{regions.full_name(self.region)}{DEPARTMENT_NAMES[self.department]}"
 

@@ -15,30 +15,18 @@ from typing import Any
 
 from events import CATALOGUE
 from events.catalogue import problems_in
-from events.corrections import DECISION_CORRECTED, DECISION_RETRACTED
 from services.domain.decisions import Context, Decision
-from services.domain.errors import Conflict, RuleViolation
-from services.domain.recorded import RETRACTED, LedgerAggregate
-from services.domain.validation import check_shape, not_after_today, reject_shape
+from services.domain.errors import RuleViolation
+from services.domain.recorded import LedgerAggregate
+from services.domain.validation import not_after_today, reject_shape
 
 NEVER_CORRECTED = ("institution_id", "region_code", "credit_code", "receipt_no", "decision_no")
 
 
-def _record_region(record: LedgerAggregate) -> str:
-    return getattr(record, "region_code", None) or record.profile["region_code"]  # type: ignore[attr-defined]
-
-
-def _institution_of(record: LedgerAggregate) -> str | None:
-    if type(record).__name__ == "Institution":
-        return str(record.id)
-    return getattr(record, "institution_id", None)
-
-
 def _standing_decision(ctx: Context, record: LedgerAggregate) -> tuple[str, str]:
-    """The original decision's type, after checking the actor may act on it."""
-    if getattr(record, "status", None) == RETRACTED:
-        raise Conflict("RECORD_RETRACTED", "该记录已被撤销", "this record was retracted")
-    found = record.decision(ctx.request["original_event_id"])
+    """The original decision's type, after checking the actor may act on it (the pipeline has
+    refused a retracted record already)."""
+    found = record.standing_decision(ctx.request["original_event_id"])
     if found is None:
         raise RuleViolation(
             "ORIGINAL_NOT_FOUND", "该记录上没有这一有效决定（已撤销的决定不能再更正或撤销）",
@@ -47,24 +35,28 @@ def _standing_decision(ctx: Context, record: LedgerAggregate) -> tuple[str, str]
     event_type, department = found
     ctx.actor.require_role("officer")
     ctx.actor.require_department(department)
-    ctx.actor.require_jurisdiction(_record_region(record))
+    ctx.actor.require_jurisdiction(record.record["region_code"])
     if ctx.request["approver"].strip() == ctx.actor.user:
         raise RuleViolation("APPROVER_IS_ACTOR", "更正或撤销须经经办人以外的人员批准", "the approver is someone other than the officer")
     return event_type, department
 
 
-def _correctable(event_type: str) -> dict[str, Any]:
-    from services.domain.operations import OPERATIONS  # the operation table knows the computed fields
-
-    computed = {f for op in OPERATIONS.values() if op.event_type.name == event_type for f in op.computed}
+def _correctable(record: LedgerAggregate, event_type: str) -> dict[str, Any]:
+    computed = record.kind.step(event_type).computed  # the record kind declares what the ledger computed
     return {f.name: f for f in CATALOGUE[event_type].fields if f.name not in computed and f.name not in NEVER_CORRECTED}
+
+
+def _payload(ctx: Context, record: LedgerAggregate, event_type: str) -> dict[str, Any]:
+    payload = dict(ctx.request, original_event_type=event_type)
+    if record.record["institution_id"]:
+        payload["institution_id"] = record.record["institution_id"]
+    return payload
 
 
 def correct(ctx: Context) -> Decision:
     record: LedgerAggregate = ctx.target
-    check_shape(DECISION_CORRECTED.fields, ctx.request, ("original_event_type", "institution_id"))
     event_type, _ = _standing_decision(ctx, record)
-    allowed = _correctable(event_type)
+    allowed = _correctable(record, event_type)
     corrected = ctx.request["corrected"]
     refused = sorted(set(corrected) - set(allowed))
     if not corrected or refused:
@@ -75,25 +67,19 @@ def correct(ctx: Context) -> Decision:
     reject_shape(problems_in(tuple(replace(allowed[name], required=False) for name in allowed), corrected, "corrected"))
     day = date.fromisoformat(ctx.request["corrected_on"])
     not_after_today(day, ctx.today, "corrected_on")
-    payload = dict(ctx.request, original_event_type=event_type)
-    if _institution_of(record):
-        payload["institution_id"] = _institution_of(record)
-    return Decision(payload, day.isoformat(), ctx.rules.in_force(day).name)
+    return Decision(_payload(ctx, record, event_type), day.isoformat(), ctx.rules.in_force(day).name)
 
 
 def retract(ctx: Context) -> Decision:
     record: LedgerAggregate = ctx.target
-    check_shape(DECISION_RETRACTED.fields, ctx.request, ("original_event_type", "institution_id"))
     event_type, _ = _standing_decision(ctx, record)
-    if record.history[-1][0] != ctx.request["original_event_id"]:
+    latest = record.decisions[-1]["event_id"]
+    if latest != ctx.request["original_event_id"]:
         raise RuleViolation(
             "RETRACT_LATEST_FIRST", "只能撤销该记录上最近一项有效决定；更早的决定须依次撤销",
             "only the latest standing decision is retracted; earlier ones in reverse order",
-            latest_event_id=record.history[-1][0],
+            latest_event_id=latest,
         )
     day = date.fromisoformat(ctx.request["retracted_on"])
     not_after_today(day, ctx.today, "retracted_on")
-    payload = dict(ctx.request, original_event_type=event_type)
-    if _institution_of(record):
-        payload["institution_id"] = _institution_of(record)
-    return Decision(payload, day.isoformat(), ctx.rules.in_force(day).name)
+    return Decision(_payload(ctx, record, event_type), day.isoformat(), ctx.rules.in_force(day).name)

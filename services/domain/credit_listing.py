@@ -11,104 +11,32 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
-from events.credit import (
-    LISTING_DECIDED,
-    LISTING_DEFENCE_RECEIVED,
-    LISTING_EXPIRED,
-    LISTING_NOTICE_SERVED,
-    LISTING_PROPOSED,
-    LISTING_PUBLISHED,
-    LISTING_REMOVED_EARLY,
-)
+from events.credit import ACTIVE, CREDIT_LISTING, NOTICED, PROPOSED
 from services.domain.decisions import Context, Decision
-from services.domain.errors import Conflict, NotCompetent, RuleViolation
+from services.domain.errors import Conflict, RuleViolation
 from services.domain.hazard import Hazard
 from services.domain.institution import Institution
-from services.domain.recorded import LedgerAggregate, Recorded
+from services.domain.recorded import LedgerAggregate
 from services.domain.sanction import DECISION_STATES, SanctionCase, add_months
-from services.domain.validation import check_shape, day_of, not_after_today
+from services.domain.validation import day_of, not_after_today
 from services.domain.working_days import working_day_deadline
 
-PROPOSED, NOTICED, DEFENDED, LISTED, NOT_LISTED, PUBLISHED = "proposed", "noticed", "defended", "listed", "not_listed", "published"
-REMOVED, EXPIRED = "removed", "expired"
-ACTIVE = (LISTED, PUBLISHED)
+__all__ = ["ACTIVE", "CreditListing"]
 
 
 class CreditListing(LedgerAggregate):
-    """State: ``institution_id``, ``region_code``, ``list``, ``ground``, ``status``,
-    ``defence_deadline``, ``decided_on``, ``expires_on``, ``early_removal_from``."""
+    """State (events/credit.py ``CREDIT_LISTING``): ``institution_id``, ``region_code``, ``list``,
+    ``ground``, ``status``, ``defence_deadline``, ``decided_on``, ``expires_on``,
+    ``early_removal_from``."""
 
-    NAME_ZH = "失信名单记录"
-
-    class Proposed(Recorded, Aggregate.Created):
-        EVENT_TYPE = LISTING_PROPOSED
-
-        def evolve(self, listing: CreditListing) -> None:
-            p = self.payload
-            listing.institution_id, listing.region_code = p["institution_id"], p["region_code"]
-            listing.list, listing.ground, listing.status = p["list"], p["ground"], PROPOSED
-            listing.defence_deadline = listing.decided_on = listing.expires_on = listing.early_removal_from = None
-
-    class NoticeServed(Recorded, Aggregate.Event):
-        EVENT_TYPE = LISTING_NOTICE_SERVED
-
-        def evolve(self, listing: CreditListing) -> None:
-            listing.status, listing.defence_deadline = NOTICED, self.payload["defence_deadline"]
-
-    class DefenceReceived(Recorded, Aggregate.Event):
-        EVENT_TYPE = LISTING_DEFENCE_RECEIVED
-
-        def evolve(self, listing: CreditListing) -> None:
-            listing.status = DEFENDED
-
-    class Decided(Recorded, Aggregate.Event):
-        EVENT_TYPE = LISTING_DECIDED
-
-        def evolve(self, listing: CreditListing) -> None:
-            p = self.payload
-            listing.status = LISTED if p["outcome"] == "listed" else NOT_LISTED
-            listing.decided_on, listing.expires_on = p["decided_on"], p.get("expires_on")
-            listing.early_removal_from = p.get("early_removal_from")
-
-    class Published(Recorded, Aggregate.Event):
-        EVENT_TYPE = LISTING_PUBLISHED
-
-        def evolve(self, listing: CreditListing) -> None:
-            listing.status = PUBLISHED
-
-    class RemovedEarly(Recorded, Aggregate.Event):
-        EVENT_TYPE = LISTING_REMOVED_EARLY
-
-        def evolve(self, listing: CreditListing) -> None:
-            listing.status = REMOVED
-
-    class Expired(Recorded, Aggregate.Event):
-        EVENT_TYPE = LISTING_EXPIRED
-
-        def evolve(self, listing: CreditListing) -> None:
-            listing.status = EXPIRED
-
-    @classmethod
-    def propose(cls, id: UUID, **record: Any) -> CreditListing:
-        return cls._create(cls.Proposed, id=id, **record)
-
-    def record(self, event_class: type, **record: Any) -> None:
-        self.trigger_event(event_class, **record)
+    KIND = CREDIT_LISTING
+    NAME_ZH = CREDIT_LISTING.title_zh
 
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    def require(self, *allowed: str, action_zh: str) -> None:
-        if self.status not in allowed:
-            raise Conflict(
-                "LISTING_STATE_INVALID", f"名单记录当前状态为 {self.status}，不能{action_zh}",
-                f"the listing is {self.status}; allowed only when {', '.join(allowed)}", status=self.status,
-            )
 
 
 def _day(request: dict[str, Any], name: str) -> date:
@@ -145,7 +73,6 @@ def _check_grounding(ctx: Context, institution_id: str) -> None:
 
 
 def propose(ctx: Context) -> Decision:
-    check_shape(LISTING_PROPOSED.fields, ctx.request, ("region_code",))
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
     region = institution.profile["region_code"]
     _require_supervisor(ctx, region)
@@ -157,9 +84,7 @@ def propose(ctx: Context) -> Decision:
 
 def serve_notice(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
-    listing.require(PROPOSED, action_zh="送达告知书")
     _require_supervisor(ctx, listing.region_code)
-    check_shape(LISTING_NOTICE_SERVED.fields, ctx.request, ("institution_id", "defence_deadline"))
     served_on = day_of(ctx, "served_on")
     version = ctx.rules.in_force(served_on)
     deadline = working_day_deadline(served_on, version["listing.defence_working_days"])
@@ -169,9 +94,7 @@ def serve_notice(ctx: Context) -> Decision:
 
 def receive_defence(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
-    listing.require(NOTICED, action_zh="登记陈述申辩")
     _require_supervisor(ctx, listing.region_code)
-    check_shape(LISTING_DEFENCE_RECEIVED.fields, ctx.request, ("institution_id",))
     received_on = day_of(ctx, "received_on")
     if received_on > date.fromisoformat(listing.defence_deadline):
         raise RuleViolation(
@@ -184,9 +107,12 @@ def receive_defence(ctx: Context) -> Decision:
 def decide(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
     court = listing.ground == "court_designation"
-    listing.require(*((PROPOSED, NOTICED, DEFENDED) if court else (NOTICED, DEFENDED)), action_zh="作出列入决定")
+    if listing.status == PROPOSED and not court:
+        raise Conflict(
+            "LISTING_STATE_INVALID", "须先送达拟列入告知书、陈述申辩期满后方可作出列入决定（人民法院认定的失信被执行人除外）",
+            "only a court designation is decided without the written notice and defence window", status=listing.status,
+        )
     _require_supervisor(ctx, listing.region_code)
-    check_shape(LISTING_DECIDED.fields, ctx.request, ("institution_id", "expires_on", "early_removal_from"))
     decided_on = day_of(ctx, "decided_on")
     if listing.defence_deadline and listing.status == NOTICED and decided_on <= date.fromisoformat(listing.defence_deadline):
         raise RuleViolation(
@@ -205,9 +131,7 @@ def decide(ctx: Context) -> Decision:
 
 def publish(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
-    listing.require(LISTED, action_zh="公布")
     _require_supervisor(ctx, listing.region_code)
-    check_shape(LISTING_PUBLISHED.fields, ctx.request, ("institution_id",))
     published_on = day_of(ctx, "published_on")
     if published_on < date.fromisoformat(listing.decided_on):
         raise RuleViolation("DATE_ORDER_INVALID", "公布日期不能早于决定日期", "published before the decision")
@@ -218,9 +142,7 @@ def publish(ctx: Context) -> Decision:
 def remove_early(ctx: Context) -> Decision:
     """On application after 2 years (param), with no new serious violation since the listing."""
     listing: CreditListing = ctx.target
-    listing.require(*ACTIVE, action_zh="提前移出")
     _require_supervisor(ctx, listing.region_code)
-    check_shape(LISTING_REMOVED_EARLY.fields, ctx.request, ("institution_id",))
     removed_on, applied_on = _day(ctx.request, "removed_on"), _day(ctx.request, "applied_on")
     not_after_today(removed_on, ctx.today, "removed_on")
     if applied_on < date.fromisoformat(listing.early_removal_from):
@@ -239,9 +161,6 @@ def remove_early(ctx: Context) -> Decision:
 
 def expire(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
-    if not ctx.actor.user.startswith("system:"):
-        raise NotCompetent("SYSTEM_ONLY", "期满移出由台账调度程序自动记录", "only the ledger's scheduler records this")
-    listing.require(*ACTIVE, action_zh="期满移出")
     if ctx.today <= date.fromisoformat(listing.expires_on):
         raise RuleViolation("NOT_YET_DUE", f"名单有效期至 {listing.expires_on}", f"listed until {listing.expires_on}")
     payload = {"institution_id": listing.institution_id, "expired_on": ctx.today.isoformat()}

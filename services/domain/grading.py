@@ -13,145 +13,31 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
-from events.grading import (
-    ASSESSMENT_SCORED,
-    COMMITTEE_DECIDED,
-    ELIGIBILITY_REVIEWED,
-    GRADE_AWARDED,
-    GRADE_DOWNGRADED,
-    GRADE_LAPSED,
-    GRADE_REVOKED,
-    GRADING_APPLIED,
-    GRADING_RECOMMENDED,
-    PUBLICITY_CLOSED,
-    PUBLICITY_STARTED,
-    SCORE_SECTIONS,
-)
+from events.grading import APPLIED, GRADING_APPLICATION, HOLDING, SCORE_SECTIONS
+from services.domain.actors import LEVEL_NAMES
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
-from services.domain.recorded import LedgerAggregate, Recorded
+from services.domain.recorded import LedgerAggregate
 from services.domain.sanction import add_months
-from services.domain.validation import check_shape, day_of
+from services.domain.validation import day_of
 from services.domain.working_days import working_day_deadline
 
-APPLIED, RECOMMENDED, ELIGIBLE, INELIGIBLE, ASSESSED = "applied", "recommended", "eligible", "ineligible", "assessed"
-APPROVED, REJECTED, IN_PUBLICITY, PUBLICITY_DONE = "approved", "rejected", "in_publicity", "publicity_closed"
-AWARDED, DOWNGRADED, REVOKED, LAPSED = "awarded", "downgraded", "revoked", "lapsed"
-HOLDING = (AWARDED, DOWNGRADED)
+__all__ = ["HOLDING", "GradingApplication"]
 
 
 class GradingApplication(LedgerAggregate):
-    """State: ``institution_id``, ``region_code``, ``requested_level``, ``authority_levels``,
-    ``status``, ``level_reached``, ``approved_level``, ``publicity_ends_on``, and once awarded
-    ``level``, ``awarded_on``, ``valid_until``, ``no_upgrade_until``, ``no_application_until``."""
+    """State (events/grading.py ``GRADING_APPLICATION``): ``institution_id``, ``region_code``,
+    ``requested_level``, ``authority_levels``, ``status``, ``reasons``, ``level_reached``,
+    ``approved_level``, ``publicity_ends_on``, and once awarded ``level``, ``awarded_on``,
+    ``valid_until``, ``no_upgrade_until``, ``no_application_until``."""
 
-    NAME_ZH = "等级评定申请"
-
-    class Applied(Recorded, Aggregate.Created):
-        EVENT_TYPE = GRADING_APPLIED
-
-        def evolve(self, app: GradingApplication) -> None:
-            p = self.payload
-            app.institution_id, app.region_code = p["institution_id"], p["region_code"]
-            app.requested_level, app.authority_levels, app.status = p["requested_level"], p["authority_levels"], APPLIED
-            app.applied_on = p["applied_on"]
-            app.level_reached = app.approved_level = app.publicity_ends_on = None
-            app.level = app.awarded_on = app.valid_until = app.no_upgrade_until = app.no_application_until = None
-
-    class Recommended(Recorded, Aggregate.Event):
-        EVENT_TYPE = GRADING_RECOMMENDED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status = RECOMMENDED
-
-    class EligibilityReviewed(Recorded, Aggregate.Event):
-        EVENT_TYPE = ELIGIBILITY_REVIEWED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status = ELIGIBLE if self.payload["eligible"] else INELIGIBLE
-
-    class Scored(Recorded, Aggregate.Event):
-        EVENT_TYPE = ASSESSMENT_SCORED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status, app.level_reached = ASSESSED, self.payload["level_reached"]
-
-    class CommitteeDecided(Recorded, Aggregate.Event):
-        EVENT_TYPE = COMMITTEE_DECIDED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.approved_level = self.payload["approved_level"]
-            app.status = APPROVED if app.approved_level else REJECTED
-
-    class PublicityStarted(Recorded, Aggregate.Event):
-        EVENT_TYPE = PUBLICITY_STARTED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status, app.publicity_ends_on = IN_PUBLICITY, self.payload["ends_on"]
-
-    class PublicityClosed(Recorded, Aggregate.Event):
-        EVENT_TYPE = PUBLICITY_CLOSED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status = REJECTED if self.payload["objection_upheld"] else PUBLICITY_DONE
-
-    class Awarded(Recorded, Aggregate.Event):
-        EVENT_TYPE = GRADE_AWARDED
-
-        def evolve(self, app: GradingApplication) -> None:
-            p = self.payload
-            app.status, app.level, app.awarded_on, app.valid_until = AWARDED, p["level"], p["awarded_on"], p["valid_until"]
-
-    class Downgraded(Recorded, Aggregate.Event):
-        EVENT_TYPE = GRADE_DOWNGRADED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status, app.level, app.no_upgrade_until = DOWNGRADED, self.payload["new_level"], self.payload["no_upgrade_until"]
-
-    class Revoked(Recorded, Aggregate.Event):
-        EVENT_TYPE = GRADE_REVOKED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status, app.no_application_until = REVOKED, self.payload["no_application_until"]
-
-    class Lapsed(Recorded, Aggregate.Event):
-        EVENT_TYPE = GRADE_LAPSED
-
-        def evolve(self, app: GradingApplication) -> None:
-            app.status = LAPSED
-
-    @classmethod
-    def apply_for(cls, id: UUID, **record: Any) -> GradingApplication:
-        return cls._create(cls.Applied, id=id, **record)
-
-    def record(self, event_class: type, **record: Any) -> None:
-        self.trigger_event(event_class, **record)
-
-    def require(self, *allowed: str, action_zh: str) -> None:
-        if self.status not in allowed:
-            raise Conflict(
-                "GRADING_STATE_INVALID", f"评定申请当前状态为 {self.status}，不能{action_zh}",
-                f"the application is {self.status}; allowed only when {', '.join(allowed)}", status=self.status,
-            )
+    KIND = GRADING_APPLICATION
+    NAME_ZH = GRADING_APPLICATION.title_zh
 
 
-# --- the institution's grade, read from its applications ---------------------------------------
-
-
-def current_grade(applications: list[GradingApplication], on: date) -> GradingApplication | None:
-    """The latest award still held on ``on`` (a later award replaces an earlier one)."""
-    awarded = [a for a in applications if a.awarded_on is not None]
-    if not awarded:
-        return None
-    latest = max(awarded, key=lambda a: (a.awarded_on, str(a.id)))
-    if latest.status in HOLDING and date.fromisoformat(latest.valid_until) >= on:
-        return latest
-    return None
+# --- eligibility, read from the institution's standing -------------------------------------------
 
 
 def eligibility_reasons(standing: Any, requested_level: int, applied_on: date, version: Any) -> list[str]:
@@ -175,7 +61,7 @@ def eligibility_reasons(standing: Any, requested_level: int, applied_on: date, v
         reasons.append("not_gb38600_compliant")
     if any(a.no_application_until and applied_on.isoformat() < a.no_application_until for a in applications):
         reasons.append("application_locked")
-    current = current_grade(applications, applied_on)
+    current = standing.current_grade(applied_on.isoformat())
     ever_awarded = any(a.awarded_on for a in applications)
     if not ever_awarded and requested_level > version["grading.first_application_max_level"]:
         reasons.append("first_application_above_level_3")
@@ -207,7 +93,7 @@ def _require_authority(ctx: Context, region_code: str, level: int, allowed: list
     ctx.actor.require_department("civil_affairs")
     if ctx.actor.level not in allowed:
         raise NotCompetent(
-            "GRADING_AUTHORITY_MISMATCH", f"{level}级评定由{'、'.join(allowed)}级民政部门组织",
+            "GRADING_AUTHORITY_MISMATCH", f"{level}级评定由{'、'.join(LEVEL_NAMES[a] for a in allowed)}民政部门组织",
             f"level {level} is graded by {', '.join(allowed)} civil affairs", authority_levels=allowed,
         )
     ctx.actor.require_jurisdiction(region_code)
@@ -218,7 +104,6 @@ def _require_grader(ctx: Context, app: GradingApplication) -> None:
 
 
 def apply(ctx: Context) -> Decision:
-    check_shape(GRADING_APPLIED.fields, ctx.request, ("region_code", "authority_levels"))
     level = ctx.request["requested_level"]
     if not 1 <= level <= 5:
         raise RuleViolation("LEVEL_INVALID", "等级为一级至五级", "levels are 1 to 5")
@@ -235,14 +120,12 @@ def apply(ctx: Context) -> Decision:
 def recommend(ctx: Context) -> Decision:
     """Levels 4 and 5: the authority of the level below recommends a candidate holding that level."""
     app: GradingApplication = ctx.target
-    app.require(APPLIED, action_zh="推荐")
     if app.requested_level < 4:
         raise RuleViolation("RECOMMENDATION_NOT_NEEDED", "一级至三级评定无需推荐", "levels 1-3 need no recommendation")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
     below = app.requested_level - 1
     _require_authority(ctx, app.region_code, below, authority_levels(version, app.region_code, below))
-    check_shape(GRADING_RECOMMENDED.fields, ctx.request, ("institution_id",))
-    current = current_grade(ctx.lookup.standing(app.institution_id).of_type("GradingApplication"), ctx.today)
+    current = ctx.lookup.standing(app.institution_id).current_grade(ctx.today.isoformat())
     if current is None or current.level != app.requested_level - 1:
         raise RuleViolation(
             "CANDIDATE_LEVEL_MISMATCH", f"{app.requested_level}级候选对象应为现有{app.requested_level - 1}级养老机构",
@@ -254,9 +137,12 @@ def recommend(ctx: Context) -> Decision:
 
 def review_eligibility(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(RECOMMENDED if app.requested_level >= 4 else APPLIED, action_zh="资格审查")
+    if app.requested_level >= 4 and app.status == APPLIED:
+        raise Conflict(
+            "GRADING_STATE_INVALID", f"{app.requested_level}级评定须经下一级评定机关推荐后方可资格审查",
+            f"a level {app.requested_level} application is reviewed after its recommendation", status=app.status,
+        )
     _require_grader(ctx, app)
-    check_shape(ELIGIBILITY_REVIEWED.fields, ctx.request, ("institution_id", "eligible", "reasons"))
     reviewed_on = day_of(ctx, "reviewed_on")
     applied_on = date.fromisoformat(app.applied_on)
     version = ctx.rules.in_force(applied_on)
@@ -270,9 +156,7 @@ def review_eligibility(ctx: Context) -> Decision:
 
 def score(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(ELIGIBLE, action_zh="现场评定")
     _require_grader(ctx, app)
-    check_shape(ASSESSMENT_SCORED.fields, ctx.request, ("institution_id", "total", "level_reached"))
     assessed_on = day_of(ctx, "assessed_on")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
     maxima = version["grading.section_maxima"]
@@ -290,9 +174,7 @@ def score(ctx: Context) -> Decision:
 
 def committee(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(ASSESSED, action_zh="评定委员会审定")
     _require_grader(ctx, app)
-    check_shape(COMMITTEE_DECIDED.fields, ctx.request, ("institution_id",))
     level = ctx.request["approved_level"]
     if level > min(app.requested_level, app.level_reached):
         raise RuleViolation(
@@ -306,9 +188,7 @@ def committee(ctx: Context) -> Decision:
 
 def start_publicity(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(APPROVED, action_zh="公示")
     _require_grader(ctx, app)
-    check_shape(PUBLICITY_STARTED.fields, ctx.request, ("institution_id", "ends_on"))
     started_on = day_of(ctx, "started_on")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
     ends = working_day_deadline(started_on, version["grading.publicity_working_days"]).due
@@ -318,9 +198,7 @@ def start_publicity(ctx: Context) -> Decision:
 
 def close_publicity(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(IN_PUBLICITY, action_zh="结束公示")
     _require_grader(ctx, app)
-    check_shape(PUBLICITY_CLOSED.fields, ctx.request, ("institution_id",))
     closed_on = day_of(ctx, "closed_on")
     if closed_on < date.fromisoformat(app.publicity_ends_on):
         raise RuleViolation(
@@ -332,9 +210,7 @@ def close_publicity(ctx: Context) -> Decision:
 
 def award(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(PUBLICITY_DONE, action_zh="授予等级")
     _require_grader(ctx, app)
-    check_shape(GRADE_AWARDED.fields, ctx.request, ("institution_id", "level", "valid_until"))
     awarded_on = day_of(ctx, "awarded_on")
     version = ctx.rules.in_force(awarded_on)
     valid_until = add_months(awarded_on, 12 * version["grading.validity_years"])
@@ -344,9 +220,7 @@ def award(ctx: Context) -> Decision:
 
 def downgrade(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(*HOLDING, action_zh="降低等级")
     _require_grader(ctx, app)
-    check_shape(GRADE_DOWNGRADED.fields, ctx.request, ("institution_id", "no_upgrade_until"))
     if not 1 <= ctx.request["new_level"] < app.level:
         raise RuleViolation("LEVEL_INVALID", f"降级后等级应低于现有{app.level}级且不低于一级", "the new level is below the current one")
     decided_on = day_of(ctx, "decided_on")
@@ -358,9 +232,7 @@ def downgrade(ctx: Context) -> Decision:
 
 def revoke(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    app.require(*HOLDING, action_zh="取消等级")
     _require_grader(ctx, app)
-    check_shape(GRADE_REVOKED.fields, ctx.request, ("institution_id", "no_application_until"))
     decided_on = day_of(ctx, "decided_on")
     version = ctx.rules.in_force(decided_on)
     until = add_months(decided_on, 12 * version["grading.no_application_after_revocation_years"])
@@ -370,9 +242,6 @@ def revoke(ctx: Context) -> Decision:
 
 def lapse(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    if not ctx.actor.user.startswith("system:"):
-        raise NotCompetent("SYSTEM_ONLY", "等级到期失效由台账调度程序自动记录", "only the ledger's scheduler records this")
-    app.require(*HOLDING, action_zh="到期失效")
     if ctx.today <= date.fromisoformat(app.valid_until):
         raise RuleViolation("NOT_YET_DUE", f"等级有效期至 {app.valid_until}", f"valid until {app.valid_until}")
     payload = {"institution_id": app.institution_id, "lapsed_on": ctx.today.isoformat()}

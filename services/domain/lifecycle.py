@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from events import lifecycle as events
 from services.domain.credit_code import validate_credit_code
 from services.domain.decisions import Context, Decision
 from services.domain.errors import RuleViolation
 from services.domain.hazard import Hazard
-from services.domain.institution import DISCOVERED, FILED, OPERATING, SUSPENDED, CLOSING, Institution
+from services.domain.institution import Institution
 from services.domain.registration import require_filing_competence
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import not_after_today
 
 
 def _day(request: dict[str, Any], name: str) -> date:
@@ -29,8 +28,7 @@ def _civil_affairs(ctx: Context, institution: Institution) -> None:
     ctx.actor.require_jurisdiction(institution.profile["region_code"])
 
 
-def _decided(ctx: Context, fields, day_field: str, computed: tuple[str, ...] = ()) -> tuple[date, Any]:
-    check_shape(fields, ctx.request, computed)
+def _decided(ctx: Context, day_field: str) -> tuple[date, Any]:
     day = _day(ctx.request, day_field)
     not_after_today(day, ctx.today, day_field)
     return day, ctx.rules.in_force(day)
@@ -40,8 +38,7 @@ def change_filing(ctx: Context) -> Decision:
     """变更备案 with the authority the institution files with; the changed particulars must still
     make an institution (≥ 10 beds, nursing beds within beds)."""
     institution: Institution = ctx.target
-    institution.require_status(FILED, SUSPENDED, action_zh="变更备案")
-    day, version = _decided(ctx, events.CHANGE_FILED.fields, "changed_on")
+    day, version = _decided(ctx, "changed_on")
     changes = ctx.request["changes"]
     if not changes:
         raise RuleViolation("NOTHING_CHANGED", "变更事项不能为空", "a change filing names what changed")
@@ -57,9 +54,8 @@ def change_filing(ctx: Context) -> Decision:
 def order_suspension(ctx: Context) -> Decision:
     """责令停业整顿 (66号令), citing the hazard that grounds it where there is one."""
     institution: Institution = ctx.target
-    institution.require_status(FILED, action_zh="责令停业整顿")
     _civil_affairs(ctx, institution)
-    day, version = _decided(ctx, events.SUSPENSION_ORDERED.fields, "ordered_on")
+    day, version = _decided(ctx, "ordered_on")
     if _day(ctx.request, "rectify_by") < day:
         raise RuleViolation("DEADLINE_BEFORE_ORDER", "整顿期限不能早于责令日期", "the deadline precedes the order")
     if ctx.request.get("hazard_id"):
@@ -71,18 +67,16 @@ def order_suspension(ctx: Context) -> Decision:
 
 def resume(ctx: Context) -> Decision:
     institution: Institution = ctx.target
-    institution.require_status(SUSPENDED, action_zh="恢复服务")
     _civil_affairs(ctx, institution)
-    day, version = _decided(ctx, events.SERVICE_RESUMED.fields, "resumed_on")
+    day, version = _decided(ctx, "resumed_on")
     return Decision(dict(ctx.request), day.isoformat(), version.name)
 
 
 def plan_closure(ctx: Context) -> Decision:
     """Suspending or ending service: the resettlement plan is submitted 60 days ahead (param)."""
     institution: Institution = ctx.target
-    institution.require_status(FILED, SUSPENDED, action_zh="报送关停并转及安置方案")
     _civil_affairs(ctx, institution)
-    day, version = _decided(ctx, events.CLOSURE_PLANNED.fields, "plan_submitted_on")
+    day, version = _decided(ctx, "plan_submitted_on")
     ahead = version["closure.plan_days_ahead"]
     earliest = day + timedelta(days=ahead)
     if _day(ctx.request, "effective_on") < earliest:
@@ -103,18 +97,16 @@ def plan_closure(ctx: Context) -> Decision:
 
 def resettle(ctx: Context) -> Decision:
     institution: Institution = ctx.target
-    institution.require_status(CLOSING, action_zh="登记老年人安置")
     _civil_affairs(ctx, institution)
-    day, version = _decided(ctx, events.RESIDENTS_RESETTLED.fields, "resettled_on")
+    day, version = _decided(ctx, "resettled_on")
     return Decision(dict(ctx.request), day.isoformat(), version.name)
 
 
 def close(ctx: Context) -> Decision:
     """Only after every resident was resettled, and not before the plan's date."""
     institution: Institution = ctx.target
-    institution.require_status(CLOSING, action_zh="完成关停并转")
     _civil_affairs(ctx, institution)
-    day, version = _decided(ctx, events.INSTITUTION_CLOSED.fields, "closed_on")
+    day, version = _decided(ctx, "closed_on")
     if not institution.residents_resettled:
         raise RuleViolation("RESIDENTS_NOT_RESETTLED", "老年人未妥善安置，不得关停并转", "residents must be resettled first")
     if ctx.request["kind"] != institution.closure["kind"]:
@@ -131,20 +123,18 @@ def _rural_home(institution: Institution) -> None:
 
 def register_legal_person(ctx: Context) -> Decision:
     institution: Institution = ctx.target
-    institution.require_status(*OPERATING, action_zh="登记法人")
     _civil_affairs(ctx, institution)
     _rural_home(institution)
-    day, version = _decided(ctx, events.LEGAL_PERSON_REGISTERED.fields, "registered_on")
+    day, version = _decided(ctx, "registered_on")
     payload = dict(ctx.request, legal_person_code=validate_credit_code(ctx.request["legal_person_code"]))
     return Decision(payload, day.isoformat(), version.name)
 
 
 def record_legal_person_pending(ctx: Context) -> Decision:
     institution: Institution = ctx.target
-    institution.require_status(*OPERATING, action_zh="登记未办理法人登记情况")
     _civil_affairs(ctx, institution)
     _rural_home(institution)
-    day, version = _decided(ctx, events.LEGAL_PERSON_PENDING.fields, "recorded_on")
+    day, version = _decided(ctx, "recorded_on")
     if _day(ctx.request, "deadline") < day:
         raise RuleViolation("DEADLINE_BEFORE_ORDER", "办结时限不能早于登记日期", "the deadline precedes the record")
     return Decision(dict(ctx.request), day.isoformat(), version.name)
@@ -152,11 +142,10 @@ def record_legal_person_pending(ctx: Context) -> Decision:
 
 def record_contract(ctx: Context) -> Decision:
     institution: Institution = ctx.target
-    institution.require_status(*OPERATING, action_zh="登记公建民营合同")
     _civil_affairs(ctx, institution)
     if institution.profile.get("ownership_type") != "公建民营":
         raise RuleViolation("NOT_PUBLICLY_BUILT", "运营合同仅适用于公建民营机构", "only for 公建民营 institutions")
-    day, version = _decided(ctx, events.CONTRACT_RECORDED.fields, "recorded_on")
+    day, version = _decided(ctx, "recorded_on")
     if _day(ctx.request, "contract_end") <= _day(ctx.request, "contract_start"):
         raise RuleViolation("CONTRACT_TERM_INVALID", "合同终止日期应晚于起始日期", "the contract ends after it starts")
     payload = dict(ctx.request, operator_credit_code=validate_credit_code(ctx.request["operator_credit_code"]))
@@ -167,9 +156,8 @@ def update_handling(ctx: Context) -> Decision:
     """The unfiled list's handling: referral (copied to the departments concerned), reason, measures,
     deadline and responsible person."""
     institution: Institution = ctx.target
-    institution.require_status(DISCOVERED, action_zh="更新未备案处置情况")
     _civil_affairs(ctx, institution)
-    day, version = _decided(ctx, events.HANDLING_UPDATED.fields, "updated_on")
+    day, version = _decided(ctx, "updated_on")
     if _day(ctx.request["handling"], "deadline") < day:
         raise RuleViolation("DEADLINE_BEFORE_ORDER", "办结时限不能早于更新日期", "the deadline precedes the update")
     return Decision(dict(ctx.request), day.isoformat(), version.name)

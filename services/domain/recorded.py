@@ -1,32 +1,31 @@
-"""What every ledger event records besides the library's id, version and timestamp, and the base
-class of every ledger aggregate.
+"""The base of every ledger aggregate, and what every ledger event records besides the library's
+id, version and timestamp.
 
-Each event class names its catalogue type (``EVENT_TYPE``); the catalogue, not the class, is the
-published description of its payload. ``unsealed_envelope`` turns a stored event into the envelope
-the sealer chains; it is the only place that mapping exists. Applying any event first remembers
-its idempotency key on the aggregate, then lets the event class ``evolve`` the aggregate's state.
+An aggregate is a record of one kind declared in events/ (``KIND``): its state is the record the
+declaration's ``advance`` makes of its events — the same function the record-state projection and
+the auditors' replays run — and its state fields read as attributes (``hazard.status``). Two event
+classes serve every kind: ``Created`` for the step that creates a record and ``Decided`` for every
+later one; each names its catalogue type in ``event_type``. ``unsealed_envelope`` turns a stored
+event into the envelope the sealer chains; it is the only place that mapping exists.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from events.catalogue import EventType
-from events.corrections import DECISION_CORRECTED, DECISION_RETRACTED
+from events.catalogue import CATALOGUE, EventType
+from events.record_kinds import AMENDMENTS, RETRACTED, Record, RecordKind, Step, advance
 from services.domain.errors import Conflict
-
-BOOKKEEPING = ("commands", "event_ids", "history", "corrections")
-RETRACTED = "retracted"
 
 
 @dataclass(frozen=True)
 class Recorded:
-    EVENT_TYPE: ClassVar[EventType]
-
+    aggregate_type: str  # the record kind
+    event_type: str
     event_id: str
     occurred_at: str
     actor: dict[str, str]
@@ -36,23 +35,17 @@ class Recorded:
     request_digest: str | None
     payload: dict[str, Any]
 
+    @property
+    def EVENT_TYPE(self) -> EventType:  # noqa: N802  (the catalogue's declaration of this event)
+        return CATALOGUE[self.event_type]
+
     def apply(self, aggregate: Any) -> None:
-        aggregate.remember(self)
-        self.evolve(aggregate)
-
-    def evolve(self, aggregate: Any) -> None:
-        """The state change this event makes; each event class says what it is."""
-
-    @classmethod
-    def aggregate_type(cls) -> str:
-        """The record kind, from the aggregate the event class is nested in (Hazard.Identified →
-        Hazard); corrections and retractions are nested in every kind of record."""
-        return cls.__qualname__.split(".")[0]
+        aggregate.take(self)
 
     def institution_id(self) -> str | None:
         if self.payload.get("institution_id"):
             return self.payload["institution_id"]
-        if self.aggregate_type() == "Institution":
+        if self.aggregate_type == "Institution":
             return str(self.originator_id)  # type: ignore[attr-defined]
         return None
 
@@ -62,7 +55,7 @@ class Recorded:
             "event_id": self.event_id,
             "event_type": event_type.name,
             "schema_version": event_type.version,
-            "aggregate_type": self.aggregate_type(),
+            "aggregate_type": self.aggregate_type,
             "aggregate_id": str(self.originator_id),  # type: ignore[attr-defined]
             "aggregate_version": self.originator_version,  # type: ignore[attr-defined]
             "institution_id": self.institution_id(),
@@ -78,56 +71,73 @@ class Recorded:
 
 
 class LedgerAggregate(Aggregate):
-    """Base of every ledger aggregate. It remembers the idempotency keys it has acted on (each with
-    the digest of its request) in ``commands``, the ids of its events in ``event_ids``, and for each
-    decision still standing the state before it in ``history`` — which is what lets a retraction
-    return the record to where it was."""
+    """A record of one kind. It remembers the idempotency keys it has acted on (each with the
+    digest of its request) in ``commands``; everything else is ``record``, made by ``advance``."""
 
-    class Corrected(Recorded, Aggregate.Event):
-        EVENT_TYPE = DECISION_CORRECTED
+    KIND: ClassVar[RecordKind]
 
-        def evolve(self, aggregate: LedgerAggregate) -> None:
-            aggregate.corrections.append(self.payload["original_event_id"])
-            aggregate.correct(self.payload["original_event_type"], self.payload["corrected"])
+    class Created(Recorded, Aggregate.Created):
+        """The decision that creates a record."""
 
-    class Retracted(Recorded, Aggregate.Event):
-        EVENT_TYPE = DECISION_RETRACTED
+    class Decided(Recorded, Aggregate.Event):
+        """Every later decision, corrections and retractions included."""
 
-        def evolve(self, aggregate: LedgerAggregate) -> None:
-            event_id, _, _, before = aggregate.history.pop()
-            assert event_id == self.payload["original_event_id"], "only the latest decision is retracted"
-            if not aggregate.history:  # the record's first decision: the record itself is retracted
-                aggregate.status = RETRACTED
-                return
-            for key in [k for k in vars(aggregate) if not k.startswith("_") and k not in BOOKKEEPING]:
-                delattr(aggregate, key)
-            for key, value in before.items():
-                setattr(aggregate, key, value)
+    def __getattr__(self, name: str) -> Any:
+        # Called only when normal lookup fails: the record's state fields read as attributes.
+        state = self.__dict__.get("record", {}).get("state", {})
+        if name in state:
+            return state[name]
+        raise AttributeError(f"{type(self).__name__} has no {name}")
 
-    def remember(self, event: Recorded) -> None:
-        if not hasattr(self, "commands"):
+    @property
+    def kind(self) -> RecordKind:
+        return self.KIND
+
+    def take(self, event: Recorded) -> None:
+        if "record" not in self.__dict__:
             self.commands: dict[str, str] = {}
-            self.event_ids: list[str] = []
-            self.history: list[tuple[str, str, str, dict[str, Any]]] = []
-            self.corrections: list[str] = []
+            self.record: Record | None = None
         if event.command_id:
             self.commands[event.command_id] = event.request_digest or ""
-        self.event_ids.append(event.event_id)
-        if not isinstance(event, (LedgerAggregate.Corrected, LedgerAggregate.Retracted)):
-            state = {k: copy.deepcopy(v) for k, v in vars(self).items() if not k.startswith("_") and k not in BOOKKEEPING}
-            self.history.append((event.event_id, event.EVENT_TYPE.name, event.actor["department"], state))
+        self.record = advance(self.record, event.unsealed_envelope())
 
-    def correct(self, event_type: str, fields: dict[str, Any]) -> None:
-        """Apply corrected fields of an earlier decision to the state; records that keep a profile
-        take them there, others say which of their state fields a correction may change."""
-        if hasattr(self, "profile"):
-            self.profile.update(fields)
+    # --- recording ------------------------------------------------------------------------------
 
-    def decision(self, event_id: str) -> tuple[str, str] | None:
+    @classmethod
+    def create(cls, id: UUID, event_type: str, **record: Any) -> LedgerAggregate:
+        return cls._create(LedgerAggregate.Created, id=id, aggregate_type=cls.KIND.name, event_type=event_type, **record)
+
+    def decide(self, event_type: str, **record: Any) -> None:
+        """Record a later decision; a step the record's state does not allow is refused."""
+        self.require_step(None if event_type in AMENDMENTS else self.kind.step(event_type, creates=False))
+        self.trigger_event(LedgerAggregate.Decided, aggregate_type=self.kind.name, event_type=event_type, **record)
+
+    def require_step(self, step: Step | None) -> None:
+        """The states the step may follow, as its kind declares them (None: a correction or a
+        retraction, which any record not itself retracted takes)."""
+        if self.status == RETRACTED:
+            raise Conflict("RECORD_RETRACTED", f"该{self.kind.title_zh}记录已被撤销", "this record was retracted")
+        if step is not None and self.status not in step.after:
+            allowed = "、".join(f"“{self.kind.state_name(s)}”" for s in step.after)
+            raise Conflict(
+                self.kind.refusal_code,
+                f"{self.kind.title_zh}当前状态为“{self.kind.state_name(self.status)}”，不能{step.title_zh}（仅在{allowed}时可以）",
+                f"the {self.kind.name} is {self.status}; {step.name} is allowed only when {', '.join(step.after)}",
+                status=self.status, allowed=list(step.after),
+            )
+
+    # --- what the rules read ----------------------------------------------------------------------
+
+    @property
+    def decisions(self) -> list[dict[str, Any]]:
+        """The decisions still standing on this record, oldest first, each as corrected."""
+        return self.record["decisions"]
+
+    def standing_decision(self, event_id: str) -> tuple[str, str] | None:
         """(event type, deciding department) of a decision still standing on this record."""
-        for entry_id, event_type, department, _ in self.history:
-            if entry_id == event_id:
-                return event_type, department
+        for entry in self.decisions:
+            if entry["event_id"] == event_id:
+                return entry["event_type"], entry["actor"]["department"]
         return None
 
     def already_did(self, command_id: str | None, digest: str) -> bool:

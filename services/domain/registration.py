@@ -10,17 +10,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
 from services.domain import regions
 from services.domain.actors import Actor
 from services.domain.credit_code import validate_credit_code
 from services.domain.decisions import Context, Decision
 from services.domain.errors import NotCompetent, RuleViolation
-from services.domain.validation import check_shape, not_after_today
+from services.domain.validation import not_after_today
 from services.domain.working_days import working_day_deadline, working_days_after
 
-COMPUTED_DISCOVERY_FIELDS = ("inspection_due_by", "calendar")
-COMPUTED_FILING_FIELDS = ("filing_due_by", "late_working_days", "inspection_due_by", "calendar")
 MATERIAL_NAMES = {
     "application_form": "备案申请书",
     "registration_certificate": "登记证书",
@@ -34,7 +31,6 @@ def discover(ctx: Context) -> Decision:
     days of discovery (66号令)."""
     request, actor, today = ctx.request, ctx.actor, ctx.today
     actor.require_role("officer")
-    check_shape(INSTITUTION_DISCOVERED.fields, request, COMPUTED_DISCOVERY_FIELDS)
     region = regions.validate_region_code(request["region_code"], level="county")
     actor.require_jurisdiction(region)
     payload = dict(request)
@@ -80,11 +76,8 @@ def require_filing_competence(actor: Actor, request: dict[str, Any]) -> None:
 
 def file(ctx: Context) -> Decision:
     """File an institution on complete materials, within 10 working days of its first resident.
-    An institution on the known-unfiled list (``ctx.target``) is filed once only."""
+    An institution on the known-unfiled list (``ctx.target``) is filed once only (its lifecycle)."""
     request, actor, today = ctx.request, ctx.actor, ctx.today
-    if ctx.target is not None:
-        ctx.target.ensure_can_file()
-    check_shape(INSTITUTION_FILED.fields, request, COMPUTED_FILING_FIELDS)
     payload = dict(request)
     payload["credit_code"] = validate_credit_code(request["credit_code"])
     regions.validate_region_code(request["region_code"], level="county")

@@ -15,31 +15,26 @@ import calendar
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
-
-from eventsourcing.domain import Aggregate
 
 from events.sanctions import (
-    CASE_CLOSED,
-    CASE_FILED,
-    DECISION_REVIEWED,
-    DECISION_SERVED,
-    HEARING_HELD,
-    HEARING_REQUESTED,
-    HEARING_SCHEDULED,
-    NOTICE_SERVED,
-    PENALTY_DECIDED,
-    PENALTY_EXECUTED,
-    PENALTY_PUBLISHED,
-    PUBLICATION_ENDED_EARLY,
-    PUBLICATION_EXPIRED,
-    PUBLICATION_WITHDRAWN,
+    CLOSED,
+    DECIDED,
+    DECISION_STATES,
+    EXECUTED,
+    FILED,
+    HEARING_HELD_,
+    HEARING_REQUESTED_,
+    HEARING_SCHEDULED_,
+    NOTICED,
+    SANCTION_CASE,
+    SERVED,
 )
+from events import standing as standing_facts
 from services.domain.decisions import Context, Decision
-from services.domain.errors import Conflict, NotCompetent, RuleViolation
+from services.domain.errors import Conflict, RuleViolation
 from services.domain.institution import Institution
-from services.domain.recorded import LedgerAggregate, Recorded
-from services.domain.validation import check_shape, day_of, not_after_today
+from services.domain.recorded import LedgerAggregate
+from services.domain.validation import day_of, not_after_today
 from services.domain.working_days import working_day_deadline, working_days_after
 
 # 谁主管谁监管: the department competent for each ground.
@@ -57,12 +52,10 @@ HEARING_TYPES = (
 )
 SERIOUS_TYPES = HEARING_TYPES
 UNPUBLISHED_TYPES = ("warning",)
+CLOSING_OUTCOMES = {"executed": "执行完毕", "no_penalty": "不予处罚", "revoked": "处罚决定被撤销"}
 
-FILED, NOTICED, HEARING_REQUESTED_, HEARING_SCHEDULED_, HEARING_HELD_ = (
-    "filed", "noticed", "hearing_requested", "hearing_scheduled", "hearing_held",
-)
-DECIDED, SERVED, EXECUTED, CLOSED = "decided", "served", "executed", "closed"
-DECISION_STATES = (DECIDED, SERVED, EXECUTED, CLOSED)
+__all__ = ["CLOSED", "DECIDED", "DECISION_STATES", "EXECUTED", "FILED", "HEARING_HELD_", "HEARING_REQUESTED_",
+           "HEARING_SCHEDULED_", "NOTICED", "SERVED", "SanctionCase"]
 
 
 def add_months(day: date, months: int) -> date:
@@ -72,127 +65,25 @@ def add_months(day: date, months: int) -> date:
 
 
 class SanctionCase(LedgerAggregate):
-    """State: ``institution_id``, ``region_code``, ``ground``, ``department``, ``status``,
-    ``filed_on``, ``decide_by``, ``notice`` (intended penalties and deadlines), ``decision``
-    (penalties and date), ``review`` (outcome and date), ``publication`` (state and dates)."""
+    """State (events/sanctions.py ``SANCTION_CASE``): ``institution_id``, ``region_code``,
+    ``ground``, ``department``, ``status``, ``filed_on``, ``decide_by``, ``notice`` (intended
+    penalties and deadlines), ``decision`` (penalties and date), ``review`` (outcome and date),
+    ``publication`` (state and dates)."""
 
-    NAME_ZH = "处罚案件"
-
-    class Filed(Recorded, Aggregate.Created):
-        EVENT_TYPE = CASE_FILED
-
-        def evolve(self, case: SanctionCase) -> None:
-            p = self.payload
-            case.institution_id, case.region_code, case.ground = p["institution_id"], p["region_code"], p["ground"]
-            case.department = self.actor["department"]
-            case.status, case.filed_on, case.decide_by = FILED, p["filed_on"], p["decide_by"]
-            case.notice, case.decision, case.review, case.publication = None, None, None, None
-
-    class NoticeServed(Recorded, Aggregate.Event):
-        EVENT_TYPE = NOTICE_SERVED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status, case.notice = NOTICED, dict(self.payload)
-
-    class HearingRequested(Recorded, Aggregate.Event):
-        EVENT_TYPE = HEARING_REQUESTED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status = HEARING_REQUESTED_
-
-    class HearingScheduled(Recorded, Aggregate.Event):
-        EVENT_TYPE = HEARING_SCHEDULED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status, case.hearing_on = HEARING_SCHEDULED_, self.payload["hearing_on"]
-
-    class HearingHeld(Recorded, Aggregate.Event):
-        EVENT_TYPE = HEARING_HELD
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status = HEARING_HELD_
-
-    class Decided(Recorded, Aggregate.Event):
-        EVENT_TYPE = PENALTY_DECIDED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status = DECIDED
-            case.decision = {"decided_on": self.payload["decided_on"], "penalties": self.payload["penalties"]}
-
-    class DecisionServed(Recorded, Aggregate.Event):
-        EVENT_TYPE = DECISION_SERVED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status = SERVED
-
-    class Executed(Recorded, Aggregate.Event):
-        EVENT_TYPE = PENALTY_EXECUTED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status = EXECUTED
-
-    class Closed(Recorded, Aggregate.Event):
-        EVENT_TYPE = CASE_CLOSED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.status = CLOSED
-
-    class Reviewed(Recorded, Aggregate.Event):
-        EVENT_TYPE = DECISION_REVIEWED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.review = {"outcome": self.payload["outcome"], "decided_on": self.payload["decided_on"]}
-            if self.payload["outcome"] == "changed":
-                case.decision = dict(case.decision, penalties=self.payload["penalties"])
-
-    class Published(Recorded, Aggregate.Event):
-        EVENT_TYPE = PENALTY_PUBLISHED
-
-        def evolve(self, case: SanctionCase) -> None:
-            p = self.payload
-            case.publication = {
-                "state": "published", "published_on": p["published_on"], "class": p["publication_class"],
-                "earliest_repair_on": p["earliest_repair_on"], "publish_until": p["publish_until"],
-            }
-
-    class PublicationWithdrawn(Recorded, Aggregate.Event):
-        EVENT_TYPE = PUBLICATION_WITHDRAWN
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.publication = dict(case.publication, state="withdrawn")
-
-    class PublicationEndedEarly(Recorded, Aggregate.Event):
-        EVENT_TYPE = PUBLICATION_ENDED_EARLY
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.publication = dict(case.publication, state="ended_early")
-
-    class PublicationExpired(Recorded, Aggregate.Event):
-        EVENT_TYPE = PUBLICATION_EXPIRED
-
-        def evolve(self, case: SanctionCase) -> None:
-            case.publication = dict(case.publication, state="expired")
-
-    @classmethod
-    def file(cls, id: UUID, **record: Any) -> SanctionCase:
-        return cls._create(cls.Filed, id=id, **record)
-
-    def record(self, event_class: type, **record: Any) -> None:
-        self.trigger_event(event_class, **record)
+    KIND = SANCTION_CASE
+    NAME_ZH = SANCTION_CASE.title_zh
 
     def require(self, *allowed: str, action_zh: str) -> None:
         if self.status not in allowed:
             raise Conflict(
-                "CASE_STATE_INVALID", f"案件当前处于“{self.status}”阶段，不能{action_zh}",
+                "CASE_STATE_INVALID", f"案件当前处于“{SANCTION_CASE.state_name(self.status)}”阶段，不能{action_zh}",
                 f"the case is {self.status}; allowed only when {', '.join(allowed)}", status=self.status,
             )
 
     @property
     def effective_penalties(self) -> list[dict[str, Any]]:
         """The penalties that stand: none if the decision was revoked or found unlawful or void."""
-        if self.decision is None or (self.review and self.review["outcome"] != "changed"):
-            return []
-        return self.decision["penalties"]
+        return standing_facts.effective_penalties(self.record["state"])
 
 
 # --- rules ------------------------------------------------------------------------------------------
@@ -215,7 +106,6 @@ def _amount(penalty: dict[str, Any]) -> Decimal:
 def file_case(ctx: Context) -> Decision:
     """立案 by the department competent for the ground, within its jurisdiction."""
     ctx.actor.require_role("officer")
-    check_shape(CASE_FILED.fields, ctx.request, ("region_code", "decide_by"))
     competent = COMPETENT_DEPARTMENT[ctx.request["ground"]]
     if ctx.actor.department != competent:
         ctx.actor.require_department(competent)
@@ -249,10 +139,7 @@ def serve_notice(ctx: Context) -> Decision:
     """告知: the intended penalty with facts and basis, the statement/defence period and, for large
     fines and suspension-type penalties, the 5-day window to ask for a hearing (第44、63、64条)."""
     case: SanctionCase = ctx.target
-    case.require(FILED, action_zh="送达告知书")
     _require_case_department(ctx, case)
-    computed = ("institution_id", "hearing_eligible", "statement_deadline", "hearing_request_deadline")
-    check_shape(NOTICE_SERVED.fields, ctx.request, computed)
     served_on = day_of(ctx, "served_on")
     if served_on < date.fromisoformat(case.filed_on):
         raise RuleViolation("DATE_ORDER_INVALID", "告知日期不能早于立案日期", "the notice precedes the case")
@@ -272,9 +159,7 @@ def serve_notice(ctx: Context) -> Decision:
 
 def request_hearing(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
-    case.require(NOTICED, action_zh="登记听证申请")
     _require_case_department(ctx, case)
-    check_shape(HEARING_REQUESTED.fields, ctx.request, ("institution_id",))
     if not case.notice["hearing_eligible"]:
         raise RuleViolation("NO_HEARING_RIGHT", "拟作出的处罚不属于应告知听证权利的情形", "this penalty carries no hearing right")
     requested_on = day_of(ctx, "requested_on")
@@ -289,9 +174,7 @@ def request_hearing(ctx: Context) -> Decision:
 
 def schedule_hearing(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
-    case.require(HEARING_REQUESTED_, action_zh="通知听证")
     _require_case_department(ctx, case)
-    check_shape(HEARING_SCHEDULED.fields, ctx.request, ("institution_id",))
     notified_on, hearing_on = _day(ctx.request, "notified_on"), _day(ctx.request, "hearing_on")
     not_after_today(notified_on, ctx.today, "notified_on")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
@@ -306,9 +189,7 @@ def schedule_hearing(ctx: Context) -> Decision:
 
 def hold_hearing(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
-    case.require(HEARING_SCHEDULED_, action_zh="登记听证")
     _require_case_department(ctx, case)
-    check_shape(HEARING_HELD.fields, ctx.request, ("institution_id",))
     held_on = day_of(ctx, "held_on")
     if held_on < date.fromisoformat(case.hearing_on):
         raise RuleViolation("DATE_ORDER_INVALID", "听证不能早于通知的听证日期", "held before the notified date")
@@ -320,9 +201,7 @@ def decide(ctx: Context) -> Decision:
     """The decision: after the statement period (and the hearing, if one was asked for), within
     90 days of filing unless the extension is approved, never heavier than notified (第45、60条)."""
     case: SanctionCase = ctx.target
-    case.require(NOTICED, HEARING_HELD_, action_zh="作出处罚决定")
     _require_case_department(ctx, case)
-    check_shape(PENALTY_DECIDED.fields, ctx.request, ("institution_id",))
     decided_on = day_of(ctx, "decided_on")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
     waits = [case.notice["statement_deadline"]]
@@ -353,9 +232,7 @@ def decide(ctx: Context) -> Decision:
 
 def serve_decision(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
-    case.require(DECIDED, action_zh="登记送达")
     _require_case_department(ctx, case)
-    check_shape(DECISION_SERVED.fields, ctx.request, ("institution_id", "late_days"))
     served_on = day_of(ctx, "served_on")
     decided_on = date.fromisoformat(case.decision["decided_on"])
     if served_on < decided_on:
@@ -368,9 +245,7 @@ def serve_decision(ctx: Context) -> Decision:
 
 def execute_penalty(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
-    case.require(SERVED, action_zh="登记执行")
     _require_case_department(ctx, case)
-    check_shape(PENALTY_EXECUTED.fields, ctx.request, ("institution_id",))
     executed_on = day_of(ctx, "executed_on")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
     return Decision(dict(ctx.request, institution_id=case.institution_id), executed_on.isoformat(), version.name)
@@ -379,10 +254,9 @@ def execute_penalty(ctx: Context) -> Decision:
 def close_case(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
     _require_case_department(ctx, case)
-    check_shape(CASE_CLOSED.fields, ctx.request, ("institution_id",))
     outcome = ctx.request["outcome"]
     allowed = {"executed": (EXECUTED,), "no_penalty": (FILED, NOTICED, HEARING_HELD_), "revoked": DECISION_STATES}[outcome]
-    case.require(*allowed, action_zh=f"以“{outcome}”结案")
+    case.require(*allowed, action_zh=f"以“{CLOSING_OUTCOMES[outcome]}”结案")
     if outcome == "revoked" and not (case.review and case.review["outcome"] != "changed"):
         raise RuleViolation("NOT_REVOKED", "处罚决定未被撤销，不能以撤销结案", "the decision was not revoked")
     closed_on = day_of(ctx, "closed_on")
@@ -393,9 +267,7 @@ def close_case(ctx: Context) -> Decision:
 def review(ctx: Context) -> Decision:
     """Reconsideration or litigation changed, revoked or voided the decision."""
     case: SanctionCase = ctx.target
-    case.require(*DECISION_STATES, action_zh="登记复议或诉讼结果")
     _require_case_department(ctx, case)
-    check_shape(DECISION_REVIEWED.fields, ctx.request, ("institution_id",))
     decided_on = day_of(ctx, "decided_on")
     if decided_on < date.fromisoformat(case.decision["decided_on"]):
         raise RuleViolation("DATE_ORDER_INVALID", "复议或判决日期不能早于处罚决定", "the review precedes the decision")
@@ -414,9 +286,7 @@ def review(ctx: Context) -> Decision:
 
 def publish(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
-    case.require(*DECISION_STATES, action_zh="公示处罚信息")
     _require_case_department(ctx, case)
-    check_shape(PENALTY_PUBLISHED.fields, ctx.request, ("institution_id", "earliest_repair_on", "publish_until"))
     if case.publication is not None:
         raise Conflict("ALREADY_PUBLISHED", "该处罚信息已公示", "this decision was already published")
     penalties = case.effective_penalties
@@ -462,7 +332,6 @@ def withdraw_publication(ctx: Context) -> Decision:
     """Within 3 days of the decision being changed or revoked, with the reason (第48条)."""
     case: SanctionCase = ctx.target
     _require_case_department(ctx, case)
-    check_shape(PUBLICATION_WITHDRAWN.fields, ctx.request, ("institution_id", "late_days"))
     if not case.publication or case.publication["state"] != "published":
         raise Conflict("NOT_PUBLISHED", "该处罚信息未在公示中", "the decision is not being published")
     if case.review is None:
@@ -479,7 +348,6 @@ def end_publication_early(ctx: Context) -> Decision:
     for suspension, closure or other serious penalties."""
     case: SanctionCase = ctx.target
     _require_case_department(ctx, case)
-    check_shape(PUBLICATION_ENDED_EARLY.fields, ctx.request, ("institution_id",))
     if not case.publication or case.publication["state"] != "published":
         raise Conflict("NOT_PUBLISHED", "该处罚信息未在公示中", "the decision is not being published")
     if any(p["type"] in SERIOUS_TYPES for p in case.effective_penalties):
@@ -500,8 +368,6 @@ def end_publication_early(ctx: Context) -> Decision:
 
 def expire_publication(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
-    if not ctx.actor.user.startswith("system:"):
-        raise NotCompetent("SYSTEM_ONLY", "公示期届满由台账调度程序自动记录", "only the ledger's scheduler records this")
     if not case.publication or case.publication["state"] != "published":
         raise Conflict("NOT_PUBLISHED", "该处罚信息未在公示中", "the decision is not being published")
     until = date.fromisoformat(case.publication["publish_until"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,8 +21,9 @@ def reject_shape(problems: list[Problem]) -> None:
         )
 
 
-def check_shape(fields: tuple[Field, ...], request: dict[str, Any], computed: tuple[str, ...]) -> None:
-    """The request holds exactly the event's fields less those the ledger computes."""
+def check_shape(fields: tuple[Field, ...], request: dict[str, Any], computed: tuple[str, ...], optional: tuple[str, ...] = ()) -> None:
+    """The request holds exactly the event's fields less those the ledger computes (``optional``:
+    those the rules may fill in from the rule table when the request leaves them out)."""
     supplied = [name for name in computed if name in request]
     if supplied:
         raise RuleViolation(
@@ -30,7 +32,8 @@ def check_shape(fields: tuple[Field, ...], request: dict[str, Any], computed: tu
             f"these fields are computed by the ledger and may not be supplied: {', '.join(supplied)}",
             fields=supplied,
         )
-    reject_shape(problems_in(tuple(f for f in fields if f.name not in computed), request))
+    reject_shape(problems_in(tuple(replace(f, required=False) if f.name in optional else f for f in fields if f.name not in computed),
+                             request))
 
 
 def not_after_today(day: date, today: date, field: str) -> None:

@@ -26,12 +26,13 @@ from events.regions import prefix_of
 from events.sealed_log import SealedLog
 from services.domain.actors import Actor
 from services.domain.decisions import Context, Decision
-from services.domain.errors import Conflict, NotFound, RuleViolation
+from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
 from services.domain.identifiers import IdentifierClaim
 from services.domain.institution import Institution
 from services.domain.operations import OPERATIONS
 from services.domain.recorded import LedgerAggregate, key_reused
 from services.domain.standing import Standing
+from services.domain.validation import check_shape
 from services.ledger.sealer import Sealer
 
 BEIJING = timezone(timedelta(hours=8))
@@ -116,7 +117,7 @@ class SupervisionLedger(Application):
             found = self._find(aggregate_id if isinstance(aggregate_id, UUID) else UUID(str(aggregate_id)))
         except ValueError:
             found = None
-        if not isinstance(found, cls):
+        if not isinstance(found, cls) or found.kind.bookkeeping:
             name = "Record" if cls is LedgerAggregate else cls.__name__
             code = "".join("_" + c if c.isupper() else c.upper() for c in name).lstrip("_") + "_NOT_FOUND"
             raise NotFound(
@@ -165,6 +166,10 @@ class SupervisionLedger(Application):
         """Run one command: rules, aggregate change, atomic save, seal. Retried on a write race.
         With ``dry_run`` everything is checked and nothing is saved."""
         op = OPERATIONS[name]
+        if op.step is not None and op.step.falls_due is not None and not command.actor.is_system:
+            raise NotCompetent(
+                "SYSTEM_ONLY", f"“{op.step.title_zh}”由台账调度程序在期限届满后自动记录", "only the ledger's scheduler records this",
+            )
         digest = command.digest(name, str(target_id) if target_id else None)
         cid = command.command_id
         new_id = uuid.uuid5(COMMAND_NAMESPACE, cid) if cid else uuid.uuid4()
@@ -180,13 +185,15 @@ class SupervisionLedger(Application):
                 target = self.aggregate(op.aggregate, target_id)
                 if target.already_did(cid, digest):
                     return CommandResult.of(target, True)
+                target.require_step(op.step)  # the states the record kind allows this step from
+            check_shape(op.event_type.fields, command.request, op.computed, op.defaults)
             context = Context(command.request, command.actor, self.today(), target, self)
             decision = op.decide(context)
             record = self._decision_record(command, decision, digest)
             if op.creates:
-                aggregate = op.record(op.aggregate, new_id, **record)
+                aggregate = op.aggregate.create(new_id, op.event_type.name, **record)
             else:
-                op.record(target, **record)
+                target.decide(op.event_type.name, **record)
                 aggregate = target
             claims = self._claims(aggregate, command, decision, digest)
             others = op.follow_up(context, decision, self._decision_record(command, decision, digest), aggregate) if op.follow_up else []

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from events.record_kinds import Step
 from services.domain.actors import Actor
-from services.domain.credit_listing import CreditListing
-from services.domain.grading import HOLDING, GradingApplication
-from services.domain.hazard import ORDERED, Hazard
-from services.domain.sanction import SanctionCase
+from services.domain.grading import GradingApplication
+from services.domain.operations import OPERATIONS
 from services.ledger.application import Basis, Command, CommandResult, SupervisionLedger
 
 SYSTEM_USER = "system:scheduler"
@@ -25,54 +24,42 @@ SYSTEM_USER = "system:scheduler"
 
 @dataclass(frozen=True)
 class Transition:
+    """A time-driven step (its record kind declares when it falls due), who records it, on what
+    basis, and which records may be due: those with an event of one of ``candidates``."""
+
     operation: str
-    aggregate: type
-    candidates: tuple[str, ...]  # aggregates with an event of one of these types may be due
-    due: Callable[[Any, date, SupervisionLedger], bool]
-    due_date: Callable[[Any], str]
+    candidates: tuple[str, ...]
     department: Callable[[Any], str]
     legal_basis: str
+    unless: Callable[[Any, SupervisionLedger], bool] = lambda aggregate, ledger: False
+
+    @property
+    def step(self) -> Step:
+        return OPERATIONS[self.operation].step
+
+    @property
+    def aggregate(self) -> type:
+        return OPERATIONS[self.operation].aggregate
+
+    def due_date(self, aggregate: Any) -> str | None:
+        """The date after which the step falls due, if the record is in a state it follows."""
+        state = aggregate.record["state"]
+        return self.step.falls_due(state) if state["status"] in self.step.after else None
+
+    def due(self, aggregate: Any, today: date, ledger: SupervisionLedger) -> bool:
+        due = self.due_date(aggregate)
+        return due is not None and date.fromisoformat(due) < today and not self.unless(aggregate, ledger)
 
 
 TRANSITIONS = (
-    Transition(
-        operation="hazard.mark_overdue",
-        aggregate=Hazard,
-        candidates=("HazardRectificationOrdered",),
-        due=lambda h, today, _: h.status == ORDERED and h.deadline is not None and date.fromisoformat(h.deadline) < today,
-        due_date=lambda h: h.deadline,
-        department=lambda h: h.ordered_by or h.identified_by,
-        legal_basis="整改期限届满未验收销账，台账自动判定逾期（隐患台账“照单销账”）",
-    ),
-    Transition(
-        operation="sanction.expire_publication",
-        aggregate=SanctionCase,
-        candidates=("PenaltyPublished",),
-        due=lambda c, today, _: bool(c.publication) and c.publication["state"] == "published"
-        and date.fromisoformat(c.publication["publish_until"]) < today,
-        due_date=lambda c: c.publication["publish_until"],
-        department=lambda c: c.department,
-        legal_basis="最长公示期届满，自动停止公示（信用修复相关规定）",
-    ),
-    Transition(
-        operation="listing.expire",
-        aggregate=CreditListing,
-        candidates=("CreditListingDecided",),
-        due=lambda entry, today, _: entry.active and date.fromisoformat(entry.expires_on) < today,
-        due_date=lambda entry: entry.expires_on,
-        department=lambda entry: "civil_affairs",
-        legal_basis="列入期限届满，自动移出失信名单（民发〔2019〕103号）",
-    ),
-    Transition(
-        operation="grading.lapse",
-        aggregate=GradingApplication,
-        candidates=("GradeAwarded",),
-        due=lambda app, today, ledger: app.status in HOLDING and date.fromisoformat(app.valid_until) < today
-        and not _replaced(app, ledger),
-        due_date=lambda app: app.valid_until,
-        department=lambda app: "civil_affairs",
-        legal_basis="等级有效期届满未重新评定，自动失效",
-    ),
+    Transition("hazard.mark_overdue", ("HazardRectificationOrdered",), lambda h: h.ordered_by or h.identified_by,
+               "整改期限届满未验收销账，台账自动判定逾期（隐患台账“照单销账”）"),
+    Transition("sanction.expire_publication", ("PenaltyPublished",), lambda c: c.department,
+               "最长公示期届满，自动停止公示（信用修复相关规定）"),
+    Transition("listing.expire", ("CreditListingDecided",), lambda entry: "civil_affairs",
+               "列入期限届满，自动移出失信名单（民发〔2019〕103号）"),
+    Transition("grading.lapse", ("GradeAwarded",), lambda app: "civil_affairs", "等级有效期届满未重新评定，自动失效",
+               unless=lambda app, ledger: _replaced(app, ledger)),
 )
 
 
