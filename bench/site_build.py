@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.dataset import Generator, write  # noqa: E402
 from events.envelope import seal  # noqa: E402
 from events.sealed_log import SealedLog  # noqa: E402
-from projections.disclosure import build_snapshot, write_snapshot  # noqa: E402
+from projections.disclosure import snapshot_at, write_snapshot  # noqa: E402
 from public_site.build import build_site, index_search  # noqa: E402
 
 
@@ -60,7 +60,7 @@ def main() -> None:
             store, site = Path(tmp) / f"ledger-{size}.sqlite", Path(tmp) / f"site-{size}"
             events, _ = write(store, Generator(20261124, size, None, "32" if size <= 5000 else None).envelopes())
             print(f"\n{size} institutions, {events} events")
-            snapshot = timed("disclosure snapshot (fold the whole ledger)", lambda: build_snapshot(r.envelope for r in SealedLog(store).iterate()))
+            snapshot = timed("disclosure snapshot (fold the whole ledger)", lambda: snapshot_at(r.envelope for r in SealedLog(store).iterate()))
             path = timed("write snapshot JSON", lambda: write_snapshot(snapshot, Path(tmp) / f"snapshots-{size}"))
             written = timed("full Pelican build", lambda: build_site(path, site, search=False))
             timed("Pagefind index", lambda: index_search(site))
@@ -69,7 +69,7 @@ def main() -> None:
             print(f"  {'site':<52} {files} files, {size_mb:.0f} MB ({written} pages and downloads)")
             one_more_decision(store)
             start = time.perf_counter()
-            snapshot = build_snapshot(r.envelope for r in SealedLog(store).iterate())
+            snapshot = snapshot_at(r.envelope for r in SealedLog(store).iterate())
             path = write_snapshot(snapshot, Path(tmp) / f"snapshots-{size}")
             written = build_site(path, site, incremental=True, search=False)
             pelican = time.perf_counter() - start

@@ -175,24 +175,33 @@ def problems_in(fields: tuple[Field, ...], payload: dict[str, Any], path: str = 
 # --- visibility -------------------------------------------------------------------------------
 
 
-def _public_value(spec: Field, value: Any) -> Any:
+def _part_of_value(spec: Field, value: Any, public_only: bool) -> Any:
     if spec.kind == "object" and isinstance(value, dict):
-        return public_part(spec.fields, value)
-    if spec.kind == "array" and spec.items is not None and spec.items.kind == "object":
-        return [_public_value(spec.items, v) for v in value]
+        return declared_part(spec.fields, value, public_only=public_only)
+    if spec.kind == "array" and spec.items is not None and isinstance(value, list):
+        return [_part_of_value(spec.items, v, public_only) for v in value]
+    if spec.kind in ("object", "array", "fragment"):
+        return None  # not the shape declared: shown to nobody
     return value
 
 
-def public_part(fields: tuple[Field, ...], payload: dict[str, Any]) -> dict[str, Any]:
-    """Only the members declared public (recursively); everything else is dropped. A fragment's
-    members are judged by the fields of the event type its sibling field names."""
+def declared_part(fields: tuple[Field, ...], payload: dict[str, Any], *, public_only: bool) -> dict[str, Any]:
+    """Only the members ``fields`` declare (recursively) — and of those, with ``public_only``, only
+    the ones marked public; everything else is dropped (deny by default). A fragment's members are
+    judged by the fields of the event type its sibling field names."""
     out: dict[str, Any] = {}
     for spec in fields:
-        if not (spec.public and spec.name in payload):
+        if spec.name not in payload or (public_only and not spec.public):
             continue
+        value = payload[spec.name]
         if spec.kind == "fragment":
-            named = CATALOGUE.types.get(payload.get(spec.fragment_of, ""))
-            out[spec.name] = public_part(named.fields, payload[spec.name]) if named else {}
+            named = CATALOGUE.types.get(payload.get(spec.fragment_of, "")) if isinstance(payload.get(spec.fragment_of), str) else None
+            out[spec.name] = declared_part(named.fields, value, public_only=public_only) if named and isinstance(value, dict) else {}
         else:
-            out[spec.name] = _public_value(spec, payload[spec.name])
+            out[spec.name] = _part_of_value(spec, value, public_only)
     return out
+
+
+def public_part(fields: tuple[Field, ...], payload: dict[str, Any]) -> dict[str, Any]:
+    """Only the members declared public (recursively); everything else is dropped."""
+    return declared_part(fields, payload, public_only=True)

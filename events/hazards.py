@@ -104,7 +104,8 @@ IDENTIFIED, ORDERED, OVERDUE, RECTIFIED, CLOSED = "identified", "ordered", "over
 def _identified(_: State, entry: Entry) -> State:
     p = payload(entry)
     return {"institution_id": p["institution_id"], "region_code": p["region_code"], "severity": p["severity"],
-            "category": p["category"], "criterion_ref": p["criterion_ref"], "responsible_person": p["responsible_person"],
+            "category": p["category"], "criterion_ref": p["criterion_ref"], "description": p["description"],
+            "responsible_person": p["responsible_person"], "inspection_id": p.get("inspection_id"), "measures": None,
             "identified_on": p["identified_on"], "identified_by": department(entry), "deadline": None, "ordered_by": None,
             "ordered_on": None, "rectified_on": None, "closed_on": None, "escalations": []}
 
@@ -119,7 +120,7 @@ def _verified(state: State, entry: Entry) -> State:
 
 
 HAZARD = declare(RecordKind(
-    name="Hazard", title_zh="隐患", refusal_code="HAZARD_STATE_INVALID",
+    name="Hazard", title_zh="隐患", refusal_code="HAZARD_STATE_INVALID", ends=lambda state: state["closed_on"],
     states={IDENTIFIED: "已发现", ORDERED: "限期整改中", OVERDUE: "逾期未整改", RECTIFIED: "已整改待验收", CLOSED: "已销账"},
     fields=(
         INSTITUTION_REF,
@@ -127,7 +128,10 @@ HAZARD = declare(RecordKind(
         Field("severity", "enum", "隐患等级", public=True, enum=SEVERITIES),
         Field("category", "enum", "隐患类别", public=True, enum=CATEGORIES),
         Field("criterion_ref", "string", "判定依据条目", public=True),
+        HAZARD_IDENTIFIED.field_named("description"),
         Field("responsible_person", "string", "整改责任人", public=True),
+        HAZARD_IDENTIFIED.field_named("inspection_id"),
+        Field("measures", "text", "整改措施要求", public=True, required=False),
         date_field("identified_on", "发现日期"),
         Field("identified_by", "string", "发现部门", public=True),
         date_field("deadline", "整改期限", required=False),
@@ -140,7 +144,8 @@ HAZARD = declare(RecordKind(
     steps=(
         Step(HAZARD_IDENTIFIED, "登记隐患", to=IDENTIFIED, sets=_identified, computed=("region_code",)),
         Step(RECTIFICATION_ORDERED, "责令限期整改", after=(IDENTIFIED, OVERDUE), to=ORDERED, computed=("institution_id",),
-             sets=lambda s, e: {"deadline": payload(e)["deadline"], "ordered_by": department(e), "ordered_on": payload(e)["ordered_on"]}),
+             sets=lambda s, e: {"deadline": payload(e)["deadline"], "ordered_by": department(e), "ordered_on": payload(e)["ordered_on"],
+                                "measures": payload(e)["measures"]}),
         Step(HAZARD_RECTIFIED, "登记整改完成", after=(IDENTIFIED, ORDERED, OVERDUE), to=RECTIFIED, computed=("institution_id",),
              sets=lambda s, e: {"rectified_on": payload(e)["rectified_on"]}),
         Step(HAZARD_VERIFIED, "验收销账", after=(RECTIFIED,), sets=_verified, computed=("institution_id",)),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from events.catalogue import CATALOGUE, EventType, Field, public_part
+from events.catalogue import CATALOGUE, EventType, Field
 
 State = dict[str, Any]
 Entry = dict[str, Any]  # one decision as recorded: the envelope's members less its seal
@@ -91,6 +91,8 @@ class RecordKind:
     bookkeeping: bool = False  # not a supervision record (identifier claims): no read model shows it
     region_of: Callable[[State], str | None] = lambda state: state.get("region_code")
     institution_of: Callable[[Record], str | None] = lambda record: record["state"].get("institution_id")
+    # The day the record stopped concerning current lists (a hazard closed), or None while it does.
+    ends: Callable[[State], str | None] = lambda state: None
     _by_type: dict[tuple[str, bool], Step] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -125,12 +127,6 @@ class RecordKind:
     def timed_steps(self) -> list[Step]:
         return [s for s in self.steps if s.falls_due is not None]
 
-    def public_state(self, state: State) -> State:
-        view = public_part(self.fields, state)
-        view["status"] = state["status"]
-        view["status_name"] = self.state_name(state["status"])
-        return view
-
 
 KINDS: dict[str, RecordKind] = {}
 
@@ -161,7 +157,7 @@ def entry_of(envelope: Mapping[str, Any]) -> Entry:
     return {k: envelope[k] for k in ENTRY_MEMBERS if k in envelope}
 
 
-def _merged(original: dict[str, Any], corrected: dict[str, Any], event_type: EventType) -> dict[str, Any]:
+def as_corrected(original: dict[str, Any], corrected: dict[str, Any], event_type: EventType) -> dict[str, Any]:
     """The payload as corrected: named fields replace the original's; an object's members merge."""
     out = dict(original)
     for name, value in corrected.items():
@@ -193,7 +189,7 @@ def advance(record: Record | None, envelope: Mapping[str, Any]) -> Record:
         original = decisions[at]
         if event_type == CORRECTED:
             fields = entry["payload"]["corrected"]
-            decisions[at] = dict(original, payload=_merged(original["payload"], fields, CATALOGUE[original["event_type"]]),
+            decisions[at] = dict(original, payload=as_corrected(original["payload"], fields, CATALOGUE[original["event_type"]]),
                                  corrected_by=[*original.get("corrected_by", []), entry["event_id"]])
         else:
             del decisions[at]
@@ -207,11 +203,12 @@ def advance(record: Record | None, envelope: Mapping[str, Any]) -> Record:
 
 def _with(kind: RecordKind, record: Record, decisions: list[Entry], state: State, envelope: Mapping[str, Any]) -> Record:
     out = dict(record, decisions=decisions, state=state, version=envelope.get("aggregate_version"))
-    if "seq" in envelope:
-        out["seq"] = envelope["seq"]
-        out["recorded_at"] = envelope.get("recorded_at")
+    if "seq" in envelope:  # sealed: the ledger position of the last event that changed the record
+        out.update(seq=envelope["seq"], hash=envelope["hash"], recorded_at=envelope["recorded_at"])
     out["institution_id"] = kind.institution_of(out)
     out["region_code"] = kind.region_of(state)
+    out["opened_on"] = decisions[0]["occurred_at"][:10] if decisions else record.get("opened_on")
+    out["ended_on"] = kind.ends(state)
     return out
 
 

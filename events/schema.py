@@ -58,7 +58,8 @@ def object_schema(fields: tuple[Field, ...]) -> dict[str, Any]:
 
 
 def event_schema(event_type: EventType) -> dict[str, Any]:
-    envelope = object_schema(ENVELOPE_MEMBERS)
+    # The payload member is a fragment whose fields the event type declares: described last, as its own object.
+    envelope = object_schema(tuple(f for f in ENVELOPE_MEMBERS if f.name != "payload"))
     envelope["properties"]["event_type"]["const"] = event_type.name
     envelope["properties"]["schema_version"]["const"] = event_type.version
     envelope["properties"]["payload"] = {"title": "事件内容", "x-public": True, **object_schema(event_type.fields)}

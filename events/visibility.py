@@ -1,16 +1,96 @@
-"""Which parts of a sealed envelope the public may see.
+"""The visibility policy: who may see which part of anything the ledger shows — the one gate every
+response, download, feed, snapshot and page passes on the way out. Deny by default: a value shows
+only the members its declaration names (catalogue fields, a record kind's state fields, a
+document's declared fields), and of those only the ones marked public unless the reader may see
+restricted ones.
 
-The envelope's own members are declared here, once, like payload fields: the user who acted and
-the command id are restricted; the department, level and region that decided, the legal basis and
-document number, and the seal are public (a decision is public by its author and basis).
+Who sees restricted fields (contact persons, identity numbers, complainants, internal notes, the
+acting user):
+- a member of staff (officer or 查询人员) of the department that made the decision, or of civil
+  affairs (the supervising department), whose jurisdiction covers the record's region;
+- an auditor whose jurisdiction covers it (a national auditor covers the country);
+- nobody else: other departments, other regions and the public see the public
+  part, with the personal numbers of private persons masked in every text (identity-card numbers
+  to their first 6 and last 4 characters, mobile numbers to their first 3 and last 4 digits) — the
+  same on the site, in the public search and in every other department's view.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Iterable
+from typing import Any, Protocol
 
-from events.catalogue import CATALOGUE, Field, public_part
+from events.catalogue import CATALOGUE, Field, declared_part
+from events.record_kinds import KINDS
+from events.regions import covers
 
+SUPERVISING_DEPARTMENT = "civil_affairs"
+ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Keys whose values are identifiers or ledger positions, never free text: a digit run inside a UUID,
+# a credit code or a hash is not a telephone number and must survive intact.
+IDENTIFIER_KEYS = frozenset({"id", "seq", "hash", "prev_hash", "credit_code", "page_stamp", "recorded_at", "occurred_at"})
+
+
+class Reader(Protocol):
+    """Who reads: a member of staff of one department at one level for one region, in one role
+    (services/domain/actors.Actor). The public is ``None``."""
+
+    department: str
+    level: str
+    region: str
+    role: str
+
+
+def sees_restricted(reader: Reader | None, decided_by: Iterable[str], region_code: str | None) -> bool:
+    """May ``reader`` see the restricted fields of a decision (or record) made by ``decided_by``
+    about something in ``region_code``?"""
+    if reader is None or not region_code or not covers(reader.region, reader.level, region_code):
+        return False
+    if reader.role == "auditor":
+        return True
+    return reader.role in ("officer", "viewer") and reader.department in {SUPERVISING_DEPARTMENT, *decided_by}
+
+
+def _is_identifier(key: str) -> bool:
+    return key in IDENTIFIER_KEYS or key.endswith(("_id", "_ids", "_no", "_seq", "_hash", "_on", "_until", "_by"))
+
+
+def mask_personal(value: Any) -> Any:
+    """Identity-card and mobile numbers masked in every text (defence in depth: such numbers belong
+    in restricted fields, but a public field may carry one). Identifiers are left as they are."""
+    if isinstance(value, str):
+        return MOBILE.sub(r"\1****\2", ID_NUMBER.sub(r"\1********\2", value))
+    if isinstance(value, list):
+        return [mask_personal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: v if _is_identifier(k) else mask_personal(v) for k, v in value.items()}
+    return value
+
+
+def view(fields: tuple[Field, ...], value: dict[str, Any], *, full: bool) -> dict[str, Any]:
+    """``value`` as a reader sees it: every declared member (``full``) or the public ones, masked."""
+    if full:
+        return declared_part(fields, value, public_only=False)
+    return mask_personal(declared_part(fields, value, public_only=True))
+
+
+# --- the envelope ----------------------------------------------------------------------------------
+
+ACTOR = Field("actor", "object", "决定主体", public=True, fields=(
+    Field("department", "string", "部门", public=True),
+    Field("level", "string", "层级", public=True),
+    Field("region", "string", "行政区划", public=True),
+    Field("user", "string", "经办人"),
+))
+BASIS = Field("basis", "object", "依据", public=True, fields=(
+    Field("document_no", "string", "文书编号", public=True),
+    Field("legal_basis", "string", "法律依据", public=True),
+))
+# The envelope's own members: the user who acted and the command id are restricted; the department,
+# level and region that decided, the legal basis and document number, and the seal are public (a
+# decision is public by its author and basis).
 ENVELOPE_MEMBERS = (
     Field("event_id", "string", "事件编号", public=True),
     Field("event_type", "string", "事件类型", public=True),
@@ -22,39 +102,55 @@ ENVELOPE_MEMBERS = (
     Field("institution_id", "string", "机构编号", public=True, required=False),
     Field("occurred_at", "string", "决定时间", public=True),
     Field("recorded_at", "string", "记录时间", public=True),
-    Field(
-        "actor",
-        "object",
-        "决定主体",
-        public=True,
-        fields=(
-            Field("department", "string", "部门", public=True),
-            Field("level", "string", "层级", public=True),
-            Field("region", "string", "行政区划", public=True),
-            Field("user", "string", "经办人"),
-        ),
-    ),
-    Field(
-        "basis",
-        "object",
-        "依据",
-        public=True,
-        fields=(
-            Field("document_no", "string", "文书编号", public=True),
-            Field("legal_basis", "string", "法律依据", public=True),
-        ),
-    ),
+    ACTOR,
+    BASIS,
     Field("rule_version", "string", "规则版本", public=True),
     Field("command_id", "string", "请求幂等键摘要", required=False),
     Field("request_digest", "string", "请求内容摘要", required=False),
     Field("prev_hash", "string", "前一事件哈希", public=True),
     Field("hash", "string", "本事件哈希", public=True),
+    Field("payload", "fragment", "决定内容", public=True, fragment_of="event_type"),
 )
+# One decision as a record state holds it (events/record_kinds.ENTRY_MEMBERS), with its marks.
+ENTRY_MEMBERS = (
+    *(f for f in ENVELOPE_MEMBERS if f.name in ("event_id", "event_type", "seq", "occurred_at", "recorded_at", "actor", "basis",
+                                                 "rule_version", "payload")),
+    Field("corrected_by", "array", "更正事件", public=True, required=False, items=Field("event_id", "string", "事件编号", public=True)),
+    Field("retracted_by", "string", "撤销事件", public=True, required=False),
+)
+
+
+def envelope_view(envelope: dict[str, Any], *, full: bool) -> dict[str, Any]:
+    return view(ENVELOPE_MEMBERS, envelope, full=full)
 
 
 def public_envelope(envelope: dict[str, Any]) -> dict[str, Any]:
     """The envelope as the public may see it: public members and the public part of the payload."""
-    out = public_part(ENVELOPE_MEMBERS, envelope)
-    event_type = CATALOGUE[envelope["event_type"]]
-    out["payload"] = public_part(event_type.fields, envelope.get("payload", {}))
-    return out
+    return envelope_view(envelope, full=False)
+
+
+def entry_view(entry: dict[str, Any], reader: Reader | None, region_code: str | None) -> dict[str, Any]:
+    """One decision of a record, as ``reader`` may see it."""
+    department = entry["actor"]["department"]
+    view_ = view(ENTRY_MEMBERS, entry, full=sees_restricted(reader, (department,), region_code))
+    view_["title_zh"] = CATALOGUE[entry["event_type"]].title_zh
+    return view_
+
+
+def record_view(record: dict[str, Any], reader: Reader | None) -> dict[str, Any]:
+    """A record (its state and its decisions) as ``reader`` may see it: the state's restricted
+    fields to those who may see any of its decisions' restricted fields, each decision's to those
+    who may see that decision's."""
+    kind = KINDS[record["kind"]]
+    region = record["region_code"]
+    departments = {d["actor"]["department"] for d in record["decisions"] + record["retracted"]}
+    state = record["state"]
+    return {
+        "id": record["id"], "kind": kind.name, "kind_name": kind.title_zh, "institution_id": record["institution_id"],
+        "region_code": region, "version": record["version"], "seq": record.get("seq"),
+        "status": state["status"], "status_name": kind.state_name(state["status"]),
+        "state": view(kind.fields, state, full=sees_restricted(reader, departments, region)),
+        "decisions": [entry_view(d, reader, region) for d in record["decisions"]],
+        "amendments": [entry_view(d, reader, region) for d in record["amendments"]],
+        "retracted": [entry_view(d, reader, region) for d in record["retracted"]],
+    }

@@ -1,19 +1,25 @@
 """Campaign targets against what the ledger shows, per region and year: the share of known
 institutions that are filed, compliant with GB 38600 and with GB/T 35796, and graded — as of the
-end of the year (or today, for the current year). A pure fold of the events."""
+end of the year (or today, for the current year).
+
+A query over record states, each as of that day: the region's institutions (closed or retracted
+ones no longer count), their latest assessment per standard, the grade each holds, and the
+targets set for the region and year.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from events.lifecycle import DISCOVERED, OPERATING
+from events.record_kinds import Record, state_on
 from events.regions import prefix_of
+from events.standing import current_grade, latest_compliance
 
-EVENTS = (
-    "InstitutionDiscovered", "InstitutionFiled", "InstitutionClosed", "DecisionRetracted",
-    "ComplianceAssessed", "GradeAwarded", "GradeRevoked", "GradeLapsed", "CampaignTargetSet",
-)
+KINDS = ("Institution", "ComplianceAssessment", "GradingApplication", "CampaignTarget")
 METRIC_NAMES = {"filed": "备案率", "gb38600_compliant": "GB 38600 达标率", "gbt35796_compliant": "GB/T 35796 达标率", "graded": "等级评定率"}
 
 
@@ -23,40 +29,37 @@ def _percent(part: int, whole: int) -> str | None:
     return str((Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def progress(envelopes: Iterable[dict[str, Any]], region_code: str, year: int, as_of: str) -> dict[str, Any]:
+def progress(records: Iterable[Record], region_code: str, year: int, as_of: str) -> dict[str, Any]:
+    """``records``: the region's records of ``KINDS``."""
     region_prefix = prefix_of(region_code)
     status: dict[str, str] = {}
-    region: dict[str, str] = {}
-    compliance: dict[tuple[str, str], tuple[str, bool]] = {}
-    graded: dict[str, str] = {}  # institution -> application id holding a grade
+    related: dict[str, list[Record]] = defaultdict(list)
     targets: dict[str, dict[str, Any]] = {}
-    for e in envelopes:
-        if e["occurred_at"] > as_of:
+    for record in records:
+        state = state_on(record, as_of)
+        if state is None or not (state.get("region_code") or "").startswith(region_prefix):
             continue
-        p, iid, kind = e["payload"], e["institution_id"], e["event_type"]
-        if kind in ("InstitutionDiscovered", "InstitutionFiled"):
-            status[iid] = "discovered" if kind == "InstitutionDiscovered" else "filed"
-            region[iid] = p["region_code"]
-        elif kind == "InstitutionClosed" or (kind == "DecisionRetracted" and e["aggregate_type"] == "Institution"
-                                             and p["original_event_type"] == "InstitutionDiscovered"):
-            status[iid] = "gone"
-        elif kind == "ComplianceAssessed":
-            key = (iid, p["standard"])
-            if key not in compliance or compliance[key][0] <= p["assessed_on"]:
-                compliance[key] = (p["assessed_on"], p["compliant"])
-        elif kind == "GradeAwarded":
-            graded[iid] = e["aggregate_id"]
-        elif kind in ("GradeRevoked", "GradeLapsed") and graded.get(iid) == e["aggregate_id"]:
-            del graded[iid]
-        elif kind == "CampaignTargetSet" and p["year"] == year and p["region_code"] == region_code:
-            targets[p["metric"]] = {"target_percent": p["target_percent"], "source": p["source"]}
-    known = [i for i, s in status.items() if s != "gone" and region[i].startswith(region_prefix)]
-    filed = [i for i in known if status[i] == "filed"]
+        seen = dict(record, state=state)
+        if record["kind"] == "Institution":
+            status[record["id"]] = state["status"]
+        elif record["kind"] == "CampaignTarget":
+            if state["year"] == year and state["region_code"] == region_code:
+                targets[state["metric"]] = {"target_percent": state["target_percent"], "source": state["source"]}
+        else:
+            related[record["institution_id"]].append(seen)
+    known = [i for i, s in status.items() if s in (DISCOVERED, *OPERATING)]
+    filed = [i for i in known if status[i] in OPERATING]
+
+    def compliant(institution_id: str, standard: str) -> bool:
+        latest = latest_compliance([r for r in related[institution_id] if r["kind"] == "ComplianceAssessment"], standard)
+        return bool(latest and latest["state"]["compliant"])
+
     counts = {
         "filed": (len(filed), len(known)),
-        "gb38600_compliant": (sum(compliance.get((i, "GB 38600"), ("", False))[1] for i in filed), len(filed)),
-        "gbt35796_compliant": (sum(compliance.get((i, "GB/T 35796"), ("", False))[1] for i in filed), len(filed)),
-        "graded": (sum(i in graded for i in filed), len(filed)),
+        "gb38600_compliant": (sum(compliant(i, "GB 38600") for i in filed), len(filed)),
+        "gbt35796_compliant": (sum(compliant(i, "GB/T 35796") for i in filed), len(filed)),
+        "graded": (sum(current_grade([r for r in related[i] if r["kind"] == "GradingApplication"], as_of) is not None
+                       for i in filed), len(filed)),
     }
     metrics = []
     for metric, (part, whole) in counts.items():
@@ -66,4 +69,3 @@ def progress(envelopes: Iterable[dict[str, Any]], region_code: str, year: int, a
         metrics.append({"metric": metric, "name_zh": METRIC_NAMES[metric], "count": part, "of": whole, "percent": actual,
                         "target": target, "met": met})
     return {"region": region_code, "year": year, "as_of": as_of, "metrics": metrics}
-

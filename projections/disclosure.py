@@ -2,37 +2,40 @@
 
 The site is rendered from a snapshot and nothing else, so every page can say exactly which ledger
 position it shows, and a snapshot cut at the same seq is byte-identical however often it is built.
-What is on a list is decided here, never in the templates:
+A snapshot is a query over record states (projections/record_states.py) as they stand at the cut,
+each record as of the cut's date (a term that ended by then has ended, whenever the scheduler
+recorded it); what is on a list is decided here, never in the templates:
 - filed institutions; known unfiled ones with their handling; graded ones by level; those meeting
-  GB 38600 and GB/T 35796; the joint-punishment list (current entries only); sanction decisions
-  within their publication period; published double-random inspection results;
-- each institution's public timeline: only decisions the rules make public, and a penalty or a
-  listing only while it is being published.
-Only catalogue-public fields enter a snapshot, and free text is scrubbed of identity-card and mobile
-numbers that someone may have typed into a public field.
+  GB 38600 and GB/T 35796; the joint-punishment list (published, current entries only); sanction
+  decisions within their publication period; published double-random inspection results;
+- each institution's public timeline: only decisions the rules make public, each as corrected, a
+  retracted one never; a penalty or a listing only while it is being published.
+Everything passes the visibility gate as the public sees it (events/visibility.py): catalogue-
+public fields only, personal numbers masked.
 """
 
 from __future__ import annotations
 
-import re
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from events import CATALOGUE
 from events.canonical import canonical_json
-from events.catalogue import public_part
-from events.credit import GROUND_NAMES
-from events.envelope import GENESIS_HASH, ChainBroken
+from events.credit import GROUND_NAMES, LISTING_PROPOSED
+from events.lifecycle import PROFILE
+from events.record_kinds import KINDS, RETRACTED, Record, falls_due_by
 from events.regions import full_name, name_of, parents
-from projections.institution_document import OPERATING, applies_to, fold, public_view
+from events.standing import RELATED_KINDS, effective_penalties, is_published_listing, summary_of
+from events.visibility import entry_view, mask_personal, view
+from projections.institution_document import OPERATING, STATUS_NAMES
+from projections.record_states import Cut, fold
 
-FORMAT = "eldercare-disclosure-snapshot/2"
+FORMAT = "eldercare-disclosure-snapshot/3"
 BEIJING = timezone(timedelta(hours=8))
+PERSONS = LISTING_PROPOSED.field_named("persons")
 LISTS = ("filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections")
-ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 # Decisions shown on an institution's public page. Hazards, cases under way and internal steps are
 # not; penalties and listings only while published (see ``_still_public``).
@@ -44,108 +47,38 @@ PUBLIC_TIMELINE = (
 )
 
 
-# Keys whose values are identifiers or ledger positions, never free text: a digit run inside a UUID,
-# a credit code or a hash is not a telephone number and must survive intact.
-IDENTIFIER_KEYS = frozenset({"id", "seq", "hash", "credit_code", "page_stamp", "recorded_at"})
-
-
-def _is_identifier(key: str) -> bool:
-    return key in IDENTIFIER_KEYS or key.endswith(("_id", "_ids", "_no", "_seq", "_hash"))
-
-
-def scrub(value: Any) -> Any:
-    """Mask identity-card and mobile numbers in public text (defence in depth: such numbers belong
-    in restricted fields, but a free-text field may carry one). Identifiers are left as they are."""
-    if isinstance(value, str):
-        return MOBILE.sub(r"\1****\2", ID_NUMBER.sub(r"\1********\2", value))
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    if isinstance(value, dict):
-        return {k: v if _is_identifier(k) else scrub(v) for k, v in value.items()}
-    return value
-
-
-class _Records:
-    """The few facts the lists need from hazards' siblings: listings, cases, inspections."""
-
-    def __init__(self) -> None:
-        self.listings: dict[str, dict[str, Any]] = {}
-        self.cases: dict[str, dict[str, Any]] = {}
-        self.inspections: dict[str, dict[str, Any]] = {}
-        self.plans: dict[str, str] = {}
-        self.timeline: dict[str, list[dict[str, Any]]] = {}
-
-    def take(self, e: dict[str, Any]) -> None:
-        kind, p, agg = e["event_type"], e["payload"], e["aggregate_id"]
-        if kind == "InspectionPlanned":
-            self.plans[agg] = p["title"]
-        elif kind == "CreditListingProposed":
-            self.listings[agg] = {"institution_id": p["institution_id"], "list": p["list"], "ground": p["ground"],
-                                  "persons": public_part(CATALOGUE[kind].fields, p).get("persons", []), "state": "proposed"}
-        elif kind == "CreditListingDecided" and agg in self.listings:
-            self.listings[agg].update(state="listed" if p["outcome"] == "listed" else "not_listed", decided_on=p["decided_on"],
-                                      expires_on=p.get("expires_on"), document_no=e["basis"]["document_no"])
-        elif kind == "CreditListingPublished" and agg in self.listings:
-            self.listings[agg].update(state="published", published_on=p["published_on"])
-        elif kind in ("CreditListingRemovedEarly", "CreditListingExpired") and agg in self.listings:
-            self.listings[agg]["state"] = "ended"
-        elif kind == "PenaltyDecided":
-            self.cases[agg] = {"institution_id": p["institution_id"], "decision": public_part(CATALOGUE[kind].fields, p), "publication": None}
-        elif kind == "PenaltyDecisionReviewed" and agg in self.cases:
-            self.cases[agg]["review"] = p["outcome"]
-        elif kind == "PenaltyPublished" and agg in self.cases:
-            self.cases[agg]["publication"] = {"state": "published", "published_on": p["published_on"], "until": p["publish_until"],
-                                              "class": p["publication_class"]}
-        elif kind in ("PenaltyPublicationWithdrawn", "PenaltyPublicationEndedEarly", "PenaltyPublicationExpired") and agg in self.cases:
-            self.cases[agg]["publication"] = dict(self.cases[agg]["publication"] or {}, state="ended")
-        elif kind == "InspectionScheduled":
-            self.inspections[agg] = {"institution_id": p["institution_id"], "kind": p["kind"], "plan_id": p.get("plan_id"),
-                                     "departments": p["departments"]}
-        elif kind == "InspectionConducted" and agg in self.inspections:
-            self.inspections[agg].update(conducted_on=p["conducted_on"],
-                                         findings=public_part(CATALOGUE[kind].fields, p)["findings"])
-        elif kind == "InspectionResultPublished" and agg in self.inspections:
-            self.inspections[agg].update(published_on=p["published_on"], public_summary=p["public_summary"])
-        if kind in PUBLIC_TIMELINE and e["institution_id"]:
-            self.timeline.setdefault(e["institution_id"], []).append({
-                "seq": e["seq"], "date": e["occurred_at"], "event_type": kind, "title": CATALOGUE[kind].title_zh,
-                "aggregate_id": agg, "department": e["actor"]["department"], "document_no": e["basis"]["document_no"],
-                "details": public_part(CATALOGUE[kind].fields, p),
-            })
-
-
-def _cut_date(recorded_at: str | None) -> str:
+def cut_date(recorded_at: str | None) -> str:
     if recorded_at is None:
         return "0000-00-00"
     return datetime.fromisoformat(recorded_at).astimezone(BEIJING).date().isoformat()
 
 
-def build_snapshot(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None) -> dict[str, Any]:
-    """Fold the envelopes (in seq order, checked as a chain) up to ``up_to_seq`` into the lists."""
-    documents: dict[str, dict[str, Any]] = {}
-    records = _Records()
-    seq, last_hash, recorded_at = 0, GENESIS_HASH, None
-    for envelope in envelopes:
-        if up_to_seq is not None and envelope["seq"] > up_to_seq:
-            break
-        if envelope["seq"] != seq + 1 or envelope["prev_hash"] != last_hash:
-            raise ChainBroken(seq + 1, f"found seq {envelope['seq']} out of chain")
-        seq, last_hash, recorded_at = envelope["seq"], envelope["hash"], envelope["recorded_at"]
-        if applies_to(envelope):
-            iid = envelope["institution_id"]
-            if iid in documents or envelope["aggregate_type"] == "Institution":
-                documents[iid] = fold(documents.get(iid), envelope)
-        records.take(envelope)
-    if up_to_seq is not None and seq < up_to_seq:
-        raise ValueError(f"the ledger ends at seq {seq}; cannot cut at {up_to_seq}")
-    today = _cut_date(recorded_at)
-    institutions = {iid: _public_institution(doc) for iid, doc in documents.items() if doc["status"] != "retracted"}
-    lists = _lists(institutions, records, today)
-    timelines = {iid: _public_timeline(records, iid, today) for iid in institutions}
+def as_of(record: Record, day: str) -> Record:
+    """The record with every time-driven step that had fallen due before ``day`` applied."""
+    state = record["state"]
+    if state["status"] == RETRACTED:
+        return record
+    return dict(record, state=falls_due_by(KINDS[record["kind"]], state, day))
+
+
+def build_snapshot(states: Iterable[Record], cut: Cut) -> dict[str, Any]:
+    """Every public list from the record states standing at ``cut``."""
+    today = cut_date(cut.recorded_at)
+    records = [as_of(r, today) for r in states if r["state"]["status"] != RETRACTED]
+    by_kind: dict[str, list[Record]] = defaultdict(list)
+    related: dict[str, list[Record]] = defaultdict(list)
+    for record in sorted(records, key=lambda r: r["id"]):
+        by_kind[record["kind"]].append(record)
+        if record["kind"] in RELATED_KINDS and record["institution_id"]:
+            related[record["institution_id"]].append(record)
+    institutions = {r["id"]: _public_institution(r, related[r["id"]]) for r in by_kind["Institution"]}
+    plans = {r["id"]: r["state"]["title"] for r in by_kind["InspectionPlan"]}
+    lists = _lists(institutions, by_kind, plans)
+    timelines = {r["id"]: _public_timeline([r, *related[r["id"]]]) for r in by_kind["Institution"]}
     region_codes = sorted({code for i in institutions.values() for code in parents(i["region_code"])})
     return {
         "format": FORMAT,
-        "cut": {"seq": seq, "hash": last_hash, "recorded_at": recorded_at, "date": today},
+        "cut": {"seq": cut.seq, "hash": cut.hash, "recorded_at": cut.recorded_at, "date": today},
         "regions": {code: {"name": name_of(code) or code, "full_name": full_name(code)} for code in region_codes},
         "institutions": dict(sorted(institutions.items())),
         "timelines": dict(sorted(timelines.items())),
@@ -153,13 +86,25 @@ def build_snapshot(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = 
     }
 
 
-def _public_institution(doc: dict[str, Any]) -> dict[str, Any]:
-    view = scrub(public_view(doc))
-    # The last event that changed anything about the institution: its page, and every list row
-    # about it, state this ledger position.
-    view["page_seq"] = doc["seq"]
-    view["page_stamp"] = {"seq": doc["seq"], "hash": doc["hash"], "recorded_at": doc["updated_at"]}
-    return view
+def _public_institution(record: Record, related: list[Record]) -> dict[str, Any]:
+    """What anyone may see of an institution: its catalogue-public particulars, and what the lists
+    publish about it. Its page, and every list row about it, state the ledger position of the last
+    event that changed anything about it."""
+    state = record["state"]
+    summary = summary_of(related)
+    latest = max([record, *related], key=lambda r: r["seq"])
+    region = state["region_code"]
+    return {
+        **view((PROFILE,), state, full=False)["profile"],
+        "id": record["id"], "status": state["status"], "status_name": STATUS_NAMES[state["status"]],
+        "filed_on": state.get("filed_on"), "discovered_on": state.get("discovered_on"),
+        "region_code": region, "region_name": full_name(region), "region_path": parents(region),
+        "grade_level": summary["grade_level"], "listings": summary["public_listings"],
+        "open_hazards": summary["open_hazards"], "last_inspection_on": summary["last_inspection_on"],
+        "compliance": summary["compliance"],
+        "page_seq": latest["seq"],
+        "page_stamp": {"seq": latest["seq"], "hash": latest["hash"], "recorded_at": latest["recorded_at"]},
+    }
 
 
 def _sort_key(entry: dict[str, Any]) -> tuple[str, str, str]:
@@ -171,16 +116,19 @@ def _row(institution: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {**{k: institution.get(k) for k in keep}, **extra}
 
 
-def _still_public_listing(listing: dict[str, Any], today: str) -> bool:
-    return listing["state"] == "published" and listing["list"] == "joint_punishment" and (listing.get("expires_on") or "9999") >= today
+def _decision(record: Record, event_type: str) -> dict[str, Any] | None:
+    """The public view of a record's standing decision of ``event_type`` (the latest, as corrected)."""
+    found = [d for d in record["decisions"] if d["event_type"] == event_type]
+    return entry_view(found[-1], None, record["region_code"]) if found else None
 
 
-def _still_public_case(case: dict[str, Any], today: str) -> bool:
-    publication = case["publication"]
-    return bool(publication) and publication["state"] == "published" and publication["until"] >= today and not case.get("review")
+def _still_public_case(case: Record) -> bool:
+    state = case["state"]
+    publication = state.get("publication")
+    return bool(publication) and publication["state"] == "published" and not state.get("review") and bool(effective_penalties(state))
 
 
-def _lists(institutions: dict[str, dict[str, Any]], records: _Records, today: str) -> dict[str, list[dict[str, Any]]]:
+def _lists(institutions: dict[str, dict[str, Any]], by_kind: dict[str, list[Record]], plans: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     values = sorted(institutions.values(), key=_sort_key)
     lists: dict[str, list[dict[str, Any]]] = {
         "filed": [dict(i) for i in values if i["status"] in OPERATING],
@@ -189,40 +137,58 @@ def _lists(institutions: dict[str, dict[str, Any]], records: _Records, today: st
         "gb38600": [_row(i) for i in values if i["compliance"].get("GB 38600") and i["status"] in OPERATING],
         "gbt35796": [_row(i) for i in values if i["compliance"].get("GB/T 35796") and i["status"] in OPERATING],
     }
-    lists["joint_punishment"] = sorted(
-        (_row(institutions[entry["institution_id"]], listing_id=agg, ground=GROUND_NAMES[entry["ground"]], decided_on=entry["decided_on"],
-              expires_on=entry["expires_on"], document_no=entry["document_no"], persons=scrub(entry["persons"]))
-         for agg, entry in records.listings.items() if entry["institution_id"] in institutions and _still_public_listing(entry, today)),
-        key=_sort_key,
-    )
-    lists["sanctions"] = sorted(
-        (_row(institutions[case["institution_id"]], case_id=agg, **scrub(case["decision"]), publish_until=case["publication"]["until"])
-         for agg, case in records.cases.items() if case["institution_id"] in institutions and _still_public_case(case, today)),
-        key=_sort_key,
-    )
-    lists["inspections"] = sorted(
-        (_row(institutions[i["institution_id"]], inspection_id=agg, plan=records.plans.get(i["plan_id"], ""), conducted_on=i["conducted_on"],
-              published_on=i["published_on"], public_summary=scrub(i["public_summary"]), findings=scrub(i["findings"]))
-         for agg, i in records.inspections.items()
-         if i["kind"] == "routine" and "published_on" in i and i["institution_id"] in institutions),
-        key=_sort_key,
-    )
+    joint = []
+    for listing in by_kind["CreditListing"]:
+        state = listing["state"]
+        if listing["institution_id"] in institutions and is_published_listing(state):
+            decided = _decision(listing, "CreditListingDecided")
+            joint.append(_row(institutions[listing["institution_id"]], listing_id=listing["id"], ground=GROUND_NAMES[state["ground"]],
+                              decided_on=state["decided_on"], expires_on=state["expires_on"],
+                              document_no=decided["basis"]["document_no"] if decided else None,
+                              persons=view((PERSONS,), state, full=False).get("persons", [])))
+    lists["joint_punishment"] = sorted(joint, key=_sort_key)
+    sanctions = []
+    for case in by_kind["SanctionCase"]:
+        if case["institution_id"] in institutions and _still_public_case(case):
+            decided = _decision(case, "PenaltyDecided")
+            sanctions.append(_row(institutions[case["institution_id"]], case_id=case["id"], **(decided["payload"] if decided else {}),
+                                  publish_until=case["state"]["publication"]["publish_until"]))
+    lists["sanctions"] = sorted(sanctions, key=_sort_key)
+    inspections = []
+    for inspection in by_kind["Inspection"]:
+        state = inspection["state"]
+        if state["kind"] == "routine" and state["status"] == "published" and inspection["institution_id"] in institutions:
+            conducted, published = _decision(inspection, "InspectionConducted"), _decision(inspection, "InspectionResultPublished")
+            inspections.append(_row(institutions[inspection["institution_id"]], inspection_id=inspection["id"],
+                                    plan=plans.get(state["plan_id"], ""), conducted_on=state["conducted_on"],
+                                    published_on=state["published_on"], public_summary=published["payload"]["public_summary"],
+                                    findings=conducted["payload"]["findings"]))
+    lists["inspections"] = sorted(inspections, key=_sort_key)
     return lists
 
 
-def _public_timeline(records: _Records, institution_id: str, today: str) -> list[dict[str, Any]]:
+def _still_public(record: Record, event_type: str) -> bool:
+    if event_type == "PenaltyPublished":
+        return _still_public_case(record)
+    if event_type == "CreditListingPublished":
+        return is_published_listing(record["state"])
+    return True
+
+
+def _public_timeline(records: list[Record]) -> list[dict[str, Any]]:
     entries = []
-    for entry in records.timeline.get(institution_id, []):
-        if entry["event_type"] == "PenaltyPublished":
-            case = records.cases.get(entry["aggregate_id"])
-            if not case or not _still_public_case(case, today):
+    for record in records:
+        for decision in record["decisions"]:
+            event_type = decision["event_type"]
+            if event_type not in PUBLIC_TIMELINE or not _still_public(record, event_type):
                 continue
-        if entry["event_type"] == "CreditListingPublished":
-            listing = records.listings.get(entry["aggregate_id"])
-            if not listing or not _still_public_listing(listing, today):
-                continue
-        entries.append(scrub(entry))
-    return entries
+            shown = entry_view(decision, None, record["region_code"])
+            entries.append(mask_personal({
+                "seq": shown["seq"], "date": shown["occurred_at"], "event_type": event_type, "title": shown["title_zh"],
+                "aggregate_id": record["id"], "department": shown["actor"]["department"], "document_no": shown["basis"]["document_no"],
+                "details": shown["payload"], "corrected": bool(decision.get("corrected_by")),
+            }))
+    return sorted(entries, key=lambda e: e["seq"])
 
 
 def write_snapshot(snapshot: dict[str, Any], directory: Path) -> Path:
@@ -230,3 +196,9 @@ def write_snapshot(snapshot: dict[str, Any], directory: Path) -> Path:
     path = directory / f"disclosure-{snapshot['cut']['seq']:012d}.json"
     path.write_bytes(canonical_json(snapshot) + b"\n")
     return path
+
+
+def snapshot_at(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None) -> dict[str, Any]:
+    """The snapshot of the record states the envelopes (checked as a chain) fold to by ``up_to_seq``."""
+    states, cut = fold(envelopes, up_to_seq)
+    return build_snapshot(states.values(), cut)

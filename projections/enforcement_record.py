@@ -1,6 +1,10 @@
 """Enforcement records: one search document per decision, whichever department made it
 ("违法线索互联、监管标准互通、处理结果互认"). Every event but identifier bookkeeping is a record;
 a correction or retraction is a record of its own and also marks the record it names.
+
+``FIELDS`` declares what a record holds with the catalogue's marks: the visibility gate
+(events/visibility.py) shows each reader only what they may see. The searchable ``summary`` is made
+of the decision's public text only, so matching never reveals a restricted field.
 """
 
 from __future__ import annotations
@@ -8,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from events import CATALOGUE
-from events.catalogue import public_part
+from events.catalogue import Field, public_part
+from events.record_kinds import as_corrected
 from events.regions import parents
+from events.visibility import ACTOR, BASIS
 
 NOT_RECORDS = ("IdentifierClaimed",)
 # Payload text that says what a decision was about, in the order it best says it.
@@ -17,14 +23,29 @@ SUMMARY_FIELDS = (
     "description", "violation_type", "facts", "reason", "measures", "summary", "public_summary", "facts_summary",
     "measures_taken", "remarks", "verification", "plan_summary", "title", "name",
 )
+FIELDS = (
+    *(Field(name, "string", title, public=True, required=False) for name, title in (
+        ("id", "事件编号"), ("event_type", "决定类型"), ("title_zh", "决定名称"), ("aggregate_type", "记录类别"),
+        ("aggregate_id", "记录编号"), ("institution_id", "机构编号"), ("institution_name", "机构名称"), ("region_code", "行政区划"),
+        ("department", "决定部门"), ("level", "决定层级"), ("occurred_at", "决定日期"), ("recorded_at", "记录时间"),
+        ("document_no", "文书编号"), ("legal_basis", "法律依据"), ("rule_version", "规则版本"), ("summary", "摘要"),
+        ("retracted_by", "撤销事件"))),
+    Field("seq", "integer", "台账序号", public=True),
+    Field("version", "integer", "文档版本（最后改变它的台账序号）", public=True),
+    Field("region_path", "array", "所属省、市、县", public=True, items=Field("code", "string", "代码", public=True)),
+    Field("corrected_by", "array", "更正事件", public=True, items=Field("event_id", "string", "事件编号", public=True)),
+    ACTOR,
+    BASIS,
+    Field("payload", "fragment", "决定内容", public=True, fragment_of="event_type"),
+)
 
 
 def is_record(envelope: dict[str, Any]) -> bool:
     return envelope["event_type"] not in NOT_RECORDS
 
 
-def _summary(payload: dict[str, Any]) -> str:
-    parts = [str(payload[f]) for f in SUMMARY_FIELDS if isinstance(payload.get(f), str) and payload[f].strip()]
+def _summary(public_payload: dict[str, Any]) -> str:
+    parts = [str(public_payload[f]) for f in SUMMARY_FIELDS if isinstance(public_payload.get(f), str) and public_payload[f].strip()]
     return "；".join(parts)[:1000]
 
 
@@ -53,24 +74,24 @@ def record_of(envelope: dict[str, Any], institution: dict[str, Any] | None) -> d
         "document_no": envelope["basis"]["document_no"],
         "legal_basis": envelope["basis"]["legal_basis"],
         "rule_version": envelope["rule_version"],
-        "summary": _summary(payload),
+        "summary": _summary(public_part(event_type.fields, payload)),
         "corrected_by": [],
         "retracted_by": None,
+        "actor": envelope["actor"],
+        "basis": envelope["basis"],
         "payload": payload,
-        "public_payload": public_part(event_type.fields, payload),
     }
 
 
 def marked(original: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
-    """The original record after a correction or retraction naming it (at the naming event's seq)."""
+    """The original record after a correction (its payload as corrected) or a retraction naming it,
+    at the naming event's seq."""
     updated = dict(original, version=envelope["seq"])
     if envelope["event_type"] == "DecisionRetracted":
         updated["retracted_by"] = envelope["event_id"]
     else:
+        event_type = CATALOGUE[original["event_type"]]
+        updated["payload"] = as_corrected(original["payload"], envelope["payload"]["corrected"], event_type)
+        updated["summary"] = _summary(public_part(event_type.fields, updated["payload"]))
         updated["corrected_by"] = [*original["corrected_by"], envelope["event_id"]]
     return updated
-
-
-def public_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A record without its restricted payload fields."""
-    return {k: v for k, v in record.items() if k != "payload"}

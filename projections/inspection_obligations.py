@@ -1,56 +1,65 @@
 """Inspection obligations per region: the mandatory first on-site inspection within 20 working
 days of each filing or discovery (66号令), and the yearly coverage (every operating institution at
-least once a calendar year). A pure fold of registration and InspectionConducted events."""
+least once a calendar year).
+
+A query over record states: the region's institutions and inspections, each as of the day asked
+for. Only standing decisions count: a retracted filing creates no duty, a retracted inspection
+covers nothing.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-EVENTS = ("InstitutionDiscovered", "InstitutionFiled", "InspectionConducted")
+from events.lifecycle import DISCOVERED, OPERATING
+from events.record_kinds import Record, state_on
+
+TRIGGERS = ("InstitutionDiscovered", "InstitutionFiled")
 
 
-def obligations(envelopes: Iterable[dict[str, Any]], region_prefix: str, as_of: str, year: int) -> dict[str, Any]:
-    institutions: dict[str, dict[str, Any]] = {}
-    triggers: list[dict[str, Any]] = []
-    visits: dict[str, list[str]] = {}
-    for e in envelopes:
-        if e["occurred_at"] > as_of:
-            continue
-        p, iid = e["payload"], e["institution_id"]
-        if e["event_type"] == "InspectionConducted":
-            visits.setdefault(iid, []).append(p["conducted_on"])
-            continue
-        institutions[iid] = {"institution_id": iid, "name": p["name"], "region_code": p["region_code"]}
-        triggered_on = p.get("filed_on") or p["discovered_on"]
-        triggers.append({"institution_id": iid, "trigger": e["event_type"], "triggered_on": triggered_on, "due_by": p["inspection_due_by"]})
-    in_region = {i for i, v in institutions.items() if v["region_code"].startswith(region_prefix)}
-
+def obligations(institutions: Iterable[Record], inspections: Iterable[Record], region_prefix: str, as_of: str, year: int) -> dict[str, Any]:
+    visits: dict[str, list[str]] = defaultdict(list)
+    for record in inspections:
+        state = state_on(record, as_of)
+        if state is not None and state["conducted_on"]:
+            visits[record["institution_id"]].append(state["conducted_on"])
+    known: dict[str, dict[str, Any]] = {}
     first = []
-    for t in triggers:
-        if t["institution_id"] not in in_region:
+    for record in institutions:
+        state = state_on(record, as_of)
+        if state is None or not state["region_code"].startswith(region_prefix):
             continue
-        after = sorted(d for d in visits.get(t["institution_id"], []) if d >= t["triggered_on"])
-        if after and after[0] <= t["due_by"]:
-            state = "met"
-        elif after:
-            state = "met_late"
-        else:
-            state = "overdue" if t["due_by"] < as_of else "pending"
-        first.append({**institutions[t["institution_id"]], **t, "state": state, "inspected_on": after[0] if after else None})
-
+        profile = state["profile"]
+        entry = {"institution_id": record["id"], "name": profile["name"], "region_code": state["region_code"]}
+        if state["status"] in (DISCOVERED, *OPERATING):
+            known[record["id"]] = entry
+        for decision in record["decisions"]:
+            if decision["event_type"] not in TRIGGERS or decision["occurred_at"][:10] > as_of:
+                continue
+            triggered_on, due_by = decision["occurred_at"][:10], decision["payload"]["inspection_due_by"]
+            after = sorted(d for d in visits[record["id"]] if d >= triggered_on)
+            if after and after[0] <= due_by:
+                progress = "met"
+            elif after:
+                progress = "met_late"
+            else:
+                progress = "overdue" if due_by < as_of else "pending"
+            first.append({**entry, "trigger": decision["event_type"], "triggered_on": triggered_on, "due_by": due_by,
+                          "state": progress, "inspected_on": after[0] if after else None})
     year_start, year_end = f"{year}-01-01", f"{year}-12-31"
-    covered = sorted(i for i in in_region if any(year_start <= d <= year_end for d in visits.get(i, [])))
-    uncovered = sorted(in_region - set(covered))
+    covered = sorted(i for i in known if any(year_start <= d <= year_end for d in visits[i]))
+    uncovered = sorted(set(known) - set(covered))
     return {
         "region": region_prefix,
         "as_of": as_of,
         "first_inspections": sorted(first, key=lambda f: (f["due_by"], f["institution_id"])),
         "coverage": {
             "year": year,
-            "institutions": len(in_region),
+            "institutions": len(known),
             "inspected": len(covered),
-            "ratio": round(len(covered) / len(in_region), 4) if in_region else None,
-            "not_inspected": [institutions[i] for i in uncovered],
+            "ratio": round(len(covered) / len(known), 4) if known else None,
+            "not_inspected": [known[i] for i in uncovered],
         },
     }

@@ -1,43 +1,69 @@
-"""The institution document: an institution's current state folded from its ledger events.
+"""The institution document: what the cross-department search holds of an institution — its
+registration record's state (the record-state projection's, events/lifecycle.py ``INSTITUTION``)
+and what every department's records about it add up to (events/standing.py), each related record
+contributing what its own state says.
 
 It is a pure function of the log prefix: the same events give the same document, byte for byte.
-The full document keeps restricted fields for department staff; ``public`` holds only what the
-event catalogue marks public, and is the only part the site and the public API may show.
+``FIELDS`` declares what it holds with the catalogue's public marks; the visibility gate
+(events/visibility.py) shows each reader only what they may see of it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from events import CATALOGUE
-from events.catalogue import public_part
 from pypinyin import Style, lazy_pinyin
 
+from events.catalogue import Field
+from events.lifecycle import INSTITUTION, PROFILE
+from events.record_kinds import Record
 from events.regions import full_name, parents
-from projections.standing_summary import RELATED_TYPES, combine, contribution, record_fact, retally, summarize, summary_of
+from events.standing import RELATED_KINDS, contribution, summarize
 
-STATUS_BY_EVENT = {
-    "InstitutionDiscovered": "discovered",
-    "InstitutionFiled": "filed",
-    "InstitutionSuspensionOrdered": "suspended",
-    "InstitutionServiceResumed": "filed",
-    "InstitutionClosurePlanned": "closing",
-}
-CLOSED_STATUS = {"close": "closed", "suspend_service": "service_suspended", "merge": "merged", "convert": "converted"}
-STATUS_NAMES = {
-    "discovered": "已掌握未登记备案", "filed": "已备案", "suspended": "停业整顿", "closing": "关停并转办理中",
-    "closed": "已关闭", "service_suspended": "已暂停服务", "merged": "已合并", "converted": "已转型",
-    "retracted": "登记已撤销",
-}
-# What a retraction restores: the document's own state before the retracted event.
-UNDOABLE = ("profile", "public_profile", "status", "filed_on", "discovered_on")
 OPERATING = ("filed", "suspended", "closing")  # on the filed list
+STATUS_NAMES = {**INSTITUTION.states, "retracted": "登记已撤销"}
+
+
+def _summary_fields() -> tuple[Field, ...]:
+    grade = Field("grade", "object", "等级", public=True, required=False, fields=(
+        Field("level", "integer", "等级", public=True), Field("awarded_on", "date", "授予日期", public=True),
+        Field("valid_until", "date", "有效期至", public=True)))
+    return (
+        Field("open_hazards", "object", "未销账隐患", public=True, fields=(
+            Field("major", "integer", "重大隐患", public=True), Field("general", "integer", "一般隐患", public=True))),
+        grade,
+        Field("grade_level", "integer", "等级（0为未评定）", public=True),
+        Field("listings", "array", "失信名单（含未公布）", items=Field("list", "string", "名单")),
+        Field("public_listings", "array", "已公布的失信联合惩戒名单", public=True, items=Field("list", "string", "名单", public=True)),
+        Field("last_inspection_on", "date", "最近一次检查日期", public=True, required=False),
+        Field("penalties", "integer", "有效的行政处罚数"),
+        Field("last_penalty_on", "date", "最近一次行政处罚日期", required=False),
+        Field("compliance", "object", "标准符合性", public=True, fields=(
+            Field("GB 38600", "boolean", "GB 38600", public=True, required=False),
+            Field("GB/T 35796", "boolean", "GB/T 35796", public=True, required=False))),
+    )
+
+
+SUMMARY = Field("summary", "object", "各部门记录汇总", public=True, fields=_summary_fields())
+FIELDS = (
+    Field("id", "string", "机构编号", public=True),
+    Field("status", "string", "登记状态", public=True),
+    Field("status_name", "string", "登记状态名称", public=True),
+    PROFILE,
+    *(Field(name, "string", title, public=True, required=False) for name, title in (
+        ("name", "机构名称"), ("address", "地址"), ("credit_code", "统一社会信用代码"), ("receipt_no", "备案回执编号"),
+        ("region_code", "所在地行政区划代码"), ("region_name", "所在地区"), ("filed_on", "备案日期"), ("discovered_on", "发现日期"),
+        ("updated_at", "最近变化时间"), ("hash", "最近变化事件哈希"))),
+    Field("region_path", "array", "所属省、市、县", public=True, items=Field("code", "string", "代码", public=True)),
+    Field("seq", "integer", "最近变化的台账序号", public=True),
+    SUMMARY,
+)
 
 
 def applies_to(envelope: dict[str, Any]) -> bool:
     """Decisions on the institution itself, and on every record about it (its hazards, cases, …)."""
     kind = envelope["aggregate_type"]
-    return kind == "Institution" or (kind in RELATED_TYPES and bool(envelope["institution_id"]))
+    return kind == "Institution" or (kind in RELATED_KINDS and bool(envelope["institution_id"]))
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:
@@ -47,129 +73,46 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return "".join(syllables).lower(), "".join(initials).lower()
 
 
-def _profile_update(event_type: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(full, public) particulars an event adds to the profile; the catalogue decides what is public."""
-    fields = CATALOGUE[event_type].fields
-    if event_type in ("InstitutionDiscovered", "InstitutionFiled"):
-        return payload, public_part(fields, payload)
-    if event_type == "InstitutionChangeFiled":
-        changes_spec = CATALOGUE[event_type].field_named("changes")
-        return payload["changes"], public_part(changes_spec.fields, payload["changes"])
-    if event_type in ("UnfiledHandlingUpdated", "InstitutionLegalPersonRegistered"):
-        update = {k: v for k, v in payload.items() if k in ("handling", "legal_person_code")}
-        return update, public_part(fields, update)
-    return {}, {}
-
-
-def _corrected(payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A correction changes the fields it names, as the event it corrects would have set them."""
-    original = payload["original_event_type"]
-    fields = payload["corrected"]
-    if original == "InstitutionChangeFiled":
-        fields = fields.get("changes", {})
-        original_fields = CATALOGUE[original].field_named("changes").fields
-    else:
-        original_fields = CATALOGUE[original].fields
-    return fields, public_part(original_fields, fields)
-
-
-def _retract(doc: dict[str, Any]) -> None:
-    undo = list(doc["undo"])
-    before = undo.pop()["before"]
-    doc["undo"] = undo
-    if not undo:  # the first decision retracted: the registration itself is withdrawn
-        doc["status"] = "retracted"
-        return
-    for key in UNDOABLE:
-        if key in before:
-            doc[key] = before[key]
-        else:
-            doc.pop(key, None)
-
-
-def fold(document: dict[str, Any] | None, envelope: dict[str, Any]) -> dict[str, Any]:
-    """The document after ``envelope``. The caller skips events the document already holds."""
-    event_type = envelope["event_type"]
-    payload = envelope["payload"]
-    doc = dict(document) if document else {"id": envelope["institution_id"], "events": 0, "undo": [], "related": {}}
-    if envelope["aggregate_type"] != "Institution":
-        before_related = doc.get("related", {})
-        contributions = doc.get("contributions")
-        tally = doc.get("tally")
-        if contributions is None or tally is None:  # a document folded before contributions were kept
-            contributions = {a: contribution(entries) for a, entries in before_related.items()}
-            tally = combine(contributions)
-        aggregate_id = envelope["aggregate_id"]
-        doc["related"] = record_fact(before_related, envelope)
-        before = contributions.get(aggregate_id)
-        after = contribution(doc["related"][aggregate_id]) if aggregate_id in doc["related"] else None
-        contributions = dict(contributions)
-        if after is None:
-            contributions.pop(aggregate_id, None)
-        else:
-            contributions[aggregate_id] = after
-        doc["contributions"] = contributions
-        doc["tally"] = retally(tally, contributions, before, after)
-        doc["summary"] = summary_of(doc["tally"])
-        doc.update(seq=envelope["seq"], hash=envelope["hash"], events=doc["events"] + 1, updated_at=envelope["recorded_at"])
-        return doc
-    if event_type == "DecisionRetracted":
-        _retract(doc)
-    else:
-        if event_type == "DecisionCorrected":
-            full, public = _corrected(payload)
-        else:
-            doc["undo"] = [*doc["undo"], {"event_id": envelope["event_id"], "before": {k: doc[k] for k in UNDOABLE if k in doc}}]
-            full, public = _profile_update(event_type, payload)
-        doc["profile"] = {**doc.get("profile", {}), **full}
-        doc["public_profile"] = {**doc.get("public_profile", {}), **public}
-    if event_type in STATUS_BY_EVENT:
-        doc["status"] = STATUS_BY_EVENT[event_type]
-    elif event_type == "InstitutionClosed":
-        doc["status"] = CLOSED_STATUS[payload["kind"]]
-    if event_type == "InstitutionDiscovered":
-        doc["discovered_on"] = payload["discovered_on"]
-    if event_type == "InstitutionFiled":
-        doc["filed_on"] = payload["filed_on"]
-    region = doc["profile"]["region_code"]
-    name_pinyin, name_initials = pinyin_keys(doc["profile"]["name"])
-    doc.setdefault("summary", summarize(doc.get("related", {})))
-    doc.update(
-        name_pinyin=name_pinyin,
-        name_initials=name_initials,
-        seq=envelope["seq"],
-        hash=envelope["hash"],
-        version=envelope["aggregate_version"],
-        events=doc["events"] + 1,
-        updated_at=envelope["recorded_at"],
-        name=doc["profile"]["name"],
-        address=doc["profile"]["address"],
-        credit_code=doc["profile"].get("credit_code"),
-        receipt_no=doc["profile"].get("receipt_no"),
-        region_code=region,
-        region_path=parents(region),
-        region_name=full_name(region),
-    )
+def _stamped(doc: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
+    doc.update(seq=envelope["seq"], hash=envelope["hash"], updated_at=envelope["recorded_at"])
     return doc
 
 
-def public_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """What anyone may see of a document: the catalogue-public profile plus derived, public keys
-    (identity, status, region names, ledger position, and what the lists publish: grade, credit-list
-    entries, open hazards, last inspection, standards compliance). Penalties are not summed up
-    here: they are public only while published, on the site's own list."""
-    summary = doc.get("summary") or summarize({})
-    return {
-        **doc["public_profile"],
-        "id": doc["id"],
-        "status": doc["status"],
-        "status_name": STATUS_NAMES[doc["status"]],
-        "region_name": doc["region_name"],
-        "region_path": doc["region_path"],
-        "seq": doc["seq"],
-        "grade_level": summary["grade_level"],
-        "listings": summary["listings"],
-        "open_hazards": summary["open_hazards"],
-        "last_inspection_on": summary["last_inspection_on"],
-        "compliance": summary["compliance"],
-    }
+def with_institution(document: dict[str, Any] | None, record: Record, envelope: dict[str, Any]) -> dict[str, Any]:
+    """The document after a decision on the institution itself (``record``: its state after it)."""
+    state = record["state"]
+    profile = state.get("profile", {})
+    doc = dict(document) if document else {"id": record["id"], "contributions": {}}
+    region = state.get("region_code") or profile["region_code"]
+    name_pinyin, name_initials = pinyin_keys(profile["name"])
+    doc.update(
+        status=state["status"], status_name=STATUS_NAMES[state["status"]], profile=profile, version=record["version"],
+        name=profile["name"], address=profile["address"], credit_code=profile.get("credit_code"),
+        receipt_no=profile.get("receipt_no"), region_code=region, region_path=parents(region), region_name=full_name(region),
+        filed_on=state.get("filed_on"), discovered_on=state.get("discovered_on"), name_pinyin=name_pinyin,
+        name_initials=name_initials,
+    )
+    doc["summary"] = summarize(doc["contributions"].values())
+    return _stamped(doc, envelope)
+
+
+def with_related(document: dict[str, Any], record: Record, envelope: dict[str, Any]) -> dict[str, Any]:
+    """The document after a decision on one of its related records (``record``: its state after)."""
+    contributions = dict(document["contributions"])
+    contributions[record["id"]] = contribution(record)
+    if not contributions[record["id"]]:
+        del contributions[record["id"]]
+    doc = dict(document, contributions=dict(sorted(contributions.items())))
+    doc["summary"] = summarize(doc["contributions"].values())
+    return _stamped(doc, envelope)
+
+
+def follow(document: dict[str, Any] | None, record: Record, envelope: dict[str, Any]) -> dict[str, Any] | None:
+    """The document after an event on the institution or on a record about it (``record``: that
+    record's state after the event). An event the document already holds changes nothing; a record
+    about an institution the document does not know yet waits for it."""
+    if document is not None and document["seq"] >= envelope["seq"]:
+        return document
+    if envelope["aggregate_type"] == "Institution":
+        return with_institution(document, record, envelope)
+    return None if document is None else with_related(document, record, envelope)

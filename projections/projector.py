@@ -1,8 +1,11 @@
-"""The search projector: folds the feed into institution documents and enforcement records.
+"""The projector: folds the feed into the record-state projection (every record's state, by
+``events.record_kinds.advance``), and from the record states into institution documents; and one
+enforcement record per decision, for the cross-department search.
 
-It is idempotent: each document carries the seq of the last event that changed it and older or
-equal writes are refused by the index, so a crash between writing documents and writing the
-position, a duplicate delivery or a full replay leaves every document exactly as one pass would.
+It is idempotent: each state and document carries the seq of the last event that changed it, an
+event a state already holds is not applied again, and older or equal writes are refused by the
+index, so a crash between writing and writing the position, a duplicate delivery or a full replay
+leaves everything exactly as one pass would.
 
 It folds only the chain: the event after its position, whose prev_hash is the hash it holds.
 Anything else the feed delivers: a message for a seq older than its position is skipped (it holds
@@ -21,9 +24,11 @@ from typing import Any
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
 from projections.dead_letters import DeadLetterSink
+from events.record_kinds import advance
 from projections.enforcement_record import is_record, marked, record_of
 from projections.feed import EventFeed
-from projections.institution_document import applies_to, fold
+from projections.institution_document import applies_to, follow
+from projections.record_states import is_record_event
 from projections.search.index import SearchIndex
 
 MARKING = ("DecisionCorrected", "DecisionRetracted")
@@ -51,10 +56,12 @@ class SearchProjector:
                 return 0
             seq, prev_hash = position["seq"], position["hash"]
             fresh = [e for e in batch.envelopes if e["seq"] > seq]
+            states = self.index.get_states(sorted({e["aggregate_id"] for e in fresh if is_record_event(e)}))
             institutions: dict[str, dict[str, Any]] = self.index.get_many(sorted({e["institution_id"] for e in fresh if e.get("institution_id")}))
             named = sorted({e["payload"]["original_event_id"] for e in fresh
                             if e.get("event_type") in MARKING and isinstance(e.get("payload"), dict) and "original_event_id" in e["payload"]})
             records: dict[str, dict[str, Any]] = self.index.get_records(named) if named else {}
+            changed_states: dict[str, dict[str, Any]] = {}
             changed_docs: dict[str, dict[str, Any]] = {}
             changed_records: dict[str, dict[str, Any]] = {}
             offsets = batch.offsets or [None] * len(batch.envelopes)
@@ -75,11 +82,12 @@ class SearchProjector:
                     self._poison(canonical_json(envelope), key=key, reason=reason, offset=offset, seq=envelope["seq"], expected=seq + 1)
                     continue
                 seq, prev_hash = envelope["seq"], envelope["hash"]
-                if applies_to(envelope):
-                    doc = institutions.get(envelope["institution_id"])
-                    related_first = doc is None and envelope["aggregate_type"] != "Institution"
-                    if not related_first and (doc is None or doc["seq"] < envelope["seq"]):
-                        doc = fold(doc, envelope)
+                state = self._state(states, envelope)
+                if state is not None:
+                    changed_states[state["id"]] = state
+                if state is not None and applies_to(envelope):
+                    doc = follow(institutions.get(envelope["institution_id"]), state, envelope)
+                    if doc is not None:
                         institutions[doc["id"]] = changed_docs[doc["id"]] = doc
                 if is_record(envelope):
                     record = record_of(envelope, institutions.get(envelope["institution_id"] or ""))
@@ -92,9 +100,21 @@ class SearchProjector:
             if self.dead_letters is not None:
                 self.dead_letters.flush()  # dead letters are out before the cursor moves past them
             self.index.upsert(
-                list(changed_docs.values()), {"seq": seq, "cursor": batch.cursor, "hash": prev_hash}, list(changed_records.values())
+                list(changed_docs.values()), {"seq": seq, "cursor": batch.cursor, "hash": prev_hash}, list(changed_records.values()),
+                list(changed_states.values()),
             )
             return len(batch.envelopes) + len(batch.rejected)
+
+    @staticmethod
+    def _state(states: dict[str, dict[str, Any]], envelope: dict[str, Any]) -> dict[str, Any] | None:
+        """The record's state after ``envelope`` (None: not an event on a record). An event the
+        stored state already holds (a replay after a crash) is not applied twice."""
+        if not is_record_event(envelope):
+            return None
+        state = states.get(envelope["aggregate_id"])
+        if state is None or state["seq"] < envelope["seq"]:
+            state = states[envelope["aggregate_id"]] = advance(state, envelope)
+        return state
 
     def catch_up(self) -> int:
         total = 0

@@ -22,6 +22,8 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from events.envelope import GENESIS_HASH
+from events.regions import parents
+from projections.record_states import StateQuery, row
 from projections.search.index import (
     INSTITUTION_FACETS,
     RECORD_FACETS,
@@ -34,7 +36,7 @@ from projections.search.index import (
     institution_fields,
 )
 
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 KEYWORD = {"type": "keyword"}
 INSTITUTION_MAPPINGS = {
     "dynamic": "strict",
@@ -57,6 +59,16 @@ RECORD_MAPPINGS = {
 }
 RECORD_FIELDS = ("id", "event_type", "aggregate_type", "institution_id", "institution_name", "region_code", "region_path",
                  "department", "document_no", "summary", "seq", "version", "occurred_at")
+STATE_DOC_MAPPINGS = {
+    "dynamic": "strict",
+    "properties": {
+        **{f: KEYWORD for f in ("id", "kind", "institution_id", "region_code", "region_path", "status")},
+        "seq": {"type": "long"}, "opened_on": {"type": "date", "format": "strict_date"},
+        "ended_on": {"type": "date", "format": "strict_date"},
+        "doc": {"type": "object", "enabled": False},
+    },
+}
+MAPPINGS = {"institutions": INSTITUTION_MAPPINGS, "records": RECORD_MAPPINGS, "states": STATE_DOC_MAPPINGS}
 SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
 STATE_MAPPINGS = {
     "dynamic": "strict",
@@ -82,7 +94,7 @@ class ElasticSearchIndex:
     def __init__(self, client: Elasticsearch, prefix: str, *, create: bool = True) -> None:
         self.es = client
         self.prefix = prefix
-        self.aliases = {"institutions": f"{prefix}-institutions", "records": f"{prefix}-records"}
+        self.aliases = {kind: f"{prefix}-{kind}" for kind in MAPPINGS}
         self.state_index = f"{prefix}-projection-state"
         self.created = False
         if create:
@@ -103,9 +115,10 @@ class ElasticSearchIndex:
     def _ensure(self) -> None:
         if not self.es.indices.exists(index=self.state_index):
             self._create(self.state_index, STATE_MAPPINGS)
-        for kind, mappings in (("institutions", INSTITUTION_MAPPINGS), ("records", RECORD_MAPPINGS)):
+        generation = self.generation() if self.es.indices.exists_alias(name=self.aliases["institutions"]) else 1
+        for kind, mappings in MAPPINGS.items():
             if not self.es.indices.exists_alias(name=self.aliases[kind]):
-                self._create(self._name(kind, 1), mappings, {self.aliases[kind]: {}})
+                self._create(self._name(kind, generation), mappings, {self.aliases[kind]: {}})
         self.created = True
 
     def generation(self) -> int:
@@ -133,10 +146,36 @@ class ElasticSearchIndex:
     def get_records(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self._mget("records", event_ids)
 
+    def get_states(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._mget("states", record_ids)
+
+    def states(self, query: StateQuery) -> Iterator[dict[str, Any]]:
+        filters: list[dict[str, Any]] = []
+        if query.kinds:
+            filters.append({"terms": {"kind": list(query.kinds)}})
+        if query.region is not None:
+            filters.append({"term": {"region_path": query.region}})
+        if query.institution_id is not None:
+            filters.append({"term": {"institution_id": query.institution_id}})
+        if query.between is not None:
+            start, end = query.between
+            filters.append({"range": {"opened_on": {"lte": end}}})
+            filters.append({"bool": {"should": [{"bool": {"must_not": {"exists": {"field": "ended_on"}}}},
+                                                {"range": {"ended_on": {"gte": start}}}], "minimum_should_match": 1}})
+        body: dict[str, Any] = {"query": {"bool": {"filter": filters, "must_not": [] if query.retracted else [{"term": {"status": "retracted"}}]}},
+                                "sort": [{"id": "asc"}], "size": 2000, "_source": ["doc"]}
+        while True:
+            hits = self.es.search(index=self.aliases["states"], **body)["hits"]["hits"]
+            for hit in hits:
+                yield hit["_source"]["doc"]
+            if len(hits) < 2000:
+                return
+            body["search_after"] = hits[-1]["sort"]
+
     def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         from elasticsearch.helpers import scan
 
-        for kind, alias in (("institution", "institutions"), ("record", "records")):
+        for kind, alias in (("institution", "institutions"), ("record", "records"), ("state", "states")):
             for hit in scan(self.es, index=self.aliases[alias], query={"query": {"match_all": {}}}, _source=["doc"], size=2000):
                 yield kind, hit["_id"], hit["_source"]["doc"]
 
@@ -151,7 +190,7 @@ class ElasticSearchIndex:
             return {"seq": 0, "cursor": 0, "hash": GENESIS_HASH}
 
     def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = (),
-               *, targets: dict[str, str] | None = None, position_id: str | None = None) -> None:
+               states: list[dict[str, Any]] = (), *, targets: dict[str, str] | None = None, position_id: str | None = None) -> None:
         """Write documents (stale versions refused by Elasticsearch) and then the position. Writes go
         to the aliases, or to ``targets`` (concrete index names) while a rebuild fills a generation."""
         if not self.created:
@@ -164,6 +203,10 @@ class ElasticSearchIndex:
         for r in records:
             operations.append({"index": {"_index": targets["records"], "_id": r["id"], "version": r["version"], "version_type": "external"}})
             operations.append({**{f: r[f] for f in RECORD_FIELDS}, "institution_name": r["institution_name"] or "", "doc": r})
+        for state in states:
+            operations.append({"index": {"_index": targets["states"], "_id": state["id"], "version": state["seq"], "version_type": "external"}})
+            columns = row(state)
+            operations.append({**columns, "region_path": parents(columns["region_code"]) if columns["region_code"] else [], "doc": state})
         if operations:
             # refresh=True makes a batch searchable at once: one refresh per batch costs little at
             # high throughput (large batches) and keeps decision → searchable short at low.
@@ -198,18 +241,18 @@ class ElasticSearchIndex:
             self._ensure()
         old = self.generation()
         new = old + 1
-        targets = {"institutions": self._name("institutions", new), "records": self._name("records", new)}
-        for kind, mappings in (("institutions", INSTITUTION_MAPPINGS), ("records", RECORD_MAPPINGS)):
+        targets = {kind: self._name(kind, new) for kind in MAPPINGS}
+        for kind, mappings in MAPPINGS.items():
             self.es.options(ignore_status=404).indices.delete(index=targets[kind])
             self._create(targets[kind], mappings)
         self.es.options(ignore_status=404).delete(index=self.state_index, id=f"g{new}")
         project_into(targets, f"g{new}")
         actions = []
-        for kind in ("institutions", "records"):
+        for kind in MAPPINGS:
             actions.append({"remove": {"index": self._name(kind, old), "alias": self.aliases[kind]}})
             actions.append({"add": {"index": targets[kind], "alias": self.aliases[kind]}})
         self.es.indices.update_aliases(actions=actions)
-        for kind in ("institutions", "records"):
+        for kind in MAPPINGS:
             self.es.options(ignore_status=404).indices.delete(index=self._name(kind, old))
         return new
 

@@ -15,6 +15,8 @@ Records (``RecordQuery``), one per decision of any department:
 - sorted by seq ascending (a timeline, a change feed) or occurred_at descending then seq.
 Both: ``size`` ≤ 200, an opaque ``cursor`` for the next page (stable: search_after on the sort
 keys), and ``facets`` with counts over everything the filters match.
+Record states (``StateQuery``, projections/record_states.py): every record of the kinds asked for,
+in a region, of an institution, current between two days; all of them, in id order.
 Documents carry the ledger seq of the last event that changed them; an upsert never replaces a
 document with one of a lower or equal seq, so replays and duplicates change nothing.
 """
@@ -30,6 +32,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from events.regions import prefix_of
+from projections.record_states import StateQuery
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 LETTERS = re.compile(r"^[A-Za-z]+$")
@@ -182,15 +185,22 @@ class SearchIndex(Protocol):
 
     def get_records(self, event_ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = ()) -> None:
-        """Store institution and record documents (stale ones ignored) and the position they reach."""
+    def get_states(self, record_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+
+    def states(self, query: StateQuery) -> Iterator[dict[str, Any]]:
+        """Every record state ``query`` selects, in id order."""
+
+    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = (),
+               states: list[dict[str, Any]] = ()) -> None:
+        """Store institution and decision documents and record states (stale ones ignored) and the
+        position they reach, together."""
 
     def position(self) -> dict[str, Any]:
         """``{"seq", "hash"}`` of the last event folded in and the feed ``cursor`` after it;
         ``{0, 0, GENESIS_HASH}`` when nothing has been projected."""
 
     def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """Every document held, as ("institution" | "record", id, document): for reconciliation."""
+        """Every document held, as ("institution" | "record" | "state", id, document): for reconciliation."""
 
     def search(self, query: InstitutionQuery) -> SearchResult: ...
 

@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 
 from events.envelope import GENESIS_HASH
+from projections.record_states import COLUMNS as STATE_COLUMNS
+from projections.record_states import StateQuery, row
 from projections.search.index import (
     INSTITUTION_FACETS,
     RECORD_FACETS,
@@ -74,12 +76,19 @@ CREATE TRIGGER IF NOT EXISTS records_au AFTER UPDATE ON records BEGIN
     INSERT INTO records_fts(rowid, institution_name, summary, document_no)
         VALUES (new.rowid, new.institution_name, new.summary, new.document_no);
 END;
+CREATE TABLE IF NOT EXISTS states (
+    id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, seq INTEGER NOT NULL, institution_id TEXT, region_code TEXT,
+    status TEXT NOT NULL, opened_on TEXT, ended_on TEXT
+);
+CREATE TABLE IF NOT EXISTS state_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS states_kind_region ON states (kind, region_code, id);
+CREATE INDEX IF NOT EXISTS states_institution ON states (institution_id, id);
 CREATE TABLE IF NOT EXISTS projector_position (
     name TEXT PRIMARY KEY, seq INTEGER NOT NULL, cursor INTEGER NOT NULL, hash TEXT NOT NULL
 );
 """
 POSITION_NAME = "search"
-DOCS = {"institutions": "institution_docs", "records": "record_docs"}
+DOCS = {"institutions": "institution_docs", "records": "record_docs", "states": "state_docs"}
 INSTITUTION_COLUMNS = (
     "id", "seq", "name", "address", "credit_code", "receipt_no", "region_code", "status", "name_pinyin", "name_initials",
     "grade_level", "listed", "open_major_hazard",
@@ -149,8 +158,38 @@ class SqliteSearchIndex:
     def get_records(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
         return self._docs("records", event_ids)
 
+    @_locked
+    def get_states(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self._docs("states", record_ids)
+
+    def states(self, query: StateQuery) -> Iterator[dict[str, Any]]:
+        where, params = ["id > ?"], [""]
+        if query.kinds:
+            where.append(f"kind IN ({','.join('?' * len(query.kinds))})")
+            params += list(query.kinds)
+        if query.region_prefix is not None:
+            where.append("region_code >= ? AND region_code < ?")
+            params += _prefix_range(query.region_prefix)
+        if query.institution_id is not None:
+            where.append("institution_id = ?")
+            params.append(query.institution_id)
+        if query.between is not None:
+            where.append("opened_on <= ? AND (ended_on IS NULL OR ended_on >= ?)")
+            params += [query.between[1], query.between[0]]
+        if not query.retracted:
+            where.append("status != 'retracted'")
+        sql = f"SELECT id, doc FROM states JOIN state_docs USING (id) WHERE {' AND '.join(where)} ORDER BY id LIMIT 2000"
+        while True:
+            with self._lock:
+                rows = self._conn.execute(sql, params).fetchall()
+            for _, doc in rows:
+                yield orjson.loads(doc)
+            if len(rows) < 2000:
+                return
+            params[0] = rows[-1][0]
+
     def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        for kind, table in (("institution", "institutions"), ("record", "records")):
+        for kind, table in (("institution", "institutions"), ("record", "records"), ("state", "states")):
             after = ""
             while True:
                 with self._lock:
@@ -171,7 +210,8 @@ class SqliteSearchIndex:
         return {"seq": row[0], "cursor": row[1], "hash": row[2]} if row else {"seq": 0, "cursor": 0, "hash": GENESIS_HASH}
 
     @_locked
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = ()) -> None:
+    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = (),
+               states: list[dict[str, Any]] = ()) -> None:
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
         try:
@@ -181,6 +221,8 @@ class SqliteSearchIndex:
             self._write("records", RECORD_COLUMNS, "version", [
                 tuple(r[k] if k != "institution_name" else (r[k] or "") for k in RECORD_COLUMNS) for r in records
             ], [(r["id"], r["version"]) for r in records], records)
+            self._write("states", STATE_COLUMNS, "seq", [tuple(row(r)[k] for k in STATE_COLUMNS) for r in states],
+                        [(r["id"], r["seq"]) for r in states], states)
             c.execute(
                 """INSERT INTO projector_position (name, seq, cursor, hash) VALUES (?,?,?,?)
                    ON CONFLICT(name) DO UPDATE SET seq=excluded.seq, cursor=excluded.cursor, hash=excluded.hash

@@ -21,6 +21,7 @@ from fastapi.responses import PlainTextResponse
 
 from events.ledger_tree import NodeMissing
 from events.regions import prefix_of
+from events.visibility import envelope_view
 from projections.disclosure import LISTS as DISCLOSURE_LISTS
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS
@@ -168,7 +169,7 @@ def events(
     for e in envelopes:
         region = regions.get(e["institution_id"], "") if e["institution_id"] else e["actor"].get("region", "")
         if actor.covers(region):
-            out.append(e)
+            out.append(envelope_view(e, full=True))
         else:
             out.append({"seq": e["seq"], "prev_hash": e["prev_hash"], "hash": e["hash"], "redacted": True})
     return {"events": out, "next_after": out[-1]["seq"] if out else after}

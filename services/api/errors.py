@@ -72,6 +72,14 @@ def register(app: FastAPI) -> None:
         if any(p["type"] == "json_invalid" for p in problems):
             return error_response(422, "JSON_INVALID", "请求体不是有效的 JSON", "the request body is not valid JSON", {"problems": problems})
         first = problems[0] if problems else {"path": "", "message_en": ""}
+        if problems and all(p["path"].split(".")[0] in ("query", "path") for p in problems):
+            # A query or path parameter out of its declared shape: the same code the hand-written
+            # query checks give, naming the parameter.
+            field = first["path"].split(".", 1)[-1]
+            return error_response(
+                422, "QUERY_INVALID", f"查询参数 {field} 不符合要求", f"query parameter {field} invalid: {first['message_en']}",
+                {"field": field, "problems": problems},
+            )
         return error_response(
             422, "REQUEST_INVALID", f"请求内容不符合要求：{first['path']}", f"request invalid: {first['path']}: {first['message_en']}",
             {"problems": problems},

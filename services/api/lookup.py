@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from projections.search.index import InstitutionQuery, RecordQuery
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS
-from services.api.visibility import institution_view, record_view
+from services.api.visibility import decision_view, institution_view
 from services.domain.errors import RuleViolation
 
 router = APIRouter(prefix="/v1", responses=ERRORS, tags=["联合检索 lookup"])
@@ -76,14 +76,14 @@ def records(
     query = RecordQuery(q=q, institution_id=str(institution_id) if institution_id else None, region=region, department=department,
                         event_type=event_type, aggregate_type=aggregate_type, date_from=date_from, date_to=date_to, sort=sort,
                         size=size, cursor=cursor, facets=facets)
-    return _page(runtime, runtime.search.search_records(query), record_view, actor)
+    return _page(runtime, runtime.search.search_records(query), decision_view, actor)
 
 
 @router.get("/institutions/{institution_id}/timeline", response_model=Page, summary="机构跨部门监管时间线")
 def timeline(institution_id: Annotated[UUID, Path(title="机构编号")], actor: ActorDep, runtime: RuntimeDep, size: Size = 200,
              cursor: Cursor = None):
     query = RecordQuery(institution_id=str(institution_id), sort="seq", size=size, cursor=cursor)
-    return _page(runtime, runtime.search.search_records(query), record_view, actor)
+    return _page(runtime, runtime.search.search_records(query), decision_view, actor)
 
 
 @router.get("/changes", response_model=Page, summary="变更订阅：某台账序号（或时间）之后的全部决定，按台账顺序",
@@ -98,7 +98,7 @@ def changes(
     cursor: Cursor = None,
 ):
     query = RecordQuery(since_seq=_since_seq(runtime, since), department=department, region=region, sort="seq", size=size, cursor=cursor)
-    return _page(runtime, runtime.search.search_records(query), record_view, actor)
+    return _page(runtime, runtime.search.search_records(query), decision_view, actor)
 
 
 def _since_seq(runtime, since: str) -> int:

@@ -103,26 +103,29 @@ class CommandResponse(BaseModel):
 
 
 class InstitutionResponse(BaseModel):
-    id: str
-    status: str
-    aggregate_version: int
-    profile: dict[str, Any]
-
-
-class DecisionRef(BaseModel):
-    event_id: str
-    event_type: str
-    department: str
+    id: str = Field(..., title="机构编号")
+    status: str = Field(..., title="登记状态")
+    status_name: str = Field(..., title="登记状态名称")
+    aggregate_version: int = Field(..., title="记录版本")
+    profile: dict[str, Any] = Field(..., title="登记信息（仅含调用者可见的字段）")
 
 
 class RecordResponse(BaseModel):
+    """A record as the visibility gate shows it to the caller."""
+
     id: str = Field(..., title="记录编号")
-    type: str = Field(..., title="记录类型")
-    aggregate_version: int = Field(..., title="记录版本")
-    status: str | None = Field(None, title="状态")
-    state: dict[str, Any] = Field(..., title="当前状态")
-    decisions: list[DecisionRef] = Field(..., title="仍有效的各项决定（按时间顺序）")
-    corrections: list[str] = Field(..., title="被更正过的决定编号")
+    kind: str = Field(..., title="记录类别")
+    kind_name: str = Field(..., title="记录类别名称")
+    institution_id: str | None = Field(None, title="机构编号")
+    region_code: str | None = Field(None, title="行政区划")
+    version: int = Field(..., title="记录版本")
+    seq: int | None = Field(None, title="台账序号（最近改变它的事件）")
+    status: str = Field(..., title="状态")
+    status_name: str = Field(..., title="状态名称")
+    state: dict[str, Any] = Field(..., title="当前状态（仅含调用者可见的字段）")
+    decisions: list[dict[str, Any]] = Field(..., title="仍有效的各项决定（按时间顺序，已更正的为更正后内容）")
+    amendments: list[dict[str, Any]] = Field(..., title="更正与撤销")
+    retracted: list[dict[str, Any]] = Field(..., title="已撤销的决定")
 
 
 class ErrorBody(BaseModel):

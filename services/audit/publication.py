@@ -31,7 +31,7 @@ from typing import Any
 
 from events.ledger_database import open_database
 from events.ledger_tree import TILE_WIDTH, LedgerTree, tile_path, tiles_for
-from projections.disclosure import build_snapshot, write_snapshot
+from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
 from services.audit.checkpoints import Checkpointer
 
@@ -178,7 +178,7 @@ def build_published_site(
     """The one way a site is made, for publishing and for reproducing a past publication alike:
     the disclosure snapshot at ``seq``, the Pelican site and its search index, and ``transparency/``.
     Returns the snapshot, its file and how many files were written."""
-    snapshot = build_snapshot(envelopes, up_to_seq=seq)
+    snapshot = snapshot_at(envelopes, up_to_seq=seq)
     path = write_snapshot(snapshot, snapshot_dir)
     written = build_site(path, site_dir, incremental=incremental, search=search)
     written += publish_transparency(site_dir, snapshot, tree, checkpointer)

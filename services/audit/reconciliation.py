@@ -7,8 +7,8 @@ every disagreement is reported with the seq or document concerned.
   found at its seq), and each sealed row's index columns against its envelope;
 - Kafka: the topic against the sealed log, seq by seq (missing, duplicated, different hash; a
   tail not yet relayed is lag, not loss, and reported as such);
-- search index: every institution document and enforcement record it holds against the ones a
-  fresh fold of the sealed log (up to the index's position) makes, by SHA-256 of the document;
+- search index: every record state, institution document and enforcement record it holds against
+  the ones a fresh fold of the sealed log (up to the index's position) makes, by SHA-256;
 - site: the published snapshot's cut against the ledger, and its content against a fresh replay.
 """
 
@@ -24,6 +24,7 @@ import orjson
 from events.canonical import loads
 from events.envelope import GENESIS_HASH, ChainBroken, event_hash
 from events.sealed_log import SealedLog
+from projections.memory_store import MemoryIndex
 from projections.projector import SearchProjector
 from services.audit.replay import digest, lists_as_of, store_envelopes
 
@@ -144,30 +145,6 @@ def check_kafka(envelopes: Iterable[dict[str, Any]], hashes: dict[int, str], res
     }
 
 
-class _FoldedIndex:
-    """Where a fresh fold of the ledger writes, so it can be compared with the real index: the
-    write-side subset of SearchIndex, in memory."""
-
-    def __init__(self) -> None:
-        self.institutions: dict[str, dict[str, Any]] = {}
-        self.records: dict[str, dict[str, Any]] = {}
-        self._position = {"seq": 0, "cursor": 0, "hash": GENESIS_HASH}
-
-    def get_many(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        return {i: self.institutions[i] for i in ids if i in self.institutions}
-
-    def get_records(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        return {i: self.records[i] for i in ids if i in self.records}
-
-    def position(self) -> dict[str, Any]:
-        return self._position
-
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = ()) -> None:
-        self.institutions.update({d["id"]: d for d in documents})
-        self.records.update({r["id"]: r for r in records})
-        self._position = position
-
-
 class _LogFeed:
     def __init__(self, log: SealedLog, up_to_seq: int) -> None:
         self.log, self.up_to_seq = log, up_to_seq
@@ -187,10 +164,9 @@ def check_index(log: SealedLog, index_documents: Iterator[tuple[str, str, dict[s
     expected_hash = log.hashes(seq - 1, 1)[0] if seq else GENESIS_HASH
     if position["hash"] != expected_hash:
         result.add("index", f"seq {seq}", seq, "the index's position names a hash the ledger does not have at that seq")
-    folded = _FoldedIndex()
+    folded = MemoryIndex()
     SearchProjector(_LogFeed(log, seq), folded, batch_size=5000).catch_up()  # type: ignore[arg-type]
-    expected = {("institution", i): document_checksum(d) for i, d in folded.institutions.items()}
-    expected |= {("record", i): document_checksum(d) for i, d in folded.records.items()}
+    expected = {(kind, i): document_checksum(d) for kind, i, d in folded.documents()}
     held: dict[tuple[str, str], str] = {}
     for kind, doc_id, document in index_documents:
         held[(kind, doc_id)] = document_checksum(document)
@@ -205,6 +181,7 @@ def check_index(log: SealedLog, index_documents: Iterator[tuple[str, str, dict[s
     result.summaries["index"] = {
         "position_seq": seq, "lag": log.head().seq - seq,
         "institutions": sum(1 for k in held if k[0] == "institution"), "records": sum(1 for k in held if k[0] == "record"),
+        "states": sum(1 for k in held if k[0] == "state"),
         "checksum": hashlib.sha256("".join(f"{k[0]}:{k[1]}:{held[k]}" for k in sorted(held)).encode()).hexdigest(),
     }
 

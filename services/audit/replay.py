@@ -16,10 +16,10 @@ from typing import Any
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
 from events.sealed_log import SealedLog
-from projections.disclosure import build_snapshot
-from projections.institution_document import applies_to, fold
-
-INTERNAL_KEYS = ("undo", "name_pinyin", "name_initials", "contributions", "tally")
+from projections.disclosure import snapshot_at
+from events.visibility import view
+from projections.institution_document import FIELDS, applies_to, follow
+from projections.record_states import apply
 
 
 class NotInLedger(LookupError):
@@ -40,15 +40,15 @@ def resolve_seq(log: SealedLog, *, seq: int | None = None, at: str | None = None
 
 
 def institution_as_of(log: SealedLog, institution_id: str, seq: int) -> dict[str, Any] | None:
-    """The institution's full document (restricted fields included) as of ``seq``; None if the
-    ledger did not know it yet."""
+    """The institution's full document (restricted fields included) as of ``seq``, folded the way
+    the projector folds it; None if the ledger did not know it yet."""
+    states: dict[str, dict[str, Any]] = {}
     document = None
     for envelope in log.of_institution(institution_id, up_to_seq=seq):
-        if applies_to(envelope) and (document is not None or envelope["aggregate_type"] == "Institution"):
-            document = fold(document, envelope)
-    if document is None:
-        return None
-    return {k: v for k, v in document.items() if k not in INTERNAL_KEYS}
+        state = apply(states, envelope)
+        if state is not None and applies_to(envelope):
+            document = follow(document, state, envelope)
+    return None if document is None else view(FIELDS, document, full=True)
 
 
 class SourceBehind(LookupError):
@@ -78,7 +78,7 @@ def checked(envelopes: Iterable[dict[str, Any]], up_to_seq: int) -> Iterator[dic
 
 def lists_as_of(envelopes: Iterable[dict[str, Any]], seq: int) -> dict[str, Any]:
     """The disclosure snapshot (every public list, page and timeline) as of ``seq``."""
-    return build_snapshot(checked(envelopes, seq), up_to_seq=seq)
+    return snapshot_at(checked(envelopes, seq), up_to_seq=seq)
 
 
 def digest(value: Any) -> str:

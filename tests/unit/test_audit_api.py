@@ -9,7 +9,7 @@ from events.checkpoint import Checkpoint
 from events.merkle import leaf_hash, verify_consistency, verify_inclusion
 from events.signed_note import NoteVerifier
 from services.api.examples import FILING_EXAMPLE
-from tests.unit.test_api import api, assert_refused, bearer  # noqa: F401  (api is a fixture)
+from tests.unit.test_api import assert_refused, bearer
 from tests.conftest import unique_credit_code
 
 
@@ -55,7 +55,7 @@ def test_bad_proof_requests_are_refused_with_a_reason(api):
     head = runtime.sealer.log.head().seq
     assert_refused(client.get("/v1/transparency/proofs/inclusion", params={"seq": head + 1}), 422, "SEQ_BEYOND_TREE")
     assert_refused(client.get("/v1/transparency/proofs/inclusion", params={"seq": 1, "tree_size": head + 5}), 422, "TREE_SIZE_BEYOND_HEAD")
-    assert_refused(client.get("/v1/transparency/proofs/inclusion", params={"seq": 0}), 422, "REQUEST_INVALID")
+    assert_refused(client.get("/v1/transparency/proofs/inclusion", params={"seq": 0}), 422, "QUERY_INVALID")
     assert_refused(client.get("/v1/transparency/proofs/consistency", params={"from": head + 1, "to": head}), 422, "TREE_SIZES_REVERSED")
     assert_refused(client.get("/v1/transparency/checkpoints/77"), 404, "CHECKPOINT_NOT_FOUND")
 
@@ -107,7 +107,7 @@ def test_replay_and_reconciliation_over_the_api(api):
     assert replayed["agree"] and list(replayed["digests"]) == ["store"] and replayed["as_of_seq"] > 0
     assert client.get("/v1/audit/replay", params={"seq": 1}, headers=auditor).json()["digests"]["store"] != replayed["digests"]["store"]
     assert_refused(client.get("/v1/audit/replay", params={"source": "kafka"}, headers=auditor), 422, "SOURCE_UNAVAILABLE")
-    assert_refused(client.get("/v1/audit/replay", params={"source": "tape"}, headers=auditor), 422, "REQUEST_INVALID")
+    assert_refused(client.get("/v1/audit/replay", params={"source": "tape"}, headers=auditor), 422, "QUERY_INVALID")
     assert_refused(client.get("/v1/audit/replay", headers=bearer(runtime, "civil_affairs", "province", "320000", "officer")),
                    403, "ROLE_NOT_PERMITTED")
     runtime.projector.catch_up()

@@ -2,7 +2,7 @@
 reason and an approver; the record and every public list follow, and the history keeps both."""
 
 
-from projections.disclosure import build_snapshot
+from projections.disclosure import snapshot_at
 from services.domain.actors import Actor
 from services.domain.hazard import Hazard
 from services.ledger.application import Basis, Command
@@ -39,7 +39,7 @@ def test_a_typo_in_a_filing_is_corrected_and_the_public_list_follows(ledger):
     envelope = last_envelope(sealer)
     assert envelope["event_type"] == "DecisionCorrected" and envelope["aggregate_type"] == "Institution"
     assert envelope["payload"]["original_event_type"] == "InstitutionFiled"
-    listed = build_snapshot(r.envelope for r in sealer.log.iterate())["lists"]["filed"]
+    listed = snapshot_at(r.envelope for r in sealer.log.iterate())["lists"]["filed"]
     assert [e["name"] for e in listed] == ["镇江市润州区颐和护理院"]
 
 
@@ -71,11 +71,11 @@ def test_retracting_the_latest_decision_returns_the_record_to_its_state_before(l
     refused(app, lambda: run(app, "record.retract", retract, found), "RETRACT_LATEST_FIRST")
     run(app, "record.retract", dict(retract, original_event_id=filing, reason="备案材料虚假，撤销备案"), found)
     assert app.institution(found).status == "discovered"
-    lists = build_snapshot(r.envelope for r in sealer.log.iterate())["lists"]
+    lists = snapshot_at(r.envelope for r in sealer.log.iterate())["lists"]
     assert (len(lists["filed"]), len(lists["unfiled"])) == (0, 1)
     run(app, "record.retract", retract, found)
     assert app.institution(found).status == "retracted"
-    lists = build_snapshot(r.envelope for r in sealer.log.iterate())["lists"]
+    lists = snapshot_at(r.envelope for r in sealer.log.iterate())["lists"]
     assert (len(lists["filed"]), len(lists["unfiled"])) == (0, 0)
     refused(app, lambda: run(app, "record.retract", retract, found), "RECORD_RETRACTED")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from events.sealed_log import SealedLog
-from projections.disclosure import build_snapshot, write_snapshot
+from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
 from services.demo import seed_demo
 from services.domain.actors import Actor
@@ -31,7 +31,7 @@ def demo(tmp_path_factory):
     clock = Clock(NOW)
     app, sealer = open_ledger(root / "ledger.sqlite", clock=clock)
     seed_demo(app)
-    snapshot = build_snapshot(r.envelope for r in sealer.log.iterate())
+    snapshot = snapshot_at(r.envelope for r in sealer.log.iterate())
     path = write_snapshot(snapshot, root / "snapshots")
     build_site(path, root / "site")
     yield {"app": app, "clock": clock, "root": root, "snapshot": snapshot, "path": path, "site": root / "site"}
@@ -77,7 +77,7 @@ def test_every_page_states_the_ledger_position_it_shows(demo):
 
 
 def test_building_twice_from_the_same_seq_is_byte_identical(demo, tmp_path):
-    again = build_snapshot((r.envelope for r in SealedLog(demo["root"] / "ledger.sqlite").iterate()), up_to_seq=demo["snapshot"]["cut"]["seq"])
+    again = snapshot_at((r.envelope for r in SealedLog(demo["root"] / "ledger.sqlite").iterate()), up_to_seq=demo["snapshot"]["cut"]["seq"])
     path = write_snapshot(again, tmp_path / "snapshots")
     assert path.read_bytes() == demo["path"].read_bytes()
     build_site(path, tmp_path / "site")
@@ -101,7 +101,7 @@ def test_a_publication_leaves_the_site_when_its_period_ends(demo, tmp_path):
     app, clock = demo["app"], demo["clock"]
     clock.set(date(2027, 6, 11))  # the 2026-06-10 penalty, ordinary class under the 2026 rules: 12 months at most
     run_due(app)
-    later = build_snapshot(r.envelope for r in SealedLog(demo["root"] / "ledger.sqlite").iterate())
+    later = snapshot_at(r.envelope for r in SealedLog(demo["root"] / "ledger.sqlite").iterate())
     assert later["lists"]["sanctions"] == []
     timelines = [e["event_type"] for t in later["timelines"].values() for e in t]
     assert "PenaltyPublished" not in timelines
@@ -110,7 +110,7 @@ def test_a_publication_leaves_the_site_when_its_period_ends(demo, tmp_path):
 
 def test_an_incremental_build_writes_only_what_one_decision_changed(demo, tmp_path):
     site, log = tmp_path / "site", demo["root"] / "ledger.sqlite"
-    first = build_snapshot(r.envelope for r in SealedLog(log).iterate())
+    first = snapshot_at(r.envelope for r in SealedLog(log).iterate())
     build_site(write_snapshot(first, tmp_path / "snapshots"), site)
     app = demo["app"]
     before = first["cut"]["seq"]
@@ -118,7 +118,7 @@ def test_an_incremental_build_writes_only_what_one_decision_changed(demo, tmp_pa
     civil = Actor("civil_affairs", "county", institution["region_code"], "增量测试")
     app.execute("institution.change", Command(civil, Basis("变更〔2026〕1号", "《养老机构管理办法》"),
                                               {"changes": {"contact_phone": "0511-80001234"}, "changed_on": "2026-11-20"}), iid)
-    snapshot = build_snapshot(r.envelope for r in SealedLog(log).iterate())
+    snapshot = snapshot_at(r.envelope for r in SealedLog(log).iterate())
     assert snapshot["cut"]["seq"] == before + 1
     path = write_snapshot(snapshot, tmp_path / "snapshots")
     untouched = {p: p.stat().st_mtime_ns for p in (site / "institutions").glob("*.html") if iid not in p.name}
@@ -177,7 +177,7 @@ def test_nothing_restricted_is_ever_rendered(tmp_path):
                           ("listing.decide", {"outcome": "listed", "decided_on": "2026-11-17", "reasons": "测试"}),
                           ("listing.publish", {"published_on": "2026-11-18"})):
         app.execute(step, Command(officer, basis, request), listing)
-    snapshot = build_snapshot(r.envelope for r in sealer.log.iterate())
+    snapshot = snapshot_at(r.envelope for r in sealer.log.iterate())
     path = write_snapshot(snapshot, tmp_path / "snapshots")
     build_site(path, tmp_path / "site")
     texts = {"snapshot": path.read_text(encoding="utf-8")}
@@ -200,7 +200,7 @@ def test_nothing_restricted_is_ever_rendered(tmp_path):
 
 
 def test_masking_covers_free_text_but_never_identifiers():
-    from projections.disclosure import scrub
+    from events.visibility import mask_personal as scrub
 
     row = {
         "id": "5f1c9e2a-1f3e-4c1b-9a77-13912345678c",  # a UUID with a mobile-like digit run

@@ -164,7 +164,8 @@ def test_open_major_hazards_show_in_the_institutions_standing(ledger, institutio
 
 
 def test_the_monthly_three_lists_show_the_region_as_it_stood_at_month_end(ledger, institution, clock):
-    from projections.hazard_lists import HAZARD_EVENTS, monthly_lists
+    from projections.hazard_lists import monthly_lists
+    from projections.record_states import fold
 
     app, sealer = ledger
     fixed = identify(app, institution, severity="general", criterion_ref="GB38600-6.6", identified_on="2024-05-06").aggregate_id
@@ -175,13 +176,14 @@ def test_the_monthly_three_lists_show_the_region_as_it_stood_at_month_end(ledger
     step(app, "order", open_one, {"measures": "修复喷淋", "ordered_on": "2024-05-21", "deadline": "2024-06-28"})
     june = identify(app, institution, identified_on="2024-06-03").aggregate_id
 
-    may = monthly_lists(sealer.log.iterate_types(HAZARD_EVENTS), "3211", "2024-05")
+    hazards = [r for r in fold(r.envelope for r in sealer.log.iterate())[0].values() if r["kind"] == "Hazard"]
+    may = monthly_lists(hazards, "3211", "2024-05")
     assert [h["hazard_id"] for h in may["problems"]] == [str(open_one)]
     assert {h["hazard_id"] for h in may["rectifications"]} == {str(fixed), str(open_one)}
     assert may["responsibilities"][0]["responsible_person"] == "院长王某"
     assert may["responsibilities"][0]["departments"] == ["civil_affairs", "fire_rescue"]
     assert str(june) not in {h["hazard_id"] for h in may["problems"]}
-    assert monthly_lists(sealer.log.iterate_types(HAZARD_EVENTS), "2103", "2024-05")["problems"] == []
+    assert monthly_lists(hazards, "2103", "2024-05")["problems"] == []
 
 
 def test_the_service_records_due_transitions_without_anyone_calling(tmp_path, clock):

@@ -184,7 +184,8 @@ def test_only_inspecting_departments_record_the_inspection(ledger):
 
 
 def test_first_inspections_and_yearly_coverage_are_tracked(ledger, clock):
-    from projections.inspection_obligations import EVENTS, obligations
+    from projections.inspection_obligations import obligations
+    from projections.record_states import fold
 
     app, sealer = ledger
     ids = populate(app, 2)  # filed 2024-03-12: first inspection due 2024-04-10; one discovered 2024-05-06
@@ -194,13 +195,15 @@ def test_first_inspections_and_yearly_coverage_are_tracked(ledger, clock):
     }
     inspection = run(app, "inspection.schedule", special).aggregate_id
     run(app, "inspection.conduct", {"conducted_on": "2024-04-08", "inspectors_present": ["ZF-001", "ZF-003"], "findings": [], "summary": "合格"}, inspection)
-    report = obligations(sealer.log.iterate_types(EVENTS), "321111", "2024-06-03", 2024)
+    records = list(fold(r.envelope for r in sealer.log.iterate())[0].values())
+    kind = lambda name: [r for r in records if r["kind"] == name]  # noqa: E731
+    report = obligations(kind("Institution"), kind("Inspection"), "321111", "2024-06-03", 2024)
     states = {(f["institution_id"], f["trigger"]): f["state"] for f in report["first_inspections"]}
     assert states[(ids[0], "InstitutionFiled")] == "met"
     assert states[(ids[1], "InstitutionFiled")] == "overdue"
     assert states[(ids[2], "InstitutionDiscovered")] == "overdue"  # discovered 2024-05-06, due 2024-05-31
     assert report["coverage"]["institutions"] == 3 and report["coverage"]["inspected"] == 1
-    earlier = obligations(sealer.log.iterate_types(EVENTS), "3211", "2024-05-20", 2024)
+    earlier = obligations(kind("Institution"), kind("Inspection"), "3211", "2024-05-20", 2024)
     assert {f["institution_id"]: f["state"] for f in earlier["first_inspections"]}[ids[2]] == "pending"
 
 

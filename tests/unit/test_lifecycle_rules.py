@@ -108,14 +108,14 @@ def test_the_unfiled_list_handling_is_updated_with_referrals(ledger):
 
 
 def test_a_closed_institution_leaves_the_published_filed_list(ledger, institution, clock):
-    from projections.disclosure import build_snapshot
+    from projections.disclosure import snapshot_at
 
     app, sealer = ledger
     run(app, "institution.suspend", {"ordered_on": "2024-05-06", "reason": "隐患", "rectify_by": "2024-06-30"}, institution)
-    snapshot = build_snapshot(r.envelope for r in sealer.log.iterate())
+    snapshot = snapshot_at(r.envelope for r in sealer.log.iterate())
     assert [e["status_name"] for e in snapshot["lists"]["filed"]] == ["停业整顿"]
     plan = {"kind": "close", "plan_submitted_on": "2024-05-06", "effective_on": "2024-07-05", "residents": 0, "plan_summary": "无在住老人"}
     run(app, "institution.plan_closure", plan, institution)
     clock.set(date(2024, 7, 5))
     run(app, "institution.close", {"kind": "close", "closed_on": "2024-07-05"}, institution)
-    assert build_snapshot(r.envelope for r in sealer.log.iterate())["lists"]["filed"] == []
+    assert snapshot_at(r.envelope for r in sealer.log.iterate())["lists"]["filed"] == []

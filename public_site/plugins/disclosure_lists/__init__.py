@@ -30,7 +30,7 @@ from pelican.generators import Generator
 from events.regions import parents
 
 BEIJING = timezone(timedelta(hours=8))
-SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/2"
+SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/3"
 MANIFEST = ".disclosure-manifest.json"
 BUILD_REPORT = ".disclosure-build.json"  # what the last build wrote
 PAGE_ROWS = 500
