@@ -100,6 +100,20 @@ CATALOGUE = Catalogue()
 # --- validation -------------------------------------------------------------------------------
 
 
+# Characters no recorded text may hold: C0/C1 controls (a "text" field keeps tab, line feed and
+# carriage return), lone surrogates, and the bidirectional overrides and isolates that make a name
+# read differently from what is stored. Sealed forever, such a value could never be corrected away.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufeff"
+FORBIDDEN_IN_TEXT = re.compile(f"[{_CONTROLS}]")
+FORBIDDEN_IN_STRING = re.compile(f"[\t\n\r{_CONTROLS}]")
+
+
+def forbidden_character(value: str, *, multiline: bool) -> str | None:
+    """The first character ``value`` may not hold, as U+XXXX, or None."""
+    found = (FORBIDDEN_IN_TEXT if multiline else FORBIDDEN_IN_STRING).search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
+
+
 @dataclass(frozen=True)
 class Problem:
     path: str
@@ -117,6 +131,9 @@ def _problems_for_value(spec: Field, value: Any, path: str) -> list[Problem]:
             return bad("应为字符串", "must be a string")
         if kind in ("string", "text") and not value.strip():
             return bad("不能为空", "must not be blank")
+        character = forbidden_character(value, multiline=kind == "text")
+        if character is not None:
+            return bad(f"含有不允许的控制字符（{character}）", f"holds a control character ({character})")
         if spec.max_length is not None and len(value) > spec.max_length:
             return bad(f"长度不能超过 {spec.max_length}", f"longer than {spec.max_length}")
         if spec.pattern and not re.match(spec.pattern, value):

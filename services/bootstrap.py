@@ -17,8 +17,8 @@ from events.sealed_log import SealedLog
 from projections.feed import EventFeed, KafkaFeed, SealedLogFeed
 from projections.projector import SearchProjector
 from projections.search.index import SearchIndex
-from services.ledger.application import SupervisionLedger, open_ledger
 from services.audit.transparency import Transparency
+from services.ledger.application import SupervisionLedger, open_ledger
 from services.ledger.sealer import Sealer
 from services.settings import Settings
 

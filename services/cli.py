@@ -32,7 +32,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         # Idle keep-alive connections are kept 75 s, longer than a reverse proxy's usual 60 s, so
         # the proxy (or client) closes first and never sends on a connection the API is closing.
-        uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75)
+        # The client address (rate limits, request log) is the socket peer unless the peer is one of
+        # the reverse proxies named in --forwarded-allow-ips / ELDERCARE_FORWARDED_ALLOW_IPS.
+        trusted = args.forwarded_allow_ips if args.forwarded_allow_ips is not None else settings.forwarded_allow_ips
+        uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75,
+                    proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
     finally:
         runtime.close()
     return 0
@@ -208,12 +212,16 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="启动 API 服务（含 /docs 与 /site/）")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
     serve.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    serve.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                       help="信任其 X-Forwarded-For 的反向代理地址（逗号分隔；默认取 ELDERCARE_FORWARDED_ALLOW_IPS，空为不信任任何代理）")
     serve.set_defaults(run=cmd_serve)
 
     demo = sub.add_parser("demo", help="写入镇江、鞍山演示数据并生成公开网站")
     demo.add_argument("--serve", action="store_true", help="完成后启动 API 服务")
     demo.add_argument("--host", default="127.0.0.1", help="监听地址")
     demo.add_argument("--port", type=int, default=8000, help="端口")
+    demo.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                       help="信任其 X-Forwarded-For 的反向代理地址（逗号分隔；默认取 ELDERCARE_FORWARDED_ALLOW_IPS，空为不信任任何代理）")
     demo.set_defaults(run=cmd_demo)
 
     token = sub.add_parser("token", help="签发开发用身份令牌（仅 embedded 配置）")

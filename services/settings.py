@@ -43,6 +43,8 @@ class Settings:
     checkpoint_every_minutes: int
     rate_limit_per_minute: int  # per caller; 0: off
     rate_limit_burst: int
+    rate_limit_address_factor: int  # a client address may send this many times one subject's rate (offices share NAT)
+    forwarded_allow_ips: str  # reverse proxies whose X-Forwarded-For is trusted for the client address ("" : none)
     api_threads: int  # the API's worker threads for synchronous endpoints
 
     @property
@@ -89,6 +91,8 @@ class Settings:
             checkpoint_every_minutes=_positive(env, "ELDERCARE_CHECKPOINT_EVERY_MINUTES", 10),
             rate_limit_per_minute=_non_negative(env, "ELDERCARE_RATE_LIMIT_PER_MINUTE", 600),
             rate_limit_burst=_positive(env, "ELDERCARE_RATE_LIMIT_BURST", 120),
+            rate_limit_address_factor=_positive(env, "ELDERCARE_RATE_LIMIT_ADDRESS_FACTOR", 10),
+            forwarded_allow_ips=env.get("ELDERCARE_FORWARDED_ALLOW_IPS", "").strip(),
             api_threads=_positive(env, "ELDERCARE_API_THREADS", 4 if profile == "embedded" else 40),
         )
 

@@ -13,10 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api import audit, errors, health, lookup, queries
 from services.api.auth import token_verifier
-from services.api.metrics import Metrics
-from services.api.rate_limit import RateLimitMiddleware, TokenBuckets
-from services.api.request_log import RequestLog, RequestLogMiddleware
 from services.api.commands import command_router
+from services.api.metrics import Metrics
+from services.api.rate_limit import Limits, RateLimited, RateLimitMiddleware, rate_limited
+from services.api.request_log import RequestLog, RequestLogMiddleware
 from services.bootstrap import Runtime
 
 MAX_BODY_BYTES = 1_000_000
@@ -102,8 +102,11 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     request_log = app.state.request_log = RequestLog(settings.data_dir / "logs" / "requests.jsonl")
     # Outermost last: the request log (which also counts the metrics) sees everything, also 413 and 429.
     app.add_middleware(BodyLimit)
+    app.state.limits = None
     if settings.rate_limit_per_minute:
-        app.add_middleware(RateLimitMiddleware, buckets=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst))
+        app.state.limits = Limits(settings.rate_limit_per_minute, settings.rate_limit_burst, settings.rate_limit_address_factor)
+        app.add_middleware(RateLimitMiddleware, limits=app.state.limits)
+        app.add_exception_handler(RateLimited, rate_limited)
     app.add_middleware(RequestLogMiddleware, request_log=request_log, metrics=app.state.metrics)
     errors.register(app)
     app.include_router(command_router())

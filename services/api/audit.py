@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -24,10 +25,19 @@ from events.regions import prefix_of
 from events.visibility import envelope_view
 from projections.disclosure import LISTS as DISCLOSURE_LISTS
 from services.api.dependencies import ActorDep, RuntimeDep
-from services.api.models import ERRORS
-from services.audit.history import diff, history, list_diff
 from services.api.errors import error_response
-from services.audit.replay import NotInLedger, compare_replays, institution_as_of, kafka_envelopes, lists_as_of, resolve_seq, store_envelopes
+from services.api.models import ERRORS
+from services.api.parameters import SeqQuery, TreeSizePath, position_query
+from services.audit.history import diff, history, list_diff
+from services.audit.replay import (
+    NotInLedger,
+    compare_replays,
+    institution_as_of,
+    kafka_envelopes,
+    lists_as_of,
+    resolve_seq,
+    store_envelopes,
+)
 from services.bootstrap import Runtime
 from services.domain.actors import Actor
 from services.domain.errors import NotCompetent, NotFound, RuleViolation
@@ -35,7 +45,6 @@ from services.domain.errors import NotCompetent, NotFound, RuleViolation
 transparency = APIRouter(prefix="/v1/transparency", tags=["公开核验 transparency"], responses=ERRORS)
 audit = APIRouter(prefix="/v1/audit", tags=["审计 audit"], responses=ERRORS)
 
-SeqQuery = Annotated[int | None, Query(ge=0, description="台账序号")]
 AtQuery = Annotated[datetime | None, Query(description="时间（ISO 8601，须带时区），取该时刻及以前记录的事件")]
 
 
@@ -73,7 +82,7 @@ def all_checkpoints(runtime: RuntimeDep) -> dict[str, Any]:
 
 
 @transparency.get("/checkpoints/{tree_size}", response_class=PlainTextResponse, summary="某一规模的签名检查点")
-def one_checkpoint(tree_size: Annotated[int, Path(ge=0)], runtime: RuntimeDep) -> str:
+def one_checkpoint(tree_size: TreeSizePath, runtime: RuntimeDep) -> str:
     found = _parts(runtime).checkpoints.at(tree_size)
     if found is None:
         raise NotFound("CHECKPOINT_NOT_FOUND", f"没有规模为 {tree_size} 的检查点", f"no checkpoint of size {tree_size}")
@@ -95,8 +104,8 @@ def _tree_size(parts, tree_size: int | None) -> int:
 @transparency.get("/proofs/inclusion", summary="事件包含证明（RFC 9162）")
 def inclusion(
     runtime: RuntimeDep,
-    seq: Annotated[int, Query(ge=1, description="事件的台账序号")],
-    tree_size: Annotated[int | None, Query(ge=1, description="树规模（缺省为最新检查点）")] = None,
+    seq: Annotated[int, position_query("事件的台账序号", ge=1)],
+    tree_size: Annotated[int | None, position_query("树规模（缺省为最新检查点）", ge=1)] = None,
 ) -> dict[str, Any]:
     parts = _parts(runtime)
     size = _tree_size(parts, tree_size)
@@ -110,8 +119,8 @@ def inclusion(
 @transparency.get("/proofs/consistency", summary="两个检查点之间的一致性证明（RFC 9162）")
 def consistency(
     runtime: RuntimeDep,
-    first: Annotated[int, Query(alias="from", ge=1, description="较早的树规模")],
-    second: Annotated[int | None, Query(alias="to", ge=1, description="较晚的树规模（缺省为最新检查点）")] = None,
+    first: Annotated[int, position_query("较早的树规模", ge=1, alias="from")],
+    second: Annotated[int | None, position_query("较晚的树规模（缺省为最新检查点）", ge=1, alias="to")] = None,
 ) -> dict[str, Any]:
     parts = _parts(runtime)
     size = _tree_size(parts, second)
@@ -157,7 +166,7 @@ def _institution_in_reach(runtime: Runtime, actor: Actor, institution_id: UUID, 
 @audit.get("/events", summary="按序号导出事件信封（辖区外事件只给出封存摘要）")
 def events(
     actor: ActorDep, runtime: RuntimeDep,
-    after: Annotated[int, Query(ge=0, description="从此序号之后开始")] = 0,
+    after: Annotated[int, position_query("从此序号之后开始")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000, description="条数")] = 1000,
 ) -> dict[str, Any]:
     _auditor(actor)
@@ -196,7 +205,7 @@ def institution_history(institution_id: Annotated[UUID, Path(title="机构编号
 @audit.get("/institutions/{institution_id}/diff", summary="机构在两个时点之间的变化")
 def institution_diff(
     institution_id: Annotated[UUID, Path(title="机构编号")], actor: ActorDep, runtime: RuntimeDep,
-    from_seq: Annotated[int | None, Query(alias="from_seq", ge=0)] = None, to_seq: Annotated[int | None, Query(alias="to_seq", ge=0)] = None,
+    from_seq: Annotated[int | None, position_query("起点台账序号")] = None, to_seq: Annotated[int | None, position_query("终点台账序号")] = None,
     from_at: Annotated[datetime | None, Query()] = None, to_at: Annotated[datetime | None, Query()] = None,
 ) -> dict[str, Any]:
     _auditor(actor)
@@ -223,7 +232,7 @@ def _list_name(name: str) -> str:
 
 
 def _region(region: str | None) -> str | None:
-    if region is not None and not (region.isdigit() and len(region) == 6):
+    if region is not None and not re.fullmatch(r"[0-9]{6}", region):
         raise RuleViolation("QUERY_INVALID", "region 应为6位行政区划代码", "region must be a 6-digit division code")
     return region
 
@@ -242,7 +251,7 @@ def list_state(
 @audit.get("/lists/{name}/diff", summary="公开名单在两个时点之间的变化")
 def list_changes(
     name: str, actor: ActorDep, runtime: RuntimeDep,
-    from_seq: Annotated[int | None, Query(ge=0)] = None, to_seq: Annotated[int | None, Query(ge=0)] = None,
+    from_seq: Annotated[int | None, position_query("起点台账序号")] = None, to_seq: Annotated[int | None, position_query("终点台账序号")] = None,
     from_at: Annotated[datetime | None, Query()] = None, to_at: Annotated[datetime | None, Query()] = None,
     region: Annotated[str | None, Query(description="行政区划代码")] = None,
 ) -> dict[str, Any]:

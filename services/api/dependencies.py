@@ -21,6 +21,8 @@ def _runtime(request: Request) -> Runtime:
 def _actor(request: Request, authorization: Annotated[str | None, Header(description="Bearer 令牌")] = None) -> Actor:
     actor = actor_from_authorization(authorization, request.app.state.token_verifier)
     request.state.actor = actor  # for the request log
+    if request.app.state.limits is not None:
+        request.app.state.limits.admit(f"{actor.department}|{actor.region}|{actor.user}")
     return actor
 
 

@@ -33,11 +33,25 @@ def error_response(status: int, code: str, zh: str, en: str, details: dict[str, 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# What each kind of shape problem pydantic reports means, in Chinese (the rest: "不符合要求").
+PROBLEM_NAMES_ZH = {
+    "missing": "必填", "extra_forbidden": "不是该请求的字段", "string_type": "应为字符串", "int_type": "应为整数",
+    "int_parsing": "应为整数", "bool_type": "应为布尔值", "list_type": "应为数组", "dict_type": "应为对象",
+    "model_type": "应为对象", "string_too_short": "不能为空", "string_too_long": "过长",
+    "string_pattern_mismatch": "格式不正确", "literal_error": "取值不在允许范围内", "greater_than_equal": "过小",
+    "less_than_equal": "过大", "uuid_parsing": "应为 UUID 编号", "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）", "datetime_parsing": "应为带时区的 ISO 8601 时间",
+    "datetime_from_date_parsing": "应为带时区的 ISO 8601 时间", "control_character": "含有不允许的控制字符",
+}
+
+
 def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
     problems = []
     for item in error.errors():
         location = ".".join(str(p) for p in item.get("loc", ()))
-        problems.append({"path": location, "type": item.get("type"), "message_en": item.get("msg")})
+        kind = item.get("type")
+        problems.append({"path": location, "type": kind, "message_zh": PROBLEM_NAMES_ZH.get(kind, "不符合要求"),
+                         "message_en": item.get("msg")})
     return problems
 
 
@@ -71,17 +85,17 @@ def register(app: FastAPI) -> None:
         problems = _validation_problems(error)
         if any(p["type"] == "json_invalid" for p in problems):
             return error_response(422, "JSON_INVALID", "请求体不是有效的 JSON", "the request body is not valid JSON", {"problems": problems})
-        first = problems[0] if problems else {"path": "", "message_en": ""}
+        first = problems[0] if problems else {"path": "", "message_zh": "", "message_en": ""}
         if problems and all(p["path"].split(".")[0] in ("query", "path") for p in problems):
             # A query or path parameter out of its declared shape: the same code the hand-written
             # query checks give, naming the parameter.
             field = first["path"].split(".", 1)[-1]
             return error_response(
-                422, "QUERY_INVALID", f"查询参数 {field} 不符合要求", f"query parameter {field} invalid: {first['message_en']}",
+                422, "QUERY_INVALID", f"查询参数 {field} {first['message_zh']}", f"query parameter {field} invalid: {first['message_en']}",
                 {"field": field, "problems": problems},
             )
         return error_response(
-            422, "REQUEST_INVALID", f"请求内容不符合要求：{first['path']}", f"request invalid: {first['path']}: {first['message_en']}",
+            422, "REQUEST_INVALID", f"请求内容不符合要求：{first['path']} {first['message_zh']}", f"request invalid: {first['path']}: {first['message_en']}",
             {"problems": problems},
         )
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from projections.search.index import InstitutionQuery, RecordQuery
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS
+from services.api.parameters import ledger_seq
 from services.api.visibility import decision_view, institution_view
 from services.domain.errors import RuleViolation
 
@@ -102,14 +103,17 @@ def changes(
 
 
 def _since_seq(runtime, since: str) -> int:
-    if since.isdigit():
-        return int(since)
+    seq = ledger_seq(since, "since")
+    if seq is not None:
+        return seq
     try:
         moment = datetime.fromisoformat(since)
     except ValueError:
-        raise RuleViolation("QUERY_INVALID", "since 应为台账序号或 ISO 8601 时间", "since is a ledger seq or an ISO 8601 time") from None
+        raise RuleViolation("QUERY_INVALID", "查询参数 since 应为台账序号或 ISO 8601 时间", "since is a ledger seq or an ISO 8601 time",
+                            field="since") from None
     if moment.tzinfo is None:
-        raise RuleViolation("QUERY_INVALID", "since 时间须带时区，如 2024-05-01T00:00:00+08:00", "since needs a time zone")
+        raise RuleViolation("QUERY_INVALID", "查询参数 since 时间须带时区，如 2024-05-01T00:00:00+08:00", "since needs a time zone",
+                            field="since")
     return runtime.sealer.log.seq_before(moment.isoformat())
 
 

@@ -3,22 +3,37 @@ OpenAPI document, the validation and the published JSON Schemas cannot disagree.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, create_model
+from pydantic_core import PydanticCustomError
 
-from events.catalogue import DATE_PATTERN, DECIMAL_PATTERN, EventType
+from events.catalogue import DATE_PATTERN, DECIMAL_PATTERN, EventType, forbidden_character
 from events.catalogue import Field as CatalogueField
 
 FORBID = ConfigDict(extra="forbid")
 
 
+def _plain(multiline: bool):
+    """A text check at the door, the same as the catalogue's (events/catalogue.forbidden_character)."""
+    def check(value: str) -> str:
+        character = forbidden_character(value, multiline=multiline)
+        if character is not None:
+            raise PydanticCustomError("control_character", "holds a control character ({character})", {"character": character})
+        return value
+    return AfterValidator(check)
+
+
+Line = Annotated[str, _plain(multiline=False)]  # one line: names, numbers, codes
+Text = Annotated[str, _plain(multiline=True)]  # free text: descriptions, summaries
+
+
 def _python_type(spec: CatalogueField, owner: str) -> Any:
     kind = spec.kind
-    if kind in ("string", "text"):
-        return str
-    if kind in ("date", "decimal"):
-        return str
+    if kind == "text":
+        return Text
+    if kind in ("string", "date", "decimal"):
+        return Line
     if kind == "enum":
         return Literal[spec.enum]  # type: ignore[valid-type]
     if kind == "integer":
@@ -68,8 +83,8 @@ def model_from_fields(
 
 class BasisModel(BaseModel):
     model_config = FORBID
-    document_no: str = Field(..., min_length=1, max_length=100, title="文书编号", examples=["润民养备〔2024〕12号"])
-    legal_basis: str = Field(..., min_length=1, max_length=500, title="法律依据", examples=["《养老机构管理办法》第九条"])
+    document_no: Line = Field(..., min_length=1, max_length=100, title="文书编号", examples=["润民养备〔2024〕12号"])
+    legal_basis: Text = Field(..., min_length=1, max_length=500, title="法律依据", examples=["《养老机构管理办法》第九条"])
 
 
 def command_model(

@@ -19,12 +19,12 @@ from projections.record_states import StateQuery
 from services.api.commands import RESOURCE_PATHS
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS, InstitutionResponse, RecordResponse
+from services.api.parameters import MonthQuery, RegionQuery
 from services.api.visibility import record_view
 from services.domain.operations import OPERATIONS
 from services.domain.recorded import LedgerAggregate
 
 router = APIRouter(prefix="/v1", responses=ERRORS)
-RegionQuery = Annotated[str, Query(description="省、市或县级行政区划代码", pattern=r"^\d{6}$")]
 
 
 @router.get("/institutions/{institution_id}", response_model=InstitutionResponse, summary="查询机构当前登记信息", tags=["登记备案 registration"])
@@ -46,7 +46,7 @@ def hazard_lists(
     actor: ActorDep,
     runtime: RuntimeDep,
     region: RegionQuery,
-    month: Annotated[str, Query(description="月份 YYYY-MM，清单截至该月末", pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$")],
+    month: MonthQuery,
 ):
     start, end = month_bounds(month)
     hazards = runtime.search.states(StateQuery(kinds=("Hazard",), region=region, between=(start, end)))

@@ -231,9 +231,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from events.envelope import seal
+    from services.audit.publication import published_snapshot
     from services.audit.reconciliation import reconcile
     from services.audit.replay import kafka_envelopes
-    from services.audit.publication import published_snapshot
     from services.bootstrap import build_search_index
     from services.ledger.application import open_ledger
 

@@ -16,8 +16,8 @@ from typing import Any
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
 from events.sealed_log import SealedLog
-from projections.disclosure import snapshot_at
 from events.visibility import view
+from projections.disclosure import snapshot_at
 from projections.institution_document import FIELDS, applies_to, follow
 from projections.record_states import apply
 

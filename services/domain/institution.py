@@ -9,7 +9,7 @@ lifecycle adds (closure plan, residents resettled, 公建民营 contract).
 
 from __future__ import annotations
 
-from events.lifecycle import DISCOVERED, ENDED, FILED, INSTITUTION, OPERATING, SUSPENDED, CLOSING
+from events.lifecycle import CLOSING, DISCOVERED, ENDED, FILED, INSTITUTION, OPERATING, SUSPENDED
 from events.record_kinds import Step
 from services.domain.errors import Conflict
 from services.domain.recorded import LedgerAggregate

@@ -23,7 +23,17 @@ from events import sanctions as sanction_events
 from events.catalogue import EventType
 from events.record_kinds import Step
 from events.registration import INSTITUTION_DISCOVERED, INSTITUTION_FILED
-from services.domain import compliance, corrections, credit_listing, grading, hazard, inspection, lifecycle, registration, sanction
+from services.domain import (
+    compliance,
+    corrections,
+    credit_listing,
+    grading,
+    hazard,
+    inspection,
+    lifecycle,
+    registration,
+    sanction,
+)
 from services.domain.compliance import CampaignTarget, ComplianceAssessment
 from services.domain.credit_listing import CreditListing
 from services.domain.decisions import Context, Decision

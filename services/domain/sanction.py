@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from events import standing as standing_facts
 from events.sanctions import (
     CLOSED,
     DECIDED,
@@ -29,7 +30,6 @@ from events.sanctions import (
     SANCTION_CASE,
     SERVED,
 )
-from events import standing as standing_facts
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, RuleViolation
 from services.domain.institution import Institution

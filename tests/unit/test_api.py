@@ -318,3 +318,69 @@ def test_bodies_that_are_not_utf8_json_objects_are_clear_4xx(api):
     big = dict(FILING_EXAMPLE, beds=2**60)
     assert client.post("/v1/filings", json=big, headers=headers).status_code == 422
     assert stored(runtime) == 0
+
+
+# --- one gate on the way in ------------------------------------------------------------------------
+
+BEYOND = str(2**63)
+
+
+@pytest.mark.parametrize("path, params", [
+    (f"/v1/transparency/checkpoints/{BEYOND}", {}),
+    ("/v1/audit/events", {"after": BEYOND}),
+    ("/v1/changes", {"since": BEYOND}),
+    ("/v1/changes", {"since": "²³"}),  # digits to str.isdigit, not to int()
+    ("/v1/transparency/proofs/inclusion", {"seq": BEYOND}),
+    ("/v1/transparency/proofs/consistency", {"from": "1", "to": BEYOND}),
+    ("/v1/audit/lists/filed", {"seq": BEYOND}),
+    ("/v1/hazard-lists", {"region": "321100", "month": "0000-01"}),
+])
+def test_numbers_beyond_any_ledger_position_are_a_422_naming_the_parameter(api, path, params):
+    client, runtime = api
+    auditor = bearer(runtime, "civil_affairs", "province", "320000", "auditor")
+    error = assert_refused(client.get(path, params=params, headers=auditor), 422, "QUERY_INVALID")
+    assert error["details"]["field"] in {*params, "tree_size"} and error["message_zh"].startswith("查询参数")
+
+
+def test_every_integer_parameter_of_every_route_is_bounded(api):
+    client, _ = api
+    spec = client.get("/openapi.json").json()
+    unbounded = []
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            for parameter in operation.get("parameters", []):
+                schemas = [parameter["schema"], *parameter["schema"].get("anyOf", [])]
+                for schema in schemas:
+                    if schema.get("type") == "integer" and schema.get("maximum", 2**63) >= 2**63:
+                        unbounded.append((method, path, parameter["name"]))
+    assert unbounded == []
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", "颐和\u0000养老院"), ("address", "镇江市\u202e院老养"), ("contact_person", "王\u0007芳"), ("name", "颐和\n养老院"),
+])
+def test_control_characters_are_refused_at_the_door_naming_the_field(api, field, value):
+    client, runtime = api
+    before = stored(runtime)
+    body = dict(FILING_EXAMPLE, **{field: value})
+    error = assert_refused(client.post("/v1/filings", json=body, headers=bearer(runtime)), 422, "REQUEST_INVALID")
+    assert error["details"]["problems"][0]["path"] == f"body.{field}" and "控制字符" in error["message_zh"]
+    basis = dict(FILING_EXAMPLE, basis=dict(FILING_EXAMPLE["basis"], document_no="润民\u0000备"))
+    error = assert_refused(client.post("/v1/filings", json=basis, headers=bearer(runtime)), 422, "REQUEST_INVALID")
+    assert error["details"]["problems"][0]["path"] == "body.basis.document_no"
+    assert stored(runtime) == before
+
+
+def test_the_catalogue_refuses_control_characters_for_every_way_in():
+    # The pipeline's own check (imports, the CLI, corrections), not only the API's models.
+    from events import CATALOGUE
+    from events.catalogue import problems_in
+
+    fields = CATALOGUE["HazardIdentified"].fields
+    text_field = next(f for f in fields if f.kind == "text")
+    line_field = next(f for f in fields if f.kind == "string")
+    assert problems_in((text_field,), {text_field.name: "第一行\n第二行\t缩进"}) == []
+    problem, = problems_in((text_field,), {text_field.name: "a\u0000b"})
+    assert problem.path == f"payload.{text_field.name}" and "U+0000" in problem.message_zh
+    problem, = problems_in((line_field,), {line_field.name: "一\n二"})
+    assert "U+000A" in problem.message_en

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import sqlite3
 import time
 
@@ -81,6 +82,21 @@ def test_a_caller_over_its_rate_is_told_to_wait_and_nothing_is_recorded(ops):
     assert runtime.ledger.recorder.max_notification_id() == before
     assert client.get("/v1/search", headers=bearer(runtime, "health", "county", "321111", "viewer")).status_code == 200  # own bucket
     assert all(client.get(path).status_code in (200, 503) for path in ["/healthz", "/readyz", "/metrics"] * 3)  # never limited
+
+
+def test_fresh_random_tokens_per_request_do_not_escape_the_limit(ops):
+    # Before authentication the bucket is the client's address: an unverified token buys nothing.
+    client, runtime = ops(ELDERCARE_RATE_LIMIT_PER_MINUTE="1", ELDERCARE_RATE_LIMIT_BURST="2", ELDERCARE_RATE_LIMIT_ADDRESS_FACTOR="3")
+    statuses = [client.get("/v1/search", headers={"Authorization": f"Bearer {secrets.token_hex(16)}"}).status_code for _ in range(7)]
+    assert statuses == [401] * 6 + [429]
+    assert_refused(client.get("/v1/public/search", params={"q": "颐和"}), 429, "RATE_LIMITED")  # the address, whatever the route
+
+
+def test_the_limit_after_authentication_is_per_verified_subject(ops):
+    client, runtime = ops(ELDERCARE_RATE_LIMIT_PER_MINUTE="1", ELDERCARE_RATE_LIMIT_BURST="2")
+    one, colleague = bearer(runtime, "health", "county", "321111", "viewer"), bearer(runtime, "fire_rescue", "county", "321111", "viewer")
+    assert [client.get("/v1/search", headers=one).status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/v1/search", headers=colleague).status_code == 200  # same address, own bucket
 
 
 def test_token_buckets_refill_at_their_rate():
