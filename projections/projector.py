@@ -23,8 +23,8 @@ from typing import Any
 
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
-from projections.dead_letters import DeadLetterSink
 from events.record_kinds import advance
+from projections.dead_letters import DeadLetterSink
 from projections.enforcement_record import is_record, marked, record_of
 from projections.feed import EventFeed
 from projections.institution_document import applies_to, follow

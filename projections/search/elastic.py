@@ -303,6 +303,8 @@ class ElasticSearchIndex:
                             ("open_major_hazard", query.open_major_hazard)):
             if value is not None:
                 filters.append({"term": {name: value}})
+        if query.status is None:  # a retracted registration only when asked for by its status
+            filters.append({"bool": {"must_not": {"term": {"status": "retracted"}}}})
         sort = [{"name": "asc"}, {"id": "asc"}] if query.sort == "name" else [{"seq": "desc"}, {"id": "asc"}]
         after = decode_cursor(query.cursor, query.sort) if query.cursor else None
         facets = INSTITUTION_FACETS if query.facets else None

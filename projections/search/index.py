@@ -26,9 +26,9 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Iterator
 from typing import Any, Protocol
 
 from events.regions import prefix_of

@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -305,6 +305,8 @@ class SqliteSearchIndex:
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)
+        if query.status is None:  # a retracted registration only when asked for by its status
+            where.append("status != 'retracted'")
         for column, flag in (("listed", query.listed), ("open_major_hazard", query.open_major_hazard)):
             if flag is not None:
                 where.append(f"{column} = ?")

@@ -144,5 +144,8 @@ def public_search(
     size: Size = 20,
     cursor: Cursor = None,
 ):
+    if status == "retracted":  # a retracted registration is on no public list and in no public search
+        raise RuleViolation("QUERY_INVALID", "公开检索不提供已撤销的登记", "the public search holds no retracted registration",
+                            field="status")
     query = InstitutionQuery(q=q, region=region, status=status, grade=grade, size=size, cursor=cursor)
     return _page(runtime, runtime.search.search(query), institution_view, None)
