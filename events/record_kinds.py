@@ -169,6 +169,20 @@ def as_corrected(original: dict[str, Any], corrected: dict[str, Any], event_type
     return out
 
 
+def redated(original: Entry, corrected: dict[str, Any]) -> str:
+    """The date a decision counts from once ``corrected``: a decision is dated by the date it
+    states (its ``…_on`` field equal to its date — identified_on, ordered_on, decided_on, …); a
+    correction of that field moves the decision to the corrected day, in every list and every
+    as-of view. Deadlines (``deadline``, ``…_by``, ``…_until``) never date a decision."""
+    day = original["occurred_at"][:10]
+    fields = {f.name: f for f in CATALOGUE[original["event_type"]].fields}
+    for name, value in corrected.items():
+        spec = fields.get(name)
+        if spec is not None and spec.kind == "date" and name.endswith("_on") and original["payload"].get(name) == day:
+            return value if len(original["occurred_at"]) == 10 else value + original["occurred_at"][10:]
+    return original["occurred_at"]
+
+
 def advance(record: Record | None, envelope: Mapping[str, Any]) -> Record:
     """The record after ``envelope`` (an event on it, as sealed or as about to be). Never mutates
     ``record``. The caller skips events the record already holds."""
@@ -190,7 +204,7 @@ def advance(record: Record | None, envelope: Mapping[str, Any]) -> Record:
         if event_type == CORRECTED:
             fields = entry["payload"]["corrected"]
             decisions[at] = dict(original, payload=as_corrected(original["payload"], fields, CATALOGUE[original["event_type"]]),
-                                 corrected_by=[*original.get("corrected_by", []), entry["event_id"]])
+                                 occurred_at=redated(original, fields), corrected_by=[*original.get("corrected_by", []), entry["event_id"]])
         else:
             del decisions[at]
             amended["retracted"] = [*record["retracted"], dict(original, retracted_by=entry["event_id"])]

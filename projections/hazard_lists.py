@@ -2,7 +2,8 @@
 the ledger knows the month now ("挂图作战、照单销账"):
 
 - problems: every hazard still open at month end;
-- rectifications: every hazard under an order at month end, and every hazard closed in the month;
+- rectifications: every hazard under an order (or rectified, awaiting verification) at month end,
+  and every hazard closed in the month, also one put right on the spot without an order;
 - responsibilities: who answers for each open hazard, and which departments handle it.
 
 A query over hazard record states (projections/record_states.py): each hazard's state on the last
@@ -43,6 +44,14 @@ def month_bounds(month: str) -> tuple[str, str]:
     return date(year, mon, 1).isoformat(), date(year, mon, calendar.monthrange(year, mon)[1]).isoformat()
 
 
+def _under_rectification(row: dict[str, Any], month_start: str) -> bool:
+    """On the month's rectification list: ordered or rectified and still open at month end, or
+    closed in the month (also a hazard put right on the spot, without an order)."""
+    if row["status"] == CLOSED:
+        return row["closed_on"] >= month_start
+    return bool(row["deadline"] or row["rectified_on"])
+
+
 def monthly_lists(hazards: Iterable[Record], region_prefix: str, month: str) -> dict[str, Any]:
     start, end = month_bounds(month)
     rows = []
@@ -58,7 +67,7 @@ def monthly_lists(hazards: Iterable[Record], region_prefix: str, month: str) -> 
         "month": month,
         "as_of": end,
         "problems": open_hazards,
-        "rectifications": [h for h in rows if h["deadline"] and (h["status"] != CLOSED or h["closed_on"] >= start)],
+        "rectifications": [h for h in rows if _under_rectification(h, start)],
         "responsibilities": [
             {
                 "hazard_id": h["hazard_id"], "institution_id": h["institution_id"], "region_code": h["region_code"],

@@ -65,17 +65,25 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from services.audit.reconciliation import Reconciliation, check_store
     from services.audit.transparency import Transparency
 
-    log = _log(settings)
+    from events.envelope import seal
+    from services.ledger.application import open_ledger
+
+    # The event store the commands read is checked against the sealed log, event by event: an
+    # event altered where the aggregates load it from is found here, not only by ``reconcile``.
+    ledger, sealer = open_ledger(settings.event_store)
+    log = sealer.log
     transparency = Transparency.open(settings, log=log)
     try:
+        sealer.seal_pending()
         notes = [c.note for c in transparency.checkpoints.all()]
         vkey = args.vkey or transparency.checkpoints.signer.verifier.text()
         site = str(args.site) if args.site else None
         report = verifier.verify(site, vkey=vkey, events=_raw_envelopes(log), checkpoint_notes=notes)
         store = Reconciliation()
-        check_store(log, store)
+        check_store(log, store, app=ledger, seal=seal)
     finally:
         transparency.close()
+        ledger.close()
         log.close()
     findings = [{"subject": f.subject, "seq": f.seq, "problem": f.problem} for f in report.findings]
     findings += [{"subject": d.subject, "seq": d.seq, "problem": d.problem} for d in store.disagreements

@@ -102,6 +102,20 @@ def test_one_altered_byte_is_found_at_its_seq(pristine, tmp_path, monkeypatch, c
     assert "altered" in report["findings"][0]["problem"]
 
 
+def test_an_event_altered_in_the_event_store_the_commands_read_is_found_at_its_seq(pristine, tmp_path, monkeypatch, capsys):
+    # The sealed log untouched; the event the aggregates are loaded from changed underneath it.
+    path = copy_ledger(pristine, tmp_path / "ledger")
+    with sqlite3.connect(path) as db:
+        (nid,) = db.execute("SELECT notification_id FROM sealed_log WHERE seq = ?", (TAMPERED,)).fetchone()
+        state = json.loads(db.execute("SELECT state FROM stored_events WHERE rowid = ?", (nid,)).fetchone()[0])
+        state["basis"]["document_no"] += "（改）"
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                   (json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode(), nid))
+    report = audit_verify(tmp_path / "ledger", monkeypatch, capsys)
+    assert not report["verified"] and first_seq(report) == TAMPERED
+    assert "event store" in report["findings"][0]["problem"]
+
+
 def test_a_byte_that_breaks_the_json_is_found_at_its_seq(pristine, tmp_path, monkeypatch, capsys):
     path = copy_ledger(pristine, tmp_path / "ledger")
     with sqlite3.connect(path) as db:
