@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from events.catalogue import CATALOGUE, EventType, Field, REGION_CODE_PATTERN, date_field
+from events.catalogue import CATALOGUE, REGION_CODE_PATTERN, EventType, Field, date_field
 from events.record_kinds import RecordKind, Step, declare, payload
 from events.registration import DEPARTMENTS
 

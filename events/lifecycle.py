@@ -15,7 +15,14 @@ from dataclasses import replace
 
 from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, EventType, Field, date_field
 from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
-from events.registration import HANDLING, INSTITUTION_DISCOVERED, INSTITUTION_FILED, NATURES, OWNERSHIP_TYPES, PREMISES_OWNERSHIP
+from events.registration import (
+    HANDLING,
+    INSTITUTION_DISCOVERED,
+    INSTITUTION_FILED,
+    NATURES,
+    OWNERSHIP_TYPES,
+    PREMISES_OWNERSHIP,
+)
 
 CLOSURE_KINDS = ("close", "suspend_service", "merge", "convert")
 

@@ -61,11 +61,10 @@ def _raw_envelopes(log) -> Any:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from events.envelope import seal
     from services.audit import verifier
     from services.audit.reconciliation import Reconciliation, check_store
     from services.audit.transparency import Transparency
-
-    from events.envelope import seal
     from services.ledger.application import open_ledger
 
     # The event store the commands read is checked against the sealed log, event by event: an
