@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from events.envelope import GENESIS_HASH, seal  # noqa: E402
 from events.regions import NAMES, full_name, level_of  # noqa: E402
-from events.sealed_log import EMPTY_HEAD, SealedLog  # noqa: E402
+from services.ledger.sealed_log import EMPTY_HEAD, SealedLog  # noqa: E402
 
 STREETS = ["解放路", "中山路", "人民路", "健康路", "和平路", "建设路", "胜利路", "长江路", "新华路", "幸福街", "文化路", "光明路", "朝阳路", "团结路"]
 WORDS = ["颐和", "康宁", "福寿", "安康", "松鹤", "夕阳红", "乐龄", "慈恩", "温馨", "长青", "瑞祥", "仁爱", "金色年华", "和美", "椿萱", "怡养", "百龄", "福星"]

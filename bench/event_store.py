@@ -27,11 +27,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from events.sealed_log import SealedLog  # noqa: E402
+from walking_skeleton import CLOCK, report, timed_filings  # noqa: E402
+
 from services.ledger.application import open_ledger  # noqa: E402
+from services.ledger.sealed_log import SealedLog  # noqa: E402
 from services.ledger.sealer import Sealer  # noqa: E402
 from tests.cluster_run import fresh_database, local_servers  # noqa: E402
-from walking_skeleton import CLOCK, report, timed_filings  # noqa: E402
+
 
 @contextmanager
 def event_store(kind: str) -> Iterator[str]:

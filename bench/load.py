@@ -36,8 +36,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from events.sealed_log import SealedLog  # noqa: E402
 from services.api.examples import DISCOVERY_EXAMPLE  # noqa: E402
+from services.ledger.sealed_log import SealedLog  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from tests.cluster_run import cluster_run, local_servers  # noqa: E402
 from tests.identity_provider import IdentityProvider  # noqa: E402

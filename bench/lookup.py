@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dataset import Generator, write  # noqa: E402
 from events.envelope import seal  # noqa: E402
-from events.sealed_log import SealedLog  # noqa: E402
-from projections.feed import SealedLogFeed  # noqa: E402
 from projections.projector import SearchProjector  # noqa: E402
 from projections.search.index import InstitutionQuery, RecordQuery  # noqa: E402
 from projections.search.sqlite_fts import SqliteSearchIndex  # noqa: E402
+from services.feeds import SealedLogFeed  # noqa: E402
+from services.ledger.sealed_log import SealedLog  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:

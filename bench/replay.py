@@ -31,12 +31,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dataset import Generator, write  # noqa: E402
-from events.ledger_tree import LedgerTree  # noqa: E402
-from events.sealed_log import SealedLog  # noqa: E402
 from services.audit import verifier  # noqa: E402
-from services.audit.checkpoints import Checkpointer  # noqa: E402
 from services.audit.replay import digest, institution_as_of, lists_as_of  # noqa: E402
-from services.audit.signing_key import load_signer  # noqa: E402
+from services.ledger.checkpoints import Checkpointer  # noqa: E402
+from services.ledger.ledger_tree import LedgerTree  # noqa: E402
+from services.ledger.sealed_log import SealedLog  # noqa: E402
+from services.ledger.signing_key import load_signer  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:

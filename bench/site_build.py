@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dataset import Generator, write  # noqa: E402
 from events.envelope import seal  # noqa: E402
-from events.sealed_log import SealedLog  # noqa: E402
 from projections.disclosure import snapshot_at, write_snapshot  # noqa: E402
 from public_site.build import build_site, index_search  # noqa: E402
+from services.ledger.sealed_log import SealedLog  # noqa: E402
 
 
 def timed(label: str, action):

@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import events  # noqa: E402,F401
 from events.regions import NAMES  # noqa: E402
-from events.sealed_log import SealedLog  # noqa: E402
-from projections.feed import KafkaFeed, SealedLogFeed  # noqa: E402
 from projections.projector import SearchProjector  # noqa: E402
 from projections.search.index import SearchQuery  # noqa: E402
 from projections.search.sqlite_fts import SqliteSearchIndex  # noqa: E402
 from services.domain.actors import Actor  # noqa: E402
 from services.domain.credit_code import with_check_character  # noqa: E402
+from services.feeds import KafkaFeed, SealedLogFeed  # noqa: E402
 from services.ledger.application import BEIJING, Basis, Command, open_ledger  # noqa: E402
+from services.ledger.sealed_log import SealedLog  # noqa: E402
 from services.ledger.sealer import Sealer  # noqa: E402
 
 COUNTIES = ["321102", "321111", "321112", "321181", "321182", "321183", "210302", "210303", "210381"]

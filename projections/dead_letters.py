@@ -5,21 +5,15 @@ out-of-order seq), a second, different event for a seq already projected — are
 raises an alert: an ERROR line on the ``eldercare.alerts`` logger (structured JSON, for log-based
 alerting); the dead-letter topic itself is the record of them.
 
-The copy is sent and flushed before the projector's cursor moves past the message, so a crash
+The Kafka sink is ``services/feeds.KafkaDeadLetters``. The copy is sent and flushed before the projector's cursor moves past the message, so a crash
 can at worst dead-letter the same message twice (each copy names its source offset), never lose
 it. The topic itself is created by the relay, with the ledger topic's retention (forever).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from dataclasses import dataclass
 from typing import Protocol
-
-from events.kafka_clients import PRODUCER
-
-alerts = logging.getLogger("eldercare.alerts")
 
 
 @dataclass(frozen=True)
@@ -41,25 +35,3 @@ class DeadLetterSink(Protocol):
 
 def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dead-letter"
-
-
-class KafkaDeadLetters:
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        from kafka import KafkaProducer
-
-        self.source = topic
-        self.topic = dead_letter_topic(topic)
-        self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **PRODUCER)
-
-    def send(self, value: bytes, *, key: bytes | None, reason: str, offset: int | None, seq: int | None) -> None:
-        headers = [("reason", reason.encode()), ("source-topic", self.source.encode()),
-                   ("source-offset", str(offset).encode()), ("seq", str(seq).encode())]
-        self.producer.send(self.topic, value=value, key=key, headers=headers)
-        alerts.error(json.dumps({"alert": "poison_message", "topic": self.source, "offset": offset, "seq": seq,
-                                 "reason": reason, "dead_letter_topic": self.topic}, ensure_ascii=False))
-
-    def flush(self) -> None:
-        self.producer.flush(timeout=30)
-
-    def close(self) -> None:
-        self.producer.close(timeout=30)

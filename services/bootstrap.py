@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from events.sealed_log import SealedLog
-from projections.feed import EventFeed, KafkaFeed, SealedLogFeed
+from projections.feed import EventFeed
 from projections.projector import SearchProjector
 from projections.search.index import SearchIndex
 from services.audit.transparency import Transparency
+from services.feeds import KafkaFeed, SealedLogFeed
 from services.ledger.application import SupervisionLedger, open_ledger
+from services.ledger.sealed_log import SealedLog
 from services.ledger.sealer import Sealer
 from services.settings import Settings
 

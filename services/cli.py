@@ -110,7 +110,7 @@ def _project(settings: Settings, *, once: bool) -> int:
     feed, index = build_feed(settings), build_search_index(settings)
     dead_letters = None
     if settings.profile == "cluster":
-        from projections.dead_letters import KafkaDeadLetters
+        from services.feeds import KafkaDeadLetters
 
         dead_letters = KafkaDeadLetters(settings.kafka_bootstrap, settings.kafka_topic)
     projector = SearchProjector(feed, index, dead_letters=dead_letters)
@@ -145,9 +145,9 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _build_site(settings: Settings, seq: int | None, incremental: bool = False) -> Path:
-    from services.audit.publication import PublicationRegister, build_published_site
     from services.audit.transparency import Transparency
     from services.bootstrap import build_feed
+    from services.publication import PublicationRegister, build_published_site
 
     feed = build_feed(settings)
     transparency = Transparency.open(settings)

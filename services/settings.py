@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from events.ledger_database import is_postgres, postgres_settings
+from services.ledger.database import is_postgres, postgres_settings
 
 PROFILES = ("embedded", "cluster")
 
@@ -161,7 +161,7 @@ def _log_origin(env: dict[str, str]) -> str:
 
 def _signing_key_file(env: dict[str, str], profile: str, data_dir: Path) -> Path:
     """The Ed25519 key (PKCS#8 PEM) that signs checkpoints: configured, or in the embedded profile
-    only a dev key generated in the data dir on first use (services/audit/signing_key.py)."""
+    only a dev key generated in the data dir on first use (services/ledger/signing_key.py)."""
     if env.get("ELDERCARE_SIGNING_KEY_FILE"):
         path = Path(env["ELDERCARE_SIGNING_KEY_FILE"])
         if not path.is_file():

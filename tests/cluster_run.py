@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from events.ledger_database import open_database
 from projections.search.elastic import connect
-from services.audit.signing_key import generate_key_file
+from services.ledger.database import open_database
+from services.ledger.signing_key import generate_key_file
 from tests.processes import REPO
 
 SERVERS = REPO / "deploy" / "local" / "servers"

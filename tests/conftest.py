@@ -158,7 +158,7 @@ def cluster_env(local_servers, identity_provider, postgres_database, tmp_path):
         **identity_provider.env(),
         ELDERCARE_SIGNING_KEY_FILE=str(tmp_path / "checkpoint-key.pem"),
     )
-    from services.audit.signing_key import generate_key_file
+    from services.ledger.signing_key import generate_key_file
 
     generate_key_file(tmp_path / "checkpoint-key.pem")
     yield env

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import httpx
 
-from events.sealed_log import SealedLog
 from services.api.examples import DISCOVERY_EXAMPLE
 from services.bootstrap import build_search_index
+from services.ledger.sealed_log import SealedLog
 from services.settings import Settings
 from tests.processes import ELDERCARE, REPO, Process, free_port
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from events.envelope import GENESIS_HASH, UNSEALED_FIELDS, seal
-from events.sealed_log import EMPTY_HEAD, SealedLog
+from services.ledger.sealed_log import EMPTY_HEAD, SealedLog
 
 START = datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)
 

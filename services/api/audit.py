@@ -20,7 +20,6 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
-from events.ledger_tree import NodeMissing
 from events.regions import prefix_of
 from events.visibility import envelope_view
 from projections.disclosure import LISTS as DISCLOSURE_LISTS
@@ -41,6 +40,7 @@ from services.audit.replay import (
 from services.bootstrap import Runtime
 from services.domain.actors import Actor
 from services.domain.errors import NotCompetent, NotFound, RuleViolation
+from services.ledger.ledger_tree import NodeMissing
 
 transparency = APIRouter(prefix="/v1/transparency", tags=["公开核验 transparency"], responses=ERRORS)
 audit = APIRouter(prefix="/v1/audit", tags=["审计 audit"], responses=ERRORS)
@@ -265,7 +265,7 @@ def list_changes(
 
 @audit.get("/publications", summary="公开网站发布记录（截至序号、时间、全站摘要）")
 def publications(actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
-    from services.audit.publication import PublicationRegister
+    from services.publication import PublicationRegister
 
     _auditor(actor)
     register = PublicationRegister(runtime.settings.event_store)
@@ -317,8 +317,8 @@ def reconciliation(actor: ActorDep, runtime: RuntimeDep) -> Any:
     from kafka.errors import KafkaError
 
     from events.envelope import seal
-    from services.audit.publication import published_snapshot
     from services.audit.reconciliation import reconcile
+    from services.publication import published_snapshot
 
     _auditor(actor)
     runtime.sealer.seal_pending()

@@ -18,10 +18,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.canonical import NotCanonical
-from events.ledger_database import StoreUnavailable
 from projections.search.index import QueryInvalid
 from services.api.auth import AuthError, AuthUnavailable
 from services.domain.errors import DomainError
+from services.ledger.database import StoreUnavailable
 
 log = logging.getLogger("eldercare.api")
 

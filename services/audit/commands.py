@@ -238,11 +238,11 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from events.envelope import seal
-    from services.audit.publication import published_snapshot
     from services.audit.reconciliation import reconcile
     from services.audit.replay import kafka_envelopes
     from services.bootstrap import build_search_index
     from services.ledger.application import open_ledger
+    from services.publication import published_snapshot
 
     ledger, sealer = open_ledger(settings.event_store)
     index = build_search_index(settings)
@@ -263,9 +263,9 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
-    from services.audit.publication import PublicationRegister, reproduce
     from services.audit.replay import store_envelopes
     from services.audit.transparency import Transparency
+    from services.publication import PublicationRegister, reproduce
 
     log = _log(settings)
     register = PublicationRegister(settings.event_store)
@@ -287,7 +287,7 @@ def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
-    from services.audit.signing_key import generate_key_file, load_signer
+    from services.ledger.signing_key import generate_key_file, load_signer
 
     try:
         generate_key_file(Path(args.out))

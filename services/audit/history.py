@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from events import CATALOGUE
-from events.sealed_log import SealedLog
+from services.ledger.sealed_log import SealedLog
 
 CORRECTIONS = ("DecisionCorrected", "DecisionRetracted")
 

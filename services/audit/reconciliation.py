@@ -23,10 +23,10 @@ import orjson
 
 from events.canonical import loads
 from events.envelope import GENESIS_HASH, ChainBroken, event_hash
-from events.sealed_log import SealedLog
 from projections.memory_store import MemoryIndex
 from projections.projector import SearchProjector
 from services.audit.replay import digest, lists_as_of, store_envelopes
+from services.ledger.sealed_log import SealedLog
 
 
 @dataclass(frozen=True)

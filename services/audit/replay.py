@@ -15,11 +15,11 @@ from typing import Any
 
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
-from events.sealed_log import SealedLog
 from events.visibility import view
 from projections.disclosure import snapshot_at
 from projections.institution_document import FIELDS, applies_to, follow
 from projections.record_states import apply
+from services.ledger.sealed_log import SealedLog
 
 
 class NotInLedger(LookupError):
@@ -94,7 +94,7 @@ def store_envelopes(log: SealedLog) -> Iterator[dict[str, Any]]:
 def kafka_envelopes(bootstrap: str, topic: str) -> Iterator[dict[str, Any]]:
     """The ledger topic from its first offset to its end as of the call; each message's hash is
     checked (an altered one raises ChainBroken naming its seq)."""
-    from projections.feed import KafkaFeed
+    from services.feeds import KafkaFeed
 
     feed = KafkaFeed(bootstrap, topic)
     try:

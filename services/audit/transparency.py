@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from events.ledger_tree import LedgerTree
-from events.sealed_log import SealedLog
-from services.audit.checkpoints import Checkpointer, utc_now
-from services.audit.signing_key import load_signer
+from services.ledger.checkpoints import Checkpointer, utc_now
+from services.ledger.ledger_tree import LedgerTree
+from services.ledger.sealed_log import SealedLog
+from services.ledger.signing_key import load_signer
 from services.settings import Settings
 
 

@@ -21,9 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from events.canonical import canonical_json
-from events.ledger_database import is_postgres, postgres_settings
 from events.regions import prefix_of
-from events.sealed_log import SealedLog
 from services.domain.actors import Actor
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, NotFound, RuleViolation
@@ -33,6 +31,8 @@ from services.domain.operations import OPERATIONS
 from services.domain.recorded import LedgerAggregate, key_reused
 from services.domain.standing import Standing
 from services.domain.validation import check_shape
+from services.ledger.database import is_postgres, postgres_settings
+from services.ledger.sealed_log import SealedLog
 from services.ledger.sealer import Sealer
 
 BEIJING = timezone(timedelta(hours=8))

@@ -11,8 +11,8 @@ from __future__ import annotations
 from eventsourcing.application import Application
 
 from events.envelope import seal
-from events.ledger_database import StoreConflict
-from events.sealed_log import SealedLog
+from services.ledger.database import StoreConflict
+from services.ledger.sealed_log import SealedLog
 
 
 class Sealer:

@@ -22,8 +22,8 @@ from kafka.errors import TopicAlreadyExistsError
 
 from events.canonical import loads
 from events.envelope import GENESIS_HASH, event_hash
-from events.kafka_clients import PRODUCER, RECONNECT
-from events.sealed_log import SealedLog
+from services.ledger.sealed_log import SealedLog
+from services.relay.kafka_clients import PRODUCER, RECONNECT
 
 log = logging.getLogger("eldercare.relay")
 

@@ -12,15 +12,15 @@ from datetime import datetime, timezone
 import pytest
 
 from events.envelope import verify_chain
-from events.ledger_database import StoreConflict
-from events.ledger_tree import LedgerTree
 from events.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
-from events.sealed_log import EMPTY_HEAD, SealedLog
-from services.audit.checkpoints import Checkpointer
-from services.audit.publication import PublicationRegister
-from services.audit.signing_key import load_signer
 from services.ledger.application import open_ledger
+from services.ledger.checkpoints import Checkpointer
+from services.ledger.database import StoreConflict
+from services.ledger.ledger_tree import LedgerTree
+from services.ledger.sealed_log import EMPTY_HEAD, SealedLog
 from services.ledger.sealer import Sealer
+from services.ledger.signing_key import load_signer
+from services.publication import PublicationRegister
 from services.relay.kafka_relay import RelayOffsets
 from tests.conftest import TODAY, command, county_officer, discovery_request
 

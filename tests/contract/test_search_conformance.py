@@ -4,19 +4,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import pytest
 
-from events.sealed_log import SealedLog
-from projections.feed import SealedLogFeed
 from projections.institution_document import applies_to, follow
-from projections.record_states import apply
 from projections.projector import SearchProjector
-from datetime import date
-
+from projections.record_states import apply
 from projections.search.index import InstitutionQuery, QueryInvalid, RecordQuery, SearchQuery
 from services.domain.actors import Actor
+from services.feeds import SealedLogFeed
 from services.ledger.application import Basis, Command
+from services.ledger.sealed_log import SealedLog
 from tests.conftest import command, county_officer, discovery_request, filing_request, unique_credit_code
 
 # (key, name, address, county, filed?)

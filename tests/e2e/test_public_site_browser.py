@@ -11,23 +11,22 @@ import http.server
 import io
 import re
 import shutil
-import threading
 import subprocess
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 
-import httpx
-
-from events.ledger_tree import LedgerTree
-from events.sealed_log import SealedLog
 from events.signed_note import NoteSigner
-from services.audit.checkpoints import Checkpointer
-from services.audit.publication import build_published_site
 from services.demo import seed_demo
 from services.ledger.application import BEIJING, open_ledger
+from services.ledger.checkpoints import Checkpointer
+from services.ledger.ledger_tree import LedgerTree
+from services.ledger.sealed_log import SealedLog
+from services.publication import build_published_site
 from tests.conftest import Clock
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from events.envelope import verify_chain
-from events.sealed_log import SealedLog
 from services.api.examples import DISCOVERY_EXAMPLE
+from services.ledger.sealed_log import SealedLog
 from tests.cluster_run import SERVERS
 from tests.processes import start_api, wait_until
 

@@ -9,13 +9,13 @@ import uuid
 
 import pytest
 
-from events.sealed_log import SealedLog
-from projections.feed import SealedLogFeed
 from projections.projector import SearchProjector
 from projections.rebuild import rebuild
 from projections.search.elastic import ElasticSearchIndex, connect
 from projections.search.index import InstitutionQuery, RecordQuery
+from services.feeds import SealedLogFeed
 from services.ledger.application import open_ledger
+from services.ledger.sealed_log import SealedLog
 from tests.conftest import TODAY, command, filing_request, unique_credit_code
 
 pytestmark = pytest.mark.servers

@@ -10,9 +10,9 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from events.canonical import loads
-from events.sealed_log import SealedLog
-from events.ledger_database import open_database
 from services.ledger.application import open_ledger
+from services.ledger.database import open_database
+from services.ledger.sealed_log import SealedLog
 from tests.conftest import TODAY, command, county_officer, discovery_request
 from tests.processes import ELDERCARE, REPO, Process, run, wait_until
 

@@ -1,13 +1,18 @@
-"""The arrows of ARCHITECTURE.md: events imports nothing of ours; projections never import
+"""The arrows of ARCHITECTURE.md: events imports nothing of ours, and no storage or transport —
+it is the published language and the verification primitives; projections never import
 services; the write side (services/domain, services/ledger, services/relay) never imports
-projections. Only the composition root, the entrypoints and the auditors' side (which replays the
-read models as of past moments) see both."""
+projections. Only the composition root, the entrypoints, the read side's adapters (the feeds, the
+site publication) and the auditors' side (which replays the read models as of past moments) see
+both."""
 
 import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRYPOINTS = {"services/bootstrap.py", "services/cli.py"}
+READ_SIDE_ADAPTERS = {"services/feeds.py", "services/publication.py"}
+STORAGE_AND_TRANSPORT = {"sqlite3", "psycopg", "psycopg_pool", "kafka", "eventsourcing", "elasticsearch", "elastic_transport",
+                         "urllib", "http", "socket", "threading"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -29,6 +34,11 @@ def test_events_imports_nothing_of_ours():
         assert not imported_roots(path) & {"services", "projections", "public_site"}, path
 
 
+def test_events_holds_no_storage_or_transport():
+    for path in modules("events"):
+        assert not imported_roots(path) & STORAGE_AND_TRANSPORT, path
+
+
 def test_projections_never_import_services():
     for path in modules("projections"):
         assert "services" not in imported_roots(path), path
@@ -37,7 +47,7 @@ def test_projections_never_import_services():
 def test_the_write_side_never_imports_projections():
     for path in modules("services"):
         rel = path.relative_to(REPO).as_posix()
-        if rel in ENTRYPOINTS or rel.startswith(("services/api/", "services/audit/")):
+        if rel in ENTRYPOINTS | READ_SIDE_ADAPTERS or rel.startswith(("services/api/", "services/audit/")):
             continue
         assert "projections" not in imported_roots(path), rel
 

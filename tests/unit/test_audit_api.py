@@ -9,8 +9,8 @@ from events.checkpoint import Checkpoint
 from events.merkle import leaf_hash, verify_consistency, verify_inclusion
 from events.signed_note import NoteVerifier
 from services.api.examples import FILING_EXAMPLE
-from tests.unit.test_api import assert_refused, bearer
 from tests.conftest import unique_credit_code
+from tests.unit.test_api import assert_refused, bearer
 
 
 def file_one(client, runtime, n: int) -> str:

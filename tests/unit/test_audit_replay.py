@@ -115,7 +115,7 @@ def test_a_past_publication_is_rebuilt_byte_for_byte(tmp_path, monkeypatch, caps
     app.close()
     assert cli.main(["site", "build", "--incremental"]) == 0
 
-    from services.audit.publication import PublicationRegister
+    from services.publication import PublicationRegister
 
     register = PublicationRegister(settings.event_store)
     first, second = register.all()
@@ -128,7 +128,7 @@ def test_a_past_publication_is_rebuilt_byte_for_byte(tmp_path, monkeypatch, caps
         assert result["publication"]["n"] == publication.n
         assert result["identical"] and status == 0, result
     # The live site (built incrementally on top of the first) is the second publication exactly.
-    from services.audit.publication import site_digest
+    from services.publication import site_digest
 
     assert site_digest(settings.site_dir)[0] == second.site_digest
     capsys.readouterr()

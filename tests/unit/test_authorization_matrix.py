@@ -111,8 +111,8 @@ SCENARIOS = [
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    from tests.conftest import Clock
     from services.ledger.application import open_ledger
+    from tests.conftest import Clock
 
     clock = Clock()
     app, _ = open_ledger(tmp_path_factory.mktemp("matrix") / "ledger.sqlite", clock=clock)

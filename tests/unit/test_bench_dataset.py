@@ -1,16 +1,15 @@
 """The benchmark's synthetic ledger is a real one: every payload passes the catalogue, the chain
 verifies, and the projections take it as they take the ledger's own events."""
 
+from bench.dataset import Generator, write
 from events import CATALOGUE
 from events.catalogue import problems_in
 from events.envelope import verify_chain
-from events.sealed_log import SealedLog
-from projections.feed import SealedLogFeed
 from projections.projector import SearchProjector
 from projections.search.index import InstitutionQuery
 from projections.search.sqlite_fts import SqliteSearchIndex
-
-from bench.dataset import Generator, write
+from services.feeds import SealedLogFeed
+from services.ledger.sealed_log import SealedLog
 
 
 def test_the_synthetic_ledger_is_valid_and_projects(tmp_path):

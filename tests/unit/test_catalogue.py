@@ -3,11 +3,11 @@ class names a catalogue type, and only fields marked public survive the public v
 
 from events import CATALOGUE
 from events.catalogue import problems_in, public_part
+from events.record_kinds import AMENDMENTS, KINDS
 from events.schema import SCHEMA_DIR, rendered_schemas
 from events.visibility import public_envelope
 from services.domain.identifiers import IdentifierClaim
 from services.domain.institution import Institution
-from events.record_kinds import AMENDMENTS, KINDS
 
 
 def test_the_published_json_schemas_match_the_catalogue():

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from services.audit.signing_key import generate_key_file
 from services.cli import parser
+from services.ledger.signing_key import generate_key_file
 from services.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

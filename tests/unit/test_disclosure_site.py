@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from events.sealed_log import SealedLog
 from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
 from services.demo import seed_demo
 from services.domain.actors import Actor
 from services.ledger.application import BEIJING, Basis, Command, open_ledger
 from services.ledger.scheduler import run_due
+from services.ledger.sealed_log import SealedLog
 from tests.conftest import Clock
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=BEIJING)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from events.ledger_database import postgres_ddl, postgres_settings, postgres_sql, redacted
-from events.ledger_tree import SCHEMA as MERKLE_SCHEMA
-from events.sealed_log import SCHEMA as SEALED_LOG_SCHEMA
-from services.audit.checkpoints import SCHEMA as CHECKPOINT_SCHEMA
 from services.ledger.application import persistence
+from services.ledger.checkpoints import SCHEMA as CHECKPOINT_SCHEMA
+from services.ledger.database import postgres_ddl, postgres_settings, postgres_sql, redacted
+from services.ledger.ledger_tree import SCHEMA as MERKLE_SCHEMA
+from services.ledger.sealed_log import SCHEMA as SEALED_LOG_SCHEMA
 from services.settings import Settings, SettingsError
 
 URL = "postgresql://eldercare:s%40cret@db.internal:5433/ledger"
 
 
 def cluster(tmp_path, **extra: str) -> dict[str, str]:
-    from services.audit.signing_key import generate_key_file
+    from services.ledger.signing_key import generate_key_file
 
     if not (tmp_path / "key.pem").exists():
         generate_key_file(tmp_path / "key.pem")

@@ -3,11 +3,18 @@ against the checklist, publication within 20 working days."""
 
 from datetime import date
 
-
 from events.draw import draw, sample_size
 from services.domain.actors import Actor
 from services.ledger.application import Basis
-from tests.conftest import command, county_officer, decide, discovery_request, filing_request, refused, unique_credit_code
+from tests.conftest import (
+    command,
+    county_officer,
+    decide,
+    discovery_request,
+    filing_request,
+    refused,
+    unique_credit_code,
+)
 
 CIVIL = county_officer()
 BASIS = Basis("润民检〔2024〕5号", "《养老机构管理办法》第三十八条")

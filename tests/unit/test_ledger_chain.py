@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.canonical import NotCanonical, canonical_json
-from events.envelope import GENESIS_HASH, ChainBroken, UNSEALED_FIELDS, seal, verify_chain
+from events.envelope import GENESIS_HASH, UNSEALED_FIELDS, ChainBroken, seal, verify_chain
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),

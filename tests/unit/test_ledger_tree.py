@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from events.ledger_tree import TILE_WIDTH, LedgerTree, NodeMissing, tile_path, tiles_for
 from events.merkle import MemoryTree, leaf_hash, root_of, verify_consistency, verify_inclusion
+from services.ledger.ledger_tree import TILE_WIDTH, LedgerTree, NodeMissing, tile_path, tiles_for
 from tests.sealed_fixtures import sealed_log_with
 
 SIZE = 3 * TILE_WIDTH * 2 + 37  # 1573: six full blocks, a partial one, nodes up to height 10

@@ -8,7 +8,15 @@ import pytest
 
 from services.domain.actors import Actor
 from services.ledger.application import Basis
-from tests.conftest import command, county_officer, decide, discovery_request, filing_request, refused, unique_credit_code
+from tests.conftest import (
+    command,
+    county_officer,
+    decide,
+    discovery_request,
+    filing_request,
+    refused,
+    unique_credit_code,
+)
 
 CIVIL = county_officer()
 BASIS = Basis("润民〔2024〕20号", "《养老机构管理办法》")

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from events.envelope import verify_chain
-from events.sealed_log import SealedLog
 from services.domain.actors import Actor
 from services.domain.errors import DomainError
 from services.domain.hazard import Hazard
 from services.ledger.application import Basis, Command, open_ledger
 from services.ledger.scheduler import run_due
+from services.ledger.sealed_log import SealedLog
 from services.ledger.sealer import Sealer
 from tests.conftest import Clock, county_officer, filing_request, unique_credit_code
 

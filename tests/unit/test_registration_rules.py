@@ -2,9 +2,9 @@
 
 import pytest
 
-from events.sealed_log import SealedLog
 from services.domain.actors import Actor
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
+from services.ledger.sealed_log import SealedLog
 from tests.conftest import command, county_officer, discovery_request, filing_request, unique_credit_code
 
 

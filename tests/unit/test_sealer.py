@@ -3,7 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from events.envelope import verify_chain
-from events.sealed_log import SealedLog
+from services.ledger.sealed_log import SealedLog
 from services.ledger.sealer import Sealer
 from tests.conftest import command, discovery_request
 

@@ -256,8 +256,8 @@ def test_the_verifier_imports_only_the_standard_library_and_cryptography():
 
 
 def test_kafka_copies_that_differ_from_the_ledger_are_named_by_seq(pristine):
-    from events.sealed_log import SealedLog
     from services.audit.reconciliation import Reconciliation, check_kafka
+    from services.ledger.sealed_log import SealedLog
 
     log = SealedLog(pristine["root"] / "ledger.sqlite")
     envelopes = [record.envelope for record in log.iterate()]

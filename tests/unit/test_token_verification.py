@@ -117,7 +117,7 @@ def test_shared_secrets_are_embedded_only(tmp_path, capsys):
     cluster = {"ELDERCARE_PROFILE": "cluster", "ELDERCARE_DATA_DIR": str(tmp_path),
                "ELDERCARE_SIGNING_KEY_FILE": str(tmp_path / "key.pem"),
                "ELDERCARE_EVENT_STORE_URL": "postgresql://eldercare:pw@127.0.0.1:19432/eldercare"}
-    from services.audit.signing_key import generate_key_file
+    from services.ledger.signing_key import generate_key_file
 
     generate_key_file(tmp_path / "key.pem")
     with pytest.raises(SettingsError, match="embedded-only"):

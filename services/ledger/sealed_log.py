@@ -1,7 +1,7 @@
 """The sealed log: every ledger event in its total order, as the canonical envelope bytes that were
 hashed. It is the one source the relay (to Kafka), the embedded projections and the auditors read.
 
-Storage is one table beside the event store (SQLite or PostgreSQL, ``events/ledger_database.py``).
+Storage is one table beside the event store (SQLite or PostgreSQL, ``services/ledger/database.py``).
 Rows are only ever appended, in one transaction per batch that also checks the batch continues the
 chain, so two sealers racing can never fork it: the loser's insert hits the primary key (or sees
 the head moved) and it starts again from the new head.
@@ -17,7 +17,7 @@ from typing import Any
 
 from events.canonical import canonical_json, loads
 from events.envelope import GENESIS_HASH
-from events.ledger_database import LedgerDatabase, StoreConflict, open_database
+from services.ledger.database import LedgerDatabase, StoreConflict, open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sealed_log (

@@ -29,14 +29,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from events.ledger_database import open_database
-from events.ledger_tree import TILE_WIDTH, LedgerTree, tile_path, tiles_for
+import events
 from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
-from services.audit.checkpoints import Checkpointer
+from services.audit import verifier
+from services.ledger.checkpoints import Checkpointer
+from services.ledger.database import open_database
+from services.ledger.ledger_tree import TILE_WIDTH, LedgerTree, tile_path, tiles_for
 
-SPEC = Path(__file__).resolve().parents[2] / "events" / "VERIFICATION.md"
-VERIFIER = Path(__file__).resolve().parent / "verifier.py"
+SPEC = Path(events.__file__).resolve().parent / "VERIFICATION.md"
+VERIFIER = Path(verifier.__file__).resolve()
 REGISTER = """
 CREATE TABLE IF NOT EXISTS publications (
     n INTEGER PRIMARY KEY AUTOINCREMENT,

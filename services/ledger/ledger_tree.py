@@ -14,7 +14,7 @@ verifier never trusts them, it recomputes.
 from __future__ import annotations
 
 from events.merkle import EMPTY_ROOT, consistency_proof, inclusion_proof, leaf_hash, node_hash, perfect_root, split
-from events.sealed_log import SealedLog
+from services.ledger.sealed_log import SealedLog
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 
 from events.checkpoint import Checkpoint
 from events.envelope import GENESIS_HASH
-from events.ledger_tree import LedgerTree
 from events.signed_note import NoteSigner
+from services.ledger.ledger_tree import LedgerTree
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoints (
