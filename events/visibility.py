@@ -8,7 +8,7 @@ Who sees restricted fields (contact persons, identity numbers, complainants, int
 acting user):
 - a member of staff (officer or 查询人员) of the department that made the decision, or of civil
   affairs (the supervising department), whose jurisdiction covers the record's region;
-- an auditor whose jurisdiction covers it (a national auditor covers the country);
+- an auditor whose jurisdiction covers it;
 - nobody else: other departments, other regions and the public see the public
   part, with the personal numbers of private persons masked in every text (identity-card numbers
   to their first 6 and last 4 characters, mobile numbers to their first 3 and last 4 digits) — the
