@@ -55,3 +55,12 @@ def test_the_write_side_never_imports_projections():
 def test_the_site_reads_snapshots_not_code():
     for path in modules("public_site"):
         assert not imported_roots(path) & {"services", "projections"}, path
+
+
+def test_the_code_passes_the_linter():
+    # pyproject.toml [tool.ruff.lint] names the rules; ruff is a test dependency.
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", str(REPO)], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr

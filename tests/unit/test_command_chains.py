@@ -4,7 +4,8 @@ scheduler running. Single-request fuzzing never reaches a retraction, which need
 before it; this does.
 
 After every step: no answer was a 500; each record's state in the record-state projection equals
-the aggregate's and a fresh fold of the sealed log; every record reads back (as the deciding
+the aggregate's and a fresh fold of the sealed log; each institution's summary, kept incrementally
+in its search document, equals the one derived from scratch; every record reads back (as the deciding
 department and as the public search sees its institution); the disclosure snapshot builds.
 """
 
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 
 from events import CATALOGUE
+from events.standing import RELATED_KINDS, summary_of
 from projections.disclosure import build_snapshot
 from projections.record_states import Cut, fold
 from services.api.app import create_app
@@ -296,6 +298,13 @@ class CommandChains(RuleBasedStateMachine):
             assert (aggregate["state"], aggregate["version"]) == (record["state"], record["version"]), record_id
             for key in ("decisions", "retracted", "amendments"):  # the same decisions, as recorded (the seal aside)
                 assert [unsealed(d) for d in aggregate[key]] == [unsealed(d) for d in record[key]], (record_id, key)
+        # The institution document's summary, kept incrementally (one record's contribution per
+        # event, stored and read back as JSON), equals the summary derived from scratch.
+        for record_id, record in replayed.items():
+            if record["kind"] != "Institution":
+                continue
+            related = [r for r in replayed.values() if r["kind"] in RELATED_KINDS and r["institution_id"] == record_id]
+            assert self.runtime.search.get(record_id)["summary"] == summary_of(related), record_id
         build_snapshot(replayed.values(), Cut(cut.seq, cut.hash, cut.recorded_at))
 
     @invariant()
