@@ -13,7 +13,6 @@ from typing import Any
 
 from events import CATALOGUE
 from events.catalogue import Field, public_part
-from events.record_kinds import as_corrected
 from events.regions import parents
 from events.visibility import ACTOR, BASIS
 
@@ -83,15 +82,18 @@ def record_of(envelope: dict[str, Any], institution: dict[str, Any] | None) -> d
     }
 
 
-def marked(original: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
-    """The original record after a correction (its payload as corrected) or a retraction naming it,
-    at the naming event's seq."""
+def marked(original: dict[str, Any], envelope: dict[str, Any], record_state: dict[str, Any]) -> dict[str, Any]:
+    """The decision's document after a correction or retraction naming it, at the naming event's
+    seq: the decision as its record's state now holds it (events/record_kinds.advance applies
+    amendments, once, for every read model)."""
+    named = envelope["payload"]["original_event_id"]
     updated = dict(original, version=envelope["seq"])
-    if envelope["event_type"] == "DecisionRetracted":
-        updated["retracted_by"] = envelope["event_id"]
-    else:
-        event_type = CATALOGUE[original["event_type"]]
-        updated["payload"] = as_corrected(original["payload"], envelope["payload"]["corrected"], event_type)
-        updated["summary"] = _summary(public_part(event_type.fields, updated["payload"]))
-        updated["corrected_by"] = [*original["corrected_by"], envelope["event_id"]]
+    standing = next((d for d in record_state["decisions"] if d["event_id"] == named), None)
+    if standing is None:
+        retracted = next((d for d in record_state["retracted"] if d["event_id"] == named), None)
+        updated["retracted_by"] = retracted["retracted_by"] if retracted else envelope["event_id"]
+        return updated
+    event_type = CATALOGUE[original["event_type"]]
+    updated.update(payload=standing["payload"], occurred_at=standing["occurred_at"], corrected_by=list(standing.get("corrected_by", [])),
+                   summary=_summary(public_part(event_type.fields, standing["payload"])))
     return updated

@@ -94,8 +94,8 @@ class SearchProjector:
                     records[record["id"]] = changed_records[record["id"]] = record
                     if envelope["event_type"] in MARKING:
                         original = records.get(envelope["payload"]["original_event_id"])
-                        if original is not None and original["version"] < envelope["seq"]:
-                            original = marked(original, envelope)
+                        if original is not None and original["version"] < envelope["seq"] and state is not None:
+                            original = marked(original, envelope, state)
                             records[original["id"]] = changed_records[original["id"]] = original
             if self.dead_letters is not None:
                 self.dead_letters.flush()  # dead letters are out before the cursor moves past them

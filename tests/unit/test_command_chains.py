@@ -298,6 +298,18 @@ class CommandChains(RuleBasedStateMachine):
             assert (aggregate["state"], aggregate["version"]) == (record["state"], record["version"]), record_id
             for key in ("decisions", "retracted", "amendments"):  # the same decisions, as recorded (the seal aside)
                 assert [unsealed(d) for d in aggregate[key]] == [unsealed(d) for d in record[key]], (record_id, key)
+        # Each decision's own search document shows it as its record's state holds it: corrected
+        # payload and date, or retracted.
+        entries = {d["event_id"]: d for r in replayed.values() for d in r["decisions"]}
+        retracted = {d["event_id"]: d for r in replayed.values() for d in r["retracted"]}
+        documents = self.runtime.search.get_records(sorted(entries | retracted))
+        assert set(documents) == set(entries) | set(retracted)
+        for event_id, document in documents.items():
+            if event_id in retracted:
+                assert document["retracted_by"] == retracted[event_id]["retracted_by"], event_id
+            else:
+                assert (document["payload"], document["occurred_at"], document["retracted_by"]) == (
+                    entries[event_id]["payload"], entries[event_id]["occurred_at"], None), event_id
         # The institution document's summary, kept incrementally (one record's contribution per
         # event, stored and read back as JSON), equals the summary derived from scratch.
         for record_id, record in replayed.items():
