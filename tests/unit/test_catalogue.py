@@ -57,3 +57,15 @@ def test_payload_validation_names_every_problem():
     problems = problems_in(CATALOGUE["InstitutionFiled"].fields, {"beds": "many", "unknown": 1})
     paths = {p.path for p in problems}
     assert "payload.beds" in paths and "payload.unknown" in paths and "payload.name" in paths
+
+
+def test_every_state_a_record_kind_can_reach_has_a_chinese_name():
+    import re
+
+    from events.record_kinds import KINDS, RETRACTED
+
+    for kind in KINDS.values():
+        reachable = {s.to for s in kind.steps if s.to} | {a for s in kind.steps for a in (s.after or ())} | {RETRACTED}
+        for status in reachable:
+            name = kind.state_name(status)
+            assert not re.search(r"[A-Za-z]", name), (kind.name, status, name)
