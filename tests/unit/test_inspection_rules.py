@@ -218,3 +218,36 @@ def test_a_plan_without_ratios_takes_the_rule_tables(ledger):
     app, sealer = ledger
     run(app, "inspection_plan.plan", {k: v for k, v in PLAN.items() if k != "ratios"})
     assert next(sealer.log.iterate_types(("InspectionPlanned",)))["payload"]["ratios"] == {"A": "1", "B": "2", "C": "10", "D": "30"}
+
+
+def test_a_retracted_filing_creates_no_duty_and_a_retracted_inspection_covers_nothing(ledger, clock):
+    from projections.inspection_obligations import obligations
+    from projections.record_states import fold
+
+    app, sealer = ledger
+    ids = populate(app, 2)[:2]
+    case = {"institution_id": ids[0], "kind": "case", "trigger": "备案后首次检查", "departments": ["civil_affairs"],
+            "inspectors": ["ZF-001", "ZF-003"], "scheduled_on": "2024-04-08"}
+    inspection = str(run(app, "inspection.schedule", case).aggregate_id)
+    run(app, "inspection.conduct", {"conducted_on": "2024-04-08", "inspectors_present": ["ZF-001", "ZF-003"], "findings": [],
+                                    "summary": "合格"}, inspection)
+
+    def event_of(record_id, event_type):
+        return next(r.envelope["event_id"] for r in sealer.log.iterate()
+                    if r.envelope["aggregate_id"] == record_id and r.envelope["event_type"] == event_type)
+
+    def report():
+        records = list(fold(r.envelope for r in sealer.log.iterate())[0].values())
+        kind = lambda name: [r for r in records if r["kind"] == name]  # noqa: E731
+        return obligations(kind("Institution"), kind("Inspection"), "321111", "2024-06-03", 2024)
+
+    assert report()["coverage"]["inspected"] == 1
+    retract = {"reason": "误录", "approver": "科长李某", "retracted_on": "2024-06-03"}
+    run(app, "record.retract", dict(retract, original_event_id=event_of(inspection, "InspectionConducted")), inspection)
+    after = report()
+    assert after["coverage"]["inspected"] == 0
+    assert {(f["institution_id"], f["state"]) for f in after["first_inspections"]} >= {(ids[0], "overdue")}
+    run(app, "record.retract", dict(retract, original_event_id=event_of(ids[1], "InstitutionFiled")), ids[1])
+    final = report()
+    assert ids[1] not in {f["institution_id"] for f in final["first_inspections"]}
+    assert ids[1] not in {i["institution_id"] for i in final["coverage"]["not_inspected"]}
