@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS institutions (
     receipt_no TEXT, region_code TEXT NOT NULL, status TEXT NOT NULL, name_pinyin TEXT NOT NULL, name_initials TEXT NOT NULL,
     grade_level INTEGER NOT NULL, listed INTEGER NOT NULL, open_major_hazard INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS institution_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS institution_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS institutions_sort ON institutions (name, id);
 CREATE INDEX IF NOT EXISTS institutions_recent ON institutions (seq);
 CREATE INDEX IF NOT EXISTS institutions_region ON institutions (region_code);
@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS records (
     aggregate_type TEXT NOT NULL, institution_id TEXT, institution_name TEXT NOT NULL, region_code TEXT NOT NULL,
     department TEXT NOT NULL, occurred_at TEXT NOT NULL, document_no TEXT NOT NULL, summary TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS record_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS record_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS records_department ON records (department, seq);
 CREATE INDEX IF NOT EXISTS records_region ON records (region_code);
 CREATE INDEX IF NOT EXISTS records_seq ON records (seq);
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS states (
     id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, seq INTEGER NOT NULL, institution_id TEXT, region_code TEXT,
     status TEXT NOT NULL, opened_on TEXT, ended_on TEXT
 );
-CREATE TABLE IF NOT EXISTS state_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS states_kind_region ON states (kind, region_code, id);
 CREATE INDEX IF NOT EXISTS states_institution ON states (institution_id, id);
 CREATE TABLE IF NOT EXISTS projector_position (
