@@ -205,9 +205,41 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eldercare-ledger")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _described(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Every command's help line is also its description (``eldercare audit verify -h``), and a
+    command with subcommands prints its help when given none."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, child in action.choices.items():
+                child.description = child.description or helps.get(name)
+                _described(child)
+            parser.set_defaults(run=_help(parser))
+    return parser
+
+
+def _help(parser: argparse.ArgumentParser):
+    def show(args: argparse.Namespace, settings: Settings | None) -> int:
+        parser.print_help()
+        return 0
+
+    show.needs_settings = False  # type: ignore[attr-defined]
+    return show
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="eldercare", description="养老机构综合监管台账（eldercare supervision ledger）")
-    sub = p.add_subparsers(dest="command", required=True, metavar="命令")
+    p.add_argument("--version", action="version", version=f"eldercare {installed_version()}")
+    sub = p.add_subparsers(dest="command", metavar="命令")
 
     serve = sub.add_parser("serve", help="启动 API 服务（含 /docs 与 /site/）")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
@@ -236,7 +268,7 @@ def parser() -> argparse.ArgumentParser:
     relay = sub.add_parser("relay", help="将封存的台账事件转发至 Kafka（cluster 配置）")
     relay.add_argument("--once", action="store_true", help="转发完现有事件后退出")
     relay.add_argument("--batch-size", type=int, default=500, help="每个 Kafka 事务的事件数")
-    relay.add_argument("--send-delay-ms", type=int, default=0, help="每条消息后的停顿（仅用于故障测试）")
+    relay.add_argument("--send-delay-ms", type=int, default=0, help=argparse.SUPPRESS)  # fault tests only: a pause per message
     relay.set_defaults(run=cmd_relay)
 
     project = sub.add_parser("project", help="将台账事件投影到检索索引")
@@ -245,7 +277,7 @@ def parser() -> argparse.ArgumentParser:
     project.set_defaults(run=cmd_project)
 
     site = sub.add_parser("site", help="公开网站")
-    site_sub = site.add_subparsers(dest="site_command", required=True, metavar="子命令")
+    site_sub = site.add_subparsers(dest="site_command", metavar="子命令")
     build = site_sub.add_parser("build", help="从台账生成公开网站")
     build.add_argument("--seq", type=int, default=None, help="截至的台账序号（默认最新）")
     build.add_argument("--incremental", action="store_true", help="只重写内容有变化的页面")
@@ -261,11 +293,13 @@ def parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="由事件目录生成 JSON Schema")
     schemas.add_argument("--check", action="store_true", help="只检查是否一致")
     schemas.set_defaults(run=cmd_schemas)
-    return p
+    return _described(p)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if not getattr(args.run, "needs_settings", True):
+        return args.run(args, None)
     log_format.configure(logging.WARNING)
     try:
         settings = Settings.from_env()

@@ -301,7 +301,7 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     audit = sub.add_parser("audit", help="审计：核验、按时点重放、历史、差异、对账、重现已发布网站")
-    a = audit.add_subparsers(dest="audit_command", required=True, metavar="子命令")
+    a = audit.add_subparsers(dest="audit_command", metavar="子命令")
 
     p = a.add_parser("verify", help="核验哈希链、默克尔树与签名检查点（可同时核验公开网站）")
     p.add_argument("--site", type=Path, help="同时核验的公开网站目录")
