@@ -13,6 +13,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from services.ledger.database import is_postgres, postgres_settings
 
@@ -66,7 +67,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
+        env = with_secret_files(dict(os.environ if env is None else env))
         profile = env.get("ELDERCARE_PROFILE", "embedded")
         if profile not in PROFILES:
             raise SettingsError(f"ELDERCARE_PROFILE must be one of {PROFILES}, not {profile!r}")
@@ -118,6 +119,42 @@ def _jwt_secret(env: dict[str, str], profile: str, data_dir: Path) -> str | None
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+# Secrets may come from files (Docker and Kubernetes secrets, systemd credentials) instead of the
+# environment, where they would show in the process table and crash dumps: NAME_FILE names a file
+# whose content (less a final line break) is NAME. Giving both is refused.
+SECRETS = ("ELDERCARE_JWT_SECRET", "ELDERCARE_ES_PASSWORD", "ELDERCARE_EVENT_STORE_URL", "ELDERCARE_EVENT_STORE_PASSWORD")
+
+
+def with_secret_files(env: dict[str, str]) -> dict[str, str]:
+    for name in SECRETS:
+        path = env.get(f"{name}_FILE")
+        if not path:
+            continue
+        if env.get(name):
+            raise SettingsError(f"give {name} or {name}_FILE, not both")
+        try:
+            env[name] = Path(path).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
+        except OSError as error:
+            raise SettingsError(f"{name}_FILE {path} cannot be read: {error.strerror}") from None
+        if not env[name]:
+            raise SettingsError(f"{name}_FILE {path} is empty")
+    password = env.pop("ELDERCARE_EVENT_STORE_PASSWORD", None)
+    if password and env.get("ELDERCARE_EVENT_STORE_URL"):
+        env["ELDERCARE_EVENT_STORE_URL"] = _with_password(env["ELDERCARE_EVENT_STORE_URL"], password)
+    return env
+
+
+def _with_password(url: str, password: str) -> str:
+    """The PostgreSQL URL with the password given apart from it (so the URL itself holds none)."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        raise SettingsError("ELDERCARE_EVENT_STORE_URL already holds a password; give it once")
+    if not parts.username:
+        raise SettingsError("ELDERCARE_EVENT_STORE_URL needs a user name when the password is given apart")
+    host = parts.netloc.split("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:{quote(password, safe='')}@{host}"))
 
 
 def _event_store_url(env: dict[str, str], profile: str) -> str | None:

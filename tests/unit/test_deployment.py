@@ -46,3 +46,35 @@ def test_ports_are_published_on_loopback_only_and_the_image_copies_what_exists()
     for source in re.findall(r"^COPY (\S+(?: \S+)*?) \S+$", dockerfile, re.M):
         for path in source.split():
             assert (REPO / path).exists(), path
+
+
+def test_secrets_come_from_files_and_never_twice(tmp_path):
+    import pytest
+
+    from services.ledger.database import postgres_settings
+    from services.settings import SettingsError
+
+    def secret(name: str, value: str) -> str:
+        path = tmp_path / name
+        path.write_text(value + "\n", encoding="utf-8")
+        return str(path)
+
+    base = {"ELDERCARE_DATA_DIR": str(tmp_path / "data")}
+    settings = Settings.from_env(base | {"ELDERCARE_JWT_SECRET_FILE": secret("jwt", "s" * 40),
+                                         "ELDERCARE_ES_PASSWORD_FILE": secret("es", "搜索口令 with spaces")})
+    assert settings.jwt_secret == "s" * 40 and settings.es_password == "搜索口令 with spaces"
+
+    key = tmp_path / "key.pem"
+    generate_key_file(key)
+    cluster = base | {"ELDERCARE_PROFILE": "cluster", "ELDERCARE_SIGNING_KEY_FILE": str(key),
+                      "ELDERCARE_EVENT_STORE_URL_FILE": secret("url", "postgresql://ledger@127.0.0.1:5432/eldercare"),
+                      "ELDERCARE_EVENT_STORE_PASSWORD_FILE": secret("pw", "p@ss:w/rd%")}
+    store = Settings.from_env(cluster).event_store
+    assert postgres_settings(store)["POSTGRES_PASSWORD"] == "p@ss:w/rd%" and postgres_settings(store)["POSTGRES_USER"] == "ledger"
+
+    with pytest.raises(SettingsError, match="not both"):
+        Settings.from_env(base | {"ELDERCARE_JWT_SECRET": "x" * 40, "ELDERCARE_JWT_SECRET_FILE": secret("jwt2", "y" * 40)})
+    with pytest.raises(SettingsError, match="cannot be read"):
+        Settings.from_env(base | {"ELDERCARE_ES_PASSWORD_FILE": str(tmp_path / "missing")})
+    with pytest.raises(SettingsError, match="give it once"):
+        Settings.from_env(cluster | {"ELDERCARE_EVENT_STORE_URL_FILE": secret("url2", "postgresql://ledger:old@127.0.0.1/eldercare")})
