@@ -2,6 +2,7 @@
 and records nothing; a duplicate request records exactly one event."""
 
 import time
+from contextlib import contextmanager
 
 import jwt
 import pytest
@@ -13,14 +14,26 @@ from services.api.examples import DISCOVERY_EXAMPLE, FILING_EXAMPLE
 from services.bootstrap import build_runtime
 from services.settings import Settings
 
+SECRET = "unit-test-secret-0123456789abcdef0123456789"
+
+
+@contextmanager
+def serving(data_dir, clock=None, **env: str):
+    """The API on an embedded runtime in ``data_dir`` (on ``clock`` if given), projecting in line:
+    (client, runtime), closed afterwards."""
+    settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(data_dir), "ELDERCARE_JWT_SECRET": SECRET, **env})
+    runtime = build_runtime(settings, clock=clock) if clock is not None else build_runtime(settings)
+    try:
+        with TestClient(create_app(runtime, follow_in_background=False)) as client:
+            yield client, runtime
+    finally:
+        runtime.close()
+
 
 @pytest.fixture
 def api(tmp_path):
-    settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path), "ELDERCARE_JWT_SECRET": "unit-test-secret-0123456789abcdef0123456789"})
-    runtime = build_runtime(settings)
-    with TestClient(create_app(runtime, follow_in_background=False)) as client:
-        yield client, runtime
-    runtime.close()
+    with serving(tmp_path) as served:
+        yield served
 
 
 def bearer(runtime, department="civil_affairs", level="county", region="321111", role="officer") -> dict:

@@ -16,7 +16,6 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
@@ -25,13 +24,10 @@ from events import CATALOGUE
 from events.standing import RELATED_KINDS, summary_of
 from projections.disclosure import build_snapshot
 from projections.record_states import Cut, fold
-from services.api.app import create_app
-from services.bootstrap import build_runtime
 from services.domain.recorded import LedgerAggregate
 from services.ledger.scheduler import run_due
-from services.settings import Settings
 from tests.conftest import TODAY, Clock, discovery_request, filing_request, unique_credit_code
-from tests.unit.test_api import bearer
+from tests.unit.test_api import bearer, serving
 
 BASIS = {"document_no": "链测〔2024〕1号", "legal_basis": "《养老机构管理办法》"}
 CIVIL = ("civil_affairs", "county", "321111", "officer")
@@ -105,16 +101,13 @@ class CommandChains(RuleBasedStateMachine):
         super().__init__()
         self.dir = tempfile.TemporaryDirectory()
         self.clock = Clock(TODAY)
-        env = {"ELDERCARE_DATA_DIR": str(Path(self.dir.name)), "ELDERCARE_JWT_SECRET": "unit-test-secret-0123456789abcdef0123456789",
-               "ELDERCARE_RATE_LIMIT_PER_MINUTE": "0"}
-        self.runtime = build_runtime(Settings.from_env(env), clock=self.clock)
-        self.client = TestClient(create_app(self.runtime, follow_in_background=False))
+        self.serving = serving(Path(self.dir.name), self.clock, ELDERCARE_RATE_LIMIT_PER_MINUTE="0")
+        self.client, self.runtime = self.serving.__enter__()
         self.kinds: dict[str, str] = {}  # record id → API collection
         self.n = 0
 
     def teardown(self) -> None:
-        self.client.close()
-        self.runtime.close()
+        self.serving.__exit__(None, None, None)
         self.dir.cleanup()
 
     # --- the door ---------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ import pytest
 from projections.hazard_lists import monthly_lists
 from projections.record_states import fold
 from services.domain.actors import Actor
-from services.ledger.application import Basis, Command
+from services.ledger.application import Basis
 from services.ledger.scheduler import run_due
 from tests.conftest import command, county_officer, decide, filing_request, unique_credit_code
+from tests.unit.test_api import bearer, serving
+from tests.unit.test_hazard_rules import FIRE, identify, step
 
-FIRE = Actor("fire_rescue", "county", "321111", "消防监督员")
 MARKET = Actor("market_regulation", "county", "321111", "市场监管员")
 HEALTH = Actor("health", "county", "321111", "卫健监督员")
 CIVIL = county_officer()
@@ -32,28 +33,7 @@ GENERAL = {"severity": "general", "criterion_ref": "GB38600-6.6"}
 NAMES = {"identified": "已发现", "ordered": "限期整改中", "overdue": "逾期未整改", "rectified": "已整改待验收", "closed": "已销账"}
 
 
-# --- helpers (copied from tests/unit/test_hazard_rules.py, and tests/unit/test_api.py's bearer) ---
-
-
-def identify(app, institution, actor=FIRE, **changes):
-    request = {
-        "institution_id": institution, "severity": "major", "category": "fire_safety", "criterion_ref": "MH2023-4.2",
-        "description": "疏散通道堵塞，自动喷水灭火系统损坏", "responsible_person": "院长王某",
-        "identified_on": "2024-05-20", **changes,
-    }
-    return app.execute("hazard.identify", command(request, actor))
-
-
-def step(app, name, hazard_id, request, actor=FIRE, key=None):
-    return app.execute(f"hazard.{name}", Command(actor, Basis("消防责改〔2024〕8号", "《消防法》第六十条"), request, key), hazard_id)
-
-
-def bearer(runtime, department="civil_affairs", level="county", region="321111", role="officer") -> dict:
-    from services.api.auth import issue_token
-
-    s = runtime.settings
-    token = issue_token(s.jwt_secret, s.jwt_issuer, department=department, level=level, region=region, user="张三", role=role)
-    return {"Authorization": f"Bearer {token}"}
+# --- helpers ---
 
 
 def event_id(app, hazard, event_type):
@@ -298,17 +278,8 @@ def test_the_october_and_november_lists_show_each_hazard_as_it_stood_at_month_en
 
 @pytest.fixture
 def api(tmp_path, clock):
-    from fastapi.testclient import TestClient
-
-    from services.api.app import create_app
-    from services.bootstrap import build_runtime
-    from services.settings import Settings
-
-    settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path), "ELDERCARE_JWT_SECRET": "unit-test-secret-0123456789abcdef0123456789"})
-    runtime = build_runtime(settings, clock=clock)
-    with TestClient(create_app(runtime, follow_in_background=False)) as client:
-        yield client, runtime
-    runtime.close()
+    with serving(tmp_path, clock) as served:
+        yield served
 
 
 def test_the_api_serves_the_same_lists(api, clock):

@@ -6,16 +6,12 @@ family's decision is retracted, or a public field of it corrected, over the API.
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
-from services.api.app import create_app
-from services.bootstrap import build_runtime
-from services.settings import Settings
 from tests.conftest import TODAY, Clock
 from tests.scenarios import FOUND_NAME, HOME_NAME, every_list
-from tests.unit.test_api import bearer
+from tests.unit.test_api import bearer, serving
 
 FAMILIES = ("filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections")
 BASIS = {"document_no": "润民撤〔2024〕1号", "legal_basis": "《养老机构管理办法》"}
@@ -27,11 +23,8 @@ ROW_KEY = {"joint_punishment": "listing_id", "sanctions": "case_id", "inspection
 
 @pytest.fixture
 def world(tmp_path):
-    settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path / "data"), "ELDERCARE_JWT_SECRET": "unit-test-secret-0123456789abcdef0123456789"})
-    runtime = build_runtime(settings, clock=Clock(TODAY))
-    with TestClient(create_app(runtime, follow_in_background=False)) as client:
+    with serving(tmp_path / "data", Clock(TODAY)) as (client, runtime):
         yield client, runtime, every_list(runtime.ledger), tmp_path
-    runtime.close()
 
 
 def published(runtime, tmp_path, name: str) -> tuple[dict, dict[str, str]]:

@@ -8,16 +8,12 @@ required parameter this test does not know how to fill fails the test (deny by d
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
-from services.api.app import create_app
-from services.bootstrap import build_runtime
-from services.settings import Settings
 from tests.conftest import TODAY, Clock
 from tests.scenarios import MARKERS, every_list
-from tests.unit.test_api import bearer
+from tests.unit.test_api import bearer, serving
 
 HAZARD_MARKERS = {MARKERS["location_detail"], MARKERS["fire_user"]}  # recorded by fire rescue; everything else by civil affairs
 ALL_MARKERS = set(MARKERS.values())
@@ -39,15 +35,11 @@ QUERY_VALUES = {"since": "0", "region": "321100", "month": "2024-06", "year": "2
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("matrix")
-    settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path / "data"), "ELDERCARE_JWT_SECRET": "unit-test-secret-0123456789abcdef0123456789",
-                                  "ELDERCARE_RATE_LIMIT_PER_MINUTE": "0"})
-    runtime = build_runtime(settings, clock=Clock(TODAY))
-    with TestClient(create_app(runtime, follow_in_background=False)) as client:
+    with serving(tmp_path / "data", Clock(TODAY), ELDERCARE_RATE_LIMIT_PER_MINUTE="0") as (client, runtime):
         scenario = every_list(runtime.ledger)
         runtime.sealer.seal_pending()
         runtime.transparency.checkpoints.issue()
         yield client, runtime, scenario, tmp_path
-    runtime.close()
 
 
 def requests(spec, scenario) -> list[tuple[str, dict]]:
