@@ -28,7 +28,7 @@ from events.lifecycle import PROFILE
 from events.record_kinds import KINDS, RETRACTED, Record, falls_due_by
 from events.regions import full_name, name_of, parents
 from events.standing import RELATED_KINDS, effective_penalties, is_published_listing, summary_of
-from events.visibility import entry_view, mask_personal, view
+from events.visibility import entry_view, view
 from projections.institution_document import OPERATING, STATUS_NAMES
 from projections.record_states import Cut, fold
 
@@ -182,12 +182,12 @@ def _public_timeline(records: list[Record]) -> list[dict[str, Any]]:
             event_type = decision["event_type"]
             if event_type not in PUBLIC_TIMELINE or not _still_public(record, event_type):
                 continue
-            shown = entry_view(decision, None, record["region_code"])
-            entries.append(mask_personal({
+            shown = entry_view(decision, None, record["region_code"])  # the public view, personal numbers masked
+            entries.append({
                 "seq": shown["seq"], "date": shown["occurred_at"], "event_type": event_type, "title": shown["title_zh"],
                 "aggregate_id": record["id"], "department": shown["actor"]["department"], "document_no": shown["basis"]["document_no"],
                 "details": shown["payload"], "corrected": bool(decision.get("corrected_by")),
-            }))
+            })
     return sorted(entries, key=lambda e: e["seq"])
 
 

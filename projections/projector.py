@@ -23,12 +23,11 @@ from typing import Any
 
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
-from events.record_kinds import advance
 from projections.dead_letters import DeadLetterSink
 from projections.enforcement_record import is_record, marked, record_of
 from projections.feed import EventFeed
 from projections.institution_document import applies_to, follow
-from projections.record_states import is_record_event
+from projections.record_states import apply, is_record_event
 from projections.search.index import SearchIndex
 
 MARKING = ("DecisionCorrected", "DecisionRetracted")
@@ -82,7 +81,7 @@ class SearchProjector:
                     self._poison(canonical_json(envelope), key=key, reason=reason, offset=offset, seq=envelope["seq"], expected=seq + 1)
                     continue
                 seq, prev_hash = envelope["seq"], envelope["hash"]
-                state = self._state(states, envelope)
+                state = apply(states, envelope)
                 if state is not None:
                     changed_states[state["id"]] = state
                 if state is not None and applies_to(envelope):
@@ -104,17 +103,6 @@ class SearchProjector:
                 list(changed_states.values()),
             )
             return len(batch.envelopes) + len(batch.rejected)
-
-    @staticmethod
-    def _state(states: dict[str, dict[str, Any]], envelope: dict[str, Any]) -> dict[str, Any] | None:
-        """The record's state after ``envelope`` (None: not an event on a record). An event the
-        stored state already holds (a replay after a crash) is not applied twice."""
-        if not is_record_event(envelope):
-            return None
-        state = states.get(envelope["aggregate_id"])
-        if state is None or state["seq"] < envelope["seq"]:
-            state = states[envelope["aggregate_id"]] = advance(state, envelope)
-        return state
 
     def catch_up(self) -> int:
         total = 0

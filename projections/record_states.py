@@ -29,11 +29,14 @@ def is_record_event(envelope: dict[str, Any]) -> bool:
 
 
 def apply(states: MutableMapping[str, Record], envelope: dict[str, Any]) -> Record | None:
-    """Fold one envelope into ``states``; the record it changed, or None (not a record event)."""
+    """Fold one sealed envelope into ``states``; the record's state after it, or None (not a record
+    event). An event the record already holds (a replay after a crash, a duplicate delivery) is
+    not applied twice: the state is returned as it is."""
     if not is_record_event(envelope):
         return None
-    record = advance(states.get(envelope["aggregate_id"]), envelope)
-    states[envelope["aggregate_id"]] = record
+    record = states.get(envelope["aggregate_id"])
+    if record is None or record["seq"] < envelope["seq"]:
+        record = states[envelope["aggregate_id"]] = advance(record, envelope)
     return record
 
 

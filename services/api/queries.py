@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 
 from events.catalogue import Field
 from events.regions import prefix_of
-from events.visibility import Reader, sees_restricted, view
+from events.visibility import Reader, record_view, sees_restricted, view
 from projections.campaign_progress import KINDS as PROGRESS_KINDS
 from projections.campaign_progress import progress
 from projections.hazard_lists import RESPONSIBILITY_FIELDS, ROW_FIELDS, month_bounds, monthly_lists
@@ -20,7 +20,6 @@ from services.api.commands import RESOURCE_PATHS
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS, InstitutionResponse, RecordResponse
 from services.api.parameters import MonthQuery, RegionQuery
-from services.api.visibility import record_view
 from services.domain.operations import OPERATIONS
 from services.domain.recorded import LedgerAggregate
 
@@ -30,7 +29,7 @@ router = APIRouter(prefix="/v1", responses=ERRORS)
 @router.get("/institutions/{institution_id}", response_model=InstitutionResponse, summary="查询机构当前登记信息", tags=["登记备案 registration"])
 def get_institution(institution_id: Annotated[UUID, Path(title="机构编号")], actor: ActorDep, runtime: RuntimeDep):
     institution = runtime.ledger.institution(institution_id)
-    shown = record_view(actor, institution.record)
+    shown = record_view(institution.record, actor)
     return InstitutionResponse(
         id=shown["id"], status=shown["status"], status_name=shown["status_name"], aggregate_version=shown["version"],
         profile=shown["state"].get("profile", {}),
@@ -90,12 +89,12 @@ RECORD_CLASSES = {op.aggregate.__name__: op.aggregate for op in OPERATIONS.value
 
 @router.get("/records/{record_id}", response_model=RecordResponse, summary="查询任一记录（机构、隐患、检查、案件、名单、评定……）", tags=["联合检索 lookup"])
 def get_record(record_id: Annotated[UUID, Path(title="记录编号")], actor: ActorDep, runtime: RuntimeDep):
-    return record_view(actor, runtime.ledger.aggregate(LedgerAggregate, record_id).record)
+    return record_view(runtime.ledger.aggregate(LedgerAggregate, record_id).record, actor)
 
 
 def _typed_reader(cls: type):
     def read(record_id: Annotated[UUID, Path(title="记录编号")], actor: ActorDep, runtime: RuntimeDep) -> RecordResponse:
-        return record_view(actor, runtime.ledger.aggregate(cls, record_id).record)
+        return record_view(runtime.ledger.aggregate(cls, record_id).record, actor)
 
     return read
 

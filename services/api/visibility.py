@@ -1,5 +1,5 @@
-"""The API's side of the one gate (events/visibility.py): every kind of thing an answer holds —
-an institution document, a decision, a record, an envelope — as the caller may see it. Every
+"""The API's side of the one gate (events/visibility.py, which also shows records and envelopes):
+the search documents — an institution's and a decision's — as the caller may see them. Every
 department may look up every department's records (结果互认); restricted fields are seen only by the
 department that decided and civil affairs within their jurisdiction, and by auditors within theirs.
 No route returns a stored value any other way.
@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from events.visibility import Reader, sees_restricted, view
-from events.visibility import record_view as _record_view
 from projections import enforcement_record, institution_document
 
 
@@ -28,6 +27,3 @@ def decision_view(reader: Reader | None, record: dict[str, Any]) -> dict[str, An
     full = sees_restricted(reader, (record["department"],), record["region_code"])
     return _marked(view(enforcement_record.FIELDS, record, full=full), full)
 
-
-def record_view(reader: Reader | None, record: dict[str, Any]) -> dict[str, Any]:
-    return _record_view(record, reader)
