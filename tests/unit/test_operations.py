@@ -163,3 +163,21 @@ def test_readiness_fails_when_a_part_the_api_needs_fails(ops, tmp_path):
         assert checks["identity_provider"]["ok"] is False
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("flag, env, trusted", [
+    ([], {}, None),
+    (["--forwarded-allow-ips", "10.0.0.1,10.0.0.2"], {}, "10.0.0.1,10.0.0.2"),
+    ([], {"ELDERCARE_FORWARDED_ALLOW_IPS": "10.0.0.9"}, "10.0.0.9"),
+])
+def test_serve_trusts_forwarded_addresses_only_from_the_proxies_named(tmp_path, monkeypatch, flag, env, trusted):
+    import uvicorn
+
+    from services import cli
+
+    for k, v in {"ELDERCARE_DATA_DIR": str(tmp_path), "ELDERCARE_JWT_SECRET": SECRET, **env}.items():
+        monkeypatch.setenv(k, v)
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+    assert cli.main(["serve", *flag]) == 0
+    assert (seen["proxy_headers"], seen["forwarded_allow_ips"]) == (trusted is not None, trusted)

@@ -11,7 +11,7 @@ from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
 from tests.conftest import TODAY, Clock
 from tests.scenarios import FOUND_NAME, HOME_NAME, every_list
-from tests.unit.test_api import bearer, serving
+from tests.unit.test_api import assert_refused, bearer, serving
 
 FAMILIES = ("filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections")
 BASIS = {"document_no": "润民撤〔2024〕1号", "legal_basis": "《养老机构管理办法》"}
@@ -99,6 +99,11 @@ def test_retracting_the_decision_removes_the_entry_everywhere(world, family):
         assert hit is None
         assert counts["status"].get("filed" if family == "filed" else "discovered", 0) == 0
         assert not any(name in text for text in texts.values())
+        # Officers still find it when they ask for retracted registrations; the public cannot ask.
+        viewer = bearer(runtime, "health", "city", "321100", "viewer")
+        retracted = client.get("/v1/search", params={"q": name, "status": "retracted"}, headers=viewer).json()["hits"]
+        assert [h["status_name"] for h in retracted] == ["登记已撤销"]
+        assert_refused(client.get("/v1/public/search", params={"q": name, "status": "retracted"}), 422, "QUERY_INVALID")
         return
     summary = hit["summary"]
     assert TIMELINE_EVENT[family] not in timeline_types(after, scenario.home) or family in ("gb38600", "gbt35796")
