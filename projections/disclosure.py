@@ -61,9 +61,10 @@ def as_of(record: Record, day: str) -> Record:
     return dict(record, state=falls_due_by(KINDS[record["kind"]], state, day))
 
 
-def build_snapshot(states: Iterable[Record], cut: Cut) -> dict[str, Any]:
-    """Every public list from the record states standing at ``cut``."""
-    today = cut_date(cut.recorded_at)
+def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) -> dict[str, Any]:
+    """Every public list from the record states standing at ``cut``, as on the day the cut was
+    recorded (or on the day ``on``, for a ledger kept on another clock, as in tests)."""
+    today = on or cut_date(cut.recorded_at)
     records = [as_of(r, today) for r in states if r["state"]["status"] != RETRACTED]
     by_kind: dict[str, list[Record]] = defaultdict(list)
     related: dict[str, list[Record]] = defaultdict(list)
@@ -198,7 +199,7 @@ def write_snapshot(snapshot: dict[str, Any], directory: Path) -> Path:
     return path
 
 
-def snapshot_at(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None) -> dict[str, Any]:
+def snapshot_at(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None, on: str | None = None) -> dict[str, Any]:
     """The snapshot of the record states the envelopes (checked as a chain) fold to by ``up_to_seq``."""
     states, cut = fold(envelopes, up_to_seq)
-    return build_snapshot(states.values(), cut)
+    return build_snapshot(states.values(), cut, on)

@@ -205,6 +205,33 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_rules(args: argparse.Namespace, settings: Settings | None) -> int:
+    """The rule table: all of it as README renders it, or what applies to one region on one day."""
+    import json
+    from datetime import date
+
+    from services.domain.errors import DomainError
+    from services.domain.regions import validate_region_code
+    from services.domain.rules import RULES
+
+    if args.region is None:
+        print(RULES.markdown(), end="")
+        return 0
+    try:
+        in_force = RULES.in_force(date.fromisoformat(args.on) if args.on else date.today(), validate_region_code(args.region))
+    except (DomainError, ValueError) as refused:
+        print(f"无法查询：{getattr(refused, 'message_zh', refused)}", file=sys.stderr)
+        return 2
+    print(f"# {in_force.name}")
+    for key in sorted(in_force.params):
+        param = in_force.param(key)
+        print(f"{key}\t{json.dumps(param.value, ensure_ascii=False)}\t{'已核实' if param.confirmed else '未核实'}\t{param.source}")
+    return 0
+
+
+cmd_rules.needs_settings = False  # type: ignore[attr-defined]
+
+
 def installed_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -289,6 +316,11 @@ def parser() -> argparse.ArgumentParser:
     from services.audit.commands import add_parser as add_audit
 
     add_audit(sub)
+
+    rules = sub.add_parser("rules", help="规则表：全部规则（README 所载），或某地区某日适用的规则")
+    rules.add_argument("--region", default=None, help="行政区划代码，如 321111（不指定则输出全表）")
+    rules.add_argument("--on", default=None, metavar="YYYY-MM-DD", help="日期（默认今天）")
+    rules.set_defaults(run=cmd_rules)
 
     schemas = sub.add_parser("schemas", help="由事件目录生成 JSON Schema")
     schemas.add_argument("--check", action="store_true", help="只检查是否一致")

@@ -50,7 +50,7 @@ def assess(ctx: Context) -> Decision:
         if not known:
             raise RuleViolation("CLAUSE_UNKNOWN", f"{clause} 不是 {standard} 的条款编号", f"{clause} is not a clause of {standard}")
     assessed_on = day_of(ctx, "assessed_on")
-    version = ctx.rules.in_force(assessed_on)
+    version = ctx.rules.in_force(assessed_on, region)
     return Decision(dict(ctx.request, region_code=region), assessed_on.isoformat(), version.name)
 
 
@@ -61,5 +61,5 @@ def set_target(ctx: Context) -> Decision:
     ctx.actor.require_jurisdiction(region)
     if not Decimal(0) <= Decimal(ctx.request["target_percent"]) <= Decimal(100):
         raise RuleViolation("TARGET_INVALID", "目标应在0到100之间", "the target is a percentage from 0 to 100")
-    version = ctx.rules.in_force(ctx.today)
+    version = ctx.rules.in_force(ctx.today, region)
     return Decision(dict(ctx.request), ctx.today.isoformat(), version.name)

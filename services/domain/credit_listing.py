@@ -78,7 +78,8 @@ def propose(ctx: Context) -> Decision:
     _require_supervisor(ctx, region)
     _check_grounding(ctx, str(institution.id))
     proposed_on = day_of(ctx, "proposed_on")
-    version = ctx.rules.in_force(proposed_on)
+    version = ctx.rules.in_force(proposed_on, region)
+    version.param("listing.term_years")  # the list exists only from 民发〔2019〕103号 on
     return Decision(dict(ctx.request, region_code=region), proposed_on.isoformat(), version.name)
 
 
@@ -86,7 +87,7 @@ def serve_notice(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
     _require_supervisor(ctx, listing.region_code)
     served_on = day_of(ctx, "served_on")
-    version = ctx.rules.in_force(served_on)
+    version = ctx.rules.in_force(served_on, listing.region_code)
     deadline = working_day_deadline(served_on, version["listing.defence_working_days"])
     payload = dict(ctx.request, institution_id=listing.institution_id, defence_deadline=deadline.due.isoformat())
     return Decision(payload, served_on.isoformat(), version.name)
@@ -100,7 +101,7 @@ def receive_defence(ctx: Context) -> Decision:
         raise RuleViolation(
             "DEFENCE_LATE", f"陈述申辩期限已于 {listing.defence_deadline} 届满", "the defence window has closed",
         )
-    version = ctx.rules.in_force(received_on)
+    version = ctx.rules.in_force(received_on, listing.region_code)
     return Decision(dict(ctx.request, institution_id=listing.institution_id), received_on.isoformat(), version.name)
 
 
@@ -121,7 +122,7 @@ def decide(ctx: Context) -> Decision:
         )
     if court and ctx.request["outcome"] != "listed":
         raise RuleViolation("COURT_DESIGNATION_MANDATORY", "失信被执行人应依法列入", "a court designation lists mandatorily")
-    version = ctx.rules.in_force(decided_on)
+    version = ctx.rules.in_force(decided_on, listing.region_code)
     payload = dict(ctx.request, institution_id=listing.institution_id)
     if ctx.request["outcome"] == "listed":
         payload["expires_on"] = add_months(decided_on, 12 * version["listing.term_years"]).isoformat()
@@ -135,7 +136,7 @@ def publish(ctx: Context) -> Decision:
     published_on = day_of(ctx, "published_on")
     if published_on < date.fromisoformat(listing.decided_on):
         raise RuleViolation("DATE_ORDER_INVALID", "公布日期不能早于决定日期", "published before the decision")
-    version = ctx.rules.in_force(published_on)
+    version = ctx.rules.in_force(published_on, listing.region_code)
     return Decision(dict(ctx.request, institution_id=listing.institution_id), published_on.isoformat(), version.name)
 
 
@@ -155,7 +156,7 @@ def remove_early(ctx: Context) -> Decision:
         newer = [c for c in standing.of_type("SanctionCase") if c.effective_penalties and c.decision["decided_on"] > listing.decided_on]
         if newer:
             raise RuleViolation("NEW_VIOLATION", "列入后又受到行政处罚，不能以无新的违法行为为由提前移出", "a penalty since the listing")
-    version = ctx.rules.in_force(removed_on)
+    version = ctx.rules.in_force(removed_on, listing.region_code)
     return Decision(dict(ctx.request, institution_id=listing.institution_id), removed_on.isoformat(), version.name)
 
 
@@ -164,4 +165,4 @@ def expire(ctx: Context) -> Decision:
     if ctx.today <= date.fromisoformat(listing.expires_on):
         raise RuleViolation("NOT_YET_DUE", f"名单有效期至 {listing.expires_on}", f"listed until {listing.expires_on}")
     payload = {"institution_id": listing.institution_id, "expired_on": ctx.today.isoformat()}
-    return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today).name)
+    return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today, listing.region_code).name)

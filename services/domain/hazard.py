@@ -71,7 +71,7 @@ def identify(ctx: Context) -> Decision:
             "a criterion of the 2023 major-hazard standard makes the hazard major",
         )
     identified_on = day_of(ctx, "identified_on")
-    version = ctx.rules.in_force(identified_on)
+    version = ctx.rules.in_force(identified_on, region)
     payload = dict(ctx.request, region_code=region)
     return Decision(payload, identified_on.isoformat(), version.name)
 
@@ -84,7 +84,7 @@ def order(ctx: Context) -> Decision:
     not_after_today(ordered_on, ctx.today, "ordered_on")
     if deadline < ordered_on:
         raise RuleViolation("DEADLINE_BEFORE_ORDER", "整改期限不能早于责令日期", "the deadline is before the order")
-    version = ctx.rules.in_force(ordered_on)
+    version = ctx.rules.in_force(ordered_on, hazard.region_code)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), ordered_on.isoformat(), version.name)
 
 
@@ -92,7 +92,7 @@ def rectify(ctx: Context) -> Decision:
     hazard: Hazard = ctx.target
     _require_handler(ctx, hazard)
     rectified_on = day_of(ctx, "rectified_on")
-    version = ctx.rules.in_force(rectified_on)
+    version = ctx.rules.in_force(rectified_on, hazard.region_code)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), rectified_on.isoformat(), version.name)
 
 
@@ -101,7 +101,7 @@ def verify(ctx: Context) -> Decision:
     hazard: Hazard = ctx.target
     _require_handler(ctx, hazard)
     verified_on = day_of(ctx, "verified_on")
-    version = ctx.rules.in_force(verified_on)
+    version = ctx.rules.in_force(verified_on, hazard.region_code)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), verified_on.isoformat(), version.name)
 
 
@@ -111,7 +111,7 @@ def mark_overdue(ctx: Context) -> Decision:
     deadline = date.fromisoformat(hazard.deadline)
     if ctx.today <= deadline:
         raise RuleViolation("NOT_YET_DUE", f"整改期限 {hazard.deadline} 尚未届满", f"the deadline {hazard.deadline} has not passed")
-    version = ctx.rules.in_force(ctx.today)
+    version = ctx.rules.in_force(ctx.today, hazard.region_code)
     payload = {"institution_id": hazard.institution_id, "deadline": hazard.deadline, "detected_on": ctx.today.isoformat()}
     return Decision(payload, ctx.today.isoformat(), version.name)
 
@@ -145,7 +145,7 @@ def escalate(ctx: Context) -> Decision:
             raise RuleViolation("DEADLINE_BEFORE_ORDER", "责令停业整顿须载明不早于决定日期的整顿期限（rectify_by）",
                                 "a suspension states its rectification deadline (rectify_by), not before the decision")
         ctx.lookup.aggregate(Institution, hazard.institution_id).require_status("filed", action_zh="责令停业整顿")
-    version = ctx.rules.in_force(decided_on)
+    version = ctx.rules.in_force(decided_on, hazard.region_code)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), decided_on.isoformat(), version.name)
 
 

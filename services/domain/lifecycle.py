@@ -31,7 +31,7 @@ def _civil_affairs(ctx: Context, institution: Institution) -> None:
 def _decided(ctx: Context, day_field: str) -> tuple[date, Any]:
     day = _day(ctx.request, day_field)
     not_after_today(day, ctx.today, day_field)
-    return day, ctx.rules.in_force(day)
+    return day, ctx.rules.in_force(day, ctx.target.profile["region_code"])
 
 
 def change_filing(ctx: Context) -> Decision:

@@ -38,7 +38,7 @@ def discover(ctx: Context) -> Decision:
         payload["credit_code"] = validate_credit_code(payload["credit_code"])
     discovered_on = date.fromisoformat(request["discovered_on"])
     not_after_today(discovered_on, today, "discovered_on")
-    version = ctx.rules.in_force(discovered_on)
+    version = ctx.rules.in_force(discovered_on, region)
     due = working_day_deadline(discovered_on, version["inspection.first_within_working_days"])
     payload.update(inspection_due_by=due.due.isoformat(), calendar=due.calendar)
     claims = (("credit_code", payload["credit_code"]),) if "credit_code" in payload else ()
@@ -86,7 +86,7 @@ def file(ctx: Context) -> Decision:
     require_filing_competence(actor, request)
 
     filed_on = date.fromisoformat(request["filed_on"])
-    version = ctx.rules.in_force(filed_on)
+    version = ctx.rules.in_force(filed_on, request["region_code"])
     if request["beds"] < version["institution.minimum_beds"]:
         raise RuleViolation(
             "BEDS_BELOW_MINIMUM",

@@ -113,7 +113,7 @@ def file_case(ctx: Context) -> Decision:
     region = institution.profile["region_code"]
     ctx.actor.require_jurisdiction(region)
     filed_on = day_of(ctx, "filed_on")
-    version = ctx.rules.in_force(filed_on)
+    version = ctx.rules.in_force(filed_on, region)
     decide_by = filed_on + timedelta(days=version["sanction.decide_within_days"])
     payload = dict(ctx.request, region_code=region, decide_by=decide_by.isoformat())
     return Decision(payload, filed_on.isoformat(), version.name)
@@ -143,7 +143,7 @@ def serve_notice(ctx: Context) -> Decision:
     served_on = day_of(ctx, "served_on")
     if served_on < date.fromisoformat(case.filed_on):
         raise RuleViolation("DATE_ORDER_INVALID", "告知日期不能早于立案日期", "the notice precedes the case")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     penalties = ctx.request["penalties"]
     _check_penalties(case, penalties, version)
     threshold = Decimal(version["sanction.hearing_fine_threshold"])
@@ -168,7 +168,7 @@ def request_hearing(ctx: Context) -> Decision:
             "HEARING_REQUEST_LATE", f"听证申请期限已于 {case.notice['hearing_request_deadline']} 届满（告知后5日内）",
             "the 5-day window to request a hearing has closed",
         )
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     return Decision(dict(ctx.request, institution_id=case.institution_id), requested_on.isoformat(), version.name)
 
 
@@ -177,7 +177,7 @@ def schedule_hearing(ctx: Context) -> Decision:
     _require_case_department(ctx, case)
     notified_on, hearing_on = _day(ctx.request, "notified_on"), _day(ctx.request, "hearing_on")
     not_after_today(notified_on, ctx.today, "notified_on")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     days = version["sanction.hearing_notice_days"]
     if hearing_on < notified_on + timedelta(days=days):
         raise RuleViolation(
@@ -193,7 +193,7 @@ def hold_hearing(ctx: Context) -> Decision:
     held_on = day_of(ctx, "held_on")
     if held_on < date.fromisoformat(case.hearing_on):
         raise RuleViolation("DATE_ORDER_INVALID", "听证不能早于通知的听证日期", "held before the notified date")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     return Decision(dict(ctx.request, institution_id=case.institution_id), held_on.isoformat(), version.name)
 
 
@@ -203,7 +203,7 @@ def decide(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
     _require_case_department(ctx, case)
     decided_on = day_of(ctx, "decided_on")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     waits = [case.notice["statement_deadline"]]
     if case.status == NOTICED and case.notice["hearing_eligible"]:
         waits.append(case.notice["hearing_request_deadline"])
@@ -237,7 +237,7 @@ def serve_decision(ctx: Context) -> Decision:
     decided_on = date.fromisoformat(case.decision["decided_on"])
     if served_on < decided_on:
         raise RuleViolation("DATE_ORDER_INVALID", "送达日期不能早于决定日期", "served before the decision")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     late = max(0, (served_on - decided_on).days - version["sanction.service_within_days"])
     payload = dict(ctx.request, institution_id=case.institution_id, late_days=late)
     return Decision(payload, served_on.isoformat(), version.name)
@@ -247,7 +247,7 @@ def execute_penalty(ctx: Context) -> Decision:
     case: SanctionCase = ctx.target
     _require_case_department(ctx, case)
     executed_on = day_of(ctx, "executed_on")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     return Decision(dict(ctx.request, institution_id=case.institution_id), executed_on.isoformat(), version.name)
 
 
@@ -260,7 +260,7 @@ def close_case(ctx: Context) -> Decision:
     if outcome == "revoked" and not (case.review and case.review["outcome"] != "changed"):
         raise RuleViolation("NOT_REVOKED", "处罚决定未被撤销，不能以撤销结案", "the decision was not revoked")
     closed_on = day_of(ctx, "closed_on")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     return Decision(dict(ctx.request, institution_id=case.institution_id), closed_on.isoformat(), version.name)
 
 
@@ -277,7 +277,7 @@ def review(ctx: Context) -> Decision:
             "REVIEW_PENALTIES_INVALID", "决定被变更的须载明变更后的处罚；被撤销或确认违法、无效的不载明处罚",
             "a changed decision states the new penalties; a revoked one states none",
         )
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     return Decision(dict(ctx.request, institution_id=case.institution_id), decided_on.isoformat(), version.name)
 
 
@@ -300,7 +300,7 @@ def publish(ctx: Context) -> Decision:
             "PUBLICATION_CLASS_INVALID", "责令停产停业、吊销许可等处罚属于严重失信信息", "suspension-type penalties are serious",
         )
     decided_on = date.fromisoformat(case.decision["decided_on"])
-    version = ctx.rules.in_force(decided_on)
+    version = ctx.rules.in_force(decided_on, case.region_code)
     published_on = day_of(ctx, "published_on")
     if published_on < decided_on:
         raise RuleViolation("DATE_ORDER_INVALID", "公示日期不能早于决定日期", "published before the decision")
@@ -337,7 +337,7 @@ def withdraw_publication(ctx: Context) -> Decision:
     if case.review is None:
         raise RuleViolation("NOT_REVIEWED", "处罚决定未被变更或撤销，不能撤回公示", "only a changed or revoked decision is withdrawn")
     withdrawn_on = day_of(ctx, "withdrawn_on")
-    version = ctx.rules.in_force(date.fromisoformat(case.filed_on))
+    version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     late = max(0, (withdrawn_on - date.fromisoformat(case.review["decided_on"])).days - version["sanction.withdraw_within_days"])
     payload = dict(ctx.request, institution_id=case.institution_id, late_days=late)
     return Decision(payload, withdrawn_on.isoformat(), version.name)
@@ -362,7 +362,7 @@ def end_publication_early(ctx: Context) -> Decision:
             "MINIMUM_PERIOD_NOT_SERVED", f"最短公示期至 {case.publication['earliest_repair_on']} 届满后方可信用修复",
             "the minimum publication period has not passed",
         )
-    version = ctx.rules.in_force(ended_on)
+    version = ctx.rules.in_force(ended_on, case.region_code)
     return Decision(dict(ctx.request, institution_id=case.institution_id), ended_on.isoformat(), version.name)
 
 
@@ -374,4 +374,4 @@ def expire_publication(ctx: Context) -> Decision:
     if ctx.today <= until:
         raise RuleViolation("NOT_YET_DUE", f"公示期至 {until.isoformat()} 届满", f"published until {until.isoformat()}")
     payload = {"institution_id": case.institution_id, "expired_on": ctx.today.isoformat()}
-    return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today).name)
+    return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today, case.region_code).name)

@@ -33,7 +33,7 @@ def test_a_complete_on_time_filing_is_recorded_with_its_receipt_and_deadlines(le
     # filed 2024-03-12: the first on-site inspection is due 20 working days later
     assert institution.profile["inspection_due_by"] == "2024-04-10"
     envelope = SealedLog(sealer.log.location).read(0, 1)[0].envelope
-    assert envelope["rule_version"] == "rules-2023-05-01"
+    assert envelope["rule_version"] == "rules-2023-05-01+320000-2020-01-01+321100-2020-01-01"
     assert envelope["basis"] == {"document_no": "润民养备〔2024〕12号", "legal_basis": "《养老机构管理办法》第九条"}
     assert envelope["actor"]["department"] == "civil_affairs"
 
@@ -148,7 +148,7 @@ def test_dates_out_of_order_are_refused(ledger):
 
 def test_a_filing_before_the_rules_took_effect_is_refused(ledger):
     app, sealer = ledger
-    old = filing_request(first_resident_admitted_on="2019-03-01", application_received_on="2019-03-05", filed_on="2019-03-06")
+    old = filing_request(first_resident_admitted_on="2018-12-03", application_received_on="2018-12-05", filed_on="2018-12-06")
     refuse(app, sealer, lambda: app.file_new(command(old)), "RULE_NOT_IN_FORCE")
 
 
@@ -177,8 +177,8 @@ def test_a_discovered_institution_is_on_the_unfiled_list_until_filed(ledger):
     found = app.discover(command(discovery_request()))
     institution = app.institution(found.institution_id)
     assert institution.status == "discovered"
-    # discovered 2024-05-06: 20 working days later, counting the make-up Saturday 11 May
-    assert institution.profile["inspection_due_by"] == "2024-05-31"
+    # discovered Monday 2024-03-04: 20 working days later
+    assert institution.profile["inspection_due_by"] == "2024-04-01"
     filed = app.file(found.institution_id, command(filing_request(name=institution.profile["name"])))
     assert filed.status == "filed" and filed.version == 2
 

@@ -30,7 +30,7 @@ def world(tmp_path):
 def published(runtime, tmp_path, name: str) -> tuple[dict, dict[str, str]]:
     """The snapshot and the built site (path → text) as the ledger stands now."""
     runtime.sealer.seal_pending()
-    snapshot = snapshot_at(r.envelope for r in runtime.sealer.log.iterate())
+    snapshot = snapshot_at((r.envelope for r in runtime.sealer.log.iterate()), on=runtime.ledger.today().isoformat())
     site = tmp_path / f"site-{name}"
     build_site(write_snapshot(snapshot, tmp_path / f"snapshots-{name}"), site, search=False)
     texts = {str(p.relative_to(site)): p.read_text(encoding="utf-8") for p in site.rglob("*")
