@@ -6,14 +6,14 @@ DISCOVERY_EXAMPLE = {
     "address": "江苏省镇江市润州区金山路12号",
     "region_code": "321111",
     "operator": "个人举办",
-    "discovered_on": "2024-05-06",
+    "discovered_on": "2024-03-04",
     "source": "complaint",
     "residents": 14,
     "handling": {
         "referred_to": ["fire_rescue", "market_regulation"],
         "reason": "举办者未办理登记，场所消防条件待核查",
         "measures": "责令限期办理登记备案，联合消防开展检查",
-        "deadline": "2024-06-30",
+        "deadline": "2024-04-30",
         "responsible_person": "张明",
     },
 }

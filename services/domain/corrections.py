@@ -15,6 +15,7 @@ from typing import Any
 
 from events import CATALOGUE
 from events.catalogue import problems_in
+from events.record_kinds import redated
 from services.domain.decisions import Context, Decision
 from services.domain.errors import RuleViolation
 from services.domain.recorded import LedgerAggregate
@@ -60,14 +61,20 @@ def correct(ctx: Context) -> Decision:
     corrected = ctx.request["corrected"]
     refused = sorted(set(corrected) - set(allowed))
     if not corrected or refused:
+        titles = {f.name: f.title_zh for f in CATALOGUE[event_type].fields}
+        named = "、".join(titles.get(name, name) for name in refused)
         raise RuleViolation(
-            "FIELD_NOT_CORRECTABLE", f"以下字段不能更正（系统计算、标识或不属于原决定）：{', '.join(refused) or '（未载明更正内容）'}",
+            "FIELD_NOT_CORRECTABLE", f"以下字段不能更正（系统计算、标识或不属于原决定）：{named or '（未载明更正内容）'}",
             f"these fields cannot be corrected: {', '.join(refused) or '(nothing to correct)'}", fields=refused,
         )
     reject_shape(problems_in(tuple(replace(allowed[name], required=False) for name in allowed), corrected, "corrected"))
+    original = next(d for d in record.decisions if d["event_id"] == ctx.request["original_event_id"])
+    moved_to = redated(original, corrected)
+    if moved_to != original["occurred_at"]:  # a correction of the decision's own date keeps the steps in order
+        record.require_in_date_order(moved_to, record.kind.step(event_type), replacing=original["event_id"])
     day = date.fromisoformat(ctx.request["corrected_on"])
     not_after_today(day, ctx.today, "corrected_on")
-    return Decision(_payload(ctx, record, event_type), day.isoformat(), ctx.rules.in_force(day).name)
+    return Decision(_payload(ctx, record, event_type), day.isoformat(), ctx.rules.in_force(day, record.record["region_code"]).name)
 
 
 def retract(ctx: Context) -> Decision:
@@ -82,4 +89,4 @@ def retract(ctx: Context) -> Decision:
         )
     day = date.fromisoformat(ctx.request["retracted_on"])
     not_after_today(day, ctx.today, "retracted_on")
-    return Decision(_payload(ctx, record, event_type), day.isoformat(), ctx.rules.in_force(day).name)
+    return Decision(_payload(ctx, record, event_type), day.isoformat(), ctx.rules.in_force(day, record.record["region_code"]).name)

@@ -82,10 +82,12 @@ def plan(ctx: Context) -> Decision:
     """A plan states its sample ratio per risk class, or takes the rule table's (param 30/10/2/1 %)."""
     ctx.actor.require_role("officer")
     request = dict(ctx.request)
-    if "ratios" not in request:
-        request["ratios"] = dict(ctx.rules.in_force(ctx.today)["inspection.default_ratios"])
     region = regions.validate_region_code(request["region_code"])
     ctx.actor.require_jurisdiction(region)
+    planned_on = day_of(ctx, "planned_on")
+    version = ctx.rules.in_force(planned_on, region)
+    if "ratios" not in request:
+        request["ratios"] = dict(version["inspection.default_ratios"])
     departments = request["departments"]
     if len(set(departments)) != len(departments) or ctx.actor.department not in departments:
         raise RuleViolation(
@@ -94,8 +96,6 @@ def plan(ctx: Context) -> Decision:
         )
     if request["kind"] == "joint" and len(departments) < 2:
         raise RuleViolation("JOINT_NEEDS_DEPARTMENTS", "联合检查至少由两个部门参加", "a joint plan needs at least two departments")
-    planned_on = day_of(ctx, "planned_on")
-    version = ctx.rules.in_force(planned_on)
     if request["inspectors_per_team"] < version["inspection.min_officers"]:
         raise RuleViolation(
             "TOO_FEW_INSPECTORS", f"每组检查人员不得少于{version['inspection.min_officers']}人",
@@ -136,7 +136,7 @@ def draw_sample(ctx: Context) -> Decision:
         "ratios": plan_.ratios, "inspectors_per_team": plan_.inspectors_per_team, "sample": sample,
         "drawn_on": drawn_on.isoformat(),
     }
-    return Decision(payload, drawn_on.isoformat(), ctx.rules.in_force(drawn_on).name)
+    return Decision(payload, drawn_on.isoformat(), ctx.rules.in_force(drawn_on, plan_.region_code).name)
 
 
 # --- rules: one inspection ------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def schedule(ctx: Context) -> Decision:
     if ctx.actor.department not in departments:
         raise NotCompetent("NOT_AN_INSPECTING_DEPARTMENT", "安排检查的部门须为检查部门之一", "the scheduling department must take part")
     scheduled_on, = _dates(request, "scheduled_on")
-    version = ctx.rules.in_force(min(scheduled_on, ctx.today))
+    version = ctx.rules.in_force(min(scheduled_on, ctx.today), region)
     if len(set(inspectors)) < version["inspection.min_officers"]:
         raise RuleViolation(
             "TOO_FEW_INSPECTORS", f"检查人员不得少于{version['inspection.min_officers']}人（《行政处罚法》第四十二条）",
@@ -167,7 +167,8 @@ def schedule(ctx: Context) -> Decision:
     if kind == "routine":
         _check_drawn(ctx, request, inspectors)
     _check_notice(kind, request, scheduled_on, ctx.today, version)
-    return Decision(dict(request, region_code=region), ctx.today.isoformat(), version.name)
+    # decided on the day it was recorded, or by the day it was set for when recorded after the fact
+    return Decision(dict(request, region_code=region), min(scheduled_on, ctx.today).isoformat(), version.name)
 
 
 def _check_drawn(ctx: Context, request: dict[str, Any], inspectors: list[str]) -> None:
@@ -210,7 +211,7 @@ def conduct(ctx: Context) -> Decision:
     ctx.actor.require_department(*inspection.departments)
     ctx.actor.require_jurisdiction(inspection.region_code)
     conducted_on = day_of(ctx, "conducted_on")
-    version = ctx.rules.in_force(conducted_on)
+    version = ctx.rules.in_force(conducted_on, inspection.region_code)
     present = ctx.request["inspectors_present"]
     if len(set(present)) < version["inspection.min_officers"] or not set(present) <= set(inspection.inspectors):
         raise RuleViolation(
@@ -233,7 +234,7 @@ def publish(ctx: Context) -> Decision:
     conducted_on = date.fromisoformat(inspection.conducted_on)
     if published_on < conducted_on:
         raise RuleViolation("DATE_ORDER_INVALID", "公开日期不能早于检查日期", "published before the inspection")
-    version = ctx.rules.in_force(conducted_on)
+    version = ctx.rules.in_force(conducted_on, inspection.region_code)
     due = working_day_deadline(conducted_on, version["inspection.publish_within_working_days"])
     late = working_days_after(due.due, published_on)
     if late and not ctx.request.get("late_reason"):

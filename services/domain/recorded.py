@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from events.catalogue import CATALOGUE, EventType
 from events.record_kinds import AMENDMENTS, RETRACTED, Record, RecordKind, Step, advance
-from services.domain.errors import Conflict
+from services.domain.errors import Conflict, RuleViolation
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,42 @@ class LedgerAggregate(Aggregate):
                 status=self.status, allowed=list(step.after),
             )
 
+    def require_in_date_order(self, day: str, step: Step, *, replacing: str | None = None) -> None:
+        """A decision is not dated before the decision it follows — the latest one on this record
+        that brought it into a new state — nor, when a correction moves a decision (``replacing``
+        its event id) to ``day``, after the next one that changed the state. Decisions beside the
+        main line (a publication, a change filing) are followed by nothing; steps the scheduler
+        records when a date passes (overdue, expired, lapsed) do not count: a rectification done
+        before its deadline may be recorded after the overdue mark."""
+        milestones, state = [], {}
+        for i, decision in enumerate(self.decisions):
+            taken = self.kind.step(decision["event_type"], creates=i == 0)
+            after = taken.evolve(state, decision)
+            if (i == 0 or after.get("status") != state.get("status")) and taken.falls_due is None:
+                milestones.append(decision)
+            if decision["event_id"] == replacing and decision not in milestones:
+                milestones.append(decision)  # a decision beside the main line, moved: its place in the order
+            state = after
+        at = next((i for i, d in enumerate(milestones) if d["event_id"] == replacing), None) if replacing else None
+        before = milestones[:at] if at is not None else milestones
+        later = milestones[at + 1:] if at is not None else []
+        day = day[:10]
+        if before and day < before[-1]["occurred_at"][:10]:
+            raise self._out_of_order(step, day, before[-1], later=False)
+        if later and day > later[0]["occurred_at"][:10]:
+            raise self._out_of_order(step, day, later[0], later=True)
+
+    def _out_of_order(self, step: Step, day: str, neighbour: dict[str, Any], *, later: bool) -> RuleViolation:
+        other = self.kind.step(neighbour["event_type"])
+        when = neighbour["occurred_at"][:10]
+        return RuleViolation(
+            "DATE_ORDER_INVALID",
+            f"“{step.title_zh}”的日期 {day} 不能{'晚于' if later else '早于'}该{self.kind.title_zh}记录上"
+            f"{'其后' if later else '此前'}的“{other.title_zh}”（{when}）",
+            f"{step.name} dated {day} may not be {'after' if later else 'before'} the record's {other.name} of {when}",
+            date=day, neighbour_event_id=neighbour["event_id"], neighbour_event_type=neighbour["event_type"], neighbour_date=when,
+        )
+
     # --- what the rules read ----------------------------------------------------------------------
 
     @property
@@ -156,3 +192,4 @@ def key_reused() -> Conflict:
         "该幂等键（Idempotency-Key）已用于内容不同的请求，请为新请求使用新的幂等键",
         "this Idempotency-Key was already used for a different request; use a new key",
     )
+

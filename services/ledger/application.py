@@ -189,6 +189,8 @@ class SupervisionLedger(Application):
             check_shape(op.event_type.fields, command.request, op.computed, op.defaults)
             context = Context(command.request, command.actor, self.today(), target, self)
             decision = op.decide(context)
+            if target is not None and op.step is not None and op.step.falls_due is None:
+                target.require_in_date_order(decision.occurred_at, op.step)
             record = self._decision_record(command, decision, digest)
             if op.creates:
                 aggregate = op.aggregate.create(new_id, op.event_type.name, **record)

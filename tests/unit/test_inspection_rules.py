@@ -36,7 +36,7 @@ def populate(app, n=12):
             name=f"润州区第{i}养老院", credit_code=unique_credit_code(), receipt_no=f"321111-2024-{i:04d}"
         )
         ids.append(str(app.file_new(command(request)).institution_id))
-    ids.append(str(app.discover(command(discovery_request())).institution_id))
+    ids.append(str(app.discover(command(discovery_request(discovered_on="2024-05-06"))).institution_id))
     return ids
 
 
