@@ -9,6 +9,7 @@ its declaration says ``public=True``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -38,12 +39,24 @@ class Field:
     items: Field | None = None  # for kind="array"
     fields: tuple[Field, ...] = ()  # for kind="object"
     fragment_of: str | None = None  # for kind="fragment": the sibling field naming the event type
+    # an enum's values in Chinese, as every message, view and page names them (given as ``enum``:
+    # a mapping of value to name)
+    names: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"{self.name}: unknown kind {self.kind}")
+        if isinstance(self.enum, Mapping):
+            object.__setattr__(self, "names", dict(self.enum))
+            object.__setattr__(self, "enum", tuple(self.enum))
         if self.kind == "enum" and not self.enum:
             raise ValueError(f"{self.name}: an enum needs its values")
+        if self.kind == "enum" and set(self.names) != set(self.enum):
+            raise ValueError(f"{self.name}: an enum names every value in Chinese")
+
+    def name_of(self, value: str) -> str:
+        """An enum value's Chinese name."""
+        return self.names.get(value, value)
         if self.kind == "array" and self.items is None:
             raise ValueError(f"{self.name}: an array needs its item declaration")
         if self.kind == "object" and not self.fields:
@@ -148,7 +161,7 @@ def _problems_for_value(spec: Field, value: Any, path: str) -> list[Problem]:
         if kind == "decimal" and not re.match(DECIMAL_PATTERN, value):
             return bad("应为十进制数字字符串", "must be a decimal string")
         if kind == "enum" and value not in spec.enum:
-            return bad(f"取值应为 {list(spec.enum)} 之一", f"must be one of {list(spec.enum)}")
+            return bad(f"取值不在允许范围内，应为：{'、'.join(spec.names.values())}", f"must be one of {list(spec.enum)}")
         return []
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int):

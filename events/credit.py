@@ -9,7 +9,8 @@ from __future__ import annotations
 from events.catalogue import CATALOGUE, EventType, Field, date_field
 from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
 
-LISTS = ("joint_punishment", "key_attention")
+LIST_NAMES = {"joint_punishment": "养老服务市场失信联合惩戒对象名单", "key_attention": "重点关注名单"}
+LISTS = tuple(LIST_NAMES)
 GROUNDS = (
     "beyond_charter", "elder_rights_harm", "fraud_fundraising", "fire_hazard_unfixed", "safety_accident",
     "subsidy_fraud", "inspection_obstruction", "reporting_failure", "other_serious", "court_designation",
@@ -44,9 +45,9 @@ LISTING_PROPOSED = CATALOGUE.register(EventType(
     description="The supervising civil affairs proposes a listing on one of the 9 grounds, or a court designation, citing the decision that grounds it.",
     fields=(
         INSTITUTION,
-        Field("list", "enum", "名单类别", public=True, enum=LISTS),
-        Field("ground", "enum", "列入事由", public=True, enum=GROUNDS),
-        Field("grounding_kind", "enum", "依据文书类别", public=True, enum=("sanction_case", "hazard", "court_judgment")),
+        Field("list", "enum", "名单类别", public=True, enum=LIST_NAMES),
+        Field("ground", "enum", "列入事由", public=True, enum=GROUND_NAMES),
+        Field("grounding_kind", "enum", "依据文书类别", public=True, enum={"sanction_case": "行政处罚决定", "hazard": "重大隐患逾期未改", "court_judgment": "人民法院裁判"}),
         Field("grounding_ref", "string", "依据文书（处罚案件编号、隐患编号或判决书文号）", public=True, max_length=100),
         Field("persons", "array", "相关责任人", public=True, required=False, items=PERSON),
         date_field("proposed_on", "拟列入日期"),
@@ -71,7 +72,7 @@ LISTING_DECIDED = CATALOGUE.register(EventType(
     description="Decided after the defence window (a court designation lists at once); the term (param: 3 years) runs from the decision.",
     fields=(
         INSTITUTION,
-        Field("outcome", "enum", "决定", public=True, enum=("listed", "not_listed")),
+        Field("outcome", "enum", "决定", public=True, enum={"listed": "决定列入", "not_listed": "决定不予列入"}),
         date_field("decided_on", "决定日期"),
         Field("reasons", "text", "理由（含对陈述申辩的采纳情况）", public=True, max_length=2000),
         date_field("expires_on", "期满日期", required=False),
@@ -92,7 +93,7 @@ LISTING_REMOVED_EARLY = CATALOGUE.register(EventType(
         INSTITUTION,
         date_field("applied_on", "申请日期", public=False),
         date_field("removed_on", "移出日期"),
-        Field("basis_of_removal", "enum", "移出情形", public=True, enum=("no_new_violation", "rectification_completed")),
+        Field("basis_of_removal", "enum", "移出情形", public=True, enum={"no_new_violation": "列入期间未再发生失信行为", "rectification_completed": "失信行为已整改纠正"}),
     ),
 ))
 

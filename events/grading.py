@@ -12,13 +12,19 @@ from __future__ import annotations
 from events.catalogue import CATALOGUE, EventType, Field, date_field
 from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
 
-STANDARDS = ("GB 38600", "GB/T 35796")
+STANDARD_NAMES = {"GB 38600": "《养老机构服务安全基本规范》（GB 38600）", "GB/T 35796": "《养老机构服务质量基本规范》（GB/T 35796）"}
+STANDARDS = tuple(STANDARD_NAMES)
 SCORE_SECTIONS = ("environment", "facilities", "operations", "service")
-INELIGIBILITY_REASONS = (
-    "not_filed", "operating_under_one_year", "on_joint_punishment_list", "penalty_within_two_years",
-    "open_major_hazard", "not_gb38600_compliant", "first_application_above_level_3", "upgrade_locked",
-    "application_locked", "upgrade_more_than_one_level", "upgrade_too_soon",
-)
+INELIGIBILITY_REASON_NAMES = {
+    "not_filed": "未办理备案", "operating_under_one_year": "开办运营不满规定年限",
+    "on_joint_punishment_list": "被列入养老服务市场失信联合惩戒对象名单", "penalty_within_two_years": "近两年内受到行政处罚",
+    "open_major_hazard": "存在未整改销账的重大安全隐患", "not_gb38600_compliant": "未达到《养老机构服务安全基本规范》（GB 38600）",
+    "first_application_above_level_3": "首次申请评定等级高于三级", "upgrade_locked": "等级被降低后未满规定期限，不得申请升级",
+    "application_locked": "等级被取消后未满规定期限，不得申请评定", "upgrade_more_than_one_level": "每次只能申请提升一个等级",
+    "upgrade_too_soon": "距上次评定未满规定年限，不得申请升级",
+}
+INELIGIBILITY_REASONS = tuple(INELIGIBILITY_REASON_NAMES)
+METRIC_NAMES = {"filed": "备案率", "gb38600_compliant": "GB 38600 达标率", "gbt35796_compliant": "GB/T 35796 达标率", "graded": "等级评定率"}
 
 
 
@@ -50,7 +56,7 @@ ELIGIBILITY_REVIEWED = CATALOGUE.register(EventType(
         INSTITUTION,
         date_field("reviewed_on", "审查日期"),
         Field("eligible", "boolean", "是否符合参评资格", public=True),
-        Field("reasons", "array", "不符合的情形", public=True, items=Field("reason", "enum", "情形", public=True, enum=INELIGIBILITY_REASONS)),
+        Field("reasons", "array", "不符合的情形", public=True, items=Field("reason", "enum", "情形", public=True, enum=INELIGIBILITY_REASON_NAMES)),
     ),
 ))
 
@@ -126,7 +132,7 @@ COMPLIANCE_ASSESSED = CATALOGUE.register(EventType(
     description="Compliant or not with GB 38600 (mandatory) or GB/T 35796, with the failed clauses.",
     fields=(
         INSTITUTION,
-        Field("standard", "enum", "标准", public=True, enum=STANDARDS),
+        Field("standard", "enum", "标准", public=True, enum=STANDARD_NAMES),
         Field("compliant", "boolean", "是否符合", public=True),
         Field("failed_clauses", "array", "不符合条款", public=True, items=Field("ref", "string", "条款", public=True, max_length=40)),
         date_field("assessed_on", "评估日期"),
@@ -142,7 +148,7 @@ CAMPAIGN_TARGET_SET = CATALOGUE.register(EventType(
     fields=(
         Field("region_code", "string", "地区", public=True, pattern=r"^\d{6}$"),
         Field("year", "integer", "年度", public=True, minimum=2019),
-        Field("metric", "enum", "指标", public=True, enum=("filed", "gb38600_compliant", "gbt35796_compliant", "graded")),
+        Field("metric", "enum", "指标", public=True, enum=METRIC_NAMES),
         Field("target_percent", "decimal", "目标（%）", public=True),
         Field("source", "string", "目标来源文件", public=True, max_length=300),
     ),

@@ -10,9 +10,15 @@ from __future__ import annotations
 from events.catalogue import CATALOGUE, EventType, Field, date_field
 from events.record_kinds import Entry, RecordKind, State, Step, declare, department, payload
 
-SEVERITIES = ("general", "major")
-CATEGORIES = ("fire_safety", "building", "special_equipment", "food", "medical", "service_safety", "management", "other")
-ESCALATION_STEPS = ("suspension_ordered", "closure_ordered")
+SEVERITY_NAMES = {"general": "一般隐患", "major": "重大隐患"}
+SEVERITIES = tuple(SEVERITY_NAMES)
+CATEGORY_NAMES = {
+    "fire_safety": "消防安全", "building": "建筑安全", "special_equipment": "特种设备", "food": "食品安全", "medical": "医疗卫生",
+    "service_safety": "服务安全", "management": "运营管理", "other": "其他",
+}
+CATEGORIES = tuple(CATEGORY_NAMES)
+ESCALATION_STEP_NAMES = {"suspension_ordered": "责令停业整顿", "closure_ordered": "依法取缔、关停"}
+ESCALATION_STEPS = tuple(ESCALATION_STEP_NAMES)
 
 
 
@@ -23,8 +29,8 @@ HAZARD_IDENTIFIED = CATALOGUE.register(EventType(
     description="A department found a hazard at an institution: severity, the criterion it breaks, who answers for it.",
     fields=(
         INSTITUTION_REF,
-        Field("severity", "enum", "隐患等级（一般/重大）", public=True, enum=SEVERITIES),
-        Field("category", "enum", "隐患类别", public=True, enum=CATEGORIES),
+        Field("severity", "enum", "隐患等级（一般/重大）", public=True, enum=SEVERITY_NAMES),
+        Field("category", "enum", "隐患类别", public=True, enum=CATEGORY_NAMES),
         Field("criterion_ref", "string", "判定依据条目", public=True, max_length=40),
         Field("description", "text", "隐患描述", public=True, max_length=1000),
         Field("location_detail", "text", "具体位置", required=False, max_length=300),
@@ -64,7 +70,7 @@ HAZARD_VERIFIED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION_REF,
         date_field("verified_on", "验收日期"),
-        Field("outcome", "enum", "验收结论", public=True, enum=("closed", "not_rectified")),
+        Field("outcome", "enum", "验收结论", public=True, enum={"closed": "验收合格，销账", "not_rectified": "验收不合格，继续整改"}),
         Field("remarks", "text", "验收意见", public=True, required=False, max_length=1000),
     ),
 ))
@@ -88,7 +94,7 @@ HAZARD_ESCALATED = CATALOGUE.register(EventType(
     ),
     fields=(
         INSTITUTION_REF,
-        Field("step", "enum", "升级措施", public=True, enum=ESCALATION_STEPS),
+        Field("step", "enum", "升级措施", public=True, enum=ESCALATION_STEP_NAMES),
         date_field("decided_on", "决定日期"),
         Field("reason", "text", "理由", public=True, max_length=1000),
         date_field("rectify_by", "停业整顿期限", required=False),
@@ -125,8 +131,8 @@ HAZARD = declare(RecordKind(
     fields=(
         INSTITUTION_REF,
         Field("region_code", "string", "机构所在地行政区划", public=True),
-        Field("severity", "enum", "隐患等级", public=True, enum=SEVERITIES),
-        Field("category", "enum", "隐患类别", public=True, enum=CATEGORIES),
+        Field("severity", "enum", "隐患等级", public=True, enum=SEVERITY_NAMES),
+        Field("category", "enum", "隐患类别", public=True, enum=CATEGORY_NAMES),
         Field("criterion_ref", "string", "判定依据条目", public=True),
         HAZARD_IDENTIFIED.field_named("description"),
         Field("responsible_person", "string", "整改责任人", public=True),
@@ -139,7 +145,7 @@ HAZARD = declare(RecordKind(
         date_field("ordered_on", "责令日期", required=False),
         date_field("rectified_on", "整改完成日期", required=False),
         date_field("closed_on", "销账日期", required=False),
-        Field("escalations", "array", "升级措施", public=True, items=Field("step", "enum", "措施", public=True, enum=ESCALATION_STEPS)),
+        Field("escalations", "array", "升级措施", public=True, items=Field("step", "enum", "措施", public=True, enum=ESCALATION_STEP_NAMES)),
     ),
     steps=(
         Step(HAZARD_IDENTIFIED, "登记隐患", to=IDENTIFIED, sets=_identified, computed=("region_code",)),

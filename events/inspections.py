@@ -12,11 +12,15 @@ from dataclasses import replace
 
 from events.catalogue import CATALOGUE, REGION_CODE_PATTERN, EventType, Field, date_field
 from events.record_kinds import RecordKind, Step, declare, payload
-from events.registration import DEPARTMENTS
+from events.registration import DEPARTMENT_NAMES
 
-KINDS = ("routine", "special", "case", "joint", "third_party")
-RISK_CLASSES = ("A", "B", "C", "D")  # 信用风险分类：A 低风险 … D 高风险
-RESULTS = ("compliant", "non_compliant", "not_applicable")
+KIND_NAMES = {"routine": "日常检查（双随机）", "special": "专项检查", "case": "个案检查", "joint": "联合检查", "third_party": "第三方评估"}
+KINDS = tuple(KIND_NAMES)
+PLAN_KIND_NAMES = {k: v for k, v in KIND_NAMES.items() if k != "case"}
+RISK_CLASS_NAMES = {"A": "A类（低风险）", "B": "B类（一般风险）", "C": "C类（较高风险）", "D": "D类（高风险）"}  # 信用风险分类
+RISK_CLASSES = tuple(RISK_CLASS_NAMES)
+RESULT_NAMES = {"compliant": "符合", "non_compliant": "不符合", "not_applicable": "不适用"}
+RESULTS = tuple(RESULT_NAMES)
 
 
 
@@ -24,7 +28,7 @@ def _ratio(cls: str) -> Field:
     return Field(cls, "decimal", f"{cls}类抽查比例（%）", public=True)
 
 
-DEPARTMENT = Field("department", "enum", "部门", public=True, enum=DEPARTMENTS)
+DEPARTMENT = Field("department", "enum", "部门", public=True, enum=DEPARTMENT_NAMES)
 
 INSPECTION_PLANNED = CATALOGUE.register(EventType(
     name="InspectionPlanned", version=1, aggregate_type="InspectionPlan", title_zh="制定检查计划",
@@ -32,7 +36,7 @@ INSPECTION_PLANNED = CATALOGUE.register(EventType(
     institution_scoped=False,
     fields=(
         Field("title", "string", "计划名称", public=True, max_length=200),
-        Field("kind", "enum", "检查类型", public=True, enum=("routine", "special", "joint", "third_party")),
+        Field("kind", "enum", "检查类型", public=True, enum=PLAN_KIND_NAMES),
         Field("region_code", "string", "计划地区", public=True, pattern=REGION_CODE_PATTERN),
         Field("year", "integer", "年度", public=True, minimum=2019),
         Field("departments", "array", "参与部门", public=True, items=DEPARTMENT),
@@ -46,7 +50,7 @@ POOL_INSTITUTION = Field(
     "entry", "object", "检查对象", public=True,
     fields=(
         Field("institution_id", "string", "机构编号", public=True),
-        Field("risk_class", "enum", "风险类别", public=True, enum=RISK_CLASSES),
+        Field("risk_class", "enum", "风险类别", public=True, enum=RISK_CLASS_NAMES),
     ),
 )
 POOL_INSPECTOR = Field(
@@ -61,7 +65,7 @@ SAMPLE_ENTRY = Field(
     "entry", "object", "抽取结果", public=True,
     fields=(
         Field("institution_id", "string", "机构编号", public=True),
-        Field("risk_class", "enum", "风险类别", public=True, enum=RISK_CLASSES),
+        Field("risk_class", "enum", "风险类别", public=True, enum=RISK_CLASS_NAMES),
         Field("inspectors", "array", "检查人员编号", items=Field("inspector_id", "string", "执法人员编号")),
     ),
 )
@@ -89,7 +93,7 @@ FINDING = Field(
     "finding", "object", "检查发现", public=True,
     fields=(
         Field("checklist_ref", "string", "检查项目条目", public=True, max_length=40),
-        Field("result", "enum", "结论", public=True, enum=RESULTS),
+        Field("result", "enum", "结论", public=True, enum=RESULT_NAMES),
         Field("note", "text", "说明", public=True, required=False, max_length=1000),
         Field("internal_note", "text", "内部备注", required=False, max_length=2000),
     ),
@@ -103,7 +107,7 @@ INSPECTION_SCHEDULED = CATALOGUE.register(EventType(
     ),
     fields=(
         Field("institution_id", "string", "机构编号", public=True, max_length=36),
-        Field("kind", "enum", "检查类型", public=True, enum=KINDS),
+        Field("kind", "enum", "检查类型", public=True, enum=KIND_NAMES),
         Field("plan_id", "string", "检查计划编号", public=True, required=False, max_length=36),
         Field("trigger", "text", "立案/线索来源（个案检查）", required=False, max_length=1000),
         Field("departments", "array", "检查部门", public=True, items=DEPARTMENT),

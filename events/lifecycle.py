@@ -19,12 +19,13 @@ from events.registration import (
     HANDLING,
     INSTITUTION_DISCOVERED,
     INSTITUTION_FILED,
-    NATURES,
-    OWNERSHIP_TYPES,
-    PREMISES_OWNERSHIP,
+    NATURE_NAMES,
+    OWNERSHIP_TYPE_NAMES,
+    PREMISES_OWNERSHIP_NAMES,
 )
 
-CLOSURE_KINDS = ("close", "suspend_service", "merge", "convert")
+CLOSURE_KIND_NAMES = {"close": "关闭", "suspend_service": "暂停服务", "merge": "合并", "convert": "转型"}  # 关停并转
+CLOSURE_KINDS = tuple(CLOSURE_KIND_NAMES)
 
 
 
@@ -36,12 +37,12 @@ CHANGES = Field(
         Field("operator", "string", "运营方", public=True, required=False, max_length=100),
         Field("legal_representative", "string", "法定代表人（主要负责人）", public=True, required=False, max_length=50),
         Field("legal_representative_id_no", "string", "法定代表人身份证件号码", required=False, max_length=18),
-        Field("nature", "enum", "营利性质", public=True, required=False, enum=NATURES),
-        Field("ownership_type", "enum", "运营模式", public=True, required=False, enum=OWNERSHIP_TYPES),
+        Field("nature", "enum", "营利性质", public=True, required=False, enum=NATURE_NAMES),
+        Field("ownership_type", "enum", "运营模式", public=True, required=False, enum=OWNERSHIP_TYPE_NAMES),
         Field("beds", "integer", "养老床位数", public=True, required=False, minimum=0),
         Field("nursing_beds", "integer", "护理型床位数", public=True, required=False, minimum=0),
         Field("floor_area_m2", "decimal", "服务设施面积（平方米）", public=True, required=False),
-        Field("premises_ownership", "enum", "服务场所权属", public=True, required=False, enum=PREMISES_OWNERSHIP),
+        Field("premises_ownership", "enum", "服务场所权属", public=True, required=False, enum=PREMISES_OWNERSHIP_NAMES),
         Field("contact_person", "string", "联系人", required=False, max_length=50),
         Field("contact_phone", "string", "联系电话", public=True, required=False, max_length=30),
     ),
@@ -74,7 +75,7 @@ CLOSURE_PLANNED = CATALOGUE.register(EventType(
     name="InstitutionClosurePlanned", version=1, aggregate_type="Institution", title_zh="关停并转及老年人安置方案",
     description="Suspending or ending service needs a resettlement plan submitted 60 days ahead (param).",
     fields=(
-        Field("kind", "enum", "类型（关闭、暂停服务、合并、转型）", public=True, enum=CLOSURE_KINDS),
+        Field("kind", "enum", "类型（关闭、暂停服务、合并、转型）", public=True, enum=CLOSURE_KIND_NAMES),
         date_field("plan_submitted_on", "安置方案报送日期"),
         date_field("effective_on", "拟实施日期"),
         Field("residents", "integer", "在住老年人数", public=True, minimum=0),
@@ -94,7 +95,7 @@ RESIDENTS_RESETTLED = CATALOGUE.register(EventType(
 INSTITUTION_CLOSED = CATALOGUE.register(EventType(
     name="InstitutionClosed", version=1, aggregate_type="Institution", title_zh="关停并转完成",
     description="Closed, service suspended, merged or converted — only after its residents were resettled.",
-    fields=(Field("kind", "enum", "类型", public=True, enum=CLOSURE_KINDS), date_field("closed_on", "完成日期")),
+    fields=(Field("kind", "enum", "类型", public=True, enum=CLOSURE_KIND_NAMES), date_field("closed_on", "完成日期")),
 ))
 
 LEGAL_PERSON_REGISTERED = CATALOGUE.register(EventType(

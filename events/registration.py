@@ -10,29 +10,27 @@ from __future__ import annotations
 from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, REGION_CODE_PATTERN, EventType, Field, date_field
 from events.record_kinds import RecordKind, Step, declare, payload
 
-DEPARTMENTS = (
-    "civil_affairs",
-    "fire_rescue",
-    "market_regulation",
-    "health",
-    "housing",
-    "emergency",
-    "tcm",
-    "hr",
-)
-LEVELS = ("county", "city", "province")
-OWNERSHIP_TYPES = ("公建公营", "公建民营", "民办", "特困供养设施")
-NATURES = ("for_profit", "non_profit")
-PREMISES_OWNERSHIP = ("owned", "leased", "allocated", "other")
-DISCOVERY_SOURCES = (
-    "inspection",
-    "complaint",
-    "referral",
-    "survey",
-    "self_report",
-    "media",
-    "other",
-)
+# Every enum's values with their Chinese names: the names are what messages, views and pages show.
+DEPARTMENT_NAMES = {
+    "civil_affairs": "民政部门", "fire_rescue": "消防救援机构", "market_regulation": "市场监管部门", "health": "卫生健康部门",
+    "housing": "住房城乡建设部门", "emergency": "应急管理部门", "tcm": "中医药管理部门", "hr": "人力资源社会保障部门",
+}
+DEPARTMENTS = tuple(DEPARTMENT_NAMES)
+LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
+LEVELS = tuple(LEVEL_NAMES)
+OWNERSHIP_TYPE_NAMES = {name: name for name in ("公建公营", "公建民营", "民办", "特困供养设施")}
+OWNERSHIP_TYPES = tuple(OWNERSHIP_TYPE_NAMES)
+NATURE_NAMES = {"for_profit": "营利性", "non_profit": "非营利性"}
+NATURES = tuple(NATURE_NAMES)
+PREMISES_OWNERSHIP_NAMES = {"owned": "自有", "leased": "租赁", "allocated": "划拨或无偿使用", "other": "其他"}
+PREMISES_OWNERSHIP = tuple(PREMISES_OWNERSHIP_NAMES)
+DISCOVERY_SOURCE_NAMES = {
+    "inspection": "监督检查发现", "complaint": "投诉举报", "referral": "部门移交", "survey": "摸底排查",
+    "self_report": "自行报告", "media": "媒体报道", "other": "其他",
+}
+DISCOVERY_SOURCES = tuple(DISCOVERY_SOURCE_NAMES)
+AUTHORITY_KIND_NAMES = {"market_regulation": "市场监管部门", "civil_affairs": "民政部门", "establishment_office": "机构编制部门"}
+IDENTIFIER_KIND_NAMES = {"credit_code": "统一社会信用代码", "receipt_no": "备案回执编号", "decision_no": "行政处罚决定书文号"}
 
 
 
@@ -45,8 +43,8 @@ IDENTITY_FIELDS = (
 PROFILE_FIELDS = (
     *IDENTITY_FIELDS,
     Field("credit_code", "string", "统一社会信用代码", public=True, pattern=CREDIT_CODE_PATTERN),
-    Field("nature", "enum", "营利性质", public=True, enum=NATURES),
-    Field("ownership_type", "enum", "运营模式", public=True, enum=OWNERSHIP_TYPES),
+    Field("nature", "enum", "营利性质", public=True, enum=NATURE_NAMES),
+    Field("ownership_type", "enum", "运营模式", public=True, enum=OWNERSHIP_TYPE_NAMES),
     Field("operator", "string", "运营方", public=True, max_length=100),
     Field("legal_representative", "string", "法定代表人（主要负责人）", public=True, max_length=50),
     Field(
@@ -59,7 +57,7 @@ PROFILE_FIELDS = (
     Field("beds", "integer", "养老床位数", public=True, minimum=0),
     Field("nursing_beds", "integer", "护理型床位数", public=True, minimum=0),
     Field("floor_area_m2", "decimal", "服务设施面积（平方米）", public=True),
-    Field("premises_ownership", "enum", "服务场所权属", public=True, enum=PREMISES_OWNERSHIP),
+    Field("premises_ownership", "enum", "服务场所权属", public=True, enum=PREMISES_OWNERSHIP_NAMES),
     Field("contact_person", "string", "联系人", max_length=50),
     Field("contact_phone", "string", "联系电话", public=True, max_length=30),
 )
@@ -70,8 +68,8 @@ REGISTRATION_AUTHORITY = Field(
     "登记管理机关",
     public=True,
     fields=(
-        Field("kind", "enum", "登记机关类别", public=True, enum=("market_regulation", "civil_affairs", "establishment_office")),
-        Field("level", "enum", "登记机关层级", public=True, enum=LEVELS),
+        Field("kind", "enum", "登记机关类别", public=True, enum=AUTHORITY_KIND_NAMES),
+        Field("level", "enum", "登记机关层级", public=True, enum=LEVEL_NAMES),
         Field("region_code", "string", "登记机关行政区划", public=True, pattern=REGION_CODE_PATTERN),
     ),
 )
@@ -99,7 +97,7 @@ HANDLING = Field(
             "array",
             "抄送/移交部门",
             public=True,
-            items=Field("department", "enum", "部门", public=True, enum=DEPARTMENTS),
+            items=Field("department", "enum", "部门", public=True, enum=DEPARTMENT_NAMES),
         ),
         Field("reason", "text", "未登记备案原因", public=True, max_length=500),
         Field("measures", "text", "处置措施", public=True, max_length=1000),
@@ -125,7 +123,7 @@ INSTITUTION_DISCOVERED = CATALOGUE.register(
             Field("credit_code", "string", "统一社会信用代码", public=True, required=False, pattern=CREDIT_CODE_PATTERN),
             Field("operator", "string", "举办者/运营方", public=True, required=False, max_length=100),
             date_field("discovered_on", "发现日期", public=True),
-            Field("source", "enum", "线索来源", enum=DISCOVERY_SOURCES),
+            Field("source", "enum", "线索来源", enum=DISCOVERY_SOURCE_NAMES),
             Field("source_detail", "text", "线索详情（可能含举报人信息）", required=False, max_length=2000),
             Field("residents", "integer", "已收住老年人数", minimum=0),
             HANDLING,
@@ -177,7 +175,7 @@ IDENTIFIER_CLAIMED = CATALOGUE.register(
             "the same transaction as the decision that uses it, so two records never share one."
         ),
         fields=(
-            Field("kind", "enum", "标识类型", public=True, enum=("credit_code", "receipt_no", "decision_no")),
+            Field("kind", "enum", "标识类型", public=True, enum=IDENTIFIER_KIND_NAMES),
             Field("value", "string", "标识值", public=True, max_length=60),
             Field("institution_id", "string", "机构编号", public=True),
             Field("holder_id", "string", "持有该标识的对象编号（机构、处罚案件）", public=True),

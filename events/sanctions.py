@@ -12,17 +12,24 @@ from __future__ import annotations
 from events.catalogue import CATALOGUE, EventType, Field, date_field
 from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
 
-PENALTY_TYPES = (
-    "warning", "circulated_criticism", "fine", "confiscation_illegal_gains", "confiscation_property",
-    "license_suspension", "qualification_downgrade", "license_revocation", "business_restriction",
-    "suspension_ordered", "closure_ordered", "practice_restriction",
-)
+PENALTY_TYPE_NAMES = {  # 《行政处罚法》第九条
+    "warning": "警告", "circulated_criticism": "通报批评", "fine": "罚款", "confiscation_illegal_gains": "没收违法所得",
+    "confiscation_property": "没收非法财物", "license_suspension": "暂扣许可证件", "qualification_downgrade": "降低资质等级",
+    "license_revocation": "吊销许可证件", "business_restriction": "限制开展生产经营活动", "suspension_ordered": "责令停产停业",
+    "closure_ordered": "责令关闭", "practice_restriction": "限制从业",
+}
+PENALTY_TYPES = tuple(PENALTY_TYPE_NAMES)
 # 66号令 第46条 (1)-(9) are civil affairs' grounds; the others name the law another department enforces.
-GROUNDS = (
-    *(f"MCA66-46.{i}" for i in range(1, 10)),
-    "FIRE", "FOOD", "SPECIAL_EQUIPMENT", "MEDICAL", "BUILDING", "WORK_SAFETY", "TCM", "LABOUR",
-)
-PUBLICATION_CLASSES = ("minor", "ordinary", "serious")
+GROUND_NAMES = {
+    **{f"MCA66-46.{i}": f"《养老机构管理办法》第四十六条第（{numeral}）项" for i, numeral in enumerate("一二三四五六七八九", 1)},
+    "FIRE": "消防安全违法行为（《消防法》）", "FOOD": "食品安全违法行为（《食品安全法》）",
+    "SPECIAL_EQUIPMENT": "特种设备安全违法行为（《特种设备安全法》）", "MEDICAL": "医疗卫生违法行为",
+    "BUILDING": "建筑安全违法行为", "WORK_SAFETY": "安全生产违法行为（《安全生产法》）", "TCM": "中医药违法行为（《中医药法》）",
+    "LABOUR": "劳动保障违法行为",
+}
+GROUNDS = tuple(GROUND_NAMES)
+PUBLICATION_CLASS_NAMES = {"minor": "轻微失信", "ordinary": "一般失信", "serious": "严重失信"}
+PUBLICATION_CLASSES = tuple(PUBLICATION_CLASS_NAMES)
 
 
 
@@ -30,7 +37,7 @@ INSTITUTION = Field("institution_id", "string", "机构编号", public=True, max
 PENALTY = Field(
     "penalty", "object", "处罚", public=True,
     fields=(
-        Field("type", "enum", "处罚种类", public=True, enum=PENALTY_TYPES),
+        Field("type", "enum", "处罚种类", public=True, enum=PENALTY_TYPE_NAMES),
         Field("amount", "decimal", "金额（元）", public=True, required=False),
     ),
 )
@@ -45,7 +52,7 @@ CASE_FILED = CATALOGUE.register(EventType(
     description="立案 by the department competent for the ground (谁主管谁监管); the 90-day clock starts.",
     fields=(
         INSTITUTION,
-        Field("ground", "enum", "违法情形/依据类别", public=True, enum=GROUNDS),
+        Field("ground", "enum", "违法情形/依据类别", public=True, enum=GROUND_NAMES),
         Field("facts_summary", "text", "涉嫌违法事实（立案时）", max_length=2000),
         date_field("filed_on", "立案日期"),
         Field("region_code", "string", "机构所在地行政区划", public=True, pattern=r"^\d{6}$"),
@@ -126,7 +133,7 @@ CASE_CLOSED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION,
         date_field("closed_on", "结案日期"),
-        Field("outcome", "enum", "结案情形", public=True, enum=("executed", "no_penalty", "revoked")),
+        Field("outcome", "enum", "结案情形", public=True, enum={"executed": "执行完毕", "no_penalty": "不予行政处罚", "revoked": "处罚决定被撤销"}),
     ),
 ))
 
@@ -135,7 +142,7 @@ DECISION_REVIEWED = CATALOGUE.register(EventType(
     description="Reconsideration (复议) or litigation changed or revoked the decision; a published decision is withdrawn within 3 days.",
     fields=(
         INSTITUTION,
-        Field("outcome", "enum", "结果", public=True, enum=("changed", "revoked", "confirmed_unlawful", "confirmed_void")),
+        Field("outcome", "enum", "结果", public=True, enum={"changed": "变更", "revoked": "撤销", "confirmed_unlawful": "确认违法", "confirmed_void": "确认无效"}),
         Field("authority", "string", "复议机关或法院", public=True, max_length=200),
         Field("document_no", "string", "复议决定书或判决书文号", public=True, max_length=100),
         date_field("decided_on", "作出日期"),
@@ -152,7 +159,7 @@ PENALTY_PUBLISHED = CATALOGUE.register(EventType(
     fields=(
         INSTITUTION,
         date_field("published_on", "公示日期"),
-        Field("publication_class", "enum", "失信程度", public=True, enum=PUBLICATION_CLASSES),
+        Field("publication_class", "enum", "失信程度", public=True, enum=PUBLICATION_CLASS_NAMES),
         date_field("earliest_repair_on", "最短公示期届满日（可申请信用修复）"),
         date_field("publish_until", "最长公示期届满日"),
         Field("late_reason", "text", "逾期公示说明", required=False, max_length=1000),
@@ -238,8 +245,8 @@ SANCTION_CASE = declare(RecordKind(
         Field("review", "object", "复议或诉讼结果", public=True, required=False, fields=(
             DECISION_REVIEWED.field_named("outcome"), date_field("decided_on", "作出日期"))),
         Field("publication", "object", "公示", public=True, required=False, fields=(
-            Field("state", "enum", "公示状态", public=True, enum=tuple(PUBLICATION_STATES)), date_field("published_on", "公示日期"),
-            Field("class", "enum", "失信程度", public=True, enum=PUBLICATION_CLASSES), date_field("earliest_repair_on", "最短公示期届满日"),
+            Field("state", "enum", "公示状态", public=True, enum=PUBLICATION_STATES), date_field("published_on", "公示日期"),
+            Field("class", "enum", "失信程度", public=True, enum=PUBLICATION_CLASS_NAMES), date_field("earliest_repair_on", "最短公示期届满日"),
             date_field("publish_until", "最长公示期届满日"))),
     ),
     steps=(

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from events.catalogue import CATALOGUE, Field, declared_part
 from events.record_kinds import KINDS
 from events.regions import covers
+from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
 
 SUPERVISING_DEPARTMENT = "civil_affairs"
 ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
@@ -70,17 +71,39 @@ def mask_personal(value: Any) -> Any:
 
 
 def view(fields: tuple[Field, ...], value: dict[str, Any], *, full: bool) -> dict[str, Any]:
-    """``value`` as a reader sees it: every declared member (``full``) or the public ones, masked."""
+    """``value`` as a reader sees it: every declared member (``full``) or the public ones, masked;
+    beside every enum value shown, its Chinese name (``<field>_name``)."""
     if full:
-        return declared_part(fields, value, public_only=False)
-    return mask_personal(declared_part(fields, value, public_only=True))
+        return named(fields, declared_part(fields, value, public_only=False))
+    return named(fields, mask_personal(declared_part(fields, value, public_only=True)))
+
+
+def named(fields: tuple[Field, ...], value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` with the Chinese name of each enum member beside it (``severity`` → ``severity_name``;
+    a list of enum values → a list of names), in nested objects too."""
+    out = dict(value)
+    for spec in fields:
+        if spec.name not in value or f"{spec.name}_name" in value:
+            continue
+        member = value[spec.name]
+        if spec.kind == "enum" and isinstance(member, str):
+            out[f"{spec.name}_name"] = spec.name_of(member)
+        elif spec.kind == "object" and isinstance(member, dict):
+            out[spec.name] = named(spec.fields, member)
+        elif spec.kind == "array" and isinstance(member, list) and spec.items is not None:
+            items = spec.items
+            if items.kind == "enum":
+                out[f"{spec.name}_name"] = [items.name_of(v) if isinstance(v, str) else v for v in member]
+            elif items.kind == "object":
+                out[spec.name] = [named(items.fields, v) if isinstance(v, dict) else v for v in member]
+    return out
 
 
 # --- the envelope ----------------------------------------------------------------------------------
 
 ACTOR = Field("actor", "object", "决定主体", public=True, fields=(
-    Field("department", "string", "部门", public=True),
-    Field("level", "string", "层级", public=True),
+    Field("department", "enum", "部门", public=True, enum=DEPARTMENT_NAMES),
+    Field("level", "enum", "层级", public=True, enum=LEVEL_NAMES),
     Field("region", "string", "行政区划", public=True),
     Field("user", "string", "经办人"),
 ))

@@ -14,13 +14,13 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from events.grading import METRIC_NAMES
 from events.lifecycle import DISCOVERED, OPERATING
 from events.record_kinds import Record, state_on
 from events.regions import prefix_of
 from events.standing import current_grade, latest_compliance
 
 KINDS = ("Institution", "ComplianceAssessment", "GradingApplication", "CampaignTarget")
-METRIC_NAMES = {"filed": "备案率", "gb38600_compliant": "GB 38600 达标率", "gbt35796_compliant": "GB/T 35796 达标率", "graded": "等级评定率"}
 
 
 def _percent(part: int, whole: int) -> str | None:

@@ -4,6 +4,7 @@ satisfy every rule (tests then break exactly one), and the real servers from dep
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import time
 import uuid
@@ -56,14 +57,52 @@ def decide(app, name: str, request: dict, target=None, actor: Actor | None = Non
     return app.execute(name, Command(actor or county_officer(), basis, request, None), target)
 
 
+@functools.cache
+def _enum_codes() -> frozenset[str]:
+    """Every code word the ledger uses for a value (enum values, record states, departments,
+    levels, roles): none may appear inside a Chinese message."""
+    import re
+
+    from events import CATALOGUE
+    from events.record_kinds import KINDS
+    from services.domain.actors import ROLES
+
+    codes: set[str] = set(ROLES)
+
+    def walk(spec) -> None:
+        codes.update(spec.enum)
+        if spec.items:
+            walk(spec.items)
+        for member in spec.fields:
+            walk(member)
+
+    for event_type in CATALOGUE.types.values():
+        for spec in event_type.fields:
+            walk(spec)
+    for kind in KINDS.values():
+        codes.update(kind.states)
+    return frozenset(c for c in codes if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{2,}", c))
+
+
+def english_codes_in(message_zh: str) -> list[str]:
+    """The code words (``approved``, ``county``, ``fire_rescue`` …) a Chinese message carries: a
+    message names values in Chinese."""
+    import re
+
+    words = re.findall(r"(?<![A-Za-z0-9_.-])[A-Za-z][A-Za-z0-9_-]*(?![A-Za-z0-9_.-])", message_zh)
+    return sorted({w for w in words if w in _enum_codes()})
+
+
 def refused(app, call, code: str):
-    """``call`` is refused with ``code`` and the event store holds exactly what it held before."""
+    """``call`` is refused with ``code``, a Chinese message without code words, and the event store
+    holds exactly what it held before."""
     from services.domain.errors import DomainError
 
     before = app.recorder.max_notification_id()
     with pytest.raises(DomainError) as error:
         call()
     assert error.value.code == code
+    assert not english_codes_in(error.value.message_zh), error.value.message_zh
     assert app.recorder.max_notification_id() == before
     return error.value
 

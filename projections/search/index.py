@@ -31,14 +31,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from events.lifecycle import INSTITUTION
+from events.record_kinds import RETRACTED
 from events.regions import prefix_of
 from projections.record_states import StateQuery
 
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 LETTERS = re.compile(r"^[A-Za-z]+$")
-STATUSES = ("discovered", "filed", "suspended", "closing", "closed", "service_suspended", "merged", "converted", "retracted")
-INSTITUTION_SORTS = ("name", "updated")
-RECORD_SORTS = ("seq", "recent")
+STATUS_NAMES = {**INSTITUTION.states, RETRACTED: "登记已撤销"}
+STATUSES = tuple(STATUS_NAMES)
+INSTITUTION_SORT_NAMES = {"name": "按机构名称", "updated": "按最近更新"}
+INSTITUTION_SORTS = tuple(INSTITUTION_SORT_NAMES)
+RECORD_SORT_NAMES = {"seq": "按台账序号", "recent": "按时间由近及远"}
+RECORD_SORTS = tuple(RECORD_SORT_NAMES)
 INSTITUTION_FACETS = ("status", "region_code", "grade_level", "listed")
 RECORD_FACETS = ("department", "event_type", "aggregate_type")
 MAX_PAGE = 200
@@ -80,11 +85,11 @@ class InstitutionQuery:
     def __post_init__(self) -> None:
         object.__setattr__(self, "q", _check_common(self.q, self.region, self.size))
         if self.status is not None and self.status not in STATUSES:
-            raise QueryInvalid("status", f"status 应为 {list(STATUSES)} 之一", f"status must be one of {list(STATUSES)}")
+            raise QueryInvalid("status", f"机构状态（status）应为：{'、'.join(STATUS_NAMES.values())}", f"status must be one of {list(STATUSES)}")
         if self.grade is not None and not 0 <= self.grade <= 5:
             raise QueryInvalid("grade", "grade 应为0（未评定）至5", "grade is 0 (ungraded) to 5")
         if self.sort not in INSTITUTION_SORTS:
-            raise QueryInvalid("sort", f"sort 应为 {list(INSTITUTION_SORTS)} 之一", f"sort must be one of {list(INSTITUTION_SORTS)}")
+            raise QueryInvalid("sort", f"排序方式（sort）应为：{'、'.join(INSTITUTION_SORT_NAMES.values())}", f"sort must be one of {list(INSTITUTION_SORTS)}")
         if self.cursor is not None:
             decode_cursor(self.cursor, self.sort)
 
@@ -124,7 +129,7 @@ class RecordQuery:
     def __post_init__(self) -> None:
         object.__setattr__(self, "q", _check_common(self.q, self.region, self.size))
         if self.sort not in RECORD_SORTS:
-            raise QueryInvalid("sort", f"sort 应为 {list(RECORD_SORTS)} 之一", f"sort must be one of {list(RECORD_SORTS)}")
+            raise QueryInvalid("sort", f"排序方式（sort）应为：{'、'.join(RECORD_SORT_NAMES.values())}", f"sort must be one of {list(RECORD_SORTS)}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise QueryInvalid("date_from", "起始日期不能晚于截止日期", "date_from is after date_to")
         if self.since_seq is not None and self.since_seq < 0:

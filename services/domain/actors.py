@@ -8,21 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events.registration import DEPARTMENTS, LEVELS
+from events.registration import DEPARTMENT_NAMES, DEPARTMENTS, LEVELS
 from services.domain import regions
 from services.domain.errors import NotCompetent, RuleViolation
 
-DEPARTMENT_NAMES = {
-    "civil_affairs": "民政部门",
-    "fire_rescue": "消防救援机构",
-    "market_regulation": "市场监管部门",
-    "health": "卫生健康部门",
-    "housing": "住房城乡建设部门",
-    "emergency": "应急管理部门",
-    "tcm": "中医药管理部门",
-    "hr": "人力资源社会保障部门",
-}
-LEVEL_NAMES = {"county": "县级", "city": "市级", "province": "省级"}
 ROLES = ("officer", "viewer", "auditor")
 ROLE_NAMES = {"officer": "执法/经办人员", "viewer": "查询人员", "auditor": "审计人员"}
 

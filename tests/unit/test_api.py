@@ -13,6 +13,7 @@ from services.api.auth import AUDIENCE, issue_token
 from services.api.examples import DISCOVERY_EXAMPLE, FILING_EXAMPLE
 from services.bootstrap import build_runtime
 from services.settings import Settings
+from tests.conftest import english_codes_in
 
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
 
@@ -51,6 +52,7 @@ def assert_refused(response, status: int, code: str):
     error = response.json()["error"]
     assert error["code"] == code
     assert error["message_zh"] and error["message_en"]
+    assert not english_codes_in(error["message_zh"]), error["message_zh"]
     return error
 
 

@@ -49,7 +49,8 @@ def test_the_public_envelope_hides_the_acting_user_and_command():
         "command_id": "abc", "request_digest": "def", "payload": {"kind": "credit_code", "value": "x", "institution_id": "i"},
     }
     public = public_envelope(envelope)
-    assert public["actor"] == {"department": "civil_affairs", "level": "county", "region": "321111"}
+    assert public["actor"] == {"department": "civil_affairs", "level": "county", "region": "321111",
+                               "department_name": "民政部门", "level_name": "县级"}
     assert "command_id" not in public and "request_digest" not in public
 
 

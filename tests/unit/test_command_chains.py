@@ -26,7 +26,7 @@ from projections.disclosure import build_snapshot
 from projections.record_states import Cut, fold
 from services.domain.recorded import LedgerAggregate
 from services.ledger.scheduler import run_due
-from tests.conftest import TODAY, Clock, discovery_request, filing_request, unique_credit_code
+from tests.conftest import TODAY, Clock, discovery_request, english_codes_in, filing_request, unique_credit_code
 from tests.unit.test_api import bearer, serving
 
 BASIS = {"document_no": "链测〔2024〕1号", "legal_basis": "《养老机构管理办法》"}
@@ -117,7 +117,8 @@ class CommandChains(RuleBasedStateMachine):
         response = self.client.post(path, json={"basis": BASIS, **body}, headers=bearer(self.runtime, *who))
         assert response.status_code < 500, (path, body, response.text)
         if response.status_code >= 400:
-            assert response.json()["error"]["code"] and response.json()["error"]["message_zh"]
+            error = response.json()["error"]
+            assert error["code"] and error["message_zh"] and not english_codes_in(error["message_zh"]), error
         return response.json() if response.status_code in (200, 201) else None
 
     def created(self, collection: str, body: dict, who=CIVIL):

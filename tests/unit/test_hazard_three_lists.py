@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 
-from projections.hazard_lists import monthly_lists
+from events.visibility import named
+from projections.hazard_lists import RESPONSIBILITY_FIELDS, ROW_FIELDS, monthly_lists
 from projections.record_states import fold
 from services.domain.actors import Actor
 from services.ledger.application import Basis
@@ -291,7 +292,10 @@ def test_the_api_serves_the_same_lists(api, clock):
         response = client.get("/v1/hazard-lists", params={"region": "321100", "month": month}, headers=city)
         assert response.status_code == 200, response.text
         served = response.json()
-        assert served == monthly_lists(hazards, "3211", month)
+        lists = monthly_lists(hazards, "3211", month)  # as the gate shows them: each enum value named beside it
+        assert served == {**lists, **{name: [named(ROW_FIELDS, row) for row in lists[name]] for name in ("problems", "rectifications")},
+                          "responsibilities": [named(RESPONSIBILITY_FIELDS, row) for row in lists["responsibilities"]]}
+        assert {row["severity_name"] for row in served["problems"]} <= {"一般隐患", "重大隐患"}
         assert as_shown(served) == expected
     anshan = bearer(runtime, "civil_affairs", "city", "210300")
     served = client.get("/v1/hazard-lists", params={"region": "210300", "month": "2024-10"}, headers=anshan).json()

@@ -28,6 +28,8 @@ from pelican import signals
 from pelican.generators import Generator
 
 from events.regions import parents
+from events.registration import NATURE_NAMES
+from events.sanctions import PENALTY_TYPE_NAMES
 
 BEIJING = timezone(timedelta(hours=8))
 SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/3"
@@ -61,17 +63,10 @@ COLUMNS = {  # (key, header) per list; CSV and tables share them
     "inspections": [("name", "被检查机构"), ("region_name", "所在地区"), ("plan", "抽查计划"), ("conducted_on", "检查日期"),
                     ("public_summary", "检查结果"), ("published_on", "公开日期")],
 }
-NATURE = {"for_profit": "营利性", "non_profit": "非营利性"}
 GRADE = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
 DEPARTMENTS = {
     "civil_affairs": "民政", "fire_rescue": "消防救援", "market_regulation": "市场监管", "health": "卫生健康",
     "housing": "住房城乡建设", "emergency": "应急管理", "tcm": "中医药", "hr": "人力资源社会保障",
-}
-PENALTIES = {
-    "warning": "警告", "circulated_criticism": "通报批评", "fine": "罚款", "confiscation_illegal_gains": "没收违法所得",
-    "confiscation_property": "没收非法财物", "license_suspension": "暂扣许可证件", "qualification_downgrade": "降低资质等级",
-    "license_revocation": "吊销许可证件", "business_restriction": "限制开展生产经营活动", "suspension_ordered": "责令停产停业",
-    "closure_ordered": "责令关闭", "practice_restriction": "限制从业",
 }
 
 
@@ -86,13 +81,13 @@ def _cells(list_name: str, row: dict[str, Any]) -> dict[str, Any]:
     handling = row.get("profile", {}).get("handling") or row.get("handling") or {}
     return {
         **row,
-        "nature_name": NATURE.get(row.get("nature", ""), ""),
+        "nature_name": NATURE_NAMES.get(row.get("nature", ""), ""),
         "grade_name": GRADE.get(row.get("grade_level") or 0, ""),
         "handling_reason": handling.get("reason", ""), "handling_measures": handling.get("measures", ""),
         "handling_referred": "、".join(DEPARTMENTS[d] for d in handling.get("referred_to", [])),
         "handling_deadline": handling.get("deadline", ""), "handling_person": handling.get("responsible_person", ""),
         "persons_text": "、".join(f"{p['name']}（{p['role']}）" for p in row.get("persons", [])),
-        "penalty_text": "；".join(PENALTIES[p["type"]] + (f" {p['amount']} 元" if p.get("amount") else "") for p in row.get("penalties", [])),
+        "penalty_text": "；".join(PENALTY_TYPE_NAMES[p["type"]] + (f" {p['amount']} 元" if p.get("amount") else "") for p in row.get("penalties", [])),
     }
 
 
