@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from events.grading import APPLIED, GRADING_APPLICATION, HOLDING, SCORE_SECTIONS
-from services.domain.actors import LEVEL_NAMES
+from events.registration import LEVEL_NAMES
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
@@ -82,25 +82,42 @@ def _day(request: dict[str, Any], name: str) -> date:
     return date.fromisoformat(request[name])
 
 
-def authority_levels(version: Any, region_code: str, level: int) -> list[str]:
-    table = version["grading.authority"]
-    return list(table.get(region_code[:2], table["default"])[str(level)])
+def authority_levels(version: Any, level: int) -> list[str]:
+    """Who grades a level: the rule table's ``grading.authority`` for the institution's region."""
+    return list(version["grading.authority"][str(level)])
 
 
-def _require_authority(ctx: Context, region_code: str, level: int, allowed: list[str]) -> None:
+def _require_authority(ctx: Context, region_code: str, level: int, allowed: list[str], action_zh: str = "评定") -> None:
     """Only the civil affairs at a level the province's table names for this grade, over the site."""
     ctx.actor.require_role("officer")
     ctx.actor.require_department("civil_affairs")
     if ctx.actor.level not in allowed:
         raise NotCompetent(
-            "GRADING_AUTHORITY_MISMATCH", f"{level}级评定由{'、'.join(LEVEL_NAMES[a] for a in allowed)}民政部门组织",
+            "GRADING_AUTHORITY_MISMATCH", f"{level}级养老机构的{action_zh}由{'、'.join(LEVEL_NAMES[a] for a in allowed)}民政部门办理",
             f"level {level} is graded by {', '.join(allowed)} civil affairs", authority_levels=allowed,
         )
     ctx.actor.require_jurisdiction(region_code)
 
 
-def _require_grader(ctx: Context, app: GradingApplication) -> None:
-    _require_authority(ctx, app.region_code, app.requested_level, app.authority_levels)
+def _require_grader(ctx: Context, app: GradingApplication, action_zh: str = "评定") -> None:
+    _require_authority(ctx, app.region_code, app.requested_level, app.authority_levels, action_zh)
+
+
+def _refuse_locked(standing: Any, requested_level: int, applied_on: date) -> None:
+    """An institution under a lock-out cannot even lodge the application it is locked out of."""
+    day = applied_on.isoformat()
+    for other in standing.of_type("GradingApplication"):
+        if other.no_application_until and day < other.no_application_until:
+            raise RuleViolation(
+                "APPLICATION_LOCKED", f"该机构等级被取消，{other.no_application_until} 前不得申请等级评定",
+                f"the grade was revoked: no application before {other.no_application_until}", until=other.no_application_until,
+            )
+    current = standing.current_grade(day)
+    if current is not None and requested_level > current.level and current.no_upgrade_until and day < current.no_upgrade_until:
+        raise RuleViolation(
+            "UPGRADE_LOCKED", f"该机构等级被降低，{current.no_upgrade_until} 前不得申请提升等级",
+            f"the grade was lowered: no upgrade application before {current.no_upgrade_until}", until=current.no_upgrade_until,
+        )
 
 
 def apply(ctx: Context) -> Decision:
@@ -110,9 +127,10 @@ def apply(ctx: Context) -> Decision:
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
     region = institution.profile["region_code"]
     applied_on = day_of(ctx, "applied_on")
-    version = ctx.rules.in_force(applied_on)
-    levels = authority_levels(version, region, level)
+    version = ctx.rules.in_force(applied_on, region)
+    levels = authority_levels(version, level)
     _require_authority(ctx, region, level, levels)
+    _refuse_locked(ctx.lookup.standing(str(institution.id)), level, applied_on)
     payload = dict(ctx.request, region_code=region, authority_levels=levels)
     return Decision(payload, applied_on.isoformat(), version.name)
 
@@ -122,9 +140,9 @@ def recommend(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
     if app.requested_level < 4:
         raise RuleViolation("RECOMMENDATION_NOT_NEEDED", "一级至三级评定无需推荐", "levels 1-3 need no recommendation")
-    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     below = app.requested_level - 1
-    _require_authority(ctx, app.region_code, below, authority_levels(version, app.region_code, below))
+    _require_authority(ctx, app.region_code, below, authority_levels(version, below))
     current = ctx.lookup.standing(app.institution_id).current_grade(ctx.today.isoformat())
     if current is None or current.level != app.requested_level - 1:
         raise RuleViolation(
@@ -145,7 +163,7 @@ def review_eligibility(ctx: Context) -> Decision:
     _require_grader(ctx, app)
     reviewed_on = day_of(ctx, "reviewed_on")
     applied_on = date.fromisoformat(app.applied_on)
-    version = ctx.rules.in_force(applied_on)
+    version = ctx.rules.in_force(applied_on, app.region_code)
     standing = ctx.lookup.standing(app.institution_id)
     others = [a for a in standing.related if getattr(a, "id", None) != app.id]
     standing = type(standing)(standing.institution, others)
@@ -158,7 +176,7 @@ def score(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
     _require_grader(ctx, app)
     assessed_on = day_of(ctx, "assessed_on")
-    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     maxima = version["grading.section_maxima"]
     scores = ctx.request["scores"]
     for section in SCORE_SECTIONS:
@@ -182,7 +200,7 @@ def committee(ctx: Context) -> Decision:
             "the approved level cannot exceed the requested or reached level",
         )
     decided_on = day_of(ctx, "decided_on")
-    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     return Decision(dict(ctx.request, institution_id=app.institution_id), decided_on.isoformat(), version.name)
 
 
@@ -190,7 +208,7 @@ def start_publicity(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
     _require_grader(ctx, app)
     started_on = day_of(ctx, "started_on")
-    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     ends = working_day_deadline(started_on, version["grading.publicity_working_days"]).due
     payload = dict(ctx.request, institution_id=app.institution_id, ends_on=ends.isoformat())
     return Decision(payload, started_on.isoformat(), version.name)
@@ -204,7 +222,7 @@ def close_publicity(ctx: Context) -> Decision:
         raise RuleViolation(
             "PUBLICITY_NOT_OVER", f"公示期至 {app.publicity_ends_on} 届满", f"the publicity runs until {app.publicity_ends_on}",
         )
-    version = ctx.rules.in_force(date.fromisoformat(app.applied_on))
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     return Decision(dict(ctx.request, institution_id=app.institution_id), closed_on.isoformat(), version.name)
 
 
@@ -212,7 +230,7 @@ def award(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
     _require_grader(ctx, app)
     awarded_on = day_of(ctx, "awarded_on")
-    version = ctx.rules.in_force(awarded_on)
+    version = ctx.rules.in_force(awarded_on, app.region_code)
     valid_until = add_months(awarded_on, 12 * version["grading.validity_years"])
     payload = dict(ctx.request, institution_id=app.institution_id, level=app.approved_level, valid_until=valid_until.isoformat())
     return Decision(payload, awarded_on.isoformat(), version.name)
@@ -220,11 +238,11 @@ def award(ctx: Context) -> Decision:
 
 def downgrade(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    _require_grader(ctx, app)
+    _require_grader(ctx, app, "降低等级")
     if not 1 <= ctx.request["new_level"] < app.level:
         raise RuleViolation("LEVEL_INVALID", f"降级后等级应低于现有{app.level}级且不低于一级", "the new level is below the current one")
     decided_on = day_of(ctx, "decided_on")
-    version = ctx.rules.in_force(decided_on)
+    version = ctx.rules.in_force(decided_on, app.region_code)
     until = add_months(decided_on, 12 * version["grading.no_upgrade_after_downgrade_years"])
     payload = dict(ctx.request, institution_id=app.institution_id, no_upgrade_until=until.isoformat())
     return Decision(payload, decided_on.isoformat(), version.name)
@@ -232,9 +250,9 @@ def downgrade(ctx: Context) -> Decision:
 
 def revoke(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
-    _require_grader(ctx, app)
+    _require_grader(ctx, app, "取消等级")
     decided_on = day_of(ctx, "decided_on")
-    version = ctx.rules.in_force(decided_on)
+    version = ctx.rules.in_force(decided_on, app.region_code)
     until = add_months(decided_on, 12 * version["grading.no_application_after_revocation_years"])
     payload = dict(ctx.request, institution_id=app.institution_id, no_application_until=until.isoformat())
     return Decision(payload, decided_on.isoformat(), version.name)
@@ -245,4 +263,4 @@ def lapse(ctx: Context) -> Decision:
     if ctx.today <= date.fromisoformat(app.valid_until):
         raise RuleViolation("NOT_YET_DUE", f"等级有效期至 {app.valid_until}", f"valid until {app.valid_until}")
     payload = {"institution_id": app.institution_id, "lapsed_on": ctx.today.isoformat()}
-    return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today).name)
+    return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today, app.region_code).name)

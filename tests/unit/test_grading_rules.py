@@ -9,7 +9,16 @@ from services.domain.actors import Actor
 from services.domain.grading import GradingApplication
 from services.ledger.application import Basis, Command
 from services.ledger.scheduler import run_due
-from tests.conftest import command, county_officer, decide, discovery_request, filing_request, refused
+from tests.conftest import (
+    command,
+    county_officer,
+    decide,
+    discovery_request,
+    filing_request,
+    refused,
+    unique_credit_code,
+)
+from tests.unit.test_api import bearer
 
 COUNTY = county_officer()
 CITY = Actor("civil_affairs", "city", "321100", "镇江市民政局")
@@ -155,14 +164,38 @@ def test_after_a_downgrade_no_upgrade_for_a_year_and_after_revocation_no_applica
     first = apply(app, institution)
     through_award(app, first, 3)
     run(app, "grading.downgrade", {"new_level": 2, "decided_on": "2024-05-28", "reason": "发生重大安全事故"}, first)
-    second = apply(app, institution, level=3, on="2024-06-03")
-    run(app, "grading.review_eligibility", {"reviewed_on": "2024-06-03"}, second)
-    reasons = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]["reasons"]
-    assert "upgrade_locked" in reasons and "upgrade_too_soon" in reasons
+    # the lock-out refuses the application itself, naming the date it ends
+    error = refused(app, lambda: apply(app, institution, level=3, on="2024-06-03"), "UPGRADE_LOCKED")
+    assert "2025-05-28" in error.message_zh
+    lodged_before = apply(app, institution, level=2, on="2024-06-03")  # the same level is no upgrade
     run(app, "grading.revoke", {"decided_on": "2024-06-03", "reason": "存在重大风险隐患"}, first)
-    third = apply(app, institution, level=1, on="2024-06-03")
-    run(app, "grading.review_eligibility", {"reviewed_on": "2024-06-03"}, third)
+    error = refused(app, lambda: apply(app, institution, level=1, on="2024-06-03"), "APPLICATION_LOCKED")
+    assert "2027-06-03" in error.message_zh
+    # an application lodged before the lock-out is found ineligible at review, with the reason on the application
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-06-03"}, lodged_before)
     assert sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]["reasons"] == ["application_locked"]
+    assert app.aggregate(GradingApplication, lodged_before).reasons == ["application_locked"]
+
+
+def test_a_downgrade_by_the_wrong_level_names_the_downgrade(ledger, institution):
+    app, _ = ledger
+    first = apply(app, institution)
+    through_award(app, first, 3)
+    error = refused(app, lambda: run(app, "grading.downgrade", {"new_level": 2, "decided_on": "2024-05-28", "reason": "事故"}, first,
+                                     PROVINCE), "GRADING_AUTHORITY_MISMATCH")
+    assert "降低等级" in error.message_zh and "评定" not in error.message_zh
+
+
+def test_the_reasons_of_an_ineligible_review_are_shown_on_the_application_in_chinese(api):
+    client, runtime = api
+    app = runtime.ledger
+    recent = str(app.file_new(command(filing_request())).institution_id)  # first resident 2024-03-01
+    application = apply(app, recent)
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-05-08"}, application)
+    shown = client.get(f"/v1/records/{application}", headers=bearer(runtime)).json()
+    assert shown["status_name"] == "资格审查未通过"
+    assert shown["state"]["reasons"] == ["operating_under_one_year", "not_gb38600_compliant"]
+    assert shown["state"]["reasons_name"] == ["开办运营不满规定年限", "未达到《养老机构服务安全基本规范》（GB 38600）"]
 
 
 def test_compliance_findings_must_name_real_clauses(ledger, institution):
@@ -190,3 +223,25 @@ def test_campaign_progress_compares_the_ledger_with_the_regions_targets(ledger, 
     assert by_metric["filed"]["met"] is False
     assert by_metric["gb38600_compliant"]["percent"] == "100.0" and by_metric["gb38600_compliant"]["met"] is True
     assert by_metric["graded"]["target"] is None and by_metric["graded"]["met"] is None
+
+
+def test_outside_zhenjiang_an_upgrade_waits_a_year_after_the_last_award(ledger, clock):
+    """The national default (unconfirmed) holds where no regional row replaces it: Nanjing is in
+    Jiangsu but not Zhenjiang, so the province's authority applies and the city's timing does not."""
+    app, sealer = ledger
+    clock.set(date(2024, 6, 3))
+    nanjing = county_officer("320102")
+    request = filing_request(region_code="320102", credit_code=unique_credit_code("320102"), receipt_no="320102-2023-0001",
+                             registration_authority={"kind": "market_regulation", "level": "county", "region_code": "320102"},
+                             first_resident_admitted_on="2023-03-01", application_received_on="2023-03-08", filed_on="2023-03-10")
+    iid = str(app.file_new(command(request, nanjing)).institution_id)
+    run(app, "compliance.assess", {"institution_id": iid, "standard": "GB 38600", "compliant": True, "failed_clauses": [],
+                                   "assessed_on": "2024-01-10", "assessor": "玄武区民政局"}, actor=nanjing)
+    through_award(app, apply(app, iid, actor=nanjing), 3, actor=nanjing)
+    city = Actor("civil_affairs", "city", "320100", "南京市民政局")
+    candidate = apply(app, iid, level=4, on="2024-06-03", actor=city)
+    run(app, "grading.recommend", {"recommended_on": "2024-06-03", "remarks": "推荐参评四级"}, candidate, nanjing)
+    run(app, "grading.review_eligibility", {"reviewed_on": "2024-06-03"}, candidate, city)
+    envelope = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope
+    assert envelope["payload"]["reasons"] == ["upgrade_too_soon"]
+    assert envelope["rule_version"] == "rules-2023-05-01+320000-2020-01-01"
