@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date, timedelta
 
 from events.catalogue import CATALOGUE, CREDIT_CODE_PATTERN, EventType, Field, date_field
 from events.record_kinds import Entry, RecordKind, State, Step, declare, payload
@@ -137,6 +138,13 @@ HANDLING_UPDATED = CATALOGUE.register(EventType(
     fields=(replace(HANDLING, required=True), date_field("updated_on", "更新日期")),
 ))
 
+HANDLING_OVERDUE = CATALOGUE.register(EventType(
+    name="UnfiledHandlingOverdue", version=1, aggregate_type="Institution", title_zh="未备案机构处置逾期",
+    description="Recorded by the ledger's scheduler, dated the day after the handling deadline, when a known-unfiled "
+                "institution was neither filed nor given a new deadline by then.",
+    fields=(date_field("deadline", "办结时限"), date_field("overdue_on", "逾期起始日")),
+))
+
 
 # --- the institution's lifecycle ------------------------------------------------------------------
 
@@ -157,9 +165,23 @@ def _registered(state: State, entry: Entry) -> State:
     p = payload(entry)
     out = {"profile": {**state.get("profile", {}), **p}, "region_code": p["region_code"]}
     if not state:  # the creating decision
-        out.update(residents_resettled=False, closure=None, contract=None, discovered_on=None, filed_on=None)
+        out.update(residents_resettled=False, closure=None, contract=None, discovered_on=None, filed_on=None, handling_overdue_since=None)
     out["filed_on" if entry["event_type"] == INSTITUTION_FILED.name else "discovered_on"] = p.get("filed_on") or p.get("discovered_on")
     return out
+
+
+def handling_deadline(state: State) -> str | None:
+    """The deadline by which a known-unfiled institution's handling is to be done, if one was set."""
+    return (state.get("profile", {}).get("handling") or {}).get("deadline")
+
+
+def day_after(day: str) -> str:
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+
+
+def _handling_falls_due(state: State) -> str | None:
+    """A handling deadline not yet marked overdue falls due the day after it."""
+    return handling_deadline(state) if state.get("handling_overdue_since") is None else None
 
 
 def _closure_planned(state: State, entry: Entry) -> State:
@@ -183,6 +205,7 @@ INSTITUTION = declare(RecordKind(
         date_field("discovered_on", "发现日期", required=False),
         date_field("filed_on", "备案日期", required=False),
         Field("residents_resettled", "boolean", "老年人已安置", public=True),
+        date_field("handling_overdue_since", "处置逾期起始日", required=False),
         Field("closure", "object", "关停并转方案", public=True, required=False, fields=CLOSURE_PLANNED.fields),
         Field("contract", "object", "公建民营合同", public=True, required=False, fields=CONTRACT_RECORDED.fields),
     ),
@@ -203,6 +226,9 @@ INSTITUTION = declare(RecordKind(
         Step(LEGAL_PERSON_REGISTERED, "登记法人", after=OPERATING, sets=_profile_with(legal_person_code="legal_person_code")),
         Step(LEGAL_PERSON_PENDING, "登记未办理法人登记情况", after=OPERATING),
         Step(CONTRACT_RECORDED, "登记公建民营合同", after=OPERATING, sets=lambda s, e: {"contract": dict(payload(e))}),
-        Step(HANDLING_UPDATED, "更新未备案处置情况", after=(DISCOVERED,), sets=_profile_with(handling="handling")),
+        Step(HANDLING_UPDATED, "更新未备案处置情况", after=(DISCOVERED,),
+             sets=lambda s, e: {"profile": {**s["profile"], "handling": payload(e)["handling"]}, "handling_overdue_since": None}),
+        Step(HANDLING_OVERDUE, "判定处置逾期", after=(DISCOVERED,), computed=("deadline", "overdue_on"),
+             sets=lambda s, e: {"handling_overdue_since": day_after(handling_deadline(s))}, falls_due=_handling_falls_due),
     ),
 ))

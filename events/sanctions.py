@@ -163,6 +163,7 @@ PENALTY_PUBLISHED = CATALOGUE.register(EventType(
         date_field("earliest_repair_on", "最短公示期届满日（可申请信用修复）"),
         date_field("publish_until", "最长公示期届满日"),
         Field("late_reason", "text", "逾期公示说明", required=False, max_length=1000),
+        Field("necessity_reason", "text", "确需公示的理由（轻微失信信息）", public=True, required=False, max_length=1000),
     ),
 ))
 

@@ -20,7 +20,7 @@ from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
 from services.domain.sanction import DECISION_STATES, SanctionCase, add_months
 from services.domain.validation import day_of, not_after_today
-from services.domain.working_days import working_day_deadline
+from services.domain.working_days import Deadline, working_day_deadline
 
 __all__ = ["ACTIVE", "CreditListing"]
 
@@ -83,12 +83,25 @@ def propose(ctx: Context) -> Decision:
     return Decision(dict(ctx.request, region_code=region), proposed_on.isoformat(), version.name)
 
 
+def defence_deadline(served_on: date, working_days: int) -> Deadline:
+    return working_day_deadline(served_on, working_days)
+
+
+def _defence_deadline_now(ctx: Context, listing: CreditListing) -> date:
+    """The defence window's last day, recomputed from the notice's service with the calendar known
+    now: a window first judged on a provisional calendar follows the official one once it is known."""
+    notice = next(d for d in reversed(listing.decisions) if d["event_type"] == "CreditListingNoticeServed")
+    served_on = date.fromisoformat(notice["payload"]["served_on"])
+    version = ctx.rules.in_force(served_on, listing.region_code)
+    return defence_deadline(served_on, version["listing.defence_working_days"]).due
+
+
 def serve_notice(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
     _require_supervisor(ctx, listing.region_code)
     served_on = day_of(ctx, "served_on")
     version = ctx.rules.in_force(served_on, listing.region_code)
-    deadline = working_day_deadline(served_on, version["listing.defence_working_days"])
+    deadline = defence_deadline(served_on, version["listing.defence_working_days"])
     payload = dict(ctx.request, institution_id=listing.institution_id, defence_deadline=deadline.due.isoformat())
     return Decision(payload, served_on.isoformat(), version.name)
 
@@ -97,9 +110,10 @@ def receive_defence(ctx: Context) -> Decision:
     listing: CreditListing = ctx.target
     _require_supervisor(ctx, listing.region_code)
     received_on = day_of(ctx, "received_on")
-    if received_on > date.fromisoformat(listing.defence_deadline):
+    until = _defence_deadline_now(ctx, listing)
+    if received_on > until:
         raise RuleViolation(
-            "DEFENCE_LATE", f"陈述申辩期限已于 {listing.defence_deadline} 届满", "the defence window has closed",
+            "DEFENCE_LATE", f"陈述申辩期限已于 {until.isoformat()} 届满", "the defence window has closed",
         )
     version = ctx.rules.in_force(received_on, listing.region_code)
     return Decision(dict(ctx.request, institution_id=listing.institution_id), received_on.isoformat(), version.name)
@@ -115,10 +129,10 @@ def decide(ctx: Context) -> Decision:
         )
     _require_supervisor(ctx, listing.region_code)
     decided_on = day_of(ctx, "decided_on")
-    if listing.defence_deadline and listing.status == NOTICED and decided_on <= date.fromisoformat(listing.defence_deadline):
+    if listing.defence_deadline and listing.status == NOTICED and decided_on <= (until := _defence_deadline_now(ctx, listing)):
         raise RuleViolation(
-            "DEFENCE_PERIOD_OPEN", f"陈述申辩期限至 {listing.defence_deadline} 届满后方可决定",
-            f"the defence window runs until {listing.defence_deadline}", open_until=listing.defence_deadline,
+            "DEFENCE_PERIOD_OPEN", f"陈述申辩期限至 {until.isoformat()} 届满后方可决定",
+            f"the defence window runs until {until.isoformat()}", open_until=until.isoformat(),
         )
     if court and ctx.request["outcome"] != "listed":
         raise RuleViolation("COURT_DESIGNATION_MANDATORY", "失信被执行人应依法列入", "a court designation lists mandatorily")

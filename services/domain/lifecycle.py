@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from events.lifecycle import day_after, handling_deadline
 from services.domain.credit_code import validate_credit_code
 from services.domain.decisions import Context, Decision
 from services.domain.errors import RuleViolation
@@ -161,3 +162,15 @@ def update_handling(ctx: Context) -> Decision:
     if _day(ctx.request["handling"], "deadline") < day:
         raise RuleViolation("DEADLINE_BEFORE_ORDER", "办结时限不能早于更新日期", "the deadline precedes the update")
     return Decision(dict(ctx.request), day.isoformat(), version.name)
+
+
+def mark_handling_overdue(ctx: Context) -> Decision:
+    """Recorded by the scheduler only: a known-unfiled institution still unfiled after its handling
+    deadline is overdue from the day after it, whenever the scheduler ran."""
+    institution: Institution = ctx.target
+    deadline = handling_deadline(institution.record["state"])
+    if deadline is None or ctx.today <= date.fromisoformat(deadline):
+        raise RuleViolation("NOT_YET_DUE", f"处置办结时限 {deadline or '未设定'} 尚未届满", f"the handling deadline {deadline} has not passed")
+    overdue_on = day_after(deadline)
+    version = ctx.rules.in_force(date.fromisoformat(overdue_on), institution.profile["region_code"])
+    return Decision({"deadline": deadline, "overdue_on": overdue_on}, overdue_on, version.name)

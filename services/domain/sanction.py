@@ -316,7 +316,13 @@ def publish(ctx: Context) -> Decision:
     span = periods[klass]
     if span is None:
         raise RuleViolation(
-            "MINOR_NOT_PUBLISHED", f"依 {version.name} 规则，轻微失信信息原则上不予公示", f"under {version.name} minor entries are not published",
+            "MINOR_NOT_PUBLISHED", f"依 {version.name} 规则，轻微失信信息不予公示", f"under {version.name} minor entries are not published",
+        )
+    if klass == "minor" and periods.get("minor_only_where_necessary") and not ctx.request.get("necessity_reason"):
+        raise RuleViolation(
+            "MINOR_NOT_PUBLISHED", f"依 {version.name} 规则，轻微失信信息原则上不予公示；确需公示的，请在 necessity_reason 中说明理由（最长公示{span[1]}个月）",
+            f"under {version.name} minor entries are published only where necessary: give necessity_reason "
+            f"(at most {span[1]} months)",
         )
     minimum, maximum = span
     if case.ground in SAFETY_GROUNDS and periods.get("safety_minimum_months"):

@@ -2,38 +2,60 @@
 
 The statutory calendar is published year by year; the `chinese-calendar` package knows the years
 the State Council has announced. A deadline that reaches into a year not yet announced is computed
-with Monday–Friday as working days, less the statutory holidays that fall on fixed solar dates
-(《全国年节及纪念日放假办法》 as revised in 2024: 1 January, 1–2 May, 1–3 October), and is marked
-provisional in ``Deadline.calendar`` so the record
-says how it was judged; once the year is announced a new package version recomputes it exactly.
+with Monday–Friday as working days less every statutory holiday of 《全国年节及纪念日放假办法》 as
+revised in 2024 (in force 2025-01-01): 1 January; the Spring Festival, 除夕 to 正月初三 (lunar dates,
+converted by `lunar_python`); 清明 (the solar term, from `chinese-calendar`); 1–2 May; 端午 (the 5th of
+the 5th lunar month); 中秋 (the 15th of the 8th lunar month); 1–3 October. The year's own
+arrangement (bridges and make-up Saturdays) is not known until it is announced, so such a deadline
+is marked provisional in ``Deadline.calendar``; the rules that act on a deadline recompute it from
+its start when they act (``working_day_deadline`` again), so once a package version knows the year
+the exact day governs.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import chinese_calendar
 from chinese_calendar import constants
+from lunar_python import Lunar
 
 FIRST_KNOWN_DAY = min(constants.holidays)
 LAST_KNOWN_DAY = date(max(constants.holidays).year, 12, 31)
 CALENDAR_NAME = f"chinese_calendar {chinese_calendar.__version__}"
-
+PROVISIONAL = "provisional"
 
 FIXED_DATE_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+
+
+def _solar(lunar_year: int, month: int, day: int) -> date:
+    solar = Lunar.fromYmd(lunar_year, month, day).getSolar()
+    return date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+
+@functools.cache
+def statutory_holidays(year: int) -> frozenset[date]:
+    """The statutory holidays of a year by the 2024 revision, before the year's own arrangement."""
+    new_year = _solar(year, 1, 1)
+    days = {date(year, m, d) for m, d in FIXED_DATE_HOLIDAYS}
+    days |= {new_year + timedelta(days=n) for n in range(-1, 3)}  # 除夕 and 正月初一至初三
+    days |= {day for day, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 10)) if name == "清明"}
+    days |= {_solar(year, 5, 5), _solar(year, 8, 15)}
+    return frozenset(days)  # the lunar new year falls between 21 January and 20 February: all within the year
 
 
 def is_working_day(day: date) -> bool:
     if FIRST_KNOWN_DAY <= day <= LAST_KNOWN_DAY:
         return chinese_calendar.is_workday(day)
-    return day.weekday() < 5 and (day.month, day.day) not in FIXED_DATE_HOLIDAYS
+    return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 
 def calendar_used(first: date, last: date) -> str:
     """Name the calendar that judged the days from ``first`` to ``last``."""
     if last > LAST_KNOWN_DAY or first < FIRST_KNOWN_DAY:
-        return f"{CALENDAR_NAME}; provisional Mon-Fri less fixed-date holidays after {LAST_KNOWN_DAY.isoformat()}"
+        return f"{CALENDAR_NAME}; {PROVISIONAL} after {LAST_KNOWN_DAY.isoformat()}: Mon-Fri less the statutory holidays"
     return CALENDAR_NAME
 
 
@@ -41,6 +63,10 @@ def calendar_used(first: date, last: date) -> str:
 class Deadline:
     due: date
     calendar: str
+
+    @property
+    def provisional(self) -> bool:
+        return PROVISIONAL in self.calendar
 
 
 def working_day_deadline(start: date, working_days: int) -> Deadline:

@@ -8,6 +8,7 @@ the scheduler twice (or from two machines) records each transition once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -15,11 +16,13 @@ from typing import Any
 
 from events.record_kinds import Step
 from services.domain.actors import Actor
+from services.domain.errors import DomainError
 from services.domain.grading import GradingApplication
 from services.domain.operations import OPERATIONS
 from services.ledger.application import Basis, Command, CommandResult, SupervisionLedger
 
 SYSTEM_USER = "system:scheduler"
+LOG = logging.getLogger("eldercare.scheduler")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Transition:
 TRANSITIONS = (
     Transition("hazard.mark_overdue", ("HazardRectificationOrdered",), lambda h: h.ordered_by or h.identified_by,
                "整改期限届满未验收销账，台账自动判定逾期（隐患台账“照单销账”）"),
+    Transition("institution.mark_handling_overdue", ("InstitutionDiscovered", "UnfiledHandlingUpdated"), lambda i: "civil_affairs",
+               "未登记备案机构处置办结时限届满仍未备案，台账自动判定处置逾期（种子文件002：未登记设施明确整改时限和责任人）"),
     Transition("sanction.expire_publication", ("PenaltyPublished",), lambda c: c.department,
                "最长公示期届满，自动停止公示（信用修复相关规定）"),
     Transition("listing.expire", ("CreditListingDecided",), lambda entry: "civil_affairs",
@@ -81,8 +86,19 @@ def run_due(ledger: SupervisionLedger, transitions: tuple[Transition, ...] = TRA
                 continue
             actor = Actor(transition.department(aggregate), "county", aggregate.region_code, SYSTEM_USER)
             basis = Basis(f"系统判定〔{today.isoformat()}〕", transition.legal_basis)
-            key = f"{transition.operation}:{aggregate_id}:{transition.due_date(aggregate)}"
-            result = ledger.execute(transition.operation, Command(actor, basis, {}, key), aggregate.id)
+            # A mark an officer retracted falls due again (its deadline still passed): the key counts
+            # the record's retractions, so the new mark is a new command, not a replay of the old.
+            retracted = len(aggregate.record["retracted"])
+            key = f"{transition.operation}:{aggregate_id}:{transition.due_date(aggregate)}:{retracted}"
+            try:
+                result = ledger.execute(transition.operation, Command(actor, basis, {}, key), aggregate.id)
+            except DomainError as refused:  # one record's refusal never stops the others' transitions
+                log_refusal(transition.operation, aggregate_id, refused)
+                continue
             if not result.replayed:
                 recorded.append(result)
     return recorded
+
+
+def log_refusal(operation: str, aggregate_id: str, refused: DomainError) -> None:
+    LOG.warning("scheduler: %s on %s refused: %s %s", operation, aggregate_id, refused.code, refused.message_en)

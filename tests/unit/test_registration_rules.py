@@ -1,5 +1,7 @@
 """Registration rules (《养老机构管理办法》, 民政部令第66号), each tested as the clause reads."""
 
+from datetime import date
+
 import pytest
 
 from services.domain.actors import Actor
@@ -216,3 +218,45 @@ def test_region_names_come_from_the_gbt2260_table():
 
     assert full_name("321111") == "江苏省镇江市润州区"
     assert name_of("350404") == "三元区" and name_of("440305") == "南山区"
+
+
+def test_the_scheduler_marks_unfiled_handling_overdue_dated_by_its_deadline(ledger, clock):
+    """Seed 002 二（三）: an unregistered facility's handling states a deadline and a responsible
+    person; once the deadline passes unfiled, the ledger marks it overdue from the next day — the
+    unfiled list says so even before the scheduler ran, and a new deadline starts afresh."""
+    from events.record_kinds import state_on
+    from services.ledger.scheduler import run_due
+
+    app, sealer = ledger
+    found = app.discover(command(discovery_request())).institution_id  # handling deadline 2024-04-30
+    assert state_on(app.institution(found).record, "2024-05-02")["handling_overdue_since"] == "2024-05-01"
+    clock.set(date(2024, 4, 30))
+    assert run_due(app) == []
+    clock.set(date(2024, 5, 10))
+    assert [str(r.aggregate_id) for r in run_due(app)] == [str(found)] and run_due(app) == []
+    envelope = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope
+    assert (envelope["event_type"], envelope["occurred_at"], envelope["actor"]["user"]) == ("UnfiledHandlingOverdue", "2024-05-01", "system:scheduler")
+    assert app.institution(found).handling_overdue_since == "2024-05-01"
+    handling = dict(discovery_request()["handling"], deadline="2024-06-28")
+    app.execute("institution.update_handling", command({"handling": handling, "updated_on": "2024-05-10"}), found)
+    assert app.institution(found).handling_overdue_since is None
+    clock.set(date(2024, 7, 1))
+    assert [str(r.aggregate_id) for r in run_due(app)] == [str(found)]
+    assert app.institution(found).handling_overdue_since == "2024-06-29"
+
+
+def test_a_retracted_overdue_mark_falls_due_again_while_its_deadline_stands(ledger, clock):
+    """The scheduler's mark follows from the deadline: retracting it (rather than correcting the
+    deadline) does not make the deadline not have passed; the next run records it again."""
+    from services.ledger.scheduler import run_due
+
+    app, sealer = ledger
+    found = app.discover(command(discovery_request())).institution_id
+    clock.set(date(2024, 5, 10))
+    run_due(app)
+    mark = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["event_id"]
+    app.execute("record.retract", command({"original_event_id": mark, "reason": "误判", "approver": "科长", "retracted_on": "2024-05-10"}),
+                found)
+    assert app.institution(found).handling_overdue_since is None
+    assert [str(r.aggregate_id) for r in run_due(app)] == [str(found)]
+    assert app.institution(found).handling_overdue_since == "2024-05-01"

@@ -62,7 +62,7 @@ def test_a_regional_row_holds_only_while_it_is_in_force():
     periods = RULES.in_force(date(2024, 1, 1), "440304")["publication.periods"]
     assert periods["safety_minimum_months"] == 12  # Shenzhen's own minimum for safety entries
     assert RULES.in_force(date(2024, 1, 1), "321111")["publication.periods"]["safety_minimum_months"] is None
-    assert RULES.in_force(date(2026, 5, 1), "440304")["publication.periods"]["minor"] is None  # the 2026 rules
+    assert RULES.in_force(date(2026, 5, 1), "440304")["publication.periods"]["safety_minimum_months"] is None  # the 2026 rules
 
 
 def test_a_recorded_rule_version_resolves_to_the_parameters_that_judged_it():
@@ -83,7 +83,8 @@ def test_publication_periods_change_with_the_credit_rules():
     # 58号令 (2023): ordinary entries a year at most, as before and after it
     assert RULES.in_force(date(2024, 1, 1), "321111")["publication.periods"]["ordinary"] == (3, 12)
     assert RULES.in_force(date(2024, 1, 1), "321111")["publication.periods"]["serious"] == (12, 36)
-    assert RULES.in_force(date(2026, 5, 1), "321111")["publication.periods"]["minor"] is None
+    periods_2026 = RULES.in_force(date(2026, 5, 1), "321111")["publication.periods"]
+    assert periods_2026["minor"] == (0, 3) and periods_2026["minor_only_where_necessary"]  # only where necessary, 3 months
 
 
 def test_readme_renders_the_rule_table_as_the_code_holds_it():
@@ -91,4 +92,4 @@ def test_readme_renders_the_rule_table_as_the_code_holds_it():
     start, end = "<!-- rule-table:start -->\n", "<!-- rule-table:end -->"
     assert start in text and end in text, "README has no rendered rule table"
     rendered = text.split(start, 1)[1].split(end, 1)[0]
-    assert rendered == RULES.markdown(), "README's rule table is stale: run `eldercare rules --markdown` and paste it"
+    assert rendered == RULES.markdown(), "README's rule table is stale: run `eldercare rules` and paste it between the markers"

@@ -160,15 +160,18 @@ def test_fire_safety_penalties_have_no_longer_minimum_outside_shenzhen(ledger, i
     assert sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]["earliest_repair_on"] == "2024-04-29"
 
 
-def test_under_the_2026_rules_minor_entries_are_not_published(ledger, institution, clock):
-    app, _ = ledger
+def test_under_the_2026_rules_minor_entries_are_published_only_where_necessary_for_three_months(ledger, institution, clock):
+    app, sealer = ledger
     clock.set(date(2026, 5, 20))
     case = open_case(app, institution, filed_on="2026-04-20")
     notify(app, case, FINE, served_on="2026-04-22")
     run(app, "sanction.decide", decision(FINE, decided_on="2026-05-06"), case)
     minor = {"published_on": "2026-05-08", "publication_class": "minor"}
-    refused(app, lambda: run(app, "sanction.publish", minor, case), "MINOR_NOT_PUBLISHED")
-    assert run(app, "sanction.publish", dict(minor, publication_class="ordinary"), case)
+    error = refused(app, lambda: run(app, "sanction.publish", minor, case), "MINOR_NOT_PUBLISHED")
+    assert "原则上不予公示" in error.message_zh
+    assert run(app, "sanction.publish", dict(minor, necessity_reason="涉及老年人人身安全，社会关注度高"), case)
+    published = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["payload"]
+    assert (published["earliest_repair_on"], published["publish_until"]) == ("2026-05-06", "2026-08-06")
 
 
 def test_publication_is_due_within_twenty_working_days(ledger, institution, clock):

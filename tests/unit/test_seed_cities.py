@@ -155,7 +155,10 @@ def test_anshan_publishes_its_filed_and_unfiled_lists_and_copies_the_unfiled_to_
     lists = snapshot_at((r.envelope for r in officers.runtime.sealer.log.iterate()), on="2020-10-14")["lists"]
     assert [row["name"] for row in lists["filed"]] == ["铁东区颐养院"]
     [unfiled] = lists["unfiled"]
-    assert unfiled["id"] == found
+    assert unfiled["id"] == found and unfiled["handling_overdue_since"] is None
+    # its handling deadline (30 November) passed unfiled: the list says so from 1 December
+    later = snapshot_at((r.envelope for r in officers.runtime.sealer.log.iterate()), on="2020-12-02")["lists"]["unfiled"]
+    assert [row["handling_overdue_since"] for row in later] == ["2020-12-01"]
     # the departments it was copied to see it in their own search
     fire = ("fire_rescue", "city", "210300", "viewer")
     hits = officers.get("/v1/search", fire, q="托老所")["hits"]

@@ -41,3 +41,31 @@ def test_a_deadline_beyond_the_published_calendar_is_marked_provisional_and_skip
     # 31 Dec 2026 (Thu) is day 1; 1 Jan 2027 is New Year's Day; 2-3 Jan is a weekend.
     assert deadline.due == date(2027, 1, 4)
     assert "provisional" in deadline.calendar
+
+
+def test_beyond_the_published_calendar_the_lunar_holidays_are_skipped_too():
+    """2027 is not yet announced: the Spring Festival (除夕 5 Feb to 初三 8 Feb 2027), 清明 (5 April),
+    端午 (9 June) and 中秋 (15 September) are holidays by the 2024 revision of the holiday rules."""
+    from services.domain.working_days import statutory_holidays
+
+    assert {date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)} <= statutory_holidays(2027)
+    spring = working_day_deadline(date(2027, 2, 3), 5)  # Thu 4 Feb, then Tue 9 … Fri 12 Feb
+    assert spring.due == date(2027, 2, 12) and spring.provisional
+    assert working_day_deadline(date(2027, 6, 8), 1).due == date(2027, 6, 10)
+    assert working_day_deadline(date(2027, 9, 14), 1).due == date(2027, 9, 16)
+    assert working_day_deadline(date(2027, 4, 2), 1).due == date(2027, 4, 6)
+
+
+def test_a_listing_defence_window_is_recomputed_when_the_listing_acts_on_it(monkeypatch):
+    """A deadline judged on a provisional calendar is recomputed from its start when a rule acts on
+    it, so the official calendar, once known, governs (here: an announced make-up Saturday)."""
+    from services.domain import working_days
+    from services.domain.credit_listing import defence_deadline
+
+    served = date(2027, 2, 3)
+    before = defence_deadline(served, 5)
+    assert before.due == date(2027, 2, 12) and before.provisional
+    announced = {date(2027, 2, 7)}  # suppose the State Council makes Sunday 7 Feb a working day
+    original = working_days.is_working_day
+    monkeypatch.setattr(working_days, "is_working_day", lambda day: day in announced or original(day))
+    assert defence_deadline(served, 5).due == date(2027, 2, 11)
