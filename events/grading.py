@@ -86,7 +86,32 @@ COMMITTEE_DECIDED = CATALOGUE.register(EventType(
 PUBLICITY_STARTED = CATALOGUE.register(EventType(
     name="GradingPublicityStarted", version=1, aggregate_type="GradingApplication", title_zh="评定结果公示",
     description="公示 for the publicity period (param, working days).",
-    fields=(INSTITUTION, date_field("started_on", "公示开始日期"), date_field("ends_on", "公示截止日期")),
+    fields=(INSTITUTION, date_field("started_on", "公示开始日期"), date_field("ends_on", "公示截止日期"),
+            Field("objection_channel", "text", "异议受理方式", public=True, required=False, max_length=500)),
+))
+
+OBJECTION_RECEIVED = CATALOGUE.register(EventType(
+    name="GradingObjectionReceived", version=1, aggregate_type="GradingApplication", title_zh="受理公示异议",
+    description="An objection to a grading under publicity, received within the publicity period by the grading authority. "
+                "What it says and who raised it are restricted; that there is one, and when, is public.",
+    fields=(
+        INSTITUTION,
+        date_field("received_on", "受理日期"),
+        Field("summary", "text", "异议内容摘要", max_length=2000),
+        Field("objector", "string", "异议人", required=False, max_length=100),
+    ),
+))
+
+OBJECTION_HANDLED = CATALOGUE.register(EventType(
+    name="GradingObjectionHandled", version=1, aggregate_type="GradingApplication", title_zh="处理公示异议",
+    description="The grading authority's finding on one objection (the event id of its receipt): upheld or not, and why.",
+    fields=(
+        INSTITUTION,
+        Field("objection_event_id", "string", "所处理的异议", public=True, max_length=36),
+        date_field("handled_on", "处理日期"),
+        Field("upheld", "boolean", "异议是否成立", public=True),
+        Field("reasons", "text", "处理意见", public=True, max_length=2000),
+    ),
 ))
 
 PUBLICITY_CLOSED = CATALOGUE.register(EventType(
@@ -169,7 +194,18 @@ def _applied(_: State, entry: Entry) -> State:
             "authority_levels": p["authority_levels"], "applied_on": p["applied_on"], "reasons": [], "level_reached": None,
             "approved_level": None, "publicity_started_on": None, "publicity_ends_on": None, "level": None, "awarded_on": None,
             "valid_until": None, "certificate_no": None, "awarded_by": None, "no_upgrade_until": None,
-            "no_application_until": None, "ended_on": None}
+            "no_application_until": None, "ended_on": None, "objection_channel": None, "objections": []}
+
+
+def _objection_received(state: State, entry: Entry) -> State:
+    received = {"event_id": entry["event_id"], "received_on": payload(entry)["received_on"], "handled_on": None, "upheld": None}
+    return {"objections": [*state.get("objections", []), received]}
+
+
+def _objection_handled(state: State, entry: Entry) -> State:
+    p = payload(entry)
+    return {"objections": [dict(o, handled_on=p["handled_on"], upheld=p["upheld"]) if o["event_id"] == p["objection_event_id"] else o
+                           for o in state.get("objections", [])]}
 
 
 def _committee(_: State, entry: Entry) -> State:
@@ -198,6 +234,10 @@ GRADING_APPLICATION = declare(RecordKind(
         Field("approved_level", "integer", "审定等级", public=True, required=False),
         date_field("publicity_started_on", "公示开始日期", required=False),
         date_field("publicity_ends_on", "公示截止日期", required=False),
+        Field("objection_channel", "text", "异议受理方式", public=True, required=False),
+        Field("objections", "array", "公示异议", public=True, required=False, items=Field("objection", "object", "异议", public=True, fields=(
+            Field("event_id", "string", "受理事件", public=True), date_field("received_on", "受理日期"),
+            date_field("handled_on", "处理日期", required=False), Field("upheld", "boolean", "是否成立", public=True, required=False)))),
         LEVEL_STATE,
         date_field("awarded_on", "授予日期", required=False),
         date_field("valid_until", "有效期至", required=False),
@@ -218,7 +258,10 @@ GRADING_APPLICATION = declare(RecordKind(
              sets=lambda s, e: {"level_reached": payload(e)["level_reached"]}),
         Step(COMMITTEE_DECIDED, "评定委员会审定", after=(ASSESSED,), sets=_committee, computed=("institution_id",)),
         Step(PUBLICITY_STARTED, "公示", after=(APPROVED,), to=IN_PUBLICITY, computed=("institution_id", "ends_on"),
-             sets=lambda s, e: {"publicity_started_on": payload(e)["started_on"], "publicity_ends_on": payload(e)["ends_on"]}),
+             sets=lambda s, e: {"publicity_started_on": payload(e)["started_on"], "publicity_ends_on": payload(e)["ends_on"],
+                                "objection_channel": payload(e).get("objection_channel"), "objections": []}),
+        Step(OBJECTION_RECEIVED, "受理公示异议", after=(IN_PUBLICITY,), computed=("institution_id",), sets=_objection_received),
+        Step(OBJECTION_HANDLED, "处理公示异议", after=(IN_PUBLICITY,), computed=("institution_id",), sets=_objection_handled),
         Step(PUBLICITY_CLOSED, "结束公示", after=(IN_PUBLICITY,), computed=("institution_id",),
              sets=lambda s, e: {"status": REJECTED if payload(e)["objection_upheld"] else PUBLICITY_DONE}),
         Step(GRADE_AWARDED, "授予等级", after=(PUBLICITY_DONE,), to=AWARDED, sets=_awarded,

@@ -60,6 +60,9 @@ def contribution(record: Record) -> dict[str, Any]:
         return {}
     if kind == "Hazard":
         return {"hazard": state["severity"]} if is_open_hazard(state) else {}
+    if kind == "GradingApplication" and state["status"] == "in_publicity":
+        return {"publicity": {"application_id": record["id"], "level": state["approved_level"],
+                              "started_on": state["publicity_started_on"], "ends_on": state["publicity_ends_on"]}}
     if kind == "GradingApplication" and holds_grade(state):
         return {"grade": {"level": state["level"], "awarded_on": state["awarded_on"], "valid_until": state["valid_until"]}}
     if kind == "CreditListing" and is_listed(state):
@@ -77,7 +80,7 @@ def summarize(contributions: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The summary of an institution's related records, from their contributions (in any order:
     ties are broken by the newer date, then the record id, so the order never matters)."""
     major = general = penalties = 0
-    grade, inspection, last_penalty = None, None, None
+    grade, inspection, last_penalty, publicity = None, None, None, None
     listings: set[str] = set()
     public_listings: set[str] = set()
     compliance: dict[str, list[Any]] = {}
@@ -86,6 +89,9 @@ def summarize(contributions: Iterable[dict[str, Any]]) -> dict[str, Any]:
             major, general = major + (c["hazard"] == "major"), general + (c["hazard"] == "general")
         if "grade" in c and (grade is None or (c["grade"]["awarded_on"], c["grade"]["level"]) > (grade["awarded_on"], grade["level"])):
             grade = c["grade"]
+        if "publicity" in c and (publicity is None or (c["publicity"]["started_on"], c["publicity"]["application_id"])
+                                 > (publicity["started_on"], publicity["application_id"])):
+            publicity = c["publicity"]
         if "listing" in c:
             listings.add(c["listing"])
             if c["public_listing"]:
@@ -103,6 +109,7 @@ def summarize(contributions: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "open_hazards": {"major": major, "general": general},
         "grade": grade,
         "grade_level": grade["level"] if grade else 0,
+        "grading_publicity": publicity,
         "listings": sorted(listings),
         "public_listings": sorted(public_listings),
         "last_inspection_on": inspection,

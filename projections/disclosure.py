@@ -27,6 +27,7 @@ from events.credit import GROUND_NAMES, LISTING_PROPOSED
 from events.lifecycle import PROFILE
 from events.record_kinds import KINDS, RETRACTED, Record, falls_due_by
 from events.regions import full_name, name_of, parents
+from events.registration import DEPARTMENT_NAMES
 from events.standing import RELATED_KINDS, effective_penalties, is_published_listing, summary_of
 from events.visibility import entry_view, view
 from projections.institution_document import OPERATING, STATUS_NAMES
@@ -35,7 +36,7 @@ from projections.record_states import Cut, fold
 FORMAT = "eldercare-disclosure-snapshot/3"
 BEIJING = timezone(timedelta(hours=8))
 PERSONS = LISTING_PROPOSED.field_named("persons")
-LISTS = ("filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections")
+LISTS = ("filed", "unfiled", "graded", "grading_publicity", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections")
 
 # Decisions shown on an institution's public page. Hazards, cases under way and internal steps are
 # not; penalties and listings only while published (see ``_still_public``).
@@ -44,6 +45,7 @@ PUBLIC_TIMELINE = (
     "InstitutionServiceResumed", "InstitutionClosurePlanned", "InstitutionClosed", "InstitutionLegalPersonRegistered",
     "InspectionResultPublished", "GradeAwarded", "GradeDowngraded", "GradeRevoked", "GradeLapsed", "ComplianceAssessed",
     "CreditListingPublished", "PenaltyPublished", "PenaltyPublicationWithdrawn",
+    "GradingPublicityStarted", "GradingObjectionReceived", "GradingObjectionHandled", "GradingPublicityClosed",
 )
 
 
@@ -99,8 +101,9 @@ def _public_institution(record: Record, related: list[Record]) -> dict[str, Any]
         **view((PROFILE,), state, full=False)["profile"],
         "id": record["id"], "status": state["status"], "status_name": STATUS_NAMES[state["status"]],
         "filed_on": state.get("filed_on"), "discovered_on": state.get("discovered_on"),
+        "handling_overdue_since": state.get("handling_overdue_since"),
         "region_code": region, "region_name": full_name(region), "region_path": parents(region),
-        "grade_level": summary["grade_level"], "listings": summary["public_listings"],
+        "grade_level": summary["grade_level"], "grading_publicity": summary["grading_publicity"], "listings": summary["public_listings"],
         "open_hazards": summary["open_hazards"], "last_inspection_on": summary["last_inspection_on"],
         "compliance": summary["compliance"],
         "page_seq": latest["seq"],
@@ -165,7 +168,27 @@ def _lists(institutions: dict[str, dict[str, Any]], by_kind: dict[str, list[Reco
                                     published_on=state["published_on"], public_summary=published["payload"]["public_summary"],
                                     findings=conducted["payload"]["findings"]))
     lists["inspections"] = sorted(inspections, key=_sort_key)
+    lists["grading_publicity"] = sorted(_under_publicity(institutions, by_kind["GradingApplication"]), key=_sort_key)
     return lists
+
+
+def _under_publicity(institutions: dict[str, dict[str, Any]], applications: list[Record]) -> list[dict[str, Any]]:
+    """Gradings under publicity (公示): the level proposed, the period, who grades and how to object,
+    and how many objections were received and handled — so anyone can object in time."""
+    rows = []
+    for application in applications:
+        state = application["state"]
+        if state["status"] != "in_publicity" or application["institution_id"] not in institutions:
+            continue
+        started = _decision(application, "GradingPublicityStarted")
+        actor = started["actor"] if started else {}
+        objections = state.get("objections") or []
+        rows.append(_row(institutions[application["institution_id"]], application_id=application["id"],
+                         level=state["approved_level"], started_on=state["publicity_started_on"], ends_on=state["publicity_ends_on"],
+                         authority=full_name(actor["region"]) + DEPARTMENT_NAMES[actor["department"]] if actor else "",
+                         objection_channel=state.get("objection_channel") or "",
+                         objections_received=len(objections), objections_handled=sum(o["handled_on"] is not None for o in objections)))
+    return rows
 
 
 def _still_public(record: Record, event_type: str) -> bool:

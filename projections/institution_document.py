@@ -33,6 +33,9 @@ def _summary_fields() -> tuple[Field, ...]:
             Field("major", "integer", "重大隐患", public=True), Field("general", "integer", "一般隐患", public=True))),
         grade,
         Field("grade_level", "integer", "等级（0为未评定）", public=True),
+        Field("grading_publicity", "object", "等级评定结果公示中", public=True, required=False, fields=(
+            Field("application_id", "string", "评定申请", public=True), Field("level", "integer", "拟评定等级", public=True),
+            Field("started_on", "date", "公示开始日期", public=True), Field("ends_on", "date", "公示截止日期", public=True))),
         Field("listings", "array", "失信名单（含未公布）", items=Field("list", "string", "名单")),
         Field("public_listings", "array", "已公布的失信联合惩戒名单", public=True, items=Field("list", "string", "名单", public=True)),
         Field("last_inspection_on", "date", "最近一次检查日期", public=True, required=False),

@@ -166,26 +166,38 @@ def supervise(ledger: SupervisionLedger, registered: dict[str, list[tuple[str, d
                 _run(ledger, "hazard.order", fire, Basis(f"{NAMES[county]}消责改〔2026〕{i}号", "《消防法》第六十条"), {
                     "measures": "清理楼道，设置集中充电区", "ordered_on": "2026-04-07", "deadline": "2026-04-30"},
                     f"order-{iid}", hazard.aggregate_id)
+        eligible = [iid for i, (iid, filed_on) in enumerate(institutions) if filed_on < date(2025, 4, 1) and i % 2 == 0]
         first = next(((iid, filed_on) for iid, filed_on in institutions if filed_on < date(2025, 4, 1)), None)
         if first is not None and institutions.index(first) % 2 == 0:
             _grade(ledger, civil, first[0], graded_levels[int(county) % 3], county)
+        if county == "321111" and len(eligible) > 1:  # one grading under publicity now, open to objections
+            _grade(ledger, civil, eligible[1], 2, county, award=False)
     _double_random(ledger)
     _sanction_and_listing(ledger, registered["210302"][0][0])
 
 
-def _grade(ledger: SupervisionLedger, civil: Actor, iid: str, level: int, county: str) -> None:
+def _grade(ledger: SupervisionLedger, civil: Actor, iid: str, level: int, county: str, *, award: bool = True) -> None:
+    """A grading through to its award — or, with ``award=False``, left under publicity (公示) from two
+    days before the ledger's today, so the demo always shows one open to objections."""
     basis = Basis(f"{NAMES[county]}民评〔2026〕{level}号", "GB/T 37276-2018")
     scores = {1: (60, 60, 60, 200), 2: (80, 80, 90, 250), 3: (100, 100, 100, 350)}[level]
     application = _run(ledger, "grading.apply", civil, basis, {"institution_id": iid, "requested_level": level, "applied_on": "2026-05-06"},
                        f"grade-{iid}").aggregate_id
-    for step, request in (
+    steps = [
         ("grading.review_eligibility", {"reviewed_on": "2026-05-07"}),
         ("grading.score", {"assessed_on": "2026-05-08", "scores": dict(zip(("environment", "facilities", "operations", "service"), scores))}),
         ("grading.committee", {"decided_on": "2026-05-09", "approved_level": level}),
-        ("grading.start_publicity", {"started_on": "2026-05-11"}),
-        ("grading.close_publicity", {"closed_on": "2026-05-18", "objection_upheld": False}),
-        ("grading.award", {"awarded_on": "2026-05-19", "certificate_no": f"{NAMES[county]}养评证〔2026〕{level}号"}),
-    ):
+    ]
+    if award:
+        steps += [
+            ("grading.start_publicity", {"started_on": "2026-05-11"}),
+            ("grading.close_publicity", {"closed_on": "2026-05-18", "objection_upheld": False}),
+            ("grading.award", {"awarded_on": "2026-05-19", "certificate_no": f"{NAMES[county]}养评证〔2026〕{level}号"}),
+        ]
+    else:
+        started = max(date(2026, 5, 11), ledger.today() - timedelta(days=2))
+        steps.append(("grading.start_publicity", {"started_on": started.isoformat()}))
+    for step, request in steps:
         _run(ledger, step, civil, basis, request, f"{step}-{iid}", application)
 
 

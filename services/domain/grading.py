@@ -205,24 +205,80 @@ def committee(ctx: Context) -> Decision:
 
 
 def start_publicity(ctx: Context) -> Decision:
+    """公示 for the rule table's working days, saying how to object (by default: in writing to the
+    grading authority within the period)."""
     app: GradingApplication = ctx.target
     _require_grader(ctx, app)
     started_on = day_of(ctx, "started_on")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     ends = working_day_deadline(started_on, version["grading.publicity_working_days"]).due
-    payload = dict(ctx.request, institution_id=app.institution_id, ends_on=ends.isoformat())
+    channel = ctx.request.get("objection_channel") or (
+        f"对公示内容有异议的，请于 {ends.isoformat()} 前以书面形式向{ctx.actor.title_zh}提出，载明异议理由和联系方式"
+    )
+    payload = dict(ctx.request, institution_id=app.institution_id, ends_on=ends.isoformat(), objection_channel=channel)
     return Decision(payload, started_on.isoformat(), version.name)
 
 
+def _publicity_ends(ctx: Context, app: GradingApplication) -> date:
+    """The publicity's last day, recomputed with the calendar known now (the one recorded may have
+    been provisional)."""
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
+    return working_day_deadline(date.fromisoformat(app.publicity_started_on), version["grading.publicity_working_days"]).due
+
+
+def receive_objection(ctx: Context) -> Decision:
+    """An objection lodged within the publicity period."""
+    app: GradingApplication = ctx.target
+    _require_grader(ctx, app, "公示异议受理")
+    received_on = day_of(ctx, "received_on")
+    ends = _publicity_ends(ctx, app)
+    if not date.fromisoformat(app.publicity_started_on) <= received_on <= ends:
+        raise RuleViolation(
+            "OBJECTION_OUT_OF_PERIOD", f"异议应在公示期内（{app.publicity_started_on} 至 {ends.isoformat()}）提出",
+            f"objections are lodged within the publicity ({app.publicity_started_on} to {ends.isoformat()})",
+        )
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
+    return Decision(dict(ctx.request, institution_id=app.institution_id), received_on.isoformat(), version.name)
+
+
+def handle_objection(ctx: Context) -> Decision:
+    app: GradingApplication = ctx.target
+    _require_grader(ctx, app, "公示异议处理")
+    objection = next((o for o in app.objections if o["event_id"] == ctx.request["objection_event_id"]), None)
+    if objection is None:
+        raise RuleViolation("OBJECTION_NOT_FOUND", "该评定申请没有这一异议", "no such objection on this application")
+    if objection["handled_on"] is not None:
+        raise Conflict("OBJECTION_ALREADY_HANDLED", f"该异议已于 {objection['handled_on']} 处理", "this objection was handled already")
+    handled_on = day_of(ctx, "handled_on")
+    if handled_on.isoformat() < objection["received_on"]:
+        raise RuleViolation("DATE_ORDER_INVALID", f"处理日期不能早于异议受理日期（{objection['received_on']}）",
+                            "handled before it was received")
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
+    return Decision(dict(ctx.request, institution_id=app.institution_id), handled_on.isoformat(), version.name)
+
+
 def close_publicity(ctx: Context) -> Decision:
+    """After the period, with every objection handled; the level is not awarded if one was upheld."""
     app: GradingApplication = ctx.target
     _require_grader(ctx, app)
     closed_on = day_of(ctx, "closed_on")
-    if closed_on < date.fromisoformat(app.publicity_ends_on):
-        raise RuleViolation(
-            "PUBLICITY_NOT_OVER", f"公示期至 {app.publicity_ends_on} 届满", f"the publicity runs until {app.publicity_ends_on}",
-        )
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
+    ends = _publicity_ends(ctx, app)
+    if closed_on < ends:
+        raise RuleViolation(
+            "PUBLICITY_NOT_OVER", f"公示期至 {ends.isoformat()} 届满", f"the publicity runs until {ends.isoformat()}",
+        )
+    pending = [o["received_on"] for o in app.objections if o["handled_on"] is None]
+    if pending:
+        raise Conflict("OBJECTIONS_PENDING", f"尚有{len(pending)}项公示异议未处理，处理完毕后方可结束公示",
+                       f"{len(pending)} objection(s) not yet handled", pending=len(pending))
+    upheld = any(o["upheld"] for o in app.objections)
+    if ctx.request["objection_upheld"] != upheld:
+        raise RuleViolation(
+            "OBJECTION_OUTCOME_MISMATCH",
+            "“异议是否成立”应与已登记的异议处理结果一致" + ("（有异议成立）" if upheld else "（没有成立的异议）"),
+            f"objection_upheld must agree with the objections handled ({'one was upheld' if upheld else 'none was upheld'})",
+        )
     return Decision(dict(ctx.request, institution_id=app.institution_id), closed_on.isoformat(), version.name)
 
 

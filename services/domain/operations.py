@@ -97,6 +97,7 @@ operation("institution.register_legal_person", Institution, lifecycle_events.LEG
 operation("institution.legal_person_pending", Institution, lifecycle_events.LEGAL_PERSON_PENDING, lifecycle.record_legal_person_pending)
 operation("institution.record_contract", Institution, lifecycle_events.CONTRACT_RECORDED, lifecycle.record_contract)
 operation("institution.update_handling", Institution, lifecycle_events.HANDLING_UPDATED, lifecycle.update_handling)
+operation("institution.mark_handling_overdue", Institution, lifecycle_events.HANDLING_OVERDUE, lifecycle.mark_handling_overdue)
 
 # --- hazards ----------------------------------------------------------------------------------------
 operation("hazard.identify", Hazard, hazard_events.HAZARD_IDENTIFIED, hazard.identify, creates=True)
@@ -146,6 +147,8 @@ operation("grading.review_eligibility", GradingApplication, grading_events.ELIGI
 operation("grading.score", GradingApplication, grading_events.ASSESSMENT_SCORED, grading.score)
 operation("grading.committee", GradingApplication, grading_events.COMMITTEE_DECIDED, grading.committee)
 operation("grading.start_publicity", GradingApplication, grading_events.PUBLICITY_STARTED, grading.start_publicity)
+operation("grading.receive_objection", GradingApplication, grading_events.OBJECTION_RECEIVED, grading.receive_objection)
+operation("grading.handle_objection", GradingApplication, grading_events.OBJECTION_HANDLED, grading.handle_objection)
 operation("grading.close_publicity", GradingApplication, grading_events.PUBLICITY_CLOSED, grading.close_publicity)
 operation("grading.award", GradingApplication, grading_events.GRADE_AWARDED, grading.award)
 operation("grading.downgrade", GradingApplication, grading_events.GRADE_DOWNGRADED, grading.downgrade)

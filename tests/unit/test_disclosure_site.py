@@ -46,11 +46,16 @@ def files_of(site: Path) -> dict[str, bytes]:
 def test_every_list_the_rules_require_has_its_entries(demo):
     lists = demo["snapshot"]["lists"]
     assert {name for name, rows in lists.items() if rows} == {
-        "filed", "unfiled", "graded", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections",
+        "filed", "unfiled", "graded", "grading_publicity", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections",
     }
+    assert [(r["level"], r["region_code"]) for r in lists["grading_publicity"]] == [(2, "321111")]
     institutions = demo["snapshot"]["institutions"]
     assert all(institutions[r["id"]]["status"] in ("filed", "suspended", "closing") for r in lists["filed"])
     assert all(institutions[r["id"]]["status"] == "discovered" and r.get("handling") for r in lists["unfiled"])
+    unfiled_page = (demo["site"] / "lists/unfiled/index.html").read_text(encoding="utf-8")
+    assert "办理情况" in unfiled_page
+    for row in lists["unfiled"]:  # a handling deadline passed unfiled reads as overdue, from the day after it
+        assert (f"逾期未办结（{row['handling_overdue_since']} 起）" if row["handling_overdue_since"] else "办理中") in unfiled_page
     assert all(r["grade_level"] in (1, 2, 3) for r in lists["graded"])
     assert [r["decision_no"] for r in lists["sanctions"]] == ["铁民罚决〔2026〕1号"]
     assert lists["joint_punishment"][0]["persons"] == [{"name": "刘某", "role": "法定代表人"}]

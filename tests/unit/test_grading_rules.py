@@ -155,6 +155,17 @@ def test_publicity_runs_its_working_days_and_an_upheld_objection_rejects(ledger,
     run(app, "grading.start_publicity", {"started_on": "2024-05-13"}, application)
     refused(app, lambda: run(app, "grading.close_publicity", {"closed_on": "2024-05-17", "objection_upheld": False}, application),
             "PUBLICITY_NOT_OVER")
+    objection = {"received_on": "2024-05-21", "summary": "该院夜间值班人员不足", "objector": "家属李某"}
+    refused(app, lambda: run(app, "grading.receive_objection", objection, application), "OBJECTION_OUT_OF_PERIOD")
+    run(app, "grading.receive_objection", dict(objection, received_on="2024-05-16"), application)
+    received = app.aggregate(GradingApplication, application).objections[0]["event_id"]
+    refused(app, lambda: run(app, "grading.close_publicity", {"closed_on": "2024-05-20", "objection_upheld": True}, application),
+            "OBJECTIONS_PENDING")
+    handled = {"objection_event_id": received, "handled_on": "2024-05-20", "upheld": True, "reasons": "经核查，夜间值班人员配备不符合要求"}
+    run(app, "grading.handle_objection", handled, application)
+    refused(app, lambda: run(app, "grading.handle_objection", handled, application), "OBJECTION_ALREADY_HANDLED")
+    refused(app, lambda: run(app, "grading.close_publicity", {"closed_on": "2024-05-20", "objection_upheld": False}, application),
+            "OBJECTION_OUTCOME_MISMATCH")
     assert run(app, "grading.close_publicity", {"closed_on": "2024-05-20", "objection_upheld": True}, application).status == "rejected"
     refused(app, lambda: run(app, "grading.award", {"awarded_on": "2024-05-21", "certificate_no": "x"}, application), "GRADING_STATE_INVALID")
 

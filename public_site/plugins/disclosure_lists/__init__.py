@@ -40,6 +40,7 @@ SITE_URL = "https://ylfw.example.gov.cn/"  # where the site is published; links 
 
 LIST_TITLES = {
     "filed": "已备案养老机构", "unfiled": "已掌握未登记备案养老机构", "graded": "等级养老机构",
+    "grading_publicity": "养老机构等级评定结果公示",
     "gb38600": "符合《养老机构服务安全基本规范》（GB 38600）的养老机构",
     "gbt35796": "符合《养老机构服务质量基本规范》（GB/T 35796）的养老机构",
     "joint_punishment": "养老服务市场失信联合惩戒对象名单", "sanctions": "行政处罚信息公示",
@@ -51,8 +52,11 @@ COLUMNS = {  # (key, header) per list; CSV and tables share them
               ("receipt_no", "备案回执编号"), ("filed_on", "备案日期"), ("status_name", "状态"), ("contact_phone", "联系电话")],
     "unfiled": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("discovered_on", "发现日期"),
                 ("handling_reason", "未登记备案原因"), ("handling_measures", "处置措施"), ("handling_referred", "抄送部门"),
-                ("handling_deadline", "办结时限"), ("handling_person", "责任人")],
+                ("handling_deadline", "办结时限"), ("handling_state", "办理情况"), ("handling_person", "责任人")],
     "graded": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("grade_name", "等级"), ("credit_code", "统一社会信用代码")],
+    "grading_publicity": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("level_name", "拟评定等级"),
+                          ("period", "公示期"), ("authority", "评定机关"), ("objection_channel", "异议受理方式"),
+                          ("objections_text", "异议受理和处理情况")],
     "gb38600": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("credit_code", "统一社会信用代码")],
     "gbt35796": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("credit_code", "统一社会信用代码")],
     "joint_punishment": [("name", "机构名称"), ("region_name", "所在地区"), ("credit_code", "统一社会信用代码"), ("ground", "列入事由"),
@@ -83,9 +87,15 @@ def _cells(list_name: str, row: dict[str, Any]) -> dict[str, Any]:
         **row,
         "nature_name": NATURE_NAMES.get(row.get("nature", ""), ""),
         "grade_name": GRADE.get(row.get("grade_level") or 0, ""),
+        "level_name": GRADE.get(row.get("level") or 0, ""),
+        "period": f"{row['started_on']} 至 {row['ends_on']}" if row.get("started_on") else "",
+        "objections_text": (f"已受理 {row['objections_received']} 件，已处理 {row['objections_handled']} 件"
+                            if row.get("objections_received") else "未收到异议") if list_name == "grading_publicity" else "",
         "handling_reason": handling.get("reason", ""), "handling_measures": handling.get("measures", ""),
         "handling_referred": "、".join(DEPARTMENTS[d] for d in handling.get("referred_to", [])),
         "handling_deadline": handling.get("deadline", ""), "handling_person": handling.get("responsible_person", ""),
+        "handling_state": (f"逾期未办结（{row['handling_overdue_since']} 起）" if row.get("handling_overdue_since")
+                           else "办理中" if handling else ""),
         "persons_text": "、".join(f"{p['name']}（{p['role']}）" for p in row.get("persons", [])),
         "penalty_text": "；".join(PENALTY_TYPE_NAMES[p["type"]] + (f" {p['amount']} 元" if p.get("amount") else "") for p in row.get("penalties", [])),
     }
