@@ -9,7 +9,7 @@ its declaration says ``public=True``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -79,6 +79,9 @@ class EventType:
     description: str
     fields: tuple[Field, ...]
     institution_scoped: bool = True
+    # When set: the departments (named by the payload) that alone read the restricted fields, the
+    # supervising department only if it is one of them; auditors always do.
+    readers: Callable[[dict[str, Any]], Iterable[str] | None] | None = None
 
     def field_named(self, name: str) -> Field:
         for f in self.fields:

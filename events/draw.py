@@ -8,6 +8,11 @@ Algorithm ``sha256-rank-v1``:
 2. For each sampled institution, in sample order, rank the inspectors without a conflict of
    interest with it by SHA-256 of ``"{seed}|inspector|{institution_id}|{inspector_id}"`` and take
    the first ``inspectors_per_team``.
+
+The seed is committed to before anyone can know the pools: the plan records ``seed_commitment`` =
+SHA-256 of the seed (hex); the draw reveals the seed, and ``verify`` checks both the commitment and
+the sample. The ledger derives the seed from its own key and a random nonce fixed in the plan, so it
+cannot choose another after the plan; a second plan for the same scope needs a recorded reason.
 """
 
 from __future__ import annotations
@@ -34,6 +39,23 @@ def _rank(seed: str, *parts: str) -> str:
 
 def sample_size(pool_size: int, ratio_percent: str) -> int:
     return math.ceil(Decimal(pool_size) * Decimal(ratio_percent) / Decimal(100))
+
+
+def seed_commitment(seed: str) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
+def verify(published: dict[str, Any]) -> list[str]:
+    """What is wrong with a published draw (the plan's commitment and the draw's inputs and sample):
+    nothing if the seed matches the commitment and re-running the draw gives the recorded sample."""
+    problems = []
+    if published.get("seed_commitment") and seed_commitment(published["seed"]) != published["seed_commitment"]:
+        problems.append("the seed does not match the commitment the plan recorded")
+    again = draw(published["seed"], published["institution_pool"], published["inspector_pool"], published["ratios"],
+                 published["inspectors_per_team"])
+    if again != published["sample"]:
+        problems.append("re-running the draw gives another sample")
+    return problems
 
 
 def draw(

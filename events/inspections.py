@@ -43,6 +43,11 @@ INSPECTION_PLANNED = CATALOGUE.register(EventType(
         Field("ratios", "object", "各风险类别抽查比例", public=True, fields=tuple(_ratio(c) for c in RISK_CLASSES)),
         Field("inspectors_per_team", "integer", "每组检查人员数", public=True, minimum=2),
         date_field("planned_on", "计划制定日期"),
+        Field("replan_reason", "text", "同一地区、年度、类型再次制定计划的理由", public=True, required=False, max_length=1000),
+        Field("earlier_plans", "array", "同一范围此前的计划", public=True, required=False,
+              items=Field("plan_id", "string", "计划编号", public=True)),
+        Field("seed_nonce", "string", "随机种子派生值", public=True, required=False, max_length=64),
+        Field("seed_commitment", "string", "随机种子承诺值（SHA-256）", public=True, required=False, max_length=64),
     ),
 ))
 
@@ -77,14 +82,19 @@ SAMPLE_DRAWN = CATALOGUE.register(EventType(
         "per risk class and the algorithm (events/draw.py). Re-running gives the same sample."
     ),
     institution_scoped=False,
+    # Before its inspections, the draw is read only by the plan's departments (and auditors): the
+    # seed and pools would let anyone re-run it. The site publishes it once the inspections are done.
+    readers=lambda p: p.get("departments"),
     fields=(
-        Field("seed", "string", "随机种子", public=True, max_length=64),
+        Field("seed", "string", "随机种子", max_length=64),
+        Field("seed_commitment", "string", "计划承诺的种子哈希", public=True, required=False, max_length=64),
+        Field("departments", "array", "计划参与部门", public=True, required=False, items=DEPARTMENT),
         Field("algorithm", "string", "抽取算法", public=True, max_length=40),
-        Field("institution_pool", "array", "检查对象库（抽取时快照）", public=True, items=POOL_INSTITUTION),
+        Field("institution_pool", "array", "检查对象库（抽取时快照）", items=POOL_INSTITUTION),
         Field("inspector_pool", "array", "执法检查人员库（抽取时快照）", items=POOL_INSPECTOR),
         Field("ratios", "object", "各风险类别抽查比例", public=True, fields=tuple(_ratio(c) for c in RISK_CLASSES)),
         Field("inspectors_per_team", "integer", "每组检查人员数", public=True, minimum=2),
-        Field("sample", "array", "抽取结果", public=True, items=SAMPLE_ENTRY),
+        Field("sample", "array", "抽取结果", items=SAMPLE_ENTRY),
         date_field("drawn_on", "抽取日期"),
     ),
 ))
@@ -154,19 +164,24 @@ INSPECTION_PLAN = declare(RecordKind(
     name="InspectionPlan", title_zh="检查计划", refusal_code="ALREADY_DRAWN",
     states={PLANNED: "已制定", DRAWN: "已抽取"},
     institution_of=lambda record: None,
+    readers=lambda state: state["departments"],  # the sample, before the site publishes it with the results
     fields=(
-        *(INSPECTION_PLANNED.field_named(n) for n in ("title", "kind", "region_code", "year", "departments", "ratios", "inspectors_per_team")),
+        *(INSPECTION_PLANNED.field_named(n) for n in ("title", "kind", "region_code", "year", "departments", "ratios", "inspectors_per_team",
+                                                      "replan_reason", "seed_commitment")),
+        replace(INSPECTION_PLANNED.field_named("seed_nonce"), public=False),
         date_field("planned_on", "计划制定日期"),
         replace(SAMPLE_DRAWN.field_named("sample"), required=False),
         date_field("drawn_on", "抽取日期", required=False),
     ),
     steps=(
         Step(INSPECTION_PLANNED, "制定检查计划", to=PLANNED,
+             computed=("earlier_plans", "seed_nonce", "seed_commitment"),
              sets=lambda s, e: {**{k: payload(e)[k] for k in ("title", "kind", "region_code", "year", "departments", "ratios",
                                                               "inspectors_per_team", "planned_on")},
+                                **{k: payload(e).get(k) for k in ("replan_reason", "seed_nonce", "seed_commitment")},
                                 "sample": [], "drawn_on": None}),
         Step(SAMPLE_DRAWN, "双随机抽取", after=(PLANNED,), to=DRAWN,
-             computed=("seed", "algorithm", "institution_pool", "ratios", "inspectors_per_team", "sample"),
+             computed=("seed", "seed_commitment", "departments", "algorithm", "institution_pool", "ratios", "inspectors_per_team", "sample"),
              sets=lambda s, e: {"sample": payload(e)["sample"], "drawn_on": payload(e)["drawn_on"]}),
     ),
 ))

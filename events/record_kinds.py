@@ -93,6 +93,9 @@ class RecordKind:
     institution_of: Callable[[Record], str | None] = lambda record: record["state"].get("institution_id")
     # The day the record stopped concerning current lists (a hazard closed), or None while it does.
     ends: Callable[[State], str | None] = lambda state: None
+    # When set: the departments (named by the state) that alone read the state's restricted fields,
+    # the supervising department only if it is one of them; auditors always do.
+    readers: Callable[[State], Iterable[str] | None] | None = None
     _by_type: dict[tuple[str, bool], Step] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -44,14 +44,27 @@ class Reader(Protocol):
     role: str
 
 
-def sees_restricted(reader: Reader | None, decided_by: Iterable[str], region_code: str | None) -> bool:
+def sees_restricted(reader: Reader | None, decided_by: Iterable[str], region_code: str | None, *, only: bool = False) -> bool:
     """May ``reader`` see the restricted fields of a decision (or record) made by ``decided_by``
-    about something in ``region_code``?"""
+    about something in ``region_code``? With ``only``, ``decided_by`` are the only departments that
+    may (a double-random sample before its inspections: the plan's departments)."""
     if reader is None or not region_code or not covers(reader.region, reader.level, region_code):
         return False
     if reader.role == "auditor":
         return True
-    return reader.role in ("officer", "viewer") and reader.department in {SUPERVISING_DEPARTMENT, *decided_by}
+    departments = set(decided_by) if only else {SUPERVISING_DEPARTMENT, *decided_by}
+    return reader.role in ("officer", "viewer") and reader.department in departments
+
+
+def with_payload_readers(shown: dict[str, Any], reader: Reader | None, event_type: str, payload: dict[str, Any],
+                         region_code: str | None) -> dict[str, Any]:
+    """A decision as shown by the usual policy, its payload shown again by the event type's own
+    readers if it names them (a double-random draw: only the plan's departments read the sample)."""
+    readers = CATALOGUE[event_type].readers
+    only = readers(payload) if readers else None
+    if only is not None:
+        shown["payload"] = view(CATALOGUE[event_type].fields, payload, full=sees_restricted(reader, only, region_code, only=True))
+    return shown
 
 
 def _is_identifier(key: str) -> bool:
@@ -154,8 +167,8 @@ def public_envelope(envelope: dict[str, Any]) -> dict[str, Any]:
 
 def entry_view(entry: dict[str, Any], reader: Reader | None, region_code: str | None) -> dict[str, Any]:
     """One decision of a record, as ``reader`` may see it."""
-    department = entry["actor"]["department"]
-    view_ = view(ENTRY_MEMBERS, entry, full=sees_restricted(reader, (department,), region_code))
+    full = sees_restricted(reader, (entry["actor"]["department"],), region_code)
+    view_ = with_payload_readers(view(ENTRY_MEMBERS, entry, full=full), reader, entry["event_type"], entry["payload"], region_code)
     view_["title_zh"] = CATALOGUE[entry["event_type"]].title_zh
     return view_
 
@@ -168,11 +181,13 @@ def record_view(record: dict[str, Any], reader: Reader | None) -> dict[str, Any]
     region = record["region_code"]
     departments = {d["actor"]["department"] for d in record["decisions"] + record["retracted"]}
     state = record["state"]
+    only = kind.readers(state) if kind.readers else None
+    full = sees_restricted(reader, only, region, only=True) if only is not None else sees_restricted(reader, departments, region)
     return {
         "id": record["id"], "kind": kind.name, "kind_name": kind.title_zh, "institution_id": record["institution_id"],
         "region_code": region, "version": record["version"], "seq": record.get("seq"),
         "status": state["status"], "status_name": kind.state_name(state["status"]),
-        "state": view(kind.fields, state, full=sees_restricted(reader, departments, region)),
+        "state": view(kind.fields, state, full=full),
         "decisions": [entry_view(d, reader, region) for d in record["decisions"]],
         "amendments": [entry_view(d, reader, region) for d in record["amendments"]],
         "retracted": [entry_view(d, reader, region) for d in record["retracted"]],

@@ -33,7 +33,7 @@ from events.visibility import entry_view, view
 from projections.institution_document import OPERATING, STATUS_NAMES
 from projections.record_states import Cut, fold
 
-FORMAT = "eldercare-disclosure-snapshot/3"
+FORMAT = "eldercare-disclosure-snapshot/4"  # /4: the double-random draws
 BEIJING = timezone(timedelta(hours=8))
 PERSONS = LISTING_PROPOSED.field_named("persons")
 LISTS = ("filed", "unfiled", "graded", "grading_publicity", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections")
@@ -86,7 +86,39 @@ def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) ->
         "institutions": dict(sorted(institutions.items())),
         "timelines": dict(sorted(timelines.items())),
         "lists": lists,
+        "draws": _draws(by_kind["InspectionPlan"], by_kind["Inspection"]),
     }
+
+
+def _draws(plans: list[Record], inspections: list[Record]) -> list[dict[str, Any]]:
+    """Every double-random plan whose seed was committed to: the commitment from the day it was
+    planned; the seed, both pools and the sample — all events/draw.py needs to re-run it — only once
+    every sampled institution was inspected (before, they would tell who is to be inspected)."""
+    conducted = {(i["state"]["plan_id"], i["institution_id"]) for i in inspections
+                 if i["state"].get("plan_id") and i["state"]["status"] in ("conducted", "published")}
+    out = []
+    for plan in plans:
+        state = plan["state"]
+        if not state.get("seed_commitment"):
+            continue
+        drawn = next((d for d in plan["decisions"] if d["event_type"] == "InspectionSampleDrawn"), None)
+        sample = drawn["payload"]["sample"] if drawn else []
+        done = bool(drawn) and all((plan["id"], s["institution_id"]) in conducted for s in sample)
+        row = {
+            "plan_id": plan["id"], "title": state["title"], "region_code": state["region_code"], "region_name": full_name(state["region_code"]),
+            "year": state["year"], "departments": [DEPARTMENT_NAMES[d] for d in state["departments"]], "planned_on": state["planned_on"],
+            "seed_commitment": state["seed_commitment"], "drawn_on": state.get("drawn_on"), "replan_reason": state.get("replan_reason"),
+            "inspections_done": done,
+        }
+        if done:
+            p = drawn["payload"]
+            row["inputs"] = {
+                "plan_id": plan["id"], "algorithm": p["algorithm"], "seed_commitment": state["seed_commitment"], "seed": p["seed"],
+                "ratios": p["ratios"], "inspectors_per_team": p["inspectors_per_team"], "institution_pool": p["institution_pool"],
+                "inspector_pool": p["inspector_pool"], "sample": sample,
+            }
+        out.append(row)
+    return sorted(out, key=lambda r: (r["region_code"], r["planned_on"], r["plan_id"]))
 
 
 def _public_institution(record: Record, related: list[Record]) -> dict[str, Any]:

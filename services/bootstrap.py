@@ -21,6 +21,7 @@ from services.feeds import KafkaFeed, SealedLogFeed
 from services.ledger.application import SupervisionLedger, open_ledger
 from services.ledger.sealed_log import SealedLog
 from services.ledger.sealer import Sealer
+from services.ledger.signing_key import derived_key
 from services.settings import Settings
 
 
@@ -119,6 +120,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = 
     ledger, sealer = open_ledger(settings.event_store, clock=clock)
     search = build_search_index(settings, create=settings.profile == "embedded")  # the cluster API only reads
     runtime = Runtime(settings, ledger, sealer, search, Transparency.open(settings, log=sealer.log))
+    ledger.draw_key = derived_key(settings.signing_key_file, "eldercare draw seeds v1")  # the key file exists now
     if settings.profile == "embedded":
         runtime.projector = SearchProjector(build_feed(settings), search)
         ledger.after_commit.append(runtime.projector.catch_up)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.visibility import Reader, sees_restricted, view
+from events.visibility import Reader, sees_restricted, view, with_payload_readers
 from projections import enforcement_record, institution_document
 
 
@@ -25,5 +25,7 @@ def institution_view(reader: Reader | None, doc: dict[str, Any]) -> dict[str, An
 
 def decision_view(reader: Reader | None, record: dict[str, Any]) -> dict[str, Any]:
     full = sees_restricted(reader, (record["department"],), record["region_code"])
-    return _marked(view(enforcement_record.FIELDS, record, full=full), full)
+    shown = with_payload_readers(view(enforcement_record.FIELDS, record, full=full), reader, record["event_type"], record["payload"],
+                                 record["region_code"])
+    return _marked(shown, full)
 

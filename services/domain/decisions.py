@@ -36,6 +36,10 @@ class Lookup(Protocol):
 
     def institutions_in(self, region_code: str) -> list[str]: ...
 
+    def records_with(self, event_types: tuple[str, ...]) -> list[Any]: ...
+
+    def draw_seed(self, nonce: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class Context:

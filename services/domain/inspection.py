@@ -18,11 +18,11 @@ from datetime import date
 from typing import Any
 
 from events.checklists import CHECKLIST
-from events.draw import ALGORITHM, DrawImpossible, draw
+from events.draw import ALGORITHM, DrawImpossible, draw, seed_commitment
 from events.inspections import INSPECTION, INSPECTION_PLAN, RISK_CLASSES
 from services.domain import regions
 from services.domain.decisions import Context, Decision
-from services.domain.errors import NotCompetent, RuleViolation
+from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
 from services.domain.validation import day_of, not_after_today
@@ -104,7 +104,24 @@ def plan(ctx: Context) -> Decision:
     for cls, ratio in request["ratios"].items():
         if not 0 <= float(ratio) <= 100:
             raise RuleViolation("RATIO_INVALID", f"{cls}类抽查比例应在0到100之间", f"ratio for {cls} must be 0-100")
+    scope = (region, request["year"], request["kind"])
+    earlier = [str(p.id) for p in ctx.lookup.records_with(("InspectionPlanned",)) if _plans(p.record["state"], scope)]
+    if earlier and not (request.get("replan_reason") or "").strip():
+        raise Conflict(
+            "PLAN_EXISTS", f"本地区{request['year']}年度已有同类检查计划（{'、'.join(earlier)}），再次制定须在 replan_reason 中说明理由",
+            "a plan for this region, year and kind exists: a new one states its reason (replan_reason)", earlier_plans=earlier,
+        )
+    if earlier:
+        request["earlier_plans"] = earlier
+    if request["kind"] == "routine":  # the draw's seed, committed to now and revealed at the draw
+        request["seed_nonce"] = secrets.token_hex(16)
+        request["seed_commitment"] = seed_commitment(ctx.lookup.draw_seed(request["seed_nonce"]))
     return Decision(dict(request), planned_on.isoformat(), version.name)
+
+
+def _plans(state: dict[str, Any], scope: tuple[str, int, str]) -> bool:
+    """A standing plan for the scope (region, year, kind)."""
+    return (state["region_code"], state["year"], state["kind"]) == scope and state["status"] != "retracted"
 
 
 def draw_sample(ctx: Context) -> Decision:
@@ -122,7 +139,15 @@ def draw_sample(ctx: Context) -> Decision:
     inspectors = sorted(ctx.request["inspector_pool"], key=lambda i: i["inspector_id"])
     if len({i["inspector_id"] for i in inspectors}) != len(inspectors):
         raise RuleViolation("INSPECTOR_POOL_INVALID", "执法检查人员库中人员编号重复", "duplicate inspector ids in the pool")
-    seed = secrets.token_hex(16)
+    if plan_.seed_commitment:
+        seed = ctx.lookup.draw_seed(plan_.seed_nonce)
+        if seed_commitment(seed) != plan_.seed_commitment:
+            raise Conflict(
+                "DRAW_KEY_CHANGED", "台账密钥已更换，无法重现计划时承诺的随机种子；请重新制定计划并说明理由",
+                "the ledger's key changed: the seed committed to in the plan cannot be reproduced; make a new plan with a reason",
+            )
+    else:  # a plan made before seeds were committed to
+        seed = secrets.token_hex(16)
     try:
         sample = draw(seed, pool, inspectors, plan_.ratios, plan_.inspectors_per_team)
     except DrawImpossible as impossible:
@@ -132,7 +157,8 @@ def draw_sample(ctx: Context) -> Decision:
             str(impossible), institution_id=impossible.institution_id,
         ) from None
     payload = {
-        "seed": seed, "algorithm": ALGORITHM, "institution_pool": pool, "inspector_pool": inspectors,
+        "seed": seed, **({"seed_commitment": plan_.seed_commitment} if plan_.seed_commitment else {}), "departments": list(plan_.departments),
+        "algorithm": ALGORITHM, "institution_pool": pool, "inspector_pool": inspectors,
         "ratios": plan_.ratios, "inspectors_per_team": plan_.inspectors_per_team, "sample": sample,
         "drawn_on": drawn_on.isoformat(),
     }

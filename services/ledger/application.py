@@ -9,6 +9,8 @@ the same answer, and the event store's optimistic concurrency makes that hold un
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,6 +107,9 @@ class SupervisionLedger(Application):
         self.clock = clock or (lambda: datetime.now(BEIJING))
         self.after_commit: list[Callable[[], Any]] = []
         self.sealer: Sealer | None = None
+        # The key draw seeds derive from: the deployment's (services/bootstrap.py sets it from the
+        # checkpoint signing key); a ledger opened alone gets one for its own life only.
+        self.draw_key: bytes = os.urandom(32)
 
     def today(self) -> date:
         return self.clock().astimezone(BEIJING).date()
@@ -153,6 +158,17 @@ class SupervisionLedger(Application):
             for e in self.sealer.log.iterate_types(("InstitutionDiscovered", "InstitutionFiled"))
         }
         return sorted(i for i, region in latest_region.items() if region.startswith(prefix))
+
+    def records_with(self, event_types: tuple[str, ...]) -> list[Any]:
+        """Every record with an event of these types, oldest first."""
+        if self.sealer is not None:
+            self.sealer.seal_pending()
+        return [self.repository.get(UUID(aggregate_id)) for aggregate_id in self.sealer.log.aggregates_with(event_types)]
+
+    def draw_seed(self, nonce: str) -> str:
+        """A double-random draw's seed, from the ledger's draw key and the nonce its plan fixed: the
+        plan commits to it (SHA-256) before the pools exist, the draw reveals it."""
+        return hmac.new(self.draw_key, f"eldercare-draw-seed|{nonce}".encode(), hashlib.sha256).hexdigest()
 
     def _find(self, aggregate_id: UUID) -> Any | None:
         try:

@@ -7,6 +7,7 @@ use, readable by its owner only. Only the verifier key (events/signed_note.py) i
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -26,6 +27,15 @@ def generate_key_file(path: Path) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(pem)
+
+
+def derived_key(path: Path, label: str) -> bytes:
+    """A secret derived from the key file for one purpose (``label``): SHA-256 of the key's Ed25519
+    signature of the label — deterministic (RFC 8032), so the same key file gives the same secret."""
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return hashlib.sha256(key.sign(label.encode())).digest()
 
 
 def load_signer(path: Path, origin: str, *, create: bool = False) -> NoteSigner:

@@ -125,6 +125,43 @@ def test_a_person_finds_downloads_and_reads_the_lists(site, browser, tmp_path):
     page.close()
 
 
+def test_a_family_reads_a_grading_under_publicity_and_how_to_object(site, browser):
+    base, snapshot, _ = site
+    [row] = snapshot["lists"]["grading_publicity"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/lists/grading_publicity/index.html")
+    table = page.locator("#grading_publicity-list").inner_text()
+    assert row["name"] in table and "二级" in table and f"{row['started_on']} 至 {row['ends_on']}" in table and "书面形式" in table
+    page.screenshot(path=SHOTS / "08-grading-publicity.png", full_page=True)
+    page.get_by_role("link", name=row["name"]).click()
+    page.wait_for_load_state()
+    assert f"拟评定为二级，公示期 {row['started_on']} 至 {row['ends_on']}" in page.locator(".publicity").inner_text()
+    page.close()
+
+
+def test_a_person_reruns_a_double_random_draw_from_its_published_inputs(site, browser, tmp_path):
+    from events.draw import seed_commitment, verify
+
+    base, snapshot, _ = site
+    [drawn] = [d for d in snapshot["draws"] if d.get("inputs")]
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.goto(f"{base}/index.html")
+    page.get_by_role("link", name="“双随机”抽取核验").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "“双随机”抽取公开核验"
+    assert drawn["seed_commitment"] in page.locator("#draws-list").inner_text()
+    page.screenshot(path=SHOTS / "09-draws.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载抽取输入（JSON）").first.click()
+    saved = tmp_path / "draw.json"
+    download.value.save_as(saved)
+    import json
+
+    inputs = json.loads(saved.read_text(encoding="utf-8"))
+    assert seed_commitment(inputs["seed"]) == drawn["seed_commitment"] and verify(inputs) == []
+    page.close()
+
+
 def test_on_a_phone_every_row_reads_as_a_card(site, browser):
     base, snapshot, _ = site
     phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
@@ -140,7 +177,8 @@ def test_on_a_phone_every_row_reads_as_a_card(site, browser):
 
 
 @pytest.mark.parametrize("path", ["index.html", "lists/filed/index.html", "regions/321111/index.html", "lists/sanctions/index.html",
-                                  "INSTITUTION", "pages/policies.html", "pages/verification.html"])
+                                  "INSTITUTION", "pages/policies.html", "pages/verification.html", "draws/index.html",
+                                  "lists/grading_publicity/index.html"])
 def test_pages_pass_axe_core(site, browser, path):
     base, snapshot, _ = site
     if path == "INSTITUTION":

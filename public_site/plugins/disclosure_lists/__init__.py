@@ -32,7 +32,7 @@ from events.registration import NATURE_NAMES
 from events.sanctions import PENALTY_TYPE_NAMES
 
 BEIJING = timezone(timedelta(hours=8))
-SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/3"
+SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/4"
 MANIFEST = ".disclosure-manifest.json"
 BUILD_REPORT = ".disclosure-build.json"  # what the last build wrote
 PAGE_ROWS = 500
@@ -155,6 +155,7 @@ class DisclosureGenerator(Generator):
         }))
         for list_name, rows in lists.items():
             pages += self._list_pages(f"lists/{list_name}", list_name, rows, None)
+        pages.append(("draws/index.html", "draws", {"draws": snapshot["draws"], "stamp": _stamp(snapshot["cut"])}))
         for code in sorted(regions):
             children = sorted(c for c in regions if c != code and parents(c)[:-1] and parents(c)[-2] == code)
             region_lists = by_region.get(code, {})
@@ -208,6 +209,9 @@ class DisclosureGenerator(Generator):
                 files[f"{folder}/{list_name}.json"] = (json.dumps({
                     "list": list_name, "title": LIST_TITLES[list_name], "region": province, "cut": self.snapshot["cut"], "rows": chosen,
                 }, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+        for drawn in self.snapshot["draws"]:
+            if "inputs" in drawn:  # what events/draw.py needs to re-run the draw, once its inspections are done
+                files[f"draws/{drawn['plan_id']}.json"] = (json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
         files["feeds/changes.atom"] = self._atom()
         files["dataset.json"] = self._dataset()
         return files

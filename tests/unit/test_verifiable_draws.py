@@ -1,0 +1,131 @@
+"""Double-random draws anyone can check (issue #12): the plan commits to the seed's hash before the
+pools exist, the draw reveals the seed; a second plan for the same scope needs a recorded reason;
+before its inspections only the plan's departments (and auditors) read the sample, seed and pools;
+once they are done the site publishes the draw's inputs, and events/draw.py alone re-runs it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from events.draw import draw, seed_commitment, verify
+from projections.disclosure import snapshot_at, write_snapshot
+from public_site.build import build_site
+from services.ledger.application import BEIJING
+from tests.conftest import Clock, filing_request, unique_credit_code
+from tests.unit.test_api import bearer, serving
+from tests.unit.test_inspection_rules import INSPECTORS, PLAN, drawn_plan, populate, run
+
+BASIS = {"document_no": "润民检〔2024〕5号", "legal_basis": "国办发〔2019〕5号"}
+
+
+def test_the_plan_commits_to_the_seed_the_draw_reveals(ledger):
+    app, _ = ledger
+    populate(app, 3)
+    plan_id, drawn = drawn_plan(app)
+    planned = next(app.sealer.log.iterate_types(("InspectionPlanned",)))["payload"]
+    assert len(planned["seed_commitment"]) == 64 and "seed" not in planned
+    p = drawn["payload"]
+    assert seed_commitment(p["seed"]) == planned["seed_commitment"] == p["seed_commitment"]
+    assert verify(p) == []
+    assert verify(dict(p, seed="0" * 64))[0] == "the seed does not match the commitment the plan recorded"
+
+
+def test_a_ledger_whose_key_changed_cannot_draw_a_committed_plan(ledger):
+    app, _ = ledger
+    populate(app, 3)
+    plan_id = run(app, "inspection_plan.plan", PLAN).aggregate_id
+    app.draw_key = b"another key" * 3
+    from tests.conftest import refused
+
+    refused(app, lambda: run(app, "inspection_plan.draw", {"inspector_pool": INSPECTORS, "drawn_on": "2024-05-07"}, plan_id),
+            "DRAW_KEY_CHANGED")
+
+
+def test_a_second_plan_for_the_same_scope_states_its_reason(ledger):
+    app, sealer = ledger
+    from tests.conftest import refused
+
+    first = str(run(app, "inspection_plan.plan", PLAN).aggregate_id)
+    error = refused(app, lambda: run(app, "inspection_plan.plan", PLAN), "PLAN_EXISTS")
+    assert first in error.message_zh
+    second = run(app, "inspection_plan.plan", dict(PLAN, replan_reason="原计划参与部门调整，经局务会研究重新制定")).aggregate_id
+    planned = [e["payload"] for e in sealer.log.iterate_types(("InspectionPlanned",))]
+    assert planned[-1]["earlier_plans"] == [first] and second
+    assert run(app, "inspection_plan.plan", dict(PLAN, year=2025, planned_on="2024-05-06")).aggregate_id  # another period: no reason
+
+
+@pytest.fixture
+def world(tmp_path):
+    with serving(tmp_path / "data", Clock(datetime(2024, 6, 3, 10, tzinfo=BEIJING))) as (client, runtime):
+        yield client, runtime, tmp_path
+
+
+def post(client, runtime, path, body, who=("civil_affairs", "county", "321111")):
+    response = client.post(path, json={"basis": BASIS, **body}, headers=bearer(runtime, *who))
+    assert response.status_code == 201, response.text
+    return response.json()["aggregate_id"]
+
+
+def test_before_its_inspections_only_the_plans_departments_read_the_sample(world):
+    client, runtime, tmp_path = world
+    for n in range(3):
+        post(client, runtime, "/v1/filings", filing_request(name=f"润州区第{n}颐养院", credit_code=unique_credit_code(),
+                                                            receipt_no=f"321111-2024-{n:04d}"))
+    fire_only = dict(PLAN, departments=["fire_rescue"], title="2024年润州区消防双随机抽查")
+    fire = ("fire_rescue", "county", "321111")
+    plan = post(client, runtime, "/v1/inspection-plans", fire_only, fire)
+    post(client, runtime, f"/v1/inspection-plans/{plan}/draw", {"inspector_pool": [dict(i, department="fire_rescue") for i in INSPECTORS],
+                                                                "drawn_on": "2024-05-07"}, fire)
+
+    def seen(who):
+        record = client.get(f"/v1/records/{plan}", headers=bearer(runtime, *who)).json()
+        drawn = record["decisions"][-1]["payload"]
+        return record["state"].get("sample"), drawn.get("seed"), drawn.get("institution_pool")
+
+    assert all(seen(fire)) and all(seen(("fire_rescue", "city", "321100", "viewer")))
+    assert all(seen(("civil_affairs", "province", "320000", "auditor")))
+    for outsider in (("civil_affairs", "county", "321111"), ("health", "county", "321111"), ("market_regulation", "city", "321100")):
+        assert seen(outsider) == (None, None, None), outsider
+    assert client.get(f"/v1/records/{plan}").status_code == 401  # the public reads no plan record
+    hits = client.get("/v1/records", params={"event_type": "InspectionSampleDrawn"}, headers=bearer(runtime, "health", "county", "321111"))
+    assert hits.status_code == 200 and all("seed" not in h.get("payload", {}) for h in hits.json()["hits"])
+
+
+def test_once_the_inspections_are_done_the_site_publishes_the_draw_for_anyone_to_rerun(world):
+    client, runtime, tmp_path = world
+    for n in range(3):
+        post(client, runtime, "/v1/filings", filing_request(name=f"润州区第{n}颐养院", credit_code=unique_credit_code(),
+                                                            receipt_no=f"321111-2024-{n:04d}"))
+    plan = post(client, runtime, "/v1/inspection-plans", PLAN)
+    post(client, runtime, f"/v1/inspection-plans/{plan}/draw", {"inspector_pool": INSPECTORS, "drawn_on": "2024-05-07"})
+
+    def published(name):
+        runtime.sealer.seal_pending()
+        snapshot = snapshot_at((r.envelope for r in runtime.sealer.log.iterate()), on="2024-06-03")
+        site = tmp_path / name
+        build_site(write_snapshot(snapshot, tmp_path / f"snap-{name}"), site, search=False)
+        return snapshot["draws"], site
+
+    draws, site = published("before")
+    [listed] = draws
+    assert listed["plan_id"] == plan and listed["seed_commitment"] and "seed" not in listed and "sample" not in listed
+    page = (site / "draws/index.html").read_text(encoding="utf-8")
+    assert listed["seed_commitment"] in page and "检查完成后公开" in page
+    assert not (site / f"draws/{plan}.json").exists()
+    record = client.get(f"/v1/records/{plan}", headers=bearer(runtime)).json()
+    for entry in record["state"]["sample"]:
+        inspection = post(client, runtime, "/v1/inspections", {
+            "institution_id": entry["institution_id"], "kind": "routine", "plan_id": plan, "departments": PLAN["departments"],
+            "inspectors": entry["inspectors"], "scheduled_on": "2024-05-20", "notice_given_on": "2024-05-14"})
+        post(client, runtime, f"/v1/inspections/{inspection}/conduct", {
+            "conducted_on": "2024-05-20", "inspectors_present": entry["inspectors"], "findings": [], "summary": "未发现问题"})
+    draws, site = published("after")
+    [listed] = draws
+    inputs = json.loads((site / f"draws/{plan}.json").read_text(encoding="utf-8"))
+    assert verify(inputs) == [] and inputs["seed_commitment"] == listed["seed_commitment"]
+    assert draw(inputs["seed"], inputs["institution_pool"], inputs["inspector_pool"], inputs["ratios"],
+                inputs["inspectors_per_team"]) == inputs["sample"]
+    assert inputs["seed"] in (site / "draws/index.html").read_text(encoding="utf-8")
