@@ -123,6 +123,11 @@ ACTOR = Field("actor", "object", "决定主体", public=True, fields=(
 BASIS = Field("basis", "object", "依据", public=True, fields=(
     Field("document_no", "string", "文书编号", public=True),
     Field("legal_basis", "string", "法律依据", public=True),
+    Field("imported_from", "object", "导入来源（本系统启用前的决定）", public=True, required=False, fields=(
+        Field("file_sha256", "string", "来源文件SHA-256", public=True),
+        Field("row", "integer", "来源文件行号", public=True),
+        Field("file_name", "string", "来源文件名"),
+    )),
 ))
 # The envelope's own members: the user who acted and the command id are restricted; the department,
 # level and region that decided, the legal basis and document number, and the seal are public (a

@@ -205,6 +205,47 @@ def cmd_schemas(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import an existing register file (CSV or XLSX) of one decision family."""
+    import csv
+
+    from services.bootstrap import build_runtime
+    from services.domain.actors import Actor
+    from services.domain.errors import DomainError
+    from services.ledger.register_import import FAMILIES, import_register, template_csv
+
+    if args.template:
+        sys.stdout.buffer.write(template_csv(args.family))
+        return 0
+    if args.file is None or args.region is None or args.user is None:
+        print("请指定要导入的文件，以及导入人员的行政区划代码（--region）和姓名（--user）", file=sys.stderr)
+        return 2
+    runtime = build_runtime(settings)
+    try:
+        actor = Actor(args.department, args.level, args.region, args.user)
+        report = import_register(runtime.ledger, args.family, Path(args.file).read_bytes(), Path(args.file).name, actor,
+                                 dry_run=args.dry_run)
+    except DomainError as refused:
+        print(f"无法导入：{refused.message_zh}（{refused.code}）", file=sys.stderr)
+        return 2
+    finally:
+        runtime.close()
+    summary = report.as_dict()
+    verb = "可记录" if args.dry_run else "已记录"
+    print(f"{FAMILIES[args.family].title_zh}：共 {summary['total']} 行，{verb} {summary['would_record'] if args.dry_run else summary['recorded']} 行，"
+          f"此前已导入 {summary['already']} 行，不予记录 {summary['refused']} 行（文件 SHA-256 {report.file_sha256}）")
+    for refusal in summary["refusals"][:20]:
+        print(f"  第 {refusal['row']} 行：{refusal['message_zh']}（{refusal['code']}）")
+    if args.report:
+        with open(args.report, "w", newline="", encoding="utf-8-sig") as out:
+            writer = csv.writer(out)
+            writer.writerow(["行号", "结果", "代码", "说明", "记录编号"])
+            names = {"recorded": "已记录", "already": "此前已导入", "would_record": "可记录", "refused": "不予记录"}
+            for row in report.rows:
+                writer.writerow([row.row, names[row.outcome], row.code or "", row.message_zh or "", row.record_id or ""])
+    return 1 if summary["refused"] and not args.dry_run else 0
+
+
 def cmd_rules(args: argparse.Namespace, settings: Settings | None) -> int:
     """The rule table: all of it as README renders it, or what applies to one region on one day."""
     import json
@@ -316,6 +357,20 @@ def parser() -> argparse.ArgumentParser:
     from services.audit.commands import add_parser as add_audit
 
     add_audit(sub)
+
+    from services.ledger.register_import import FAMILIES
+
+    imp = sub.add_parser("import", help="导入现有登记台账（CSV 或 XLSX），可先试导入（--dry-run）")
+    imp.add_argument("family", choices=sorted(FAMILIES), help="决定类别：" + "、".join(f"{n}（{f.title_zh}）" for n, f in FAMILIES.items()))
+    imp.add_argument("file", nargs="?", default=None, help="CSV 或 XLSX 文件")
+    imp.add_argument("--template", action="store_true", help="输出该类别的空白模板（CSV 表头）")
+    imp.add_argument("--dry-run", action="store_true", help="只检查、不记录，报告每一行是否可以记录及原因")
+    imp.add_argument("--report", default=None, metavar="CSV", help="逐行结果写入此文件")
+    imp.add_argument("--department", default="civil_affairs", help="导入人员所在部门（默认 civil_affairs）")
+    imp.add_argument("--level", default="province", choices=["county", "city", "province"], help="导入人员层级（默认省级）")
+    imp.add_argument("--region", default=None, help="导入人员所在行政区划代码，如 320000")
+    imp.add_argument("--user", default=None, help="导入人员姓名")
+    imp.set_defaults(run=cmd_import)
 
     rules = sub.add_parser("rules", help="规则表：全部规则（README 所载），或某地区某日适用的规则")
     rules.add_argument("--region", default=None, help="行政区划代码，如 321111（不指定则输出全表）")

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api import audit, errors, health, lookup, queries
+from services.api import audit, errors, health, imports, lookup, queries
 from services.api.auth import token_verifier
 from services.api.commands import command_router
 from services.api.metrics import Metrics
@@ -20,6 +20,7 @@ from services.api.request_log import RequestLog, RequestLogMiddleware
 from services.bootstrap import Runtime
 
 MAX_BODY_BYTES = 1_000_000
+MAX_IMPORT_BYTES = 32_000_000  # a register file (POST /v1/imports/…): up to some 100,000 rows
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -30,23 +31,30 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413)
 
 
+def _limit(scope: Scope) -> int:
+    return MAX_IMPORT_BYTES if scope.get("path", "").startswith("/v1/imports/") else MAX_BODY_BYTES
+
+
 class BodyLimit:
-    """Refuse bodies over 1 MB: by their declared length before reading them, and by counting
-    when they stream in without one. Pure ASGI, so the refusal is our JSON error either way."""
+    """Refuse bodies over 1 MB (a register file to import: 32 MB): by their declared length before
+    reading them, and by counting when they stream in without one. Pure ASGI, so the refusal is our
+    JSON error either way."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
-        await errors.error_response(413, "BODY_TOO_LARGE", "请求体超过 1 MB", "request body exceeds 1 MB")(scope, receive, send)
+        limit = _limit(scope) // 1_000_000
+        await errors.error_response(413, "BODY_TOO_LARGE", f"请求体超过 {limit} MB", f"request body exceeds {limit} MB")(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        limit = _limit(scope)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, receive, send)
             return
         received, started = 0, False
@@ -56,7 +64,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > MAX_BODY_BYTES:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -113,6 +121,7 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.include_router(lookup.router)
     app.include_router(lookup.public)
     app.include_router(queries.router)
+    app.include_router(imports.router)
     app.include_router(audit.transparency)
     app.include_router(audit.audit)
 

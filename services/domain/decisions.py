@@ -49,3 +49,6 @@ class Context:
     target: Any | None = None
     lookup: Lookup | None = None
     rules: RuleTable = field(default=RULES)
+    # A decision taken before the ledger, imported from an existing register by an officer whose
+    # jurisdiction covers it: competence is judged by department and region, not by level.
+    imported: bool = False

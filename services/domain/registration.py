@@ -45,12 +45,17 @@ def discover(ctx: Context) -> Decision:
     return Decision(payload, discovered_on.isoformat(), version.name, claims)
 
 
-def require_filing_competence(actor: Actor, request: dict[str, Any]) -> None:
+def require_filing_competence(actor: Actor, request: dict[str, Any], *, imported: bool = False) -> None:
     """For-profit institutions file with the county civil affairs where the service site is; non-
-    profit ones with the civil affairs at the same level as their registration authority (66号令)."""
+    profit ones with the civil affairs at the same level as their registration authority (66号令).
+    An ``imported`` filing (made before the ledger) is recorded by a civil-affairs officer whose
+    jurisdiction covers the site, at any level."""
     actor.require_role("officer")
     actor.require_department("civil_affairs")
     site = request["region_code"]
+    if imported:
+        actor.require_jurisdiction(site)
+        return
     if request["nature"] == "for_profit":
         if actor.level != "county" or actor.region != site:
             raise NotCompetent(
@@ -83,7 +88,7 @@ def file(ctx: Context) -> Decision:
     regions.validate_region_code(request["region_code"], level="county")
     authority = request["registration_authority"]
     regions.validate_region_code(authority["region_code"], level=authority["level"])
-    require_filing_competence(actor, request)
+    require_filing_competence(actor, request, imported=ctx.imported)
 
     filed_on = date.fromisoformat(request["filed_on"])
     version = ctx.rules.in_force(filed_on, request["region_code"])

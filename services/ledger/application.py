@@ -44,10 +44,13 @@ SAVE_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class Basis:
-    """The legal basis and document number every decision records."""
+    """The legal basis and document number every decision records — and, for a decision taken
+    before the ledger and imported from an existing register, where it came from (``imported_from``:
+    the source file's SHA-256, its name and the row)."""
 
     document_no: str
     legal_basis: str
+    imported_from: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.document_no.strip() or not self.legal_basis.strip():
@@ -57,8 +60,11 @@ class Basis:
                 "every decision records its document number and legal basis",
             )
 
-    def record(self) -> dict[str, str]:
-        return {"document_no": self.document_no.strip(), "legal_basis": self.legal_basis.strip()}
+    def record(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"document_no": self.document_no.strip(), "legal_basis": self.legal_basis.strip()}
+        if self.imported_from is not None:
+            out["imported_from"] = dict(self.imported_from)
+        return out
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,7 @@ class SupervisionLedger(Application):
                     return CommandResult.of(target, True)
                 target.require_step(op.step)  # the states the record kind allows this step from
             check_shape(op.event_type.fields, command.request, op.computed, op.defaults)
-            context = Context(command.request, command.actor, self.today(), target, self)
+            context = Context(command.request, command.actor, self.today(), target, self, imported=command.basis.imported_from is not None)
             decision = op.decide(context)
             if target is not None and op.step is not None and op.step.falls_due is None:
                 target.require_in_date_order(decision.occurred_at, op.step)

@@ -1,0 +1,329 @@
+"""Import of an existing register: a province going live brings years of decisions from its
+current system, one CSV or XLSX file per decision family.
+
+Each row becomes the event it is — a filing an ``InstitutionFiled``, a known-unfiled institution an
+``InstitutionDiscovered`` — through the ordinary command pipeline, so every rule of the decision's
+own date applies; with its original date, document number and legal basis, the importing officer
+as actor, and the source (file SHA-256, file name, row) in the decision's basis. A row is one
+command whose idempotency key names the file's digest and the row, so importing the same file again
+records nothing twice. A dry run checks every row and records nothing. Refusals are reported per row
+in Chinese, with the rule's code.
+
+Columns are named in Chinese as a register exports them (``FAMILIES``); enum columns take the
+Chinese names the catalogue gives the values (营利性, 租赁, …) or the codes.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from events import CATALOGUE
+from events.catalogue import Field
+from services.domain.actors import Actor
+from services.domain.errors import DomainError, RuleViolation
+from services.ledger.application import Basis, Command, SupervisionLedger
+
+MAX_ROWS = 100_000
+YES, NO = ("是", "有", "齐全", "true", "1", "y", "yes"), ("否", "无", "不齐全", "false", "0", "n", "no")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # as the register names it
+    path: str  # the request field it fills ("registration_authority.level" for a member)
+    kind: str = "text"  # text | integer | decimal | date | enum | boolean | list
+    required: bool = True
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    title_zh: str
+    operation: str
+    event_type: str
+    columns: tuple[Column, ...]
+    identifiers: tuple[str, ...] = ()  # request fields no two rows of a file may share
+    departments: tuple[str, ...] = ()  # who may import the family (any department, if empty)
+
+    def enum_field(self, path: str) -> Field | None:
+        spec: Field | None = None
+        fields = CATALOGUE[self.event_type].fields
+        for part in path.split("."):
+            spec = next((f for f in fields if f.name == part), None)
+            if spec is None:
+                return None
+            fields = spec.fields or (spec.items.fields if spec.items else ())
+        return spec.items if spec is not None and spec.kind == "array" and spec.items is not None else spec
+
+
+DOCUMENT = (Column("文书编号", "basis.document_no"), Column("法律依据", "basis.legal_basis", required=False,
+                                                         default="《养老机构管理办法》"))
+FAMILIES = {
+    "filings": Family(
+        "filings", "养老机构备案", "institution.file_new", "InstitutionFiled",
+        columns=(
+            Column("备案回执编号", "receipt_no"), Column("机构名称", "name"), Column("地址", "address"),
+            Column("行政区划代码", "region_code"), Column("统一社会信用代码", "credit_code"),
+            Column("营利性质", "nature", "enum"), Column("运营模式", "ownership_type", "enum"), Column("举办者", "operator"),
+            Column("法定代表人", "legal_representative"), Column("床位数", "beds", "integer"),
+            Column("护理型床位数", "nursing_beds", "integer"), Column("建筑面积（平方米）", "floor_area_m2", "decimal"),
+            Column("服务场所权属", "premises_ownership", "enum"), Column("联系人", "contact_person"),
+            Column("联系电话", "contact_phone"),
+            Column("登记机关类别", "registration_authority.kind", "enum"),
+            Column("登记机关层级", "registration_authority.level", "enum"),
+            Column("登记机关行政区划代码", "registration_authority.region_code"),
+            Column("备案材料齐全", "materials", "boolean", required=False, default=True),
+            Column("首次收住老年人日期", "first_resident_admitted_on", "date"),
+            Column("备案申请受理日期", "application_received_on", "date"), Column("备案日期", "filed_on", "date"),
+            Column("逾期备案说明", "late_filing_reason", required=False),
+            *DOCUMENT,
+        ),
+        identifiers=("receipt_no", "credit_code"), departments=("civil_affairs",),
+    ),
+    "unfiled": Family(
+        "unfiled", "已掌握未登记备案机构", "institution.discover", "InstitutionDiscovered",
+        columns=(
+            Column("机构名称", "name"), Column("地址", "address"), Column("行政区划代码", "region_code"),
+            Column("举办者", "operator"), Column("统一社会信用代码", "credit_code", required=False),
+            Column("发现日期", "discovered_on", "date"), Column("线索来源", "source", "enum"),
+            Column("收住老年人数", "residents", "integer"),
+            Column("抄送部门", "handling.referred_to", "list", required=False),
+            Column("未登记备案原因", "handling.reason", required=False), Column("处置措施", "handling.measures", required=False),
+            Column("办结时限", "handling.deadline", "date", required=False),
+            Column("责任人", "handling.responsible_person", required=False),
+            *DOCUMENT,
+        ),
+        identifiers=("credit_code",),
+    ),
+}
+MATERIALS = ("application_form", "registration_certificate", "compliance_commitment")
+
+
+@dataclass
+class RowResult:
+    row: int  # the row number as a spreadsheet shows it (the header is row 1)
+    outcome: str  # recorded | already | would_record | refused
+    code: str | None = None
+    message_zh: str | None = None
+    record_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class ImportReport:
+    family: str
+    file_name: str
+    file_sha256: str
+    dry_run: bool
+    rows: list[RowResult] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(r.outcome == outcome for r in self.rows)
+
+    def as_dict(self) -> dict[str, Any]:
+        outcomes = ("recorded", "already", "would_record", "refused")
+        return {"family": self.family, "file_name": self.file_name, "file_sha256": self.file_sha256, "dry_run": self.dry_run,
+                "total": len(self.rows), **{o: self.count(o) for o in outcomes},
+                "refusals": [r.as_dict() for r in self.rows if r.outcome == "refused"]}
+
+
+class ImportRefused(RuleViolation):
+    """A file or row that cannot be read as the family's decisions."""
+
+
+# --- reading a file --------------------------------------------------------------------------------
+
+
+def read_table(content: bytes, file_name: str) -> list[dict[str, str]]:
+    """The rows of a CSV (UTF-8, with or without BOM, or GB18030 as Chinese spreadsheets save it) or
+    XLSX file (its first sheet), each a mapping of header to text."""
+    if file_name.lower().endswith(".xlsx") or content[:2] == b"PK":
+        grid = _xlsx(content)
+    else:
+        grid = list(csv.reader(io.StringIO(_decoded(content))))
+    if not grid or not any(cell.strip() for cell in grid[0]):
+        raise ImportRefused("IMPORT_FILE_EMPTY", "文件为空或缺少表头行", "the file is empty or has no header row")
+    headers = [h.strip() for h in grid[0]]
+    if len(grid) - 1 > MAX_ROWS:
+        raise ImportRefused("IMPORT_FILE_TOO_LARGE", f"单个文件最多{MAX_ROWS}行，请分批导入", f"at most {MAX_ROWS} rows per file")
+    return [{h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(headers) if h} for row in grid[1:]]
+
+
+def _decoded(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRefused("IMPORT_FILE_ENCODING", "无法识别文件编码（应为UTF-8或GB18030）", "the file is neither UTF-8 nor GB18030")
+
+
+def _xlsx(content: bytes) -> list[list[str]]:
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+    except Exception as error:  # noqa: BLE001  (any unreadable workbook is the same refusal)
+        raise ImportRefused("IMPORT_FILE_UNREADABLE", "无法读取该XLSX文件", f"the XLSX file cannot be read: {type(error).__name__}") from None
+
+    def text(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return [[text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+
+
+# --- a row as a command ----------------------------------------------------------------------------
+
+
+def request_of(family: Family, row: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The command request and basis a row makes; ImportRefused names the first column that cannot."""
+    missing = [c.header for c in family.columns if c.required and c.header not in row]
+    if missing:
+        raise ImportRefused("IMPORT_COLUMN_MISSING", f"缺少必需的列：{'、'.join(missing)}", f"missing columns: {', '.join(missing)}")
+    request: dict[str, Any] = {}
+    basis: dict[str, str] = {}
+    for column in family.columns:
+        raw = row.get(column.header, "")
+        if raw == "":
+            if column.required:
+                raise ImportRefused("IMPORT_VALUE_MISSING", f"“{column.header}”不能为空", f"{column.header} is empty")
+            if column.default is None:
+                continue
+            value = column.default
+        else:
+            value = _converted(family, column, raw)
+        target, *rest = column.path.split(".")
+        if target == "basis":
+            basis[rest[0]] = value
+        elif column.path == "materials":
+            request["materials"] = dict.fromkeys(MATERIALS, bool(value))
+        elif rest:
+            request.setdefault(target, {})[rest[0]] = value
+        else:
+            request[target] = value
+    return request, basis
+
+
+CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "integer": lambda raw: int(raw.replace(",", "")),
+    "decimal": lambda raw: str(raw.replace(",", "")),
+    "text": str,
+}
+
+
+def _converted(family: Family, column: Column, raw: str) -> Any:
+    if column.kind == "enum" or column.kind == "list":
+        spec = family.enum_field(column.path)
+        values = [v.strip() for v in raw.replace("，", "、").replace(",", "、").split("、") if v.strip()] if column.kind == "list" else [raw]
+        codes = [_code_of(spec, v, column.header) for v in values]
+        return codes if column.kind == "list" else codes[0]
+    if column.kind == "boolean":
+        if raw.lower() in YES:
+            return True
+        if raw.lower() in NO:
+            return False
+        raise ImportRefused("IMPORT_VALUE_INVALID", f"“{column.header}”应填“是”或“否”", f"{column.header} is yes or no")
+    if column.kind == "date":
+        return _date(raw, column.header)
+    try:
+        return CONVERTERS[column.kind](raw)
+    except ValueError:
+        raise ImportRefused("IMPORT_VALUE_INVALID", f"“{column.header}”应为数字：{raw}", f"{column.header} is not a number: {raw}") from None
+
+
+def _code_of(spec: Field | None, value: str, header: str) -> str:
+    if spec is None:
+        return value
+    if value in spec.enum:
+        return value
+    by_name = {name: code for code, name in spec.names.items()}
+    if value in by_name:
+        return by_name[value]
+    raise ImportRefused("IMPORT_VALUE_INVALID", f"“{header}”的取值“{value}”不在允许范围内，应为：{'、'.join(spec.names.values())}",
+                        f"{header}: {value} is not one of {list(spec.enum)}")
+
+
+def _date(raw: str, header: str) -> str:
+    from datetime import date
+
+    text = raw.strip().replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").replace("日", "")
+    try:
+        y, m, d = (int(part) for part in text.split("-")[:3])
+        return date(y, m, d).isoformat()
+    except (ValueError, TypeError):
+        raise ImportRefused("IMPORT_VALUE_INVALID", f"“{header}”不是有效日期：{raw}", f"{header} is not a date: {raw}") from None
+
+
+# --- the import ------------------------------------------------------------------------------------
+
+
+def import_register(ledger: SupervisionLedger, family_name: str, content: bytes, file_name: str, actor: Actor, *,
+                    dry_run: bool = False) -> ImportReport:
+    """Record (or, with ``dry_run``, check) every row of a register file; the report says what
+    became of each row."""
+    family = FAMILIES.get(family_name)
+    if family is None:
+        raise ImportRefused("IMPORT_FAMILY_UNKNOWN", f"不支持导入“{family_name}”，可导入：{'、'.join(f.title_zh for f in FAMILIES.values())}",
+                            f"no import for {family_name}; known: {', '.join(FAMILIES)}")
+    actor.require_role("officer")
+    if family.departments:
+        actor.require_department(*family.departments)
+    digest = hashlib.sha256(content).hexdigest()
+    report = ImportReport(family.name, file_name, digest, dry_run)
+    seen: dict[tuple[str, str], int] = {}
+    for number, row in enumerate(read_table(content, file_name), start=2):
+        if not any(row.values()):
+            continue  # a blank line
+        report.rows.append(_one_row(ledger, family, row, number, digest, file_name, actor, seen, dry_run))
+    return report
+
+
+def _one_row(ledger: SupervisionLedger, family: Family, row: dict[str, str], number: int, digest: str, file_name: str,
+             actor: Actor, seen: dict[tuple[str, str], int], dry_run: bool) -> RowResult:
+    try:
+        request, basis = request_of(family, row)
+        for name in family.identifiers:
+            value = request.get(name)
+            if value and (name, value) in seen:
+                raise ImportRefused("IMPORT_DUPLICATE_ROW", f"与第{seen[(name, value)]}行的{_header(family, name)}重复：{value}",
+                                    f"{name} {value} repeats row {seen[(name, value)]}")
+        for name in family.identifiers:
+            if request.get(name):
+                seen[(name, request[name])] = number
+        source = {"file_sha256": digest, "file_name": file_name[-200:], "row": number}
+        command = Command(actor, Basis(basis.get("document_no", ""), basis.get("legal_basis", ""), source), request,
+                          f"import:{family.name}:{digest}:{number}")
+        result = ledger.execute(family.operation, command, dry_run=dry_run)
+    except DomainError as refused:
+        return RowResult(number, "refused", refused.code, refused.message_zh)
+    outcome = "would_record" if dry_run else "already" if result.replayed else "recorded"
+    return RowResult(number, outcome, record_id=None if dry_run else str(result.aggregate_id))
+
+
+def _header(family: Family, path: str) -> str:
+    return next((c.header for c in family.columns if c.path == path), path)
+
+
+def template_csv(family_name: str) -> bytes:
+    """An empty file with the family's columns, for a register to fill (UTF-8 with BOM for Excel)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(c.header for c in FAMILIES[family_name].columns)
+    return ("\ufeff" + buffer.getvalue()).encode()

@@ -1,0 +1,137 @@
+"""Import of an existing register (issue #12): a generated 5,000-row file of Jiangsu filings from
+2019 to 2024, one bad row in twenty of twelve kinds. The dry run names every bad row and why, in
+Chinese, and records nothing; the import records every good row as the filing it was — its own date,
+document number and basis, the importing officer as actor, the file's digest and row — and the
+lists and search show them; importing the same file again records nothing twice."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import pytest
+
+from services.domain.actors import Actor
+from services.ledger.application import BEIJING, open_ledger
+from services.ledger.register_import import import_register, template_csv
+from tests.conftest import Clock, english_codes_in
+from tests.register_files import as_csv, as_xlsx, filing_rows
+from tests.unit.test_api import assert_refused, bearer, serving
+
+PROVINCE = Actor("civil_affairs", "province", "320000", "江苏省民政厅数据迁移专员")
+
+
+@pytest.fixture(scope="module")
+def five_thousand(tmp_path_factory):
+    """The 5,000-row file, dry-run, imported and imported again, once for the module's tests."""
+    app, sealer = open_ledger(tmp_path_factory.mktemp("import") / "ledger.sqlite", clock=Clock(datetime(2024, 12, 2, 10, tzinfo=BEIJING)))
+    rows, expected = filing_rows(5000)
+    content = as_csv(rows)
+    started = time.perf_counter()
+    dry = import_register(app, "filings", content, "江苏省养老机构备案登记台账.csv", PROVINCE, dry_run=True)
+    after_dry = app.recorder.max_notification_id() or 0
+    first = import_register(app, "filings", content, "江苏省养老机构备案登记台账.csv", PROVINCE)
+    sealer.seal_pending()
+    after_first = app.recorder.max_notification_id()
+    again = import_register(app, "filings", content, "江苏省养老机构备案登记台账.csv", PROVINCE)
+    elapsed = time.perf_counter() - started
+    yield {"app": app, "sealer": sealer, "rows": rows, "expected": expected, "dry": dry, "first": first, "again": again,
+           "after_dry": after_dry, "after_first": after_first, "elapsed": elapsed}
+    app.close()
+
+
+def test_the_dry_run_names_every_bad_row_and_why_and_records_nothing(five_thousand):
+    dry, expected = five_thousand["dry"], five_thousand["expected"]
+    assert five_thousand["after_dry"] == 0
+    refused = {r.row: r.code for r in dry.rows if r.outcome == "refused"}
+    assert refused == expected and len(expected) == 250 and len(set(expected.values())) == 11
+    assert dry.count("would_record") == 5000 - 250
+    for r in dry.rows:
+        if r.outcome == "refused":
+            assert r.message_zh and not english_codes_in(r.message_zh), (r.row, r.message_zh)
+    by_code = {r.code: r.message_zh for r in dry.rows if r.outcome == "refused"}
+    assert "重复" in by_code["IMPORT_DUPLICATE_ROW"] and "逾期备案" in by_code["FILING_LATE"]
+    assert "营利性、非营利性" in by_code["IMPORT_VALUE_INVALID"] or "不是有效日期" in by_code["IMPORT_VALUE_INVALID"]
+
+
+def test_the_import_records_each_good_row_as_the_filing_it_was(five_thousand):
+    first, rows, sealer = five_thousand["first"], five_thousand["rows"], five_thousand["sealer"]
+    assert first.count("recorded") == 4750 and {r.row: r.code for r in first.rows if r.outcome == "refused"} == five_thousand["expected"]
+    filed = list(sealer.log.iterate_types(("InstitutionFiled",)))
+    assert len(filed) == 4750
+    by_receipt = {e["payload"]["receipt_no"]: e for e in filed}
+    good = next(r for i, r in enumerate(rows) if (i + 2) not in five_thousand["expected"])
+    event = by_receipt[good["备案回执编号"]]
+    assert event["occurred_at"] == good["备案日期"] and event["payload"]["name"] == good["机构名称"]
+    assert event["basis"]["document_no"] == good["文书编号"] and event["basis"]["legal_basis"] == good["法律依据"]
+    assert event["basis"]["imported_from"]["file_sha256"] == first.file_sha256 and event["basis"]["imported_from"]["row"] == rows.index(good) + 2
+    assert event["actor"] == {"department": "civil_affairs", "level": "province", "region": "320000", "user": "江苏省民政厅数据迁移专员"}
+    assert event["payload"]["nature"] in ("for_profit", "non_profit") and event["rule_version"].startswith("rules-20")
+
+
+def test_importing_the_same_file_again_records_nothing_twice(five_thousand):
+    again, app = five_thousand["again"], five_thousand["app"]
+    assert again.count("already") == 4750 and again.count("recorded") == 0
+    assert app.recorder.max_notification_id() == five_thousand["after_first"]
+    print(f"\n5,000 rows: dry run, import and re-import in {five_thousand['elapsed']:.1f} s")
+
+
+def test_an_xlsx_file_with_dates_as_dates_imports_the_same(tmp_path):
+    app, _ = open_ledger(tmp_path / "ledger.sqlite", clock=Clock(datetime(2024, 12, 2, 10, tzinfo=BEIJING)))
+    rows, expected = filing_rows(60, seed=7)
+    report = import_register(app, "filings", as_xlsx(rows), "备案台账.xlsx", PROVINCE)
+    assert {r.row: r.code for r in report.rows if r.outcome == "refused"} == expected
+    assert report.count("recorded") == 60 - len(expected)
+    app.close()
+
+
+def test_a_file_without_the_required_columns_is_refused_as_a_whole(tmp_path):
+    app, _ = open_ledger(tmp_path / "ledger.sqlite")
+    report = import_register(app, "filings", "机构名称,地址\r\n某养老院,某地\r\n".encode(), "bad.csv", PROVINCE, dry_run=True)
+    [row] = report.rows
+    assert row.code == "IMPORT_COLUMN_MISSING" and "备案回执编号" in row.message_zh
+    assert template_csv("filings").decode("utf-8-sig").startswith("备案回执编号,机构名称,地址")
+    app.close()
+
+
+def test_the_api_imports_a_file_and_the_lists_show_it(tmp_path):
+    with serving(tmp_path / "data", Clock(datetime(2024, 12, 2, 10, tzinfo=BEIJING))) as (client, runtime):
+        rows, expected = filing_rows(40, seed=3)
+        content = as_csv(rows)
+        province = bearer(runtime, "civil_affairs", "province", "320000")
+        headers = {**province, "Content-Type": "text/csv"}
+        dry = client.post("/v1/imports/filings", params={"dry_run": "true", "file_name": "台账.csv"}, content=content, headers=headers)
+        assert dry.status_code == 200, dry.text
+        assert dry.json()["would_record"] == 40 - len(expected) and {r["row"] for r in dry.json()["refusals"]} == set(expected)
+        done = client.post("/v1/imports/filings", params={"file_name": "台账.csv"}, content=content, headers=headers)
+        assert done.status_code == 200 and done.json()["recorded"] == 40 - len(expected)
+        good = next(r for i, r in enumerate(rows) if (i + 2) not in expected)
+        hits = client.get("/v1/public/search", params={"q": good["备案回执编号"]}).json()["hits"]
+        assert [h["name"] for h in hits] == [good["机构名称"]]
+        fire = bearer(runtime, "fire_rescue", "province", "320000")
+        assert_refused(client.post("/v1/imports/filings", content=content, headers={**fire, "Content-Type": "text/csv"}), 403,
+                       "DEPARTMENT_NOT_COMPETENT")
+        assert_refused(client.post("/v1/imports/grades", content=content, headers=headers), 422, "IMPORT_FAMILY_UNKNOWN")
+        assert_refused(client.post("/v1/imports/filings", content=b"", headers=headers), 422, "IMPORT_FILE_EMPTY")
+
+
+def test_eldercare_import_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from services.cli import main
+
+    monkeypatch.setenv("ELDERCARE_DATA_DIR", str(tmp_path / "data"))
+    rows, expected = filing_rows(30, seed=5, bad_every=10)
+    source = tmp_path / "备案台账.csv"
+    source.write_bytes(as_csv(rows))
+    officer = ["--region", "320000", "--user", "数据迁移专员"]
+    assert main(["import", "filings", str(source), "--dry-run", *officer]) == 0
+    out = capsys.readouterr().out
+    assert "共 30 行，可记录 27 行" in out and "不予记录 3 行" in out and "第 11 行" in out
+    report = tmp_path / "report.csv"
+    assert main(["import", "filings", str(source), *officer, "--report", str(report)]) == 1  # some rows refused
+    assert "已记录 27 行" in capsys.readouterr().out
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "行号,结果,代码,说明,记录编号" and sum("不予记录" in line for line in lines) == 3
+    assert main(["import", "filings", str(source), *officer]) == 1
+    assert "已记录 0 行，此前已导入 27 行" in capsys.readouterr().out
+    assert main(["import", "filings", "--template"]) == 0
+    assert main(["import", "filings", str(source)]) == 2  # who imports must be said
