@@ -287,6 +287,7 @@ def import_register(ledger: SupervisionLedger, family_name: str, content: bytes,
     if family.departments:
         actor.require_department(*family.departments)
     digest = hashlib.sha256(content).hexdigest()
+    file_name = "".join(ch for ch in file_name if ch.isprintable())[-200:] or "unnamed"  # it goes into every row's basis
     report = ImportReport(family.name, file_name, digest, dry_run)
     seen: dict[tuple[str, str], int] = {}
     for number, row in enumerate(read_table(content, file_name), start=2):
@@ -308,7 +309,7 @@ def _one_row(ledger: SupervisionLedger, family: Family, row: dict[str, str], num
         for name in family.identifiers:
             if request.get(name):
                 seen[(name, request[name])] = number
-        source = {"file_sha256": digest, "file_name": file_name[-200:], "row": number}
+        source = {"file_sha256": digest, "file_name": file_name, "row": number}
         command = Command(actor, Basis(basis.get("document_no", ""), basis.get("legal_basis", ""), source), request,
                           f"import:{family.name}:{digest}:{number}")
         result = ledger.execute(family.operation, command, dry_run=dry_run)
