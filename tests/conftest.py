@@ -8,6 +8,7 @@ import functools
 import os
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 import pytest
@@ -84,13 +85,14 @@ def _enum_codes() -> frozenset[str]:
     return frozenset(c for c in codes if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{2,}", c))
 
 
-def english_codes_in(message_zh: str) -> list[str]:
+def english_codes_in(message_zh: str, names: Iterable[str] = ()) -> list[str]:
     """The code words (``approved``, ``county``, ``fire_rescue`` …) a Chinese message carries: a
-    message names values in Chinese."""
+    message names values in Chinese. ``names``: identifiers the refusal itself names as the field or
+    parameter at fault (its details), which a message may cite."""
     import re
 
     words = re.findall(r"(?<![A-Za-z0-9_.-])[A-Za-z][A-Za-z0-9_-]*(?![A-Za-z0-9_.-])", message_zh)
-    return sorted({w for w in words if w in _enum_codes()})
+    return sorted({w for w in words if w in _enum_codes() and w not in set(names)})
 
 
 def refused(app, call, code: str):

@@ -19,6 +19,7 @@ from services.api.app import create_app
 from services.api.auth import issue_token
 from services.bootstrap import build_runtime
 from services.settings import Settings
+from tests.conftest import english_codes_in
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 _settings = Settings.from_env({"ELDERCARE_DATA_DIR": mkdtemp(prefix="fuzz-"), "ELDERCARE_JWT_SECRET": "fuzz-secret-0123456789abcdefghijklmnop",
@@ -47,6 +48,9 @@ def test_no_generated_request_produces_a_server_error(case):
     if response.status_code >= 400 and content_type.startswith("application/json"):
         error = response.json()["error"]
         assert error["code"] and error["message_zh"] and error["message_en"], response.text
+        details = error.get("details") or {}
+        named = {details.get("field") or ""} | {str(p.get("path", "")).split(".")[-1] for p in details.get("problems", [])}
+        assert not english_codes_in(error["message_zh"], named), error["message_zh"]
 
 
 def test_the_fuzz_reached_every_operation():
