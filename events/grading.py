@@ -129,7 +129,9 @@ GRADE_AWARDED = CATALOGUE.register(EventType(
     name="GradeAwarded", version=1, aggregate_type="GradingApplication", title_zh="授予等级",
     description="The level is awarded, valid 3 years (param); it replaces any earlier grade.",
     fields=(INSTITUTION, LEVEL, date_field("awarded_on", "授予日期"), date_field("valid_until", "有效期至"),
-            Field("certificate_no", "string", "证书编号", public=True, max_length=100)),
+            Field("certificate_no", "string", "证书编号", public=True, max_length=100),
+            # an award made before the ledger, imported from the register: it creates its record
+            Field("region_code", "string", "机构所在地行政区划", public=True, required=False, pattern=r"^\d{6}$")),
 ))
 
 GRADE_DOWNGRADED = CATALOGUE.register(EventType(
@@ -213,6 +215,13 @@ def _committee(_: State, entry: Entry) -> State:
     return {"approved_level": level, "status": APPROVED if level else REJECTED}
 
 
+def _imported_award(state: State, entry: Entry) -> State:
+    """An award made before the ledger, imported from the register: the record starts awarded."""
+    p = payload(entry)
+    return {**_applied(state, {"payload": {**p, "requested_level": p["level"], "authority_levels": [], "applied_on": p["awarded_on"]}}),
+            "approved_level": p["level"], **_awarded(state, entry), "status": AWARDED}
+
+
 def _awarded(_: State, entry: Entry) -> State:
     p = payload(entry)
     return {"level": p["level"], "awarded_on": p["awarded_on"], "valid_until": p["valid_until"], "certificate_no": p["certificate_no"],
@@ -266,6 +275,7 @@ GRADING_APPLICATION = declare(RecordKind(
              sets=lambda s, e: {"status": REJECTED if payload(e)["objection_upheld"] else PUBLICITY_DONE}),
         Step(GRADE_AWARDED, "授予等级", after=(PUBLICITY_DONE,), to=AWARDED, sets=_awarded,
              computed=("institution_id", "level", "valid_until")),
+        Step(GRADE_AWARDED, "授予等级（本系统启用前，导入）", sets=_imported_award, computed=("region_code", "valid_until")),
         Step(GRADE_DOWNGRADED, "降低等级", after=HOLDING, to=DOWNGRADED, computed=("institution_id", "no_upgrade_until"),
              sets=lambda s, e: {"level": payload(e)["new_level"], "no_upgrade_until": payload(e)["no_upgrade_until"]}),
         Step(GRADE_REVOKED, "取消等级", after=HOLDING, to=REVOKED, computed=("institution_id", "no_application_until"),

@@ -320,3 +320,23 @@ def lapse(ctx: Context) -> Decision:
         raise RuleViolation("NOT_YET_DUE", f"等级有效期至 {app.valid_until}", f"valid until {app.valid_until}")
     payload = {"institution_id": app.institution_id, "lapsed_on": ctx.today.isoformat()}
     return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today, app.region_code).name)
+
+
+def import_award(ctx: Context) -> Decision:
+    """An award made before the ledger, from an imported register (never a decision made now): the
+    institution's civil affairs over its region records the level, date and certificate; its
+    validity follows the rules of the award's date."""
+    if not ctx.imported:
+        raise RuleViolation("IMPORT_ONLY", "此项仅用于导入本系统启用前已作出的等级评定", "only for awards imported from an existing register")
+    ctx.actor.require_role("officer")
+    ctx.actor.require_department("civil_affairs")
+    institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
+    region = institution.profile["region_code"]
+    ctx.actor.require_jurisdiction(region)
+    if not 1 <= ctx.request["level"] <= 5:
+        raise RuleViolation("LEVEL_INVALID", "等级为一级至五级", "levels are 1 to 5")
+    awarded_on = day_of(ctx, "awarded_on")
+    version = ctx.rules.in_force(awarded_on, region)
+    valid_until = add_months(awarded_on, 12 * version["grading.validity_years"])
+    payload = dict(ctx.request, region_code=region, valid_until=valid_until.isoformat())
+    return Decision(payload, awarded_on.isoformat(), version.name)

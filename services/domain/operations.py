@@ -154,6 +154,7 @@ operation("grading.award", GradingApplication, grading_events.GRADE_AWARDED, gra
 operation("grading.downgrade", GradingApplication, grading_events.GRADE_DOWNGRADED, grading.downgrade)
 operation("grading.revoke", GradingApplication, grading_events.GRADE_REVOKED, grading.revoke)
 operation("grading.lapse", GradingApplication, grading_events.GRADE_LAPSED, grading.lapse)
+operation("grading.import_award", GradingApplication, grading_events.GRADE_AWARDED, grading.import_award, creates=True)
 
 # --- standards compliance and campaign targets ---------------------------------------------------------------
 operation("compliance.assess", ComplianceAssessment, grading_events.COMPLIANCE_ASSESSED, compliance.assess, creates=True)

@@ -165,6 +165,11 @@ class SupervisionLedger(Application):
         }
         return sorted(i for i, region in latest_region.items() if region.startswith(prefix))
 
+    def holder_of(self, kind: str, value: str) -> str | None:
+        """The institution an identifier (credit code, receipt number) is bound to, if any."""
+        claim = self._find(IdentifierClaim.id_for(kind, value))
+        return claim.institution if claim is not None else None
+
     def records_with(self, event_types: tuple[str, ...]) -> list[Any]:
         """Every record with an event of these types, oldest first."""
         if self.sealer is not None:

@@ -36,7 +36,7 @@ YES, NO = ("是", "有", "齐全", "true", "1", "y", "yes"), ("否", "无", "不
 class Column:
     header: str  # as the register names it
     path: str  # the request field it fills ("registration_authority.level" for a member)
-    kind: str = "text"  # text | integer | decimal | date | enum | boolean | list
+    kind: str = "text"  # text | integer | decimal | date | enum | boolean | list | level | institution
     required: bool = True
     default: Any = None
 
@@ -101,7 +101,17 @@ FAMILIES = {
         ),
         identifiers=("credit_code",),
     ),
+    "gradings": Family(
+        "gradings", "养老机构等级评定结果（本系统启用前）", "grading.import_award", "GradeAwarded",
+        columns=(
+            Column("统一社会信用代码", "institution_id", "institution"), Column("等级", "level", "level"),
+            Column("评定日期", "awarded_on", "date"), Column("证书编号", "certificate_no"),
+            *DOCUMENT,
+        ),
+        identifiers=("certificate_no",), departments=("civil_affairs",),
+    ),
 }
+LEVELS_ZH = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "五级": 5}
 MATERIALS = ("application_form", "registration_certificate", "compliance_commitment")
 
 
@@ -193,8 +203,10 @@ def _xlsx(content: bytes) -> list[list[str]]:
 # --- a row as a command ----------------------------------------------------------------------------
 
 
-def request_of(family: Family, row: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The command request and basis a row makes; ImportRefused names the first column that cannot."""
+def request_of(family: Family, row: dict[str, str], holder_of: Callable[[str, str], str | None] = lambda kind, value: None,
+               ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The command request and basis a row makes (``holder_of``: the institution an identifier is
+    bound to in the ledger); ImportRefused names the first column that cannot."""
     missing = [c.header for c in family.columns if c.required and c.header not in row]
     if missing:
         raise ImportRefused("IMPORT_COLUMN_MISSING", f"缺少必需的列：{'、'.join(missing)}", f"missing columns: {', '.join(missing)}")
@@ -208,6 +220,11 @@ def request_of(family: Family, row: dict[str, str]) -> tuple[dict[str, Any], dic
             if column.default is None:
                 continue
             value = column.default
+        elif column.kind == "institution":
+            value = holder_of("credit_code", raw.strip().upper())
+            if value is None:
+                raise ImportRefused("IMPORT_INSTITUTION_UNKNOWN", f"台账中没有统一社会信用代码为 {raw} 的机构，请先导入其备案",
+                                    f"no institution with credit code {raw} in the ledger: import its filing first")
         else:
             value = _converted(family, column, raw)
         target, *rest = column.path.split(".")
@@ -243,6 +260,11 @@ def _converted(family: Family, column: Column, raw: str) -> Any:
         raise ImportRefused("IMPORT_VALUE_INVALID", f"“{column.header}”应填“是”或“否”", f"{column.header} is yes or no")
     if column.kind == "date":
         return _date(raw, column.header)
+    if column.kind == "level":
+        level = LEVELS_ZH.get(raw, int(raw) if raw.isdigit() else 0)
+        if not 1 <= level <= 5:
+            raise ImportRefused("IMPORT_VALUE_INVALID", f"“{column.header}”应为一级至五级：{raw}", f"{column.header} is level 1 to 5: {raw}")
+        return level
     try:
         return CONVERTERS[column.kind](raw)
     except ValueError:
@@ -300,7 +322,7 @@ def import_register(ledger: SupervisionLedger, family_name: str, content: bytes,
 def _one_row(ledger: SupervisionLedger, family: Family, row: dict[str, str], number: int, digest: str, file_name: str,
              actor: Actor, seen: dict[tuple[str, str], int], dry_run: bool) -> RowResult:
     try:
-        request, basis = request_of(family, row)
+        request, basis = request_of(family, row, ledger.holder_of)
         for name in family.identifiers:
             value = request.get(name)
             if value and (name, value) in seen:

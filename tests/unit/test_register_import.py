@@ -135,3 +135,38 @@ def test_eldercare_import_from_the_command_line(tmp_path, monkeypatch, capsys):
     assert "已记录 0 行，此前已导入 27 行" in capsys.readouterr().out
     assert main(["import", "filings", "--template"]) == 0
     assert main(["import", "filings", str(source)]) == 2  # who imports must be said
+
+
+def test_gradings_made_before_the_ledger_are_imported_onto_their_institutions(tmp_path):
+    """A register's grading results (level, date, certificate) import onto the institutions its
+    filings brought in; the graded list and each institution's grade follow, with the validity of
+    the rules of the award's date; a grade for an institution the ledger does not know is refused."""
+    from projections.disclosure import snapshot_at
+    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=Clock(datetime(2024, 12, 2, 10, tzinfo=BEIJING)))
+    rows, expected = filing_rows(40, seed=9, bad_every=1000)
+    import_register(app, "filings", as_csv(rows), "备案.csv", PROVINCE)
+    gradings = [
+        {"统一社会信用代码": rows[0]["统一社会信用代码"], "等级": "三级", "评定日期": "2023-08-15", "证书编号": "苏养评证〔2023〕101号",
+         "文书编号": "苏民评〔2023〕12号", "法律依据": "GB/T 37276-2018"},
+        {"统一社会信用代码": rows[1]["统一社会信用代码"], "等级": "2", "评定日期": "2020-07-16", "证书编号": "苏养评证〔2020〕7号",
+         "文书编号": "镇民评〔2020〕3号", "法律依据": "GB/T 37276-2018"},  # awarded 2020, valid 3 years: lapsed by now
+        {"统一社会信用代码": "91320102MA1XXXXXX0", "等级": "一级", "评定日期": "2023-01-05", "证书编号": "苏养评证〔2023〕9号",
+         "文书编号": "苏民评〔2023〕2号", "法律依据": "GB/T 37276-2018"},
+        {"统一社会信用代码": rows[2]["统一社会信用代码"], "等级": "六级", "评定日期": "2023-01-05", "证书编号": "苏养评证〔2023〕10号",
+         "文书编号": "苏民评〔2023〕3号", "法律依据": "GB/T 37276-2018"},
+    ]
+    report = import_register(app, "gradings", as_csv(gradings, "gradings"), "等级评定结果.csv", PROVINCE)
+    assert [(r.row, r.outcome, r.code) for r in report.rows] == [
+        (2, "recorded", None), (3, "recorded", None), (4, "refused", "IMPORT_INSTITUTION_UNKNOWN"), (5, "refused", "IMPORT_VALUE_INVALID")]
+    sealer.seal_pending()
+    graded = snapshot_at((r.envelope for r in sealer.log.iterate()), on="2024-12-02")["lists"]["graded"]
+    assert [(r["name"], r["grade_level"]) for r in graded] == [(rows[0]["机构名称"], 3)]
+    award = next(e for e in sealer.log.iterate_types(("GradeAwarded",)) if e["payload"]["level"] == 3)
+    assert award["payload"]["valid_until"] == "2026-08-15" and award["occurred_at"] == "2023-08-15"
+    assert award["basis"]["imported_from"]["row"] == 2
+    # the imported award is no way to grade now
+    from tests.conftest import decide, refused
+
+    refused(app, lambda: decide(app, "grading.import_award", {"institution_id": award["institution_id"], "level": 3,
+                                                              "awarded_on": "2024-06-01", "certificate_no": "x"}, actor=PROVINCE), "IMPORT_ONLY")
+    app.close()
