@@ -77,6 +77,12 @@ LISTING_DECIDED = CATALOGUE.register(EventType(
         Field("reasons", "text", "理由（含对陈述申辩的采纳情况）", public=True, max_length=2000),
         date_field("expires_on", "期满日期", required=False),
         date_field("early_removal_from", "可申请提前移出日期", required=False),
+        # a listing decided before the ledger, imported from the register: it creates its record
+        Field("list", "enum", "名单类别", public=True, required=False, enum=LIST_NAMES),
+        Field("ground", "enum", "列入事由", public=True, required=False, enum=GROUND_NAMES),
+        Field("grounding_ref", "string", "原列入依据文书", public=True, required=False, max_length=100),
+        Field("persons", "array", "相关责任人", public=True, required=False, items=PERSON),
+        Field("region_code", "string", "机构所在地行政区划", public=True, required=False, pattern=r"^\d{6}$"),
     ),
 ))
 
@@ -109,6 +115,17 @@ LISTING_EXPIRED = CATALOGUE.register(EventType(
 PROPOSED, NOTICED, DEFENDED, LISTED, NOT_LISTED, PUBLISHED = "proposed", "noticed", "defended", "listed", "not_listed", "published"
 REMOVED, EXPIRED = "removed", "expired"
 ACTIVE = (LISTED, PUBLISHED)
+
+
+IMPORTED_ONLY = ("list", "ground", "grounding_ref", "persons", "region_code")  # what the proposal said, for an import
+
+
+def _imported_listing(_: State, entry: Entry) -> State:
+    """A listing decided before the ledger, imported from the register: the record starts listed."""
+    p = payload(entry)
+    return {"institution_id": p["institution_id"], "region_code": p["region_code"], "list": p["list"], "ground": p["ground"],
+            "persons": p.get("persons", []), "proposed_on": p["decided_on"], "defence_deadline": None, "published_on": None,
+            "ended_on": None, **_decided({}, entry)}
 
 
 def _decided(state: State, entry: Entry) -> State:
@@ -145,7 +162,9 @@ CREDIT_LISTING = declare(RecordKind(
              sets=lambda s, e: {"defence_deadline": payload(e)["defence_deadline"]}),
         Step(LISTING_DEFENCE_RECEIVED, "登记陈述申辩", after=(NOTICED,), to=DEFENDED, computed=("institution_id",)),
         Step(LISTING_DECIDED, "作出列入决定", after=(PROPOSED, NOTICED, DEFENDED), sets=_decided,
-             computed=("institution_id", "expires_on", "early_removal_from")),
+             computed=("institution_id", "expires_on", "early_removal_from", *IMPORTED_ONLY)),
+        Step(LISTING_DECIDED, "列入失信名单（本系统启用前，导入）", sets=_imported_listing,
+             computed=("region_code", "expires_on", "early_removal_from")),
         Step(LISTING_PUBLISHED, "公布", after=(LISTED,), to=PUBLISHED, computed=("institution_id",),
              sets=lambda s, e: {"published_on": payload(e)["published_on"]}),
         Step(LISTING_REMOVED_EARLY, "提前移出", after=ACTIVE, to=REMOVED, computed=("institution_id",),

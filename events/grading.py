@@ -274,7 +274,7 @@ GRADING_APPLICATION = declare(RecordKind(
         Step(PUBLICITY_CLOSED, "结束公示", after=(IN_PUBLICITY,), computed=("institution_id",),
              sets=lambda s, e: {"status": REJECTED if payload(e)["objection_upheld"] else PUBLICITY_DONE}),
         Step(GRADE_AWARDED, "授予等级", after=(PUBLICITY_DONE,), to=AWARDED, sets=_awarded,
-             computed=("institution_id", "level", "valid_until")),
+             computed=("institution_id", "level", "valid_until", "region_code")),
         Step(GRADE_AWARDED, "授予等级（本系统启用前，导入）", sets=_imported_award, computed=("region_code", "valid_until")),
         Step(GRADE_DOWNGRADED, "降低等级", after=HOLDING, to=DOWNGRADED, computed=("institution_id", "no_upgrade_until"),
              sets=lambda s, e: {"level": payload(e)["new_level"], "no_upgrade_until": payload(e)["no_upgrade_until"]}),

@@ -180,3 +180,23 @@ def expire(ctx: Context) -> Decision:
         raise RuleViolation("NOT_YET_DUE", f"名单有效期至 {listing.expires_on}", f"listed until {listing.expires_on}")
     payload = {"institution_id": listing.institution_id, "expired_on": ctx.today.isoformat()}
     return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today, listing.region_code).name)
+
+
+def import_listing(ctx: Context) -> Decision:
+    """A listing decided before the ledger, from an imported register (never a decision made now):
+    the supervising civil affairs over the institution's region records it; its term follows the
+    rules of its date (the list exists from 民发〔2019〕103号 on)."""
+    if not ctx.imported:
+        raise RuleViolation("IMPORT_ONLY", "此项仅用于导入本系统启用前已作出的列入决定", "only for listings imported from an existing register")
+    institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
+    region = institution.profile["region_code"]
+    _require_supervisor(ctx, region)
+    if ctx.request["outcome"] != "listed" or not ctx.request.get("list") or not ctx.request.get("ground"):
+        raise RuleViolation("IMPORT_LISTING_INCOMPLETE", "导入的列入决定须为“决定列入”，并载明名单类别和列入事由",
+                            "an imported listing is a decision to list, with its list and ground")
+    decided_on = day_of(ctx, "decided_on")
+    version = ctx.rules.in_force(decided_on, region)
+    payload = dict(ctx.request, region_code=region,
+                   expires_on=add_months(decided_on, 12 * version["listing.term_years"]).isoformat(),
+                   early_removal_from=add_months(decided_on, 12 * version["listing.early_removal_after_years"]).isoformat())
+    return Decision(payload, decided_on.isoformat(), version.name)

@@ -138,6 +138,7 @@ operation("listing.receive_defence", CreditListing, credit_events.LISTING_DEFENC
 operation("listing.decide", CreditListing, credit_events.LISTING_DECIDED, credit_listing.decide)
 operation("listing.publish", CreditListing, credit_events.LISTING_PUBLISHED, credit_listing.publish)
 operation("listing.remove_early", CreditListing, credit_events.LISTING_REMOVED_EARLY, credit_listing.remove_early)
+operation("listing.import", CreditListing, credit_events.LISTING_DECIDED, credit_listing.import_listing, creates=True)
 operation("listing.expire", CreditListing, credit_events.LISTING_EXPIRED, credit_listing.expire)
 
 # --- grading ----------------------------------------------------------------------------------------------

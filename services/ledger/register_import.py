@@ -36,7 +36,7 @@ YES, NO = ("是", "有", "齐全", "true", "1", "y", "yes"), ("否", "无", "不
 class Column:
     header: str  # as the register names it
     path: str  # the request field it fills ("registration_authority.level" for a member)
-    kind: str = "text"  # text | integer | decimal | date | enum | boolean | list | level | institution
+    kind: str = "text"  # text | integer | decimal | date | enum | boolean | list | level | institution | persons
     required: bool = True
     default: Any = None
 
@@ -50,6 +50,9 @@ class Family:
     columns: tuple[Column, ...]
     identifiers: tuple[str, ...] = ()  # request fields no two rows of a file may share
     departments: tuple[str, ...] = ()  # who may import the family (any department, if empty)
+    # decisions that followed on the same record, each (operation, the request field that dates it):
+    # recorded after the row's own decision when the row gives their date
+    follow: tuple[tuple[str, str], ...] = ()
 
     def enum_field(self, path: str) -> Field | None:
         spec: Field | None = None
@@ -110,8 +113,21 @@ FAMILIES = {
         ),
         identifiers=("certificate_no",), departments=("civil_affairs",),
     ),
+    "listings": Family(
+        "listings", "养老服务市场失信联合惩戒对象名单（本系统启用前）", "listing.import", "CreditListingDecided",
+        columns=(
+            Column("统一社会信用代码", "institution_id", "institution"), Column("名单类别", "list", "enum"),
+            Column("列入事由", "ground", "enum"), Column("原列入依据文书", "grounding_ref", required=False),
+            Column("相关责任人", "persons", "persons", required=False), Column("列入决定日期", "decided_on", "date"),
+            Column("列入理由", "reasons"), Column("决定", "outcome", "enum", required=False, default="listed"),
+            Column("公布日期", "published_on", "date", required=False),
+            *DOCUMENT,
+        ),
+        departments=("civil_affairs",), follow=(("listing.publish", "published_on"),),
+    ),
 }
 LEVELS_ZH = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "五级": 5}
+OPERATION_TITLES = {"listing.publish": "公布"}
 MATERIALS = ("application_form", "registration_certificate", "compliance_commitment")
 
 
@@ -260,6 +276,12 @@ def _converted(family: Family, column: Column, raw: str) -> Any:
         raise ImportRefused("IMPORT_VALUE_INVALID", f"“{column.header}”应填“是”或“否”", f"{column.header} is yes or no")
     if column.kind == "date":
         return _date(raw, column.header)
+    if column.kind == "persons":  # 王某（法定代表人）、李某（院长）
+        persons = []
+        for part in (p.strip() for p in raw.replace("；", "、").replace(";", "、").split("、") if p.strip()):
+            name, _, role = part.replace("(", "（").replace(")", "）").partition("（")
+            persons.append({"name": name.strip(), "role": role.rstrip("）").strip() or "相关责任人"})
+        return persons
     if column.kind == "level":
         level = LEVELS_ZH.get(raw, int(raw) if raw.isdigit() else 0)
         if not 1 <= level <= 5:
@@ -332,11 +354,18 @@ def _one_row(ledger: SupervisionLedger, family: Family, row: dict[str, str], num
             if request.get(name):
                 seen[(name, request[name])] = number
         source = {"file_sha256": digest, "file_name": file_name, "row": number}
-        command = Command(actor, Basis(basis.get("document_no", ""), basis.get("legal_basis", ""), source), request,
-                          f"import:{family.name}:{digest}:{number}")
-        result = ledger.execute(family.operation, command, dry_run=dry_run)
+        recorded_basis = Basis(basis.get("document_no", ""), basis.get("legal_basis", ""), source)
+        following = [(operation, {field: request.pop(field)}) for operation, field in family.follow if field in request]
+        key = f"import:{family.name}:{digest}:{number}"
+        result = ledger.execute(family.operation, Command(actor, recorded_basis, request, key), dry_run=dry_run)
     except DomainError as refused:
         return RowResult(number, "refused", refused.code, refused.message_zh)
+    for operation, follow_request in following if not dry_run else ():
+        try:
+            ledger.execute(operation, Command(actor, recorded_basis, follow_request, f"{key}:{operation}"), result.aggregate_id)
+        except DomainError as refused:  # the row's decision stands; what followed it is reported
+            return RowResult(number, "refused", refused.code, f"本行决定已记录，但其后的“{OPERATION_TITLES.get(operation, operation)}”未记录："
+                             f"{refused.message_zh}", str(result.aggregate_id))
     outcome = "would_record" if dry_run else "already" if result.replayed else "recorded"
     return RowResult(number, outcome, record_id=None if dry_run else str(result.aggregate_id))
 

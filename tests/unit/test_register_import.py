@@ -170,3 +170,34 @@ def test_gradings_made_before_the_ledger_are_imported_onto_their_institutions(tm
     refused(app, lambda: decide(app, "grading.import_award", {"institution_id": award["institution_id"], "level": 3,
                                                               "awarded_on": "2024-06-01", "certificate_no": "x"}, actor=PROVINCE), "IMPORT_ONLY")
     app.close()
+
+
+def test_listings_decided_before_the_ledger_are_imported_and_published(tmp_path):
+    """A register's credit-list entries import onto their institutions as listing decisions with
+    their term by the rules of their date, then their publication when the row dates one; the public
+    list shows the published current ones; a listing dated before the list existed is refused."""
+    from projections.disclosure import snapshot_at
+
+    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=Clock(datetime(2024, 12, 2, 10, tzinfo=BEIJING)))
+    rows, _ = filing_rows(10, seed=4, bad_every=1000)
+    import_register(app, "filings", as_csv(rows), "备案.csv", PROVINCE)
+    base = {"名单类别": "养老服务市场失信联合惩戒对象名单", "列入事由": "侵害老年人合法权益", "原列入依据文书": "宁民罚决〔2023〕5号",
+            "列入理由": "侵害老年人合法权益，情节严重", "文书编号": "苏民信〔2023〕1号", "法律依据": "民发〔2019〕103号"}
+    listings = [
+        {**base, "统一社会信用代码": rows[0]["统一社会信用代码"], "相关责任人": "王某（法定代表人）、李某（院长）",
+         "列入决定日期": "2023-06-01", "公布日期": "2023-06-05"},
+        {**base, "统一社会信用代码": rows[1]["统一社会信用代码"], "列入决定日期": "2023-07-01"},  # decided, never published
+        {**base, "统一社会信用代码": rows[2]["统一社会信用代码"], "列入决定日期": "2019-09-01"},  # before 民发〔2019〕103号
+        {**base, "统一社会信用代码": rows[3]["统一社会信用代码"], "列入决定日期": "2023-08-01", "公布日期": "2023-07-01"},
+    ]
+    report = import_register(app, "listings", as_csv(listings, "listings"), "失信名单.csv", PROVINCE)
+    assert [(r.row, r.outcome, r.code) for r in report.rows] == [
+        (2, "recorded", None), (3, "recorded", None), (4, "refused", "RULE_NOT_IN_FORCE"), (5, "refused", "DATE_ORDER_INVALID")]
+    assert report.rows[3].message_zh.startswith("本行决定已记录，但其后的“公布”未记录") and report.rows[3].record_id
+    sealer.seal_pending()
+    joint = snapshot_at((r.envelope for r in sealer.log.iterate()), on="2024-12-02")["lists"]["joint_punishment"]
+    assert [(r["name"], r["expires_on"], r["persons"]) for r in joint] == [
+        (rows[0]["机构名称"], "2026-06-01", [{"name": "王某", "role": "法定代表人"}, {"name": "李某", "role": "院长"}])]
+    again = import_register(app, "listings", as_csv(listings, "listings"), "失信名单.csv", PROVINCE)
+    assert [r.outcome for r in again.rows[:2]] == ["already", "already"]
+    app.close()
