@@ -112,8 +112,13 @@ PENALTY_DECIDED = CATALOGUE.register(EventType(
         Field("remedies", "text", "救济途径和期限", public=True, max_length=1000),
         Field("deciding_authority", "string", "作出决定的行政机关", public=True, max_length=200),
         Field("extension_approved_by", "string", "延期决定批准人", required=False, max_length=100),
+        # a decision taken before the ledger, imported from the register: it creates its case
+        Field("ground", "enum", "违法情形/依据类别", public=True, required=False, enum=GROUND_NAMES),
+        date_field("filed_on", "立案日期", required=False),
+        Field("region_code", "string", "机构所在地行政区划", public=True, required=False, pattern=r"^\d{6}$"),
     ),
 ))
+IMPORTED_ONLY = ("ground", "filed_on", "region_code")  # what the case's earlier steps said, for an import
 
 DECISION_SERVED = CATALOGUE.register(EventType(
     name="PenaltyDecisionServed", version=1, aggregate_type="SanctionCase", title_zh="送达处罚决定书",
@@ -209,6 +214,15 @@ def _publication(state_name: str):
     return lambda s, e: {"publication": dict(s["publication"], state=state_name)}
 
 
+def _imported_decision(_: State, entry: Entry) -> State:
+    """A penalty decided before the ledger, imported from the register: the case starts decided."""
+    p = payload(entry)
+    return {"institution_id": p["institution_id"], "region_code": p["region_code"], "ground": p["ground"],
+            "department": entry["actor"]["department"], "filed_on": p.get("filed_on") or p["decided_on"], "decide_by": None,
+            "notice": None, "hearing_on": None, "review": None, "publication": None,
+            "decision": {"decided_on": p["decided_on"], "decision_no": p["decision_no"], "penalties": p["penalties"]}}
+
+
 def _published(state: State, entry: Entry) -> State:
     p = payload(entry)
     return {"publication": {"state": "published", "published_on": p["published_on"], "class": p["publication_class"],
@@ -263,7 +277,8 @@ SANCTION_CASE = declare(RecordKind(
         Step(HEARING_SCHEDULED, "通知听证", after=(HEARING_REQUESTED_,), to=HEARING_SCHEDULED_, computed=("institution_id",),
              sets=lambda s, e: {"hearing_on": payload(e)["hearing_on"]}),
         Step(HEARING_HELD, "登记听证", after=(HEARING_SCHEDULED_,), to=HEARING_HELD_, computed=("institution_id",)),
-        Step(PENALTY_DECIDED, "作出处罚决定", after=(NOTICED, HEARING_HELD_), to=DECIDED, computed=("institution_id",),
+        Step(PENALTY_DECIDED, "作出处罚决定（本系统启用前，导入）", to=DECIDED, computed=("region_code",), sets=_imported_decision),
+        Step(PENALTY_DECIDED, "作出处罚决定", after=(NOTICED, HEARING_HELD_), to=DECIDED, computed=("institution_id", *IMPORTED_ONLY),
              sets=lambda s, e: {"decision": {"decided_on": payload(e)["decided_on"], "decision_no": payload(e)["decision_no"],
                                              "penalties": payload(e)["penalties"]}}),
         Step(DECISION_SERVED, "登记送达", after=(DECIDED,), to=SERVED, computed=("institution_id", "late_days")),

@@ -129,6 +129,7 @@ operation("sanction.review", SanctionCase, sanction_events.DECISION_REVIEWED, sa
 operation("sanction.publish", SanctionCase, sanction_events.PENALTY_PUBLISHED, sanction.publish)
 operation("sanction.withdraw_publication", SanctionCase, sanction_events.PUBLICATION_WITHDRAWN, sanction.withdraw_publication)
 operation("sanction.end_publication_early", SanctionCase, sanction_events.PUBLICATION_ENDED_EARLY, sanction.end_publication_early)
+operation("sanction.import", SanctionCase, sanction_events.PENALTY_DECIDED, sanction.import_decision, creates=True)
 operation("sanction.expire_publication", SanctionCase, sanction_events.PUBLICATION_EXPIRED, sanction.expire_publication)
 
 # --- credit lists ---------------------------------------------------------------------------------------

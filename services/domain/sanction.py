@@ -119,13 +119,13 @@ def file_case(ctx: Context) -> Decision:
     return Decision(payload, filed_on.isoformat(), version.name)
 
 
-def _check_penalties(case: SanctionCase, penalties: list[dict[str, Any]], version: Any) -> None:
+def _check_penalties(ground: str, penalties: list[dict[str, Any]], version: Any) -> None:
     if not penalties:
         raise RuleViolation("PENALTY_MISSING", "应载明处罚种类", "at least one penalty")
     for p in penalties:
         if p["type"] == "fine" and _amount(p) <= 0:
             raise RuleViolation("FINE_AMOUNT_MISSING", "罚款应载明金额", "a fine states its amount")
-    if case.ground.startswith("MCA66-46"):
+    if ground.startswith("MCA66-46"):
         limit = Decimal(version["sanction.max_fine_66_46"])
         for p in penalties:
             if p["type"] == "fine" and _amount(p) > limit:
@@ -145,7 +145,7 @@ def serve_notice(ctx: Context) -> Decision:
         raise RuleViolation("DATE_ORDER_INVALID", "告知日期不能早于立案日期", "the notice precedes the case")
     version = ctx.rules.in_force(date.fromisoformat(case.filed_on), case.region_code)
     penalties = ctx.request["penalties"]
-    _check_penalties(case, penalties, version)
+    _check_penalties(case.ground, penalties, version)
     threshold = Decimal(version["sanction.hearing_fine_threshold"])
     eligible = any(p["type"] in HEARING_TYPES or (p["type"] == "fine" and _amount(p) >= threshold) for p in penalties)
     payload = dict(
@@ -218,7 +218,7 @@ def decide(ctx: Context) -> Decision:
             f"decide within 90 days of filing ({case.decide_by}) unless the extension is approved",
         )
     penalties = ctx.request["penalties"]
-    _check_penalties(case, penalties, version)
+    _check_penalties(case.ground, penalties, version)
     intended = {p["type"]: _amount(p) for p in case.notice["penalties"]}
     for p in penalties:
         if p["type"] not in intended or _amount(p) > intended[p["type"]]:
@@ -381,3 +381,29 @@ def expire_publication(ctx: Context) -> Decision:
         raise RuleViolation("NOT_YET_DUE", f"公示期至 {until.isoformat()} 届满", f"published until {until.isoformat()}")
     payload = {"institution_id": case.institution_id, "expired_on": ctx.today.isoformat()}
     return Decision(payload, ctx.today.isoformat(), ctx.rules.in_force(ctx.today, case.region_code).name)
+
+
+def import_decision(ctx: Context) -> Decision:
+    """A penalty decided before the ledger, from an imported register (never a decision made now):
+    the department competent for its ground, over the institution's region, records it; the
+    penalties are checked against the rules of its date."""
+    if not ctx.imported:
+        raise RuleViolation("IMPORT_ONLY", "此项仅用于导入本系统启用前已作出的行政处罚决定", "only for decisions imported from an existing register")
+    ctx.actor.require_role("officer")
+    ground = ctx.request.get("ground")
+    if not ground:
+        raise RuleViolation("IMPORT_GROUND_MISSING", "导入的处罚决定须载明违法情形类别", "an imported decision states its ground")
+    competent = COMPETENT_DEPARTMENT[ground]
+    if ctx.actor.department != competent:
+        ctx.actor.require_department(competent)
+    institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
+    region = institution.profile["region_code"]
+    ctx.actor.require_jurisdiction(region)
+    decided_on = day_of(ctx, "decided_on")
+    filed_on = ctx.request.get("filed_on")
+    if filed_on and date.fromisoformat(filed_on) > decided_on:
+        raise RuleViolation("DATE_ORDER_INVALID", "立案日期不能晚于决定日期", "filed after the decision")
+    version = ctx.rules.in_force(decided_on, region)
+    _check_penalties(ground, ctx.request["penalties"], version)
+    claims = (("decision_no", ctx.request["decision_no"]),)
+    return Decision(dict(ctx.request, region_code=region), decided_on.isoformat(), version.name, claims)

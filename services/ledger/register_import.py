@@ -39,6 +39,7 @@ class Column:
     kind: str = "text"  # text | integer | decimal | date | enum | boolean | list | level | institution | persons
     required: bool = True
     default: Any = None
+    event_type: str | None = None  # the event the field belongs to, if not the family's own (a follow-up's)
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,13 @@ class Family:
     columns: tuple[Column, ...]
     identifiers: tuple[str, ...] = ()  # request fields no two rows of a file may share
     departments: tuple[str, ...] = ()  # who may import the family (any department, if empty)
-    # decisions that followed on the same record, each (operation, the request field that dates it):
-    # recorded after the row's own decision when the row gives their date
-    follow: tuple[tuple[str, str], ...] = ()
+    # decisions that followed on the same record, each (operation, its request fields — the first
+    # dates it): recorded after the row's own decision when the row gives their date
+    follow: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def enum_field(self, path: str) -> Field | None:
+    def enum_field(self, path: str, event_type: str | None = None) -> Field | None:
         spec: Field | None = None
-        fields = CATALOGUE[self.event_type].fields
+        fields = CATALOGUE[event_type or self.event_type].fields
         for part in path.split("."):
             spec = next((f for f in fields if f.name == part), None)
             if spec is None:
@@ -123,11 +124,26 @@ FAMILIES = {
             Column("公布日期", "published_on", "date", required=False),
             *DOCUMENT,
         ),
-        departments=("civil_affairs",), follow=(("listing.publish", "published_on"),),
+        departments=("civil_affairs",), follow=(("listing.publish", ("published_on",)),),
+    ),
+    "sanctions": Family(
+        "sanctions", "行政处罚决定（本系统启用前）", "sanction.import", "PenaltyDecided",
+        columns=(
+            Column("统一社会信用代码", "institution_id", "institution"), Column("违法情形类别", "ground", "enum"),
+            Column("立案日期", "filed_on", "date", required=False), Column("行政处罚决定书文号", "decision_no"),
+            Column("决定日期", "decided_on", "date"), Column("违法行为类型", "violation_type"), Column("违法事实", "facts"),
+            Column("处罚依据", "legal_basis"), Column("处罚种类", "penalties", "penalties"),
+            Column("罚款金额（元）", "fine_amount", "decimal", required=False), Column("履行方式和期限", "compliance"),
+            Column("救济途径和期限", "remedies"), Column("作出决定的行政机关", "deciding_authority"),
+            Column("公示日期", "published_on", "date", required=False), Column("失信程度", "publication_class", "enum", required=False, event_type="PenaltyPublished"),
+            Column("逾期公示说明", "late_reason", required=False),
+            *DOCUMENT,
+        ),
+        identifiers=("decision_no",), follow=(("sanction.publish", ("published_on", "publication_class", "late_reason")),),
     ),
 }
 LEVELS_ZH = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "五级": 5}
-OPERATION_TITLES = {"listing.publish": "公布"}
+OPERATION_TITLES = {"listing.publish": "公布", "sanction.publish": "公示"}
 MATERIALS = ("application_form", "registration_certificate", "compliance_commitment")
 
 
@@ -252,6 +268,11 @@ def request_of(family: Family, row: dict[str, str], holder_of: Callable[[str, st
             request.setdefault(target, {})[rest[0]] = value
         else:
             request[target] = value
+    if "fine_amount" in request:  # the amount belongs to the fine among the penalties
+        amount = request.pop("fine_amount")
+        for penalty in request.get("penalties", []):
+            if penalty["type"] == "fine":
+                penalty["amount"] = amount
     return request, basis
 
 
@@ -264,7 +285,7 @@ CONVERTERS: dict[str, Callable[[str], Any]] = {
 
 def _converted(family: Family, column: Column, raw: str) -> Any:
     if column.kind == "enum" or column.kind == "list":
-        spec = family.enum_field(column.path)
+        spec = family.enum_field(column.path, column.event_type)
         values = [v.strip() for v in raw.replace("，", "、").replace(",", "、").split("、") if v.strip()] if column.kind == "list" else [raw]
         codes = [_code_of(spec, v, column.header) for v in values]
         return codes if column.kind == "list" else codes[0]
@@ -276,6 +297,9 @@ def _converted(family: Family, column: Column, raw: str) -> Any:
         raise ImportRefused("IMPORT_VALUE_INVALID", f"“{column.header}”应填“是”或“否”", f"{column.header} is yes or no")
     if column.kind == "date":
         return _date(raw, column.header)
+    if column.kind == "penalties":  # 警告、罚款 (a fine's amount comes from its own column)
+        spec = family.enum_field("penalties.type")
+        return [{"type": _code_of(spec, v, column.header)} for v in raw.replace("，", "、").replace(",", "、").split("、") if v.strip()]
     if column.kind == "persons":  # 王某（法定代表人）、李某（院长）
         persons = []
         for part in (p.strip() for p in raw.replace("；", "、").replace(";", "、").split("、") if p.strip()):
@@ -355,7 +379,11 @@ def _one_row(ledger: SupervisionLedger, family: Family, row: dict[str, str], num
                 seen[(name, request[name])] = number
         source = {"file_sha256": digest, "file_name": file_name, "row": number}
         recorded_basis = Basis(basis.get("document_no", ""), basis.get("legal_basis", ""), source)
-        following = [(operation, {field: request.pop(field)}) for operation, field in family.follow if field in request]
+        following = [(operation, {f: request.pop(f) for f in fields if f in request}) for operation, fields in family.follow
+                     if fields[0] in request]
+        for _, fields in family.follow:  # a follow-up the row does not date: its other columns go with it
+            for f in fields:
+                request.pop(f, None)
         key = f"import:{family.name}:{digest}:{number}"
         result = ledger.execute(family.operation, Command(actor, recorded_basis, request, key), dry_run=dry_run)
     except DomainError as refused:

@@ -201,3 +201,40 @@ def test_listings_decided_before_the_ledger_are_imported_and_published(tmp_path)
     again = import_register(app, "listings", as_csv(listings, "listings"), "失信名单.csv", PROVINCE)
     assert [r.outcome for r in again.rows[:2]] == ["already", "already"]
     app.close()
+
+
+def test_penalties_decided_before_the_ledger_are_imported_with_their_publication(tmp_path):
+    """A department's past penalty decisions import as decided cases (its ground, decision number,
+    penalties checked by the rules of their date), then their publication (公示) when the row dates
+    one; the public sanctions list shows the current ones; another department's ground is refused."""
+    from projections.disclosure import snapshot_at
+
+    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=Clock(datetime(2024, 12, 2, 10, tzinfo=BEIJING)))
+    rows, _ = filing_rows(6, seed=8, bad_every=1000)
+    import_register(app, "filings", as_csv(rows), "备案.csv", PROVINCE)
+    base = {"违法情形类别": "《养老机构管理办法》第四十六条第（七）项", "违法行为类型": "侵害老年人合法权益", "违法事实": "护理员殴打老年人",
+            "处罚依据": "《养老机构管理办法》第四十六条", "处罚种类": "警告、罚款", "罚款金额（元）": "20000",
+            "履行方式和期限": "15日内缴纳", "救济途径和期限": "60日内复议或6个月内诉讼", "作出决定的行政机关": "南京市玄武区民政局",
+            "文书编号": "玄民罚〔2024〕1号", "法律依据": "《行政处罚法》"}
+    cases = [
+        {**base, "统一社会信用代码": rows[0]["统一社会信用代码"], "行政处罚决定书文号": "玄民罚决〔2024〕1号", "立案日期": "2024-05-06",
+         "决定日期": "2024-06-10", "公示日期": "2024-06-20", "失信程度": "一般失信"},
+        {**base, "统一社会信用代码": rows[1]["统一社会信用代码"], "行政处罚决定书文号": "玄消罚决〔2024〕2号",
+         "违法情形类别": "消防安全违法行为（《消防法》）", "决定日期": "2024-06-12"},
+        {**base, "统一社会信用代码": rows[2]["统一社会信用代码"], "行政处罚决定书文号": "玄民罚决〔2024〕3号", "罚款金额（元）": "50000",
+         "决定日期": "2024-06-12"},
+        {**base, "统一社会信用代码": rows[3]["统一社会信用代码"], "行政处罚决定书文号": "玄民罚决〔2024〕4号", "决定日期": "2024-02-01",
+         "公示日期": "2024-05-06", "失信程度": "一般失信"},  # published 3 months after the decision, no reason given
+    ]
+    report = import_register(app, "sanctions", as_csv(cases, "sanctions"), "行政处罚台账.csv", PROVINCE)
+    assert [(r.row, r.outcome, r.code) for r in report.rows] == [
+        (2, "recorded", None), (3, "refused", "DEPARTMENT_NOT_COMPETENT"), (4, "refused", "FINE_ABOVE_LIMIT"),
+        (5, "refused", "PUBLICATION_LATE")]
+    assert "本行决定已记录" in report.rows[3].message_zh
+    sealer.seal_pending()
+    published = snapshot_at((r.envelope for r in sealer.log.iterate()), on="2024-12-02")["lists"]["sanctions"]
+    assert [(r["decision_no"], r["publish_until"], r["penalties"]) for r in published] == [
+        ("玄民罚决〔2024〕1号", "2025-06-10", [{"type": "warning"}, {"type": "fine", "amount": "20000"}])]
+    twice = import_register(app, "sanctions", as_csv(cases[:1], "sanctions"), "另一份台账.csv", PROVINCE)
+    assert [r.code for r in twice.rows] == ["DECISION_NO_IN_USE"]  # the same decision from another file
+    app.close()
