@@ -117,8 +117,10 @@ def mark_overdue(ctx: Context) -> Decision:
 
 
 def escalate(ctx: Context) -> Decision:
-    """An overdue major hazard: 责令停业整顿 first; 取缔/关停 only after that and once the
-    residents are resettled (66号令; Hebei district plan)."""
+    """An overdue major hazard: 取缔/关停 only once the residents are resettled, and — where the rule
+    table says so (nationally; Tianjin's Hebei district plan) — only after 责令停业整顿; where a
+    region's plan closes a home that refuses its rectification order by joint enforcement
+    (Zhenjiang, Sanming), without a suspension first."""
     hazard: Hazard = ctx.target
     ctx.actor.require_role("officer")
     ctx.actor.require_department("civil_affairs")
@@ -128,8 +130,10 @@ def escalate(ctx: Context) -> Decision:
     step = ctx.request["step"]
     if step in hazard.escalations:
         raise Conflict("ALREADY_ESCALATED", "该升级措施已作出", "this escalation step was already taken", step=step)
+    decided_on = day_of(ctx, "decided_on")
+    version = ctx.rules.in_force(decided_on, hazard.region_code)
     if step == "closure_ordered":
-        if "suspension_ordered" not in hazard.escalations:
+        if version["hazard.closure_needs_suspension_first"] and "suspension_ordered" not in hazard.escalations:
             raise RuleViolation(
                 "ESCALATION_ORDER", "应先责令停业整顿，逾期仍不改正的方可取缔或关停", "suspension comes before closure"
             )
@@ -138,14 +142,12 @@ def escalate(ctx: Context) -> Decision:
             raise RuleViolation(
                 "RESIDENTS_NOT_RESETTLED", "须在妥善安置老年人后方可取缔或关停", "residents must be resettled before closure"
             )
-    decided_on = day_of(ctx, "decided_on")
     if step == "suspension_ordered":
         rectify_by = ctx.request.get("rectify_by")
         if not rectify_by or date.fromisoformat(rectify_by) < decided_on:
             raise RuleViolation("DEADLINE_BEFORE_ORDER", "责令停业整顿须载明不早于决定日期的整顿期限（rectify_by）",
                                 "a suspension states its rectification deadline (rectify_by), not before the decision")
         ctx.lookup.aggregate(Institution, hazard.institution_id).require_status("filed", action_zh="责令停业整顿")
-    version = ctx.rules.in_force(decided_on, hazard.region_code)
     return Decision(dict(ctx.request, institution_id=hazard.institution_id), decided_on.isoformat(), version.name)
 
 

@@ -219,6 +219,9 @@ FILING_2019 = RuleVersion(
             "本系统设定的信用风险分类口径（待各地规则替换）", False,
         ),
         closure__plan_days_ahead=Param(60, "《老年人权益保障法》（2018修正）第46条：变更或者终止的妥善安置老年人；60日取山东、浙江条例口径（未核实）", False),
+        hazard__closure_needs_suspension_first=Param(
+            True, "逾期不改的重大隐患先责令停业整顿，仍不改正的方可取缔、关停（《养老机构管理办法》相关条款，原文未取得）", False,
+        ),
         grading__authority=Param(_AUTHORITY_DEFAULT, "民发〔2019〕137号：全国统一养老机构等级评定体系，评定权限由各省规定；无省级规则的地区暂按江苏口径（未核实）", False),
         grading__min_operating_years=Param(1, "上海、湖北：开办运营一年以上", False),
         grading__penalty_free_years=Param(2, "上海、甘肃：近两年内未受行政处罚", False),
@@ -306,6 +309,7 @@ CREDIT_2026 = _then(
 # --- regional rows -------------------------------------------------------------------------------
 
 SEED_ZHENJIANG = "镇江市民政局等7部门《2020年全市养老院服务质量建设专项行动实施方案》（种子文件000）§三（六）"
+SEED_ZHENJIANG_HAZARDS = "镇江种子文件000 §三（四）：依法依规限期整治到位；拒不整治或无法完成整治的，报请当地人民政府组织联合执法，依法予以取缔"
 
 REGIONAL = (
     RegionalRows(
@@ -325,6 +329,25 @@ REGIONAL = (
             grading__upgrade_after_years=Param(
                 0, f"{SEED_ZHENJIANG}：7月底前完成一至三级评定并遴选三级机构推荐为四级候选，8月底前市民政局完成四级评定并推荐五级候选，"
                 "9月底前省民政厅完成五级评定——同一年度内逐级推荐评定，不设上次评定满一年的间隔", True,
+            ),
+            hazard__closure_needs_suspension_first=Param(False, SEED_ZHENJIANG_HAZARDS + "（不以先行责令停业整顿为前提）", True),
+        ),
+    ),
+    RegionalRows(
+        "350400", date(2024, 5, 1), "三明市养老机构安全攻坚和服务质量提升“九个一”措施（种子文件003）",
+        _params(
+            hazard__closure_needs_suspension_first=Param(
+                False, "三明种子文件003 §三（二）：依法依规限期整治到位；拒不整治或无法完成整治的，报请当地人民政府组织联合执法，依法予以取缔"
+                "（不以先行责令停业整顿为前提）", True,
+            ),
+        ),
+    ),
+    RegionalRows(
+        "120000", date(2019, 6, 1), "天津市河北区养老院服务质量建设专项行动方案（种子文件004）",
+        _params(
+            hazard__closure_needs_suspension_first=Param(
+                True, "天津河北区种子文件004 §三（一）：存在重大风险隐患、逾期不改正的，责令停业整顿；情节严重的，在妥善安置老年人的前提下，"
+                "依法取缔、关停、撤并", True,
             ),
         ),
     ),

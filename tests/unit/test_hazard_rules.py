@@ -124,7 +124,9 @@ def test_people_cannot_record_what_only_the_scheduler_may(ledger, institution, c
     refused(app, lambda: step(app, "mark_overdue", hazard, {}), "SYSTEM_ONLY")
 
 
-def test_an_overdue_major_hazard_escalates_to_suspension_then_closure_after_resettlement(ledger, institution, clock):
+def test_an_overdue_major_hazard_escalates_to_suspension_and_closure_after_resettlement(ledger, institution, clock):
+    """Zhenjiang (seed 000 §三（四）) closes a home that refuses its rectification order by joint
+    enforcement, without a suspension first; the residents are resettled first everywhere."""
     app, _ = ledger
     hazard = identify(app, institution).aggregate_id
     step(app, "order", hazard, {"measures": "整改", "ordered_on": "2024-05-20", "deadline": "2024-05-31"})
@@ -132,8 +134,8 @@ def test_an_overdue_major_hazard_escalates_to_suspension_then_closure_after_rese
     early = {"step": "suspension_ordered", "decided_on": "2024-05-30", "reason": "逾期不改", "rectify_by": "2024-07-31"}
     refused(app, lambda: step(app, "escalate", hazard, early, civil), "HAZARD_STATE_INVALID")
     run_due(app)
-    closure = {"step": "closure_ordered", "decided_on": "2024-06-03", "reason": "停业整顿后仍不改正"}
-    refused(app, lambda: step(app, "escalate", hazard, closure, civil), "ESCALATION_ORDER")
+    closure = {"step": "closure_ordered", "decided_on": "2024-06-03", "reason": "拒不整治，报请区政府组织联合执法"}
+    refused(app, lambda: step(app, "escalate", hazard, closure, civil), "RESIDENTS_NOT_RESETTLED")
     refused(app, lambda: step(app, "escalate", hazard, dict(early, decided_on="2024-06-03"), FIRE), "DEPARTMENT_NOT_COMPETENT")
     refused(app, lambda: step(app, "escalate", hazard, dict(early, decided_on="2024-06-03", rectify_by="2024-06-01"), civil),
             "DEADLINE_BEFORE_ORDER")

@@ -56,6 +56,10 @@ def test_the_most_specific_region_wins():
     assert nanjing.name == "rules-2019-11-01+320000-2020-01-01"
     assert beijing.name == "rules-2019-11-01"
     assert zhenjiang.param("grading.authority").confirmed and not beijing.param("grading.authority").confirmed
+    # closing a home whose major hazard stays overdue: Zhenjiang and Sanming without a suspension first
+    closure = {code: RULES.in_force(date(2024, 6, 3), code)["hazard.closure_needs_suspension_first"]
+               for code in ("321111", "320102", "350404", "120105", "110101")}
+    assert closure == {"321111": False, "320102": True, "350404": False, "120105": True, "110101": True}
 
 
 def test_a_regional_row_holds_only_while_it_is_in_force():

@@ -291,6 +291,8 @@ def test_hebei_district_suspends_then_closes_a_home_whose_major_hazard_stays_ove
                                      person="院长刘某", on="2019-06-10", deadline="2019-06-30", measures="打开安全出口，清理通道")
     officers.on("2019-07-02")
     assert [str(r.aggregate_id) for r in run_due(officers.runtime.ledger)] == [hazard]
+    officers.refused(f"/v1/hazards/{hazard}/escalation", {"step": "closure_ordered", "decided_on": "2019-07-02",
+                                                          "reason": "逾期未改正"}, civil, "ESCALATION_ORDER")  # suspension first
     officers.post(f"/v1/hazards/{hazard}/escalation", {"step": "suspension_ordered", "decided_on": "2019-07-02",
                                                        "reason": "重大隐患逾期未改正", "rectify_by": "2019-08-30"}, civil)
     assert officers.get(f"/v1/institutions/{home}", civil)["status"] == "suspended"
@@ -305,5 +307,5 @@ def test_hebei_district_suspends_then_closes_a_home_whose_major_hazard_stays_ove
     officers.post(f"/v1/hazards/{hazard}/escalation", {"step": "closure_ordered", "decided_on": "2019-10-31",
                                                        "reason": "情节严重，依法取缔"}, civil)
     decisions = officers.events(hazard)
-    # the rules of 2019 (the credit rules' version from July), no regional row for Tianjin
-    assert {e["rule_version"] for e in decisions} == {"rules-2019-01-01", "rules-2019-07-01"}
+    # the rules of 2019 (the credit rules' version from July), with Tianjin's row from the district plan
+    assert {e["rule_version"] for e in decisions} == {"rules-2019-01-01+120000-2019-06-01", "rules-2019-07-01+120000-2019-06-01"}
