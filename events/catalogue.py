@@ -82,6 +82,9 @@ class EventType:
     # When set: the departments (named by the payload) that alone read the restricted fields, the
     # supervising department only if it is one of them; auditors always do.
     readers: Callable[[dict[str, Any]], Iterable[str] | None] | None = None
+    # With ``readers``: no one else sees the decision at all (an inspection before it takes place
+    # would tell whom the inspectors will visit, and when).
+    confidential: bool = False
 
     def field_named(self, name: str) -> Field:
         for f in self.fields:

@@ -113,8 +113,11 @@ INSPECTION_SCHEDULED = CATALOGUE.register(EventType(
     name="InspectionScheduled", version=1, aggregate_type="Inspection", title_zh="安排检查",
     description=(
         "An inspection of one institution: routine ones come from a draw and use the drawn team; "
-        "routine, special and joint ones are notified 3 working days ahead; case inspections never are."
+        "routine, special and joint ones are notified 3 working days ahead; case inspections never are. "
+        "Only the inspecting departments (and auditors) see it: it tells whom the inspectors will visit, and when."
     ),
+    readers=lambda p: p.get("departments"),
+    confidential=True,
     fields=(
         Field("institution_id", "string", "机构编号", public=True, max_length=36),
         Field("kind", "enum", "检查类型", public=True, enum=KIND_NAMES),
@@ -189,6 +192,8 @@ INSPECTION_PLAN = declare(RecordKind(
 INSPECTION = declare(RecordKind(
     name="Inspection", title_zh="检查", refusal_code="INSPECTION_STATE_INVALID",
     states={SCHEDULED: "已安排", CONDUCTED: "已实施", PUBLISHED: "结果已公开"},
+    readers=lambda state: state["departments"],
+    confidential=lambda state: state["status"] == SCHEDULED,  # until it took place, only its departments know of it
     fields=(
         *(INSPECTION_SCHEDULED.field_named(n) for n in ("institution_id", "kind", "plan_id", "departments", "inspectors",
                                                         "region_code", "scheduled_on")),

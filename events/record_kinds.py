@@ -96,6 +96,8 @@ class RecordKind:
     # When set: the departments (named by the state) that alone read the state's restricted fields,
     # the supervising department only if it is one of them; auditors always do.
     readers: Callable[[State], Iterable[str] | None] | None = None
+    # While this holds of the state, no one but the ``readers`` (and auditors) sees the record at all.
+    confidential: Callable[[State], bool] = lambda state: False
     _by_type: dict[tuple[str, bool], Step] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -56,6 +56,15 @@ def sees_restricted(reader: Reader | None, decided_by: Iterable[str], region_cod
     return reader.role in ("officer", "viewer") and reader.department in departments
 
 
+def sees_at_all(reader: Reader | None, event_type: str, payload: dict[str, Any], region_code: str | None) -> bool:
+    """Whether ``reader`` may know of a decision at all: always, unless its event type is
+    confidential to its readers (an inspection before it takes place)."""
+    spec = CATALOGUE[event_type]
+    if not spec.confidential or spec.readers is None:
+        return True
+    return sees_restricted(reader, spec.readers(payload) or (), region_code, only=True)
+
+
 def with_payload_readers(shown: dict[str, Any], reader: Reader | None, event_type: str, payload: dict[str, Any],
                          region_code: str | None) -> dict[str, Any]:
     """A decision as shown by the usual policy, its payload shown again by the event type's own
@@ -178,22 +187,30 @@ def entry_view(entry: dict[str, Any], reader: Reader | None, region_code: str | 
     return view_
 
 
-def record_view(record: dict[str, Any], reader: Reader | None) -> dict[str, Any]:
+def record_view(record: dict[str, Any], reader: Reader | None) -> dict[str, Any] | None:
     """A record (its state and its decisions) as ``reader`` may see it: the state's restricted
     fields to those who may see any of its decisions' restricted fields, each decision's to those
-    who may see that decision's."""
+    who may see that decision's; None if the reader may not know of the record at all (an
+    inspection before it takes place, to anyone but its departments), and without the decisions the
+    reader may not know of."""
     kind = KINDS[record["kind"]]
     region = record["region_code"]
     departments = {d["actor"]["department"] for d in record["decisions"] + record["retracted"]}
     state = record["state"]
     only = kind.readers(state) if kind.readers else None
+    if kind.confidential(state) and not sees_restricted(reader, only or (), region, only=True):
+        return None
+    known = [d for d in record["decisions"] if sees_at_all(reader, d["event_type"], d["payload"], region)]
+    gone = [d for d in record["retracted"] if sees_at_all(reader, d["event_type"], d["payload"], region)]
+    amended = {d["event_id"] for d in record["decisions"] + record["retracted"]} - {d["event_id"] for d in known + gone}
+    amendments = [d for d in record["amendments"] if d["payload"].get("original_event_id") not in amended]
     full = sees_restricted(reader, only, region, only=True) if only is not None else sees_restricted(reader, departments, region)
     return {
         "id": record["id"], "kind": kind.name, "kind_name": kind.title_zh, "institution_id": record["institution_id"],
         "region_code": region, "version": record["version"], "seq": record.get("seq"),
         "status": state["status"], "status_name": kind.state_name(state["status"]),
         "state": view(kind.fields, state, full=full),
-        "decisions": [entry_view(d, reader, region) for d in record["decisions"]],
-        "amendments": [entry_view(d, reader, region) for d in record["amendments"]],
-        "retracted": [entry_view(d, reader, region) for d in record["retracted"]],
+        "decisions": [entry_view(d, reader, region) for d in known],
+        "amendments": [entry_view(d, reader, region) for d in amendments],
+        "retracted": [entry_view(d, reader, region) for d in gone],
     }

@@ -31,8 +31,11 @@ class Page(BaseModel):
 
 
 def _page(runtime, result, view, actor) -> Page:
+    """A page of hits as the caller may see them; a hit the caller may not know of at all (an
+    inspection before it takes place) is left out, so a page may hold fewer than ``size``."""
+    shown = [view(actor, h) for h in result.hits]
     return Page(
-        total=result.total, hits=[view(actor, h) for h in result.hits], next_cursor=result.next_cursor,
+        total=result.total, hits=[h for h in shown if h is not None], next_cursor=result.next_cursor,
         facets=result.facets, indexed_seq=runtime.search.position()["seq"],
     )
 

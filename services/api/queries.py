@@ -20,6 +20,7 @@ from services.api.commands import RESOURCE_PATHS
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS, InstitutionResponse, RecordResponse
 from services.api.parameters import MonthQuery, RegionQuery
+from services.domain.errors import NotFound
 from services.domain.operations import OPERATIONS
 from services.domain.recorded import LedgerAggregate
 
@@ -89,12 +90,20 @@ RECORD_CLASSES = {op.aggregate.__name__: op.aggregate for op in OPERATIONS.value
 
 @router.get("/records/{record_id}", response_model=RecordResponse, summary="查询任一记录（机构、隐患、检查、案件、名单、评定……）", tags=["联合检索 lookup"])
 def get_record(record_id: Annotated[UUID, Path(title="记录编号")], actor: ActorDep, runtime: RuntimeDep):
-    return record_view(runtime.ledger.aggregate(LedgerAggregate, record_id).record, actor)
+    return _shown(runtime.ledger.aggregate(LedgerAggregate, record_id).record, actor, record_id)
+
+
+def _shown(record: dict[str, Any], actor: Any, record_id: UUID) -> dict[str, Any]:
+    """The record as the caller may see it; one the caller may not know of is not found."""
+    shown = record_view(record, actor)
+    if shown is None:
+        raise NotFound("RECORD_NOT_FOUND", f"未找到记录 {record_id}", f"no record {record_id}", id=str(record_id))
+    return shown
 
 
 def _typed_reader(cls: type):
     def read(record_id: Annotated[UUID, Path(title="记录编号")], actor: ActorDep, runtime: RuntimeDep) -> RecordResponse:
-        return record_view(runtime.ledger.aggregate(cls, record_id).record, actor)
+        return _shown(runtime.ledger.aggregate(cls, record_id).record, actor, record_id)
 
     return read
 

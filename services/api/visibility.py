@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.visibility import Reader, sees_restricted, view, with_payload_readers
+from events.visibility import Reader, sees_at_all, sees_restricted, view, with_payload_readers
 from projections import enforcement_record, institution_document
 
 
@@ -23,7 +23,11 @@ def institution_view(reader: Reader | None, doc: dict[str, Any]) -> dict[str, An
     return _marked(view(institution_document.FIELDS, doc, full=full), full)
 
 
-def decision_view(reader: Reader | None, record: dict[str, Any]) -> dict[str, Any]:
+def decision_view(reader: Reader | None, record: dict[str, Any]) -> dict[str, Any] | None:
+    """A decision's search document as the caller may see it; None if the caller may not know of it
+    (an inspection before it takes place, to anyone but its departments)."""
+    if not sees_at_all(reader, record["event_type"], record["payload"], record["region_code"]):
+        return None
     full = sees_restricted(reader, (record["department"],), record["region_code"])
     shown = with_payload_readers(view(enforcement_record.FIELDS, record, full=full), reader, record["event_type"], record["payload"],
                                  record["region_code"])

@@ -129,3 +129,40 @@ def test_once_the_inspections_are_done_the_site_publishes_the_draw_for_anyone_to
     assert draw(inputs["seed"], inputs["institution_pool"], inputs["inspector_pool"], inputs["ratios"],
                 inputs["inspectors_per_team"]) == inputs["sample"]
     assert inputs["seed"] in (site / "draws/index.html").read_text(encoding="utf-8")
+
+
+def test_an_inspection_before_it_takes_place_is_known_only_to_its_departments(world):
+    """An inspection scheduled from the draw tells whom the inspectors will visit: until it takes
+    place no other department finds it — not as a record, not in the records search, the timeline or
+    the change feed; afterwards every department sees that it was conducted."""
+    client, runtime, tmp_path = world
+    home = post(client, runtime, "/v1/filings", filing_request(credit_code=unique_credit_code(), receipt_no="321111-2024-0999"))
+    fire = ("fire_rescue", "county", "321111")
+    inspection = post(client, runtime, "/v1/inspections", {
+        "institution_id": home, "kind": "case", "trigger": "群众举报夜间无人值守", "departments": ["fire_rescue"],
+        "inspectors": ["XF-01", "XF-02"], "scheduled_on": "2024-06-03"}, fire)
+    health = ("health", "county", "321111")
+    civil = ("civil_affairs", "city", "321100")
+
+    def found(who) -> dict:
+        headers = bearer(runtime, *who)
+        return {
+            "record": client.get(f"/v1/records/{inspection}", headers=headers).status_code,
+            "typed": client.get(f"/v1/inspections/{inspection}", headers=headers).status_code,
+            "search": [h["event_type"] for h in client.get("/v1/records", params={"q": "润民检"}, headers=headers).json()["hits"]],
+            "timeline": [h["event_type"] for h in client.get(f"/v1/institutions/{home}/timeline", headers=headers).json()["hits"]],
+            "changes": [h["event_type"] for h in client.get("/v1/changes", params={"since": "0"}, headers=headers).json()["hits"]],
+        }
+
+    assert found(fire)["record"] == 200 and "InspectionScheduled" in found(fire)["timeline"]
+    assert {"InspectionScheduled", "InstitutionFiled"} <= set(found(fire)["search"]) and "InspectionScheduled" in found(fire)["changes"]
+    assert "InstitutionFiled" in found(health)["search"]  # the search itself answers other departments
+    assert found(("civil_affairs", "province", "320000", "auditor"))["record"] == 200
+    for outsider in (health, civil):
+        seen = found(outsider)
+        assert seen["record"] == seen["typed"] == 404, (outsider, seen)
+        assert "InspectionScheduled" not in seen["search"] + seen["timeline"] + seen["changes"], (outsider, seen)
+    post(client, runtime, f"/v1/inspections/{inspection}/conduct", {
+        "conducted_on": "2024-06-03", "inspectors_present": ["XF-01", "XF-02"], "findings": [], "summary": "夜间值守已整改"}, fire)
+    after = found(health)
+    assert after["record"] == 200 and "InspectionConducted" in after["timeline"] and "InspectionScheduled" not in after["timeline"]
