@@ -15,6 +15,7 @@ from typing import Any
 
 from events.lifecycle import DISCOVERED, OPERATING
 from events.record_kinds import Record, state_on
+from events.working_days import recomputed_due
 
 TRIGGERS = ("InstitutionDiscovered", "InstitutionFiled")
 
@@ -38,7 +39,9 @@ def obligations(institutions: Iterable[Record], inspections: Iterable[Record], r
         for decision in record["decisions"]:
             if decision["event_type"] not in TRIGGERS or decision["occurred_at"][:10] > as_of:
                 continue
-            triggered_on, due_by = decision["occurred_at"][:10], decision["payload"]["inspection_due_by"]
+            triggered_on = decision["occurred_at"][:10]
+            # a due date judged on a provisional calendar follows the official one once it is known
+            due_by = recomputed_due(triggered_on, decision["payload"]["inspection_due_by"], decision["payload"].get("calendar"))
             after = sorted(d for d in visits[record["id"]] if d >= triggered_on)
             if after and after[0] <= due_by:
                 progress = "met"

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from events.regions import NAMES
+from events.working_days import working_day_deadline
 from services.domain.actors import Actor
 from services.domain.credit_code import CHARSET, with_check_character
 from services.domain.inspection import InspectionPlan
-from services.domain.working_days import working_day_deadline
 from services.ledger.application import Basis, Command, SupervisionLedger
 
 SEED_COUNTIES = {

@@ -10,8 +10,8 @@ import random
 from datetime import date, timedelta
 
 from events.regions import NAMES, level_of
+from events.working_days import working_day_deadline
 from services.domain.credit_code import with_check_character
-from services.domain.working_days import working_day_deadline
 from services.ledger.register_import import FAMILIES
 
 COUNTIES = sorted(c for c in NAMES if c.startswith("32") and level_of(c) == "county")

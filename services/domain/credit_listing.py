@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from events.credit import ACTIVE, CREDIT_LISTING, NOTICED, PROPOSED
+from events.working_days import Deadline, working_day_deadline
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, RuleViolation
 from services.domain.hazard import Hazard
@@ -20,7 +21,6 @@ from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
 from services.domain.sanction import DECISION_STATES, SanctionCase, add_months
 from services.domain.validation import day_of, not_after_today
-from services.domain.working_days import Deadline, working_day_deadline
 
 __all__ = ["ACTIVE", "CreditListing"]
 

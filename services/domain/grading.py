@@ -16,13 +16,13 @@ from typing import Any
 
 from events.grading import APPLIED, GRADING_APPLICATION, HOLDING, SCORE_SECTIONS
 from events.registration import LEVEL_NAMES
+from events.working_days import working_day_deadline
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
 from services.domain.sanction import add_months
 from services.domain.validation import day_of
-from services.domain.working_days import working_day_deadline
 
 __all__ = ["HOLDING", "GradingApplication"]
 

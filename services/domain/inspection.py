@@ -20,13 +20,13 @@ from typing import Any
 from events.checklists import CHECKLIST
 from events.draw import ALGORITHM, DrawImpossible, draw, seed_commitment
 from events.inspections import INSPECTION, INSPECTION_PLAN, RISK_CLASSES
+from events.working_days import working_day_deadline, working_days_after
 from services.domain import regions
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, NotCompetent, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
 from services.domain.validation import day_of, not_after_today
-from services.domain.working_days import working_day_deadline, working_days_after
 
 NOTIFIED_KINDS = ("routine", "special", "joint", "third_party")
 

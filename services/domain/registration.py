@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from events.working_days import working_day_deadline, working_days_after
 from services.domain import regions
 from services.domain.actors import Actor
 from services.domain.credit_code import validate_credit_code
 from services.domain.decisions import Context, Decision
 from services.domain.errors import NotCompetent, RuleViolation
 from services.domain.validation import not_after_today
-from services.domain.working_days import working_day_deadline, working_days_after
 
 MATERIAL_NAMES = {
     "application_form": "备案申请书",

@@ -30,12 +30,12 @@ from events.sanctions import (
     SANCTION_CASE,
     SERVED,
 )
+from events.working_days import working_day_deadline, working_days_after
 from services.domain.decisions import Context, Decision
 from services.domain.errors import Conflict, RuleViolation
 from services.domain.institution import Institution
 from services.domain.recorded import LedgerAggregate
 from services.domain.validation import day_of, not_after_today
-from services.domain.working_days import working_day_deadline, working_days_after
 
 # 谁主管谁监管: the department competent for each ground.
 COMPETENT_DEPARTMENT = {

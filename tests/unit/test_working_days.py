@@ -1,8 +1,8 @@
 """工作日 deadlines on the Chinese statutory calendar, with make-up workdays."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from services.domain.working_days import working_day_deadline, working_days_after
+from events.working_days import working_day_deadline, working_days_after
 
 
 def test_ten_working_days_from_28_september_2020_skip_the_national_day_week():
@@ -46,7 +46,7 @@ def test_a_deadline_beyond_the_published_calendar_is_marked_provisional_and_skip
 def test_beyond_the_published_calendar_the_lunar_holidays_are_skipped_too():
     """2027 is not yet announced: the Spring Festival (除夕 5 Feb to 初三 8 Feb 2027), 清明 (5 April),
     端午 (9 June) and 中秋 (15 September) are holidays by the 2024 revision of the holiday rules."""
-    from services.domain.working_days import statutory_holidays
+    from events.working_days import statutory_holidays
 
     assert {date(2027, 2, 5), date(2027, 2, 8), date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)} <= statutory_holidays(2027)
     spring = working_day_deadline(date(2027, 2, 3), 5)  # Thu 4 Feb, then Tue 9 … Fri 12 Feb
@@ -59,7 +59,7 @@ def test_beyond_the_published_calendar_the_lunar_holidays_are_skipped_too():
 def test_a_listing_defence_window_is_recomputed_when_the_listing_acts_on_it(monkeypatch):
     """A deadline judged on a provisional calendar is recomputed from its start when a rule acts on
     it, so the official calendar, once known, governs (here: an announced make-up Saturday)."""
-    from services.domain import working_days
+    from events import working_days
     from services.domain.credit_listing import defence_deadline
 
     served = date(2027, 2, 3)
@@ -69,3 +69,19 @@ def test_a_listing_defence_window_is_recomputed_when_the_listing_acts_on_it(monk
     original = working_days.is_working_day
     monkeypatch.setattr(working_days, "is_working_day", lambda day: day in announced or original(day))
     assert defence_deadline(served, 5).due == date(2027, 2, 11)
+
+
+def test_a_provisional_due_date_is_recomputed_once_the_calendar_knows_its_year(monkeypatch):
+    """The first inspection after a filing on 3 February 2027 was judged provisionally (20 working
+    days, the lunar holidays skipped); once the year's arrangement is known — here, suppose Sunday 7
+    February is made a working day — the obligation falls due a day earlier."""
+    from events import working_days
+    from events.working_days import recomputed_due
+
+    judged = working_day_deadline(date(2027, 2, 3), 20)
+    assert judged.provisional
+    assert recomputed_due("2027-02-03", judged.due.isoformat(), judged.calendar) == judged.due.isoformat()
+    official = working_days.is_working_day
+    monkeypatch.setattr(working_days, "is_working_day", lambda day: day == date(2027, 2, 7) or official(day))
+    assert recomputed_due("2027-02-03", judged.due.isoformat(), judged.calendar) == (judged.due - timedelta(days=1)).isoformat()
+    assert recomputed_due("2024-03-12", "2024-04-10", "chinese_calendar 1.11.0") == "2024-04-10"  # official then: as it was

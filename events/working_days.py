@@ -81,6 +81,24 @@ def working_day_deadline(start: date, working_days: int) -> Deadline:
     return Deadline(day, calendar_used(start, day))
 
 
+def recomputed_due(start: str, due: str, calendar: str | None) -> str:
+    """A deadline judged on a provisional calendar (``calendar`` as recorded), recomputed with the
+    calendar known now: the same number of working days after ``start`` that the provisional
+    judgment counted. A deadline judged on the official calendar stays as it was."""
+    if not calendar or PROVISIONAL not in calendar:
+        return due
+    known_until = date.fromisoformat(calendar.rsplit(" after ", 1)[1].split(":")[0])
+    first, last = date.fromisoformat(start), date.fromisoformat(due)
+
+    def then(day: date) -> bool:  # as the provisional judgment counted a day
+        if day <= known_until:
+            return is_working_day(day)
+        return day.weekday() < 5 and day not in statutory_holidays(day.year)
+
+    counted = sum(then(first + timedelta(days=n)) for n in range(1, (last - first).days + 1))
+    return working_day_deadline(first, counted).due.isoformat() if counted else due
+
+
 def working_days_after(deadline: date, day: date) -> int:
     """How many working days ``day`` lies after ``deadline`` (0 if on or before it)."""
     count, cursor = 0, deadline
