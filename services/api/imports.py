@@ -20,6 +20,10 @@ router = APIRouter(prefix="/v1", responses=ERRORS, tags=["数据导入 import"])
                 f"可导入：{'、'.join(f'{name}（{f.title_zh}）' for name, f in FAMILIES.items())}。"
                 "每行按其原决定日期、文书编号和依据记为相应决定，经办人为导入人员，并记录来源文件的SHA-256和行号；"
                 "同一文件重复导入不重复记录。dry_run=true 时只检查、不记录。",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
+    }}},
 )
 async def import_file(
     request: Request,
