@@ -6,6 +6,7 @@ refusal's row, code and Chinese message."""
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS
@@ -34,5 +35,6 @@ async def import_file(
     file_name: Annotated[str, Query(max_length=200, description="来源文件名")] = "upload.csv",
 ):
     content = await request.body()
-    report = import_register(runtime.ledger, family, content, file_name, actor, dry_run=dry_run)
+    # the import runs in a worker thread: the event loop keeps answering other requests meanwhile
+    report = await run_in_threadpool(import_register, runtime.ledger, family, content, file_name, actor, dry_run=dry_run)
     return report.as_dict()

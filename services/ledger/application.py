@@ -75,16 +75,20 @@ class Command:
     basis: Basis
     request: dict[str, Any]
     idempotency_key: str | None = None
+    # A key names the request within its actor's scope — except an import's, which names the decision
+    # itself (whoever imports it, from whichever file).
+    scoped: bool = True
 
     @property
     def command_id(self) -> str | None:
         if self.idempotency_key is None:
             return None
-        scope = f"{self.actor.department}|{self.actor.level}|{self.actor.region}|{self.idempotency_key}"
+        scope = f"{self.actor.department}|{self.actor.level}|{self.actor.region}|{self.idempotency_key}" if self.scoped else self.idempotency_key
         return hashlib.sha256(scope.encode()).hexdigest()[:32]
 
     def digest(self, operation: str, target: str | None) -> str:
-        body = {"operation": operation, "target": target, "basis": self.basis.record(), "request": self.request}
+        basis = {k: v for k, v in self.basis.record().items() if k != "imported_from"}  # provenance, not content
+        body = {"operation": operation, "target": target, "basis": basis, "request": self.request}
         return hashlib.sha256(canonical_json(body)).hexdigest()[:32]
 
 

@@ -5,8 +5,9 @@ Each row becomes the event it is — a filing an ``InstitutionFiled``, a known-u
 ``InstitutionDiscovered`` — through the ordinary command pipeline, so every rule of the decision's
 own date applies; with its original date, document number and legal basis, the importing officer
 as actor, and the source (file SHA-256, file name, row) in the decision's basis. A row is one
-command whose idempotency key names the file's digest and the row, so importing the same file again
-records nothing twice. A dry run checks every row and records nothing. Refusals are reported per row
+command whose idempotency key names the decision itself (its content, not the file, the row or who
+imports it), so the same decision imported again — the same file, a corrected or re-saved copy, by
+another officer — records nothing twice. A dry run checks every row and records nothing. Refusals are reported per row
 in Chinese, with the rule's code.
 
 Columns are named in Chinese as a register exports them (``FAMILIES``); enum columns take the
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events import CATALOGUE
+from events.canonical import canonical_json
 from events.catalogue import Field
 from services.domain.actors import Actor
 from services.domain.errors import DomainError, RuleViolation
@@ -190,7 +192,11 @@ def read_table(content: bytes, file_name: str) -> list[dict[str, str]]:
     if file_name.lower().endswith(".xlsx") or content[:2] == b"PK":
         grid = _xlsx(content)
     else:
-        grid = list(csv.reader(io.StringIO(_decoded(content))))
+        try:
+            grid = list(csv.reader(io.StringIO(_decoded(content))))
+        except csv.Error as error:  # a cell beyond the csv module's limit, a NUL byte, …
+            raise ImportRefused("IMPORT_FILE_UNREADABLE", "无法按CSV读取该文件（单元格过长或含有不允许的字符）",
+                                f"the file cannot be read as CSV: {error}") from None
     if not grid or not any(cell.strip() for cell in grid[0]):
         raise ImportRefused("IMPORT_FILE_EMPTY", "文件为空或缺少表头行", "the file is empty or has no header row")
     headers = [h.strip() for h in grid[0]]
@@ -213,10 +219,6 @@ def _xlsx(content: bytes) -> list[list[str]]:
 
     from openpyxl import load_workbook
 
-    try:
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except Exception as error:  # noqa: BLE001  (any unreadable workbook is the same refusal)
-        raise ImportRefused("IMPORT_FILE_UNREADABLE", "无法读取该XLSX文件", f"the XLSX file cannot be read: {type(error).__name__}") from None
 
     def text(value: Any) -> str:
         if value is None:
@@ -229,7 +231,11 @@ def _xlsx(content: bytes) -> list[list[str]]:
             return str(int(value))
         return str(value)
 
-    return [[text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        return [[text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except Exception as error:  # noqa: BLE001  (any unreadable workbook, or sheet, is the same refusal)
+        raise ImportRefused("IMPORT_FILE_UNREADABLE", "无法读取该XLSX文件", f"the XLSX file cannot be read: {type(error).__name__}") from None
 
 
 # --- a row as a command ----------------------------------------------------------------------------
@@ -277,10 +283,16 @@ def request_of(family: Family, row: dict[str, str], holder_of: Callable[[str, st
 
 
 CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "integer": lambda raw: int(raw.replace(",", "")),
+    "integer": lambda raw: _integer(raw.replace(",", "")),
     "decimal": lambda raw: str(raw.replace(",", "")),
     "text": str,
 }
+
+
+def _integer(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        raise ValueError(raw)
+    return int(raw)
 
 
 def _converted(family: Family, column: Column, raw: str) -> Any:
@@ -307,7 +319,7 @@ def _converted(family: Family, column: Column, raw: str) -> Any:
             persons.append({"name": name.strip(), "role": role.rstrip("）").strip() or "相关责任人"})
         return persons
     if column.kind == "level":
-        level = LEVELS_ZH.get(raw, int(raw) if raw.isdigit() else 0)
+        level = LEVELS_ZH.get(raw, int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else 0)
         if not 1 <= level <= 5:
             raise ImportRefused("IMPORT_VALUE_INVALID", f"“{column.header}”应为一级至五级：{raw}", f"{column.header} is level 1 to 5: {raw}")
         return level
@@ -384,13 +396,16 @@ def _one_row(ledger: SupervisionLedger, family: Family, row: dict[str, str], num
         for _, fields in family.follow:  # a follow-up the row does not date: its other columns go with it
             for f in fields:
                 request.pop(f, None)
-        key = f"import:{family.name}:{digest}:{number}"
-        result = ledger.execute(family.operation, Command(actor, recorded_basis, request, key), dry_run=dry_run)
+        # the decision itself names the command: the same row again — from this file or another,
+        # imported by whomever — is the same decision, recorded once
+        content = canonical_json({"request": request, "follow": following, "basis": recorded_basis.record() | {"imported_from": None}})
+        key = f"import:{family.name}:{hashlib.sha256(content).hexdigest()}"
+        result = ledger.execute(family.operation, Command(actor, recorded_basis, request, key, scoped=False), dry_run=dry_run)
     except DomainError as refused:
         return RowResult(number, "refused", refused.code, refused.message_zh)
     for operation, follow_request in following if not dry_run else ():
         try:
-            ledger.execute(operation, Command(actor, recorded_basis, follow_request, f"{key}:{operation}"), result.aggregate_id)
+            ledger.execute(operation, Command(actor, recorded_basis, follow_request, f"{key}:{operation}", scoped=False), result.aggregate_id)
         except DomainError as refused:  # the row's decision stands; what followed it is reported
             return RowResult(number, "refused", refused.code, f"本行决定已记录，但其后的“{OPERATION_TITLES.get(operation, operation)}”未记录："
                              f"{refused.message_zh}", str(result.aggregate_id))

@@ -236,5 +236,44 @@ def test_penalties_decided_before_the_ledger_are_imported_with_their_publication
     assert [(r["decision_no"], r["publish_until"], r["penalties"]) for r in published] == [
         ("玄民罚决〔2024〕1号", "2025-06-10", [{"type": "warning"}, {"type": "fine", "amount": "20000"}])]
     twice = import_register(app, "sanctions", as_csv(cases[:1], "sanctions"), "另一份台账.csv", PROVINCE)
-    assert [r.code for r in twice.rows] == ["DECISION_NO_IN_USE"]  # the same decision from another file
+    assert [r.outcome for r in twice.rows] == ["already"]  # the same decision from another file
+    clash = import_register(app, "sanctions", as_csv([dict(cases[0], 违法事实="另一事实")], "sanctions"), "第三份.csv", PROVINCE)
+    assert [r.code for r in clash.rows] == ["DECISION_NO_IN_USE"]  # its number on another decision
     app.close()
+
+
+def test_a_corrected_or_re_saved_file_or_another_officer_records_nothing_twice(tmp_path):
+    """The idempotency key is the decision itself: a file re-saved with other bytes, corrected in one
+    row, under another name or imported by another officer records each decision once."""
+    app, sealer = open_ledger(tmp_path / "ledger.sqlite", clock=Clock(datetime(2024, 12, 2, 10, tzinfo=BEIJING)))
+    rows, _ = filing_rows(6, seed=21, bad_every=1000)
+    import_register(app, "filings", as_csv(rows), "备案.csv", PROVINCE)
+    gradings = [{"统一社会信用代码": r["统一社会信用代码"], "等级": "二级", "评定日期": "2023-08-15", "证书编号": f"苏养评证〔2023〕{i}号",
+                 "文书编号": "苏民评〔2023〕12号", "法律依据": "GB/T 37276-2018"} for i, r in enumerate(rows[:3])]
+    gradings[2]["等级"] = "七级"  # a bad row
+    first = import_register(app, "gradings", as_csv(gradings, "gradings"), "等级.csv", PROVINCE)
+    assert [r.outcome for r in first.rows] == ["recorded", "recorded", "refused"]
+    gradings[2]["等级"] = "三级"  # corrected, and the file saved again with a trailing blank line
+    second = import_register(app, "gradings", as_csv(gradings, "gradings") + b"\r\n", "等级（更正）.csv", PROVINCE)
+    assert [r.outcome for r in second.rows] == ["already", "already", "recorded"]
+    city = Actor("civil_affairs", "city", rows[0]["行政区划代码"][:4] + "00", "市局数据专员")
+    third = import_register(app, "gradings", as_csv(gradings[:1], "gradings"), "upload.csv", city)
+    assert [r.outcome for r in third.rows] == ["already"]
+    assert len(list(sealer.log.iterate_types(("GradeAwarded",)))) == 3
+    app.close()
+
+
+@pytest.mark.parametrize("content, code", [
+    ("统一社会信用代码,等级,评定日期,证书编号,文书编号\r\n91320102MA1XXXXXX0,①,2023-01-01,x,y\r\n".encode(), "IMPORT_VALUE_INVALID"),
+    ("统一社会信用代码,等级,评定日期,证书编号,文书编号\r\n91320102MA1XXXXXX0,2,2023-01-01,".encode() + b"x" * 140_000 + b",y\r\n",
+     "IMPORT_FILE_UNREADABLE"),
+    (b"PK\x03\x04 not really a workbook", "IMPORT_FILE_UNREADABLE"),
+])
+def test_malformed_files_are_refused_never_a_server_error(tmp_path, content, code):
+    with serving(tmp_path / "data") as (client, runtime):
+        headers = {**bearer(runtime, "civil_affairs", "province", "320000"), "Content-Type": "text/csv"}
+        response = client.post("/v1/imports/gradings", params={"dry_run": "true"}, content=content, headers=headers)
+        if response.status_code == 200:  # a row refused
+            assert [r["code"] for r in response.json()["refusals"]] in ([code], ["IMPORT_INSTITUTION_UNKNOWN"])
+        else:
+            assert_refused(response, 422, code)
