@@ -53,16 +53,16 @@ class Field:
             raise ValueError(f"{self.name}: an enum needs its values")
         if self.kind == "enum" and set(self.names) != set(self.enum):
             raise ValueError(f"{self.name}: an enum names every value in Chinese")
-
-    def name_of(self, value: str) -> str:
-        """An enum value's Chinese name."""
-        return self.names.get(value, value)
         if self.kind == "array" and self.items is None:
             raise ValueError(f"{self.name}: an array needs its item declaration")
         if self.kind == "object" and not self.fields:
             raise ValueError(f"{self.name}: an object needs its fields")
         if self.kind == "fragment" and not self.fragment_of:
             raise ValueError(f"{self.name}: a fragment names the field that gives its event type")
+
+    def name_of(self, value: str) -> str:
+        """An enum value's Chinese name."""
+        return self.names.get(value, value)
 
 
 def date_field(name: str, title: str, *, public: bool = True, required: bool = True) -> Field:

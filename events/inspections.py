@@ -99,6 +99,26 @@ SAMPLE_DRAWN = CATALOGUE.register(EventType(
     ),
 ))
 
+# What the site publishes of a draw once every sampled institution was inspected: all that
+# events/draw.py needs to re-run it — the inspector pool's ids, departments and conflicts (which
+# institutions an inspector had to avoid; no reasons) included — and nothing else.
+DRAW_PUBLICATION = (
+    Field("plan_id", "string", "计划编号", public=True),
+    Field("algorithm", "string", "抽取算法", public=True),
+    Field("seed_commitment", "string", "种子承诺值", public=True),
+    Field("seed", "string", "随机种子", public=True),
+    Field("ratios", "object", "各风险类别抽查比例", public=True, fields=tuple(_ratio(c) for c in RISK_CLASSES)),
+    Field("inspectors_per_team", "integer", "每组检查人员数", public=True),
+    Field("institution_pool", "array", "检查对象库", public=True, items=POOL_INSTITUTION),
+    Field("inspector_pool", "array", "执法检查人员库", public=True, items=Field("inspector", "object", "检查人员", public=True, fields=(
+        Field("inspector_id", "string", "执法人员编号", public=True), replace(DEPARTMENT, public=True),
+        Field("conflicts", "array", "需回避的机构编号", public=True, required=False,
+              items=Field("institution_id", "string", "机构编号", public=True))))),
+    Field("sample", "array", "抽取结果", public=True, items=Field("entry", "object", "抽取结果", public=True, fields=(
+        Field("institution_id", "string", "机构编号", public=True), Field("risk_class", "enum", "风险类别", public=True, enum=RISK_CLASS_NAMES),
+        Field("inspectors", "array", "检查人员编号", public=True, items=Field("inspector_id", "string", "执法人员编号", public=True))))),
+)
+
 FINDING = Field(
     "finding", "object", "检查发现", public=True,
     fields=(
@@ -193,7 +213,8 @@ INSPECTION = declare(RecordKind(
     name="Inspection", title_zh="检查", refusal_code="INSPECTION_STATE_INVALID",
     states={SCHEDULED: "已安排", CONDUCTED: "已实施", PUBLISHED: "结果已公开"},
     readers=lambda state: state["departments"],
-    confidential=lambda state: state["status"] == SCHEDULED,  # until it took place, only its departments know of it
+    # until it took place (or if it was retracted before), only its departments know of it
+    confidential=lambda state: state["status"] == SCHEDULED or (state["status"] == "retracted" and not state.get("conducted_on")),
     fields=(
         *(INSPECTION_SCHEDULED.field_named(n) for n in ("institution_id", "kind", "plan_id", "departments", "inspectors",
                                                         "region_code", "scheduled_on")),

@@ -179,6 +179,13 @@ def day_after(day: str) -> str:
     return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
+def _overdue_since(state: State, entry: Entry) -> str | None:
+    """The mark's day: the day after the deadline it judged — or none, if that deadline was since
+    corrected (the scheduler judges the corrected one when it passes)."""
+    judged = entry["payload"].get("deadline") or handling_deadline(state)  # as-of views pass no payload
+    return day_after(judged) if judged and judged == handling_deadline(state) else None
+
+
 def _handling_falls_due(state: State) -> str | None:
     """A handling deadline not yet marked overdue falls due the day after it."""
     return handling_deadline(state) if state.get("handling_overdue_since") is None else None
@@ -223,12 +230,13 @@ INSTITUTION = declare(RecordKind(
         Step(CLOSURE_PLANNED, "报送关停并转及安置方案", after=(FILED, SUSPENDED), to=CLOSING, sets=_closure_planned),
         Step(RESIDENTS_RESETTLED, "登记老年人安置", after=(CLOSING,), sets=lambda s, e: {"residents_resettled": True}),
         Step(INSTITUTION_CLOSED, "完成关停并转", after=(CLOSING,), sets=lambda s, e: {"status": ENDED[payload(e)["kind"]]}),
-        Step(LEGAL_PERSON_REGISTERED, "登记法人", after=OPERATING, sets=_profile_with(legal_person_code="legal_person_code")),
+        Step(LEGAL_PERSON_REGISTERED, "登记法人", after=OPERATING, sets=_profile_with(legal_person_code="legal_person_code"),
+             external_date=True),
         Step(LEGAL_PERSON_PENDING, "登记未办理法人登记情况", after=OPERATING),
         Step(CONTRACT_RECORDED, "登记公建民营合同", after=OPERATING, sets=lambda s, e: {"contract": dict(payload(e))}),
         Step(HANDLING_UPDATED, "更新未备案处置情况", after=(DISCOVERED,),
              sets=lambda s, e: {"profile": {**s["profile"], "handling": payload(e)["handling"]}, "handling_overdue_since": None}),
         Step(HANDLING_OVERDUE, "判定处置逾期", after=(DISCOVERED,), computed=("deadline", "overdue_on"),
-             sets=lambda s, e: {"handling_overdue_since": day_after(handling_deadline(s))}, falls_due=_handling_falls_due),
+             sets=lambda s, e: {"handling_overdue_since": _overdue_since(s, e)}, falls_due=_handling_falls_due),
     ),
 ))

@@ -49,7 +49,9 @@ class Step:
     ``sets``: the other state fields it sets, from the state before it and the decision;
     ``computed``: payload fields the ledger computes, never in a request (nor ever corrected);
     ``falls_due``: for a step recorded when a date passes, the date (YYYY-MM-DD) after which it
-    falls due in a given state, or None when it does not.
+    falls due in a given state, or None when it does not;
+    ``external_date``: the step is dated by an outside fact (a legal-person registration), so the
+    order of dates does not bind it.
     """
 
     event_type: EventType
@@ -59,6 +61,7 @@ class Step:
     sets: Callable[[State, Entry], State] | None = None
     computed: tuple[str, ...] = ()
     falls_due: Callable[[State], str | None] | None = None
+    external_date: bool = False  # dated by an outside fact (it may predate the decisions before it)
 
     @property
     def creates(self) -> bool:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from events.catalogue import CATALOGUE, Field, declared_part
-from events.record_kinds import KINDS
+from events.record_kinds import AMENDMENTS, KINDS
 from events.regions import covers
 from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
 
@@ -56,13 +56,25 @@ def sees_restricted(reader: Reader | None, decided_by: Iterable[str], region_cod
     return reader.role in ("officer", "viewer") and reader.department in departments
 
 
-def sees_at_all(reader: Reader | None, event_type: str, payload: dict[str, Any], region_code: str | None) -> bool:
-    """Whether ``reader`` may know of a decision at all: always, unless its event type is
-    confidential to its readers (an inspection before it takes place)."""
-    spec = CATALOGUE[event_type]
-    if not spec.confidential or spec.readers is None:
+def confidential(event_type: str, payload: dict[str, Any]) -> bool:
+    """Whether a decision is known only to its readers: one of a confidential type (an inspection
+    before it takes place), or a correction or retraction of one."""
+    if event_type in AMENDMENTS:
+        event_type = payload.get("original_event_type") or ""
+    spec = CATALOGUE.types.get(event_type)
+    return bool(spec and spec.confidential and spec.readers is not None)
+
+
+def sees_at_all(reader: Reader | None, event_type: str, payload: dict[str, Any], region_code: str | None,
+                department: str | None = None) -> bool:
+    """Whether ``reader`` may know of a decision at all: always, unless it is confidential — then
+    only its readers (for a correction or retraction of one: the department that made it) and
+    auditors."""
+    if not confidential(event_type, payload):
         return True
-    return sees_restricted(reader, spec.readers(payload) or (), region_code, only=True)
+    if event_type in AMENDMENTS:
+        return sees_restricted(reader, (department,) if department else (), region_code, only=True)
+    return sees_restricted(reader, CATALOGUE[event_type].readers(payload) or (), region_code, only=True)
 
 
 def with_payload_readers(shown: dict[str, Any], reader: Reader | None, event_type: str, payload: dict[str, Any],
@@ -200,10 +212,11 @@ def record_view(record: dict[str, Any], reader: Reader | None) -> dict[str, Any]
     only = kind.readers(state) if kind.readers else None
     if kind.confidential(state) and not sees_restricted(reader, only or (), region, only=True):
         return None
-    known = [d for d in record["decisions"] if sees_at_all(reader, d["event_type"], d["payload"], region)]
-    gone = [d for d in record["retracted"] if sees_at_all(reader, d["event_type"], d["payload"], region)]
-    amended = {d["event_id"] for d in record["decisions"] + record["retracted"]} - {d["event_id"] for d in known + gone}
-    amendments = [d for d in record["amendments"] if d["payload"].get("original_event_id") not in amended]
+    def knows(d: dict[str, Any]) -> bool:
+        return sees_at_all(reader, d["event_type"], d["payload"], region, d["actor"]["department"])
+
+    known, gone, amendments = [d for d in record["decisions"] if knows(d)], [d for d in record["retracted"] if knows(d)], \
+        [d for d in record["amendments"] if knows(d)]
     full = sees_restricted(reader, only, region, only=True) if only is not None else sees_restricted(reader, departments, region)
     return {
         "id": record["id"], "kind": kind.name, "kind_name": kind.title_zh, "institution_id": record["institution_id"],

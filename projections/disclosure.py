@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from events.canonical import canonical_json
+from events.catalogue import declared_part
 from events.credit import GROUND_NAMES, LISTING_PROPOSED
+from events.inspections import DRAW_PUBLICATION
 from events.lifecycle import PROFILE
 from events.record_kinds import KINDS, RETRACTED, Record, falls_due_by
 from events.regions import full_name, name_of, parents
@@ -72,7 +74,8 @@ def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) ->
     related: dict[str, list[Record]] = defaultdict(list)
     for record in sorted(records, key=lambda r: r["id"]):
         by_kind[record["kind"]].append(record)
-        if record["kind"] in RELATED_KINDS and record["institution_id"]:
+        # a record its departments alone know of (an inspection before it takes place) stamps no public page
+        if record["kind"] in RELATED_KINDS and record["institution_id"] and not KINDS[record["kind"]].confidential(record["state"]):
             related[record["institution_id"]].append(record)
     institutions = {r["id"]: _public_institution(r, related[r["id"]]) for r in by_kind["Institution"]}
     plans = {r["id"]: r["state"]["title"] for r in by_kind["InspectionPlan"]}
@@ -112,11 +115,11 @@ def _draws(plans: list[Record], inspections: list[Record]) -> list[dict[str, Any
         }
         if done:
             p = drawn["payload"]
-            row["inputs"] = {
+            row["inputs"] = declared_part(DRAW_PUBLICATION, {
                 "plan_id": plan["id"], "algorithm": p["algorithm"], "seed_commitment": state["seed_commitment"], "seed": p["seed"],
                 "ratios": p["ratios"], "inspectors_per_team": p["inspectors_per_team"], "institution_pool": p["institution_pool"],
                 "inspector_pool": p["inspector_pool"], "sample": sample,
-            }
+            }, public_only=True)  # the declared publication, nothing else
         out.append(row)
     return sorted(out, key=lambda r: (r["region_code"], r["planned_on"], r["plan_id"]))
 

@@ -14,7 +14,7 @@ from typing import Any
 from events import CATALOGUE
 from events.catalogue import Field, public_part
 from events.regions import parents
-from events.visibility import ACTOR, BASIS
+from events.visibility import ACTOR, BASIS, confidential
 
 NOT_RECORDS = ("IdentifierClaimed",)
 # Payload text that says what a decision was about, in the order it best says it.
@@ -40,7 +40,8 @@ FIELDS = (
 
 
 def is_record(envelope: dict[str, Any]) -> bool:
-    return envelope["event_type"] not in NOT_RECORDS
+    # a confidential decision (an inspection before it takes place) is in no shared search at all
+    return envelope["event_type"] not in NOT_RECORDS and not confidential(envelope["event_type"], envelope["payload"])
 
 
 def _summary(public_payload: dict[str, Any]) -> str:

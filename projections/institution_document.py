@@ -19,6 +19,7 @@ from events.lifecycle import INSTITUTION, PROFILE
 from events.record_kinds import Record
 from events.regions import full_name, parents
 from events.standing import RELATED_KINDS, contribution, summarize
+from events.visibility import confidential
 
 OPERATING = ("filed", "suspended", "closing")  # on the filed list
 STATUS_NAMES = {**INSTITUTION.states, "retracted": "登记已撤销"}
@@ -116,6 +117,8 @@ def follow(document: dict[str, Any] | None, record: Record, envelope: dict[str, 
     about an institution the document does not know yet waits for it."""
     if document is not None and document["seq"] >= envelope["seq"]:
         return document
+    if confidential(envelope["event_type"], envelope["payload"]):
+        return document  # its departments' business only: it neither changes nor stamps the shared document
     if envelope["aggregate_type"] == "Institution":
         return with_institution(document, record, envelope)
     return None if document is None else with_related(document, record, envelope)

@@ -36,7 +36,7 @@ from projections.search.index import (
     institution_fields,
 )
 
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4  # 4: confidential decisions are in no shared index
 KEYWORD = {"type": "keyword"}
 INSTITUTION_MAPPINGS = {
     "dynamic": "strict",

@@ -26,7 +26,7 @@ def institution_view(reader: Reader | None, doc: dict[str, Any]) -> dict[str, An
 def decision_view(reader: Reader | None, record: dict[str, Any]) -> dict[str, Any] | None:
     """A decision's search document as the caller may see it; None if the caller may not know of it
     (an inspection before it takes place, to anyone but its departments)."""
-    if not sees_at_all(reader, record["event_type"], record["payload"], record["region_code"]):
+    if not sees_at_all(reader, record["event_type"], record["payload"], record["region_code"], record["department"]):
         return None
     full = sees_restricted(reader, (record["department"],), record["region_code"])
     shown = with_payload_readers(view(enforcement_record.FIELDS, record, full=full), reader, record["event_type"], record["payload"],

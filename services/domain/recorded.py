@@ -128,28 +128,36 @@ class LedgerAggregate(Aggregate):
 
     def require_in_date_order(self, day: str, step: Step, *, replacing: str | None = None) -> None:
         """A decision is not dated before the decision it follows — the latest one on this record
-        that brought it into a new state — nor, when a correction moves a decision (``replacing``
-        its event id) to ``day``, after the next one that changed the state. Decisions beside the
-        main line (a publication, a change filing) are followed by nothing; steps the scheduler
-        records when a date passes (overdue, expired, lapsed) do not count: a rectification done
-        before its deadline may be recorded after the overdue mark."""
-        milestones, state = [], {}
+        that brought it into a new state (decisions beside the main line, a publication or a change
+        filing, bring it into none). A correction moving a decision (``replacing`` its event id) to
+        ``day`` keeps it after the one it followed and before every decision taken in the state it
+        brought about (up to the next one that changed the state). Steps the scheduler records when
+        a date passes (overdue, expired, lapsed) do not count — a rectification done before its
+        deadline may be recorded after the overdue mark — nor do steps dated by an outside fact (a
+        legal-person registration that may predate the filing)."""
+        if step.external_date:
+            return
+        entries, state = [], {}
         for i, decision in enumerate(self.decisions):
             taken = self.kind.step(decision["event_type"], creates=i == 0)
             after = taken.evolve(state, decision)
-            if (i == 0 or after.get("status") != state.get("status")) and taken.falls_due is None:
-                milestones.append(decision)
-            if decision["event_id"] == replacing and decision not in milestones:
-                milestones.append(decision)  # a decision beside the main line, moved: its place in the order
+            milestone = i == 0 or after.get("status") != state.get("status")
+            if taken.falls_due is None and not taken.external_date:
+                entries.append((decision, milestone))
             state = after
-        at = next((i for i, d in enumerate(milestones) if d["event_id"] == replacing), None) if replacing else None
-        before = milestones[:at] if at is not None else milestones
-        later = milestones[at + 1:] if at is not None else []
+        at = next((i for i, (d, _) in enumerate(entries) if d["event_id"] == replacing), None) if replacing else None
+        before = [d for d, milestone in (entries[:at] if at is not None else entries) if milestone]
+        later: list[dict[str, Any]] = []
+        for d, milestone in entries[at + 1:] if at is not None else []:
+            later.append(d)
+            if milestone:
+                break
         day = day[:10]
         if before and day < before[-1]["occurred_at"][:10]:
             raise self._out_of_order(step, day, before[-1], later=False)
-        if later and day > later[0]["occurred_at"][:10]:
-            raise self._out_of_order(step, day, later[0], later=True)
+        first_later = min(later, key=lambda d: d["occurred_at"][:10], default=None)
+        if first_later is not None and day > first_later["occurred_at"][:10]:
+            raise self._out_of_order(step, day, first_later, later=True)
 
     def _out_of_order(self, step: Step, day: str, neighbour: dict[str, Any], *, later: bool) -> RuleViolation:
         other = self.kind.step(neighbour["event_type"])

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from services.domain.actors import Actor
+from services.domain.credit_code import with_check_character
 from services.domain.hazard import Hazard
 from services.ledger.application import Basis, Command
 from services.ledger.scheduler import run_due
@@ -94,3 +95,18 @@ def test_a_rectification_done_in_time_is_recorded_after_the_overdue_mark(ledger,
     assert [r.aggregate_id for r in run_due(app)] == [found]
     # rectified on the 30th, reported late: the scheduler's mark on 1 June does not hold it back
     assert run(app, "hazard.rectify", {"rectified_on": "2024-05-30", "measures_taken": "已更换", "evidence": []}, found).status == "rectified"
+
+
+def test_an_outside_fact_may_predate_and_a_correction_may_not_pass_what_followed(ledger):
+    """Found by a review: a legal-person registration (an outside fact) dated before the filing was
+    refused; a filing's date corrected past a change filing made in the state it created was
+    accepted. Now the first records and the second is refused."""
+    app, sealer = ledger
+    home = app.file_new(command(filing_request(ownership_type="特困供养设施"))).institution_id  # filed 2024-03-12
+    filing_id = next(sealer.log.iterate_types(("InstitutionFiled",)))["event_id"]
+    code = with_check_character("12321111MB1234567")
+    decide(app, "institution.register_legal_person", {"registered_on": "2023-05-01", "legal_person_code": code}, home)
+    decide(app, "institution.change", {"changes": {"beds": 130}, "changed_on": "2024-03-20"}, home)
+    correction = {"original_event_id": filing_id, "reason": "日期笔误", "approver": "科长", "corrected_on": "2024-05-31"}
+    refused(app, lambda: decide(app, "record.correct", dict(correction, corrected={"filed_on": "2024-03-25"}), home), "DATE_ORDER_INVALID")
+    decide(app, "record.correct", dict(correction, corrected={"filed_on": "2024-03-14"}), home)

@@ -260,3 +260,25 @@ def test_a_retracted_overdue_mark_falls_due_again_while_its_deadline_stands(ledg
     assert app.institution(found).handling_overdue_since is None
     assert [str(r.aggregate_id) for r in run_due(app)] == [str(found)]
     assert app.institution(found).handling_overdue_since == "2024-05-01"
+
+
+def test_a_corrected_handling_deadline_takes_back_the_overdue_mark_it_no_longer_bears_out(ledger, clock):
+    """Found by a review: correcting the handling deadline to a later day after the scheduler marked
+    it overdue showed 逾期未办结 from the day after the new deadline; now the mark lapses with the
+    deadline it judged, and the scheduler judges the corrected one when it passes."""
+    from services.ledger.scheduler import run_due
+
+    app, sealer = ledger
+    found = app.discover(command(discovery_request())).institution_id  # handling deadline 2024-04-30
+    discovered = sealer.log.read(sealer.log.head().seq - 1, 1)[0].envelope["event_id"]
+    clock.set(date(2024, 5, 10))
+    run_due(app)
+    assert app.institution(found).handling_overdue_since == "2024-05-01"
+    handling = dict(discovery_request()["handling"], deadline="2024-09-30")
+    app.execute("record.correct", command({"original_event_id": discovered, "reason": "办结时限笔误", "approver": "科长",
+                                           "corrected": {"handling": handling}, "corrected_on": "2024-05-10"}), found)
+    assert app.institution(found).handling_overdue_since is None
+    assert run_due(app) == []
+    clock.set(date(2024, 10, 8))
+    assert [str(r.aggregate_id) for r in run_due(app)] == [str(found)]
+    assert app.institution(found).handling_overdue_since == "2024-10-01"

@@ -307,5 +307,5 @@ def test_hebei_district_suspends_then_closes_a_home_whose_major_hazard_stays_ove
     officers.post(f"/v1/hazards/{hazard}/escalation", {"step": "closure_ordered", "decided_on": "2019-10-31",
                                                        "reason": "情节严重，依法取缔"}, civil)
     decisions = officers.events(hazard)
-    # the rules of 2019 (the credit rules' version from July), with Tianjin's row from the district plan
-    assert {e["rule_version"] for e in decisions} == {"rules-2019-01-01+120000-2019-06-01", "rules-2019-07-01+120000-2019-06-01"}
+    # the rules of 2019 (the credit rules' version from July), with the Hebei district's own row
+    assert {e["rule_version"] for e in decisions} == {"rules-2019-01-01+120105-2019-06-01", "rules-2019-07-01+120105-2019-06-01"}

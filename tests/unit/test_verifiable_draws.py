@@ -154,8 +154,8 @@ def test_an_inspection_before_it_takes_place_is_known_only_to_its_departments(wo
             "changes": [h["event_type"] for h in client.get("/v1/changes", params={"since": "0"}, headers=headers).json()["hits"]],
         }
 
-    assert found(fire)["record"] == 200 and "InspectionScheduled" in found(fire)["timeline"]
-    assert {"InspectionScheduled", "InstitutionFiled"} <= set(found(fire)["search"]) and "InspectionScheduled" in found(fire)["changes"]
+    # its department reads the record; the shared search (records, timelines, change feed) holds it for no one
+    assert found(fire)["record"] == found(fire)["typed"] == 200 and "InspectionScheduled" not in found(fire)["timeline"]
     assert "InstitutionFiled" in found(health)["search"]  # the search itself answers other departments
     assert found(("civil_affairs", "province", "320000", "auditor"))["record"] == 200
     for outsider in (health, civil):
@@ -166,3 +166,33 @@ def test_an_inspection_before_it_takes_place_is_known_only_to_its_departments(wo
         "conducted_on": "2024-06-03", "inspectors_present": ["XF-01", "XF-02"], "findings": [], "summary": "夜间值守已整改"}, fire)
     after = found(health)
     assert after["record"] == 200 and "InspectionConducted" in after["timeline"] and "InspectionScheduled" not in after["timeline"]
+
+
+def test_no_trace_of_an_inspection_before_it_takes_place_reaches_anyone_else(world):
+    """Found by a review: a correction of the scheduling, its retraction, the search's counts and
+    facets, and the institution's public stamp (its page and search document) told other departments
+    and the public that an inspection was coming. None of them does now."""
+    client, runtime, tmp_path = world
+    home = post(client, runtime, "/v1/filings", filing_request(credit_code=unique_credit_code(), receipt_no="321111-2024-0998"))
+    stamp = client.get("/v1/public/search", params={"q": "颐和"}).json()["hits"][0]["seq"]
+    fire = ("fire_rescue", "county", "321111")
+    inspection = post(client, runtime, "/v1/inspections", {
+        "institution_id": home, "kind": "case", "trigger": "举报", "departments": ["fire_rescue"], "inspectors": ["XF-01", "XF-02"],
+        "scheduled_on": "2024-06-03"}, fire)
+    scheduled = client.get(f"/v1/records/{inspection}", headers=bearer(runtime, *fire)).json()["decisions"][0]["event_id"]
+    post(client, runtime, f"/v1/records/{inspection}/correction", {"original_event_id": scheduled, "reason": "改期", "approver": "大队长",
+                                                                   "corrected": {"scheduled_on": "2024-06-07"}, "corrected_on": "2024-06-03"}, fire)
+    health = bearer(runtime, "health", "county", "321111")
+    records = client.get("/v1/records", params={"institution_id": home, "facets": "true"}, headers=health).json()
+    assert records["total"] == len(records["hits"]) == 1  # the filing only
+    assert "InspectionScheduled" not in str(records["facets"]) and "DecisionCorrected" not in str(records["facets"])
+    changes = client.get("/v1/changes", params={"since": "0"}, headers=health).json()
+    assert "2024-06-07" not in str(changes) and "InspectionScheduled" not in str(changes)
+    assert client.get("/v1/public/search", params={"q": "颐和"}).json()["hits"][0]["seq"] == stamp
+    runtime.sealer.seal_pending()
+    snapshot = snapshot_at((r.envelope for r in runtime.sealer.log.iterate()), on="2024-06-03")
+    assert snapshot["institutions"][home]["page_stamp"]["seq"] == stamp
+    post(client, runtime, f"/v1/records/{inspection}/retraction", {"original_event_id": scheduled, "reason": "取消检查", "approver": "大队长",
+                                                                   "retracted_on": "2024-06-03"}, fire)
+    assert client.get(f"/v1/records/{inspection}", headers=health).status_code == 404
+    assert "2024-06-07" not in client.get(f"/v1/institutions/{home}/timeline", headers=health).text
