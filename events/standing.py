@@ -64,7 +64,8 @@ def contribution(record: Record) -> dict[str, Any]:
         return {"publicity": {"application_id": record["id"], "level": state["approved_level"],
                               "started_on": state["publicity_started_on"], "ends_on": state["publicity_ends_on"]}}
     if kind == "GradingApplication" and holds_grade(state):
-        return {"grade": {"level": state["level"], "awarded_on": state["awarded_on"], "valid_until": state["valid_until"]}}
+        return {"grade": {"level": state["level"], "awarded_on": state["awarded_on"], "valid_until": state["valid_until"],
+                          "awarded_by": state.get("awarded_by")}}
     if kind == "CreditListing" and is_listed(state):
         return {"listing": state["list"], "public_listing": is_published_listing(state)}
     if kind == "Inspection" and state.get("conducted_on"):

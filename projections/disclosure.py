@@ -80,6 +80,7 @@ def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) ->
     institutions = {r["id"]: _public_institution(r, related[r["id"]]) for r in by_kind["Institution"]}
     plans = {r["id"]: r["state"]["title"] for r in by_kind["InspectionPlan"]}
     lists = _lists(institutions, by_kind, plans)
+    _answers(institutions, lists)
     timelines = {r["id"]: _public_timeline([r, *related[r["id"]]]) for r in by_kind["Institution"]}
     region_codes = sorted({code for i in institutions.values() for code in parents(i["region_code"])})
     return {
@@ -138,12 +139,49 @@ def _public_institution(record: Record, related: list[Record]) -> dict[str, Any]
         "filed_on": state.get("filed_on"), "discovered_on": state.get("discovered_on"),
         "handling_overdue_since": state.get("handling_overdue_since"),
         "region_code": region, "region_name": full_name(region), "region_path": parents(region),
-        "grade_level": summary["grade_level"], "grading_publicity": summary["grading_publicity"], "listings": summary["public_listings"],
+        "grade_level": summary["grade_level"], "grade": _grade(summary["grade"]), "grading_publicity": summary["grading_publicity"],
+        "listings": summary["public_listings"],
         "open_hazards": summary["open_hazards"], "last_inspection_on": summary["last_inspection_on"],
         "compliance": summary["compliance"],
         "page_seq": latest["seq"],
         "page_stamp": {"seq": latest["seq"], "hash": latest["hash"], "recorded_at": latest["recorded_at"]},
     }
+
+
+def _grade(grade: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The grade an institution holds, with the body that awarded it by name."""
+    if grade is None:
+        return None
+    by = grade.get("awarded_by") or {}
+    return {"level": grade["level"], "awarded_on": grade["awarded_on"], "valid_until": grade["valid_until"],
+            "awarded_by": full_name(by["region"]) + DEPARTMENT_NAMES[by["department"]] if by else ""}
+
+
+WARNINGS = {  # what a family must see before anything else, in the order it matters
+    "joint_punishment": "列入养老服务市场失信联合惩戒对象名单",
+    "sanctions": "有行政处罚信息正在公示",
+    "major_hazard": "存在未整改销账的重大安全隐患",
+    "suspended": "正在停业整顿",
+    "unfiled": "未办理备案（已掌握未登记备案机构）",
+}
+
+
+def _answers(institutions: dict[str, dict[str, Any]], lists: dict[str, list[dict[str, Any]]]) -> None:
+    """What each institution's page answers first: every public list it is on, and the warnings
+    among them — from the same lists and records the list pages show, so they appear and go together."""
+    on: dict[str, list[str]] = defaultdict(list)
+    for name in LISTS:
+        for row in lists.get(name, []):
+            if name not in on[row["id"]]:
+                on[row["id"]].append(name)
+    for iid, institution in institutions.items():
+        institution["on_lists"] = on.get(iid, [])
+        flags = [name for name in ("joint_punishment", "sanctions", "unfiled") if name in institution["on_lists"]]
+        if institution["open_hazards"]["major"]:
+            flags.append("major_hazard")
+        if institution["status"] == "suspended":
+            flags.append("suspended")
+        institution["warnings"] = [{"kind": f, "text": WARNINGS[f]} for f in WARNINGS if f in flags]
 
 
 def _sort_key(entry: dict[str, Any]) -> tuple[str, str, str]:

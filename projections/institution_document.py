@@ -28,7 +28,10 @@ STATUS_NAMES = {**INSTITUTION.states, "retracted": "登记已撤销"}
 def _summary_fields() -> tuple[Field, ...]:
     grade = Field("grade", "object", "等级", public=True, required=False, fields=(
         Field("level", "integer", "等级", public=True), Field("awarded_on", "date", "授予日期", public=True),
-        Field("valid_until", "date", "有效期至", public=True)))
+        Field("valid_until", "date", "有效期至", public=True),
+        Field("awarded_by", "object", "授予机关", public=True, required=False, fields=(
+            Field("department", "string", "部门", public=True), Field("level", "string", "层级", public=True),
+            Field("region", "string", "行政区划", public=True)))))
     return (
         Field("open_hazards", "object", "未销账隐患", public=True, fields=(
             Field("major", "integer", "重大隐患", public=True), Field("general", "integer", "一般隐患", public=True))),

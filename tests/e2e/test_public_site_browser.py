@@ -125,6 +125,19 @@ def test_a_person_finds_downloads_and_reads_the_lists(site, browser, tmp_path):
     page.close()
 
 
+def test_a_family_sees_the_warnings_before_anything_else(site, browser):
+    base, snapshot, _ = site
+    listed = snapshot["lists"]["joint_punishment"][0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{base}/institutions/{listed['id']}.html")
+    warnings = page.locator(".answer .warnings")
+    assert warnings.is_visible() and "列入养老服务市场失信联合惩戒对象名单" in warnings.inner_text()
+    box = warnings.bounding_box()
+    assert box is not None and box["y"] < 400, "the warning is in the first screenful"
+    page.screenshot(path=SHOTS / "10-institution-warnings.png", full_page=False)
+    page.close()
+
+
 def test_a_family_reads_a_grading_under_publicity_and_how_to_object(site, browser):
     base, snapshot, _ = site
     [row] = snapshot["lists"]["grading_publicity"]
