@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -129,8 +130,10 @@ def test_an_incremental_build_writes_only_what_one_decision_changed(demo, tmp_pa
     path = write_snapshot(snapshot, tmp_path / "snapshots")
     untouched = {p: p.stat().st_mtime_ns for p in (site / "institutions").glob("*.html") if iid not in p.name}
     written = build_site(path, site, incremental=True)
-    # the institution's page, and the lists and downloads it appears on (4 region levels each)
-    assert 0 < written <= 60 and written < len(files_of(site)) / 4, f"{written} files rewritten for one change"
+    # the institution's page, the lists and downloads it appears on, and every list and region page
+    # (each states the build's one cut) — but no other institution's page
+    lists_and_regions = [p for p in files_of(site) if p.startswith(("lists/", "regions/", "downloads/"))]
+    assert 0 < written <= len(lists_and_regions) + 12, f"{written} files rewritten for one change"
     assert all(p.stat().st_mtime_ns == mtime for p, mtime in untouched.items()), "another institution's page was rewritten"
     full = tmp_path / "full"
     build_site(path, full)
@@ -221,3 +224,18 @@ def test_masking_covers_free_text_but_never_identifiers():
     assert masked["document_no"] == row["document_no"]
     assert masked["public_summary"] == "联系人 139****5678，身份证 320102********1234"
     assert masked["persons"] == [{"name": "张三", "note": "手机139****5678"}]
+
+
+def test_pages_say_when_they_were_updated_in_words_and_the_feed_and_crawlers_are_served(demo):
+    """Issue #16 part 3 and 5 (in part): "更新于 2026年11月24日 10:00" in words with the ledger stamp
+    one click away; every list and region page states the build's one cut; the Atom feed names its
+    author and itself (RFC 4287); robots.txt and a sitemap with lastmod."""
+    site, snapshot = demo["site"], demo["snapshot"]
+    cut = snapshot["cut"]
+    graded = (site / "lists/graded/index.html").read_text(encoding="utf-8")
+    assert re.search(r"更新于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", graded) and "<details><summary>核验信息</summary>" in graded
+    for page in ("lists/filed/index.html", "regions/321100/index.html", "regions/210302/filed/index.html"):
+        assert f'data-seq="{cut["seq"]}" data-hash="{cut["hash"]}"' in (site / page).read_text(encoding="utf-8"), page
+    feed = (site / "feeds/changes.atom").read_text(encoding="utf-8")
+    assert "<author><name>" in feed and 'rel="self"' in feed
+    assert "Sitemap:" in (site / "robots.txt").read_text() and "<lastmod>" in (site / "sitemap.xml").read_text()

@@ -74,6 +74,14 @@ DEPARTMENTS = {
 }
 
 
+def in_words(iso: str | None) -> str:
+    """A moment as a person says it: 2026年12月1日 19:13 (Beijing time)."""
+    if not iso:
+        return "（尚无记录）"
+    moment = datetime.fromisoformat(iso).astimezone(BEIJING)
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
 def beijing_time(iso: str | None) -> str:
     if not iso:
         return "（台账为空）"
@@ -103,7 +111,8 @@ def _cells(list_name: str, row: dict[str, Any]) -> dict[str, Any]:
 
 def _stamp(position: dict[str, Any]) -> dict[str, Any]:
     """A ledger position as a page states it: seq, Beijing time and the event's hash."""
-    return {"seq": position["seq"], "hash": position["hash"], "beijing_time": beijing_time(position["recorded_at"])}
+    return {"seq": position["seq"], "hash": position["hash"], "beijing_time": beijing_time(position["recorded_at"]),
+            "words": in_words(position["recorded_at"])}
 
 
 def search_terms(name: str) -> str:
@@ -132,6 +141,7 @@ class DisclosureGenerator(Generator):
         cut = snapshot["cut"]
         self.context.update(
             cut=dict(cut, beijing_time=beijing_time(cut["recorded_at"])), regions=snapshot["regions"],
+            updated_words=in_words(cut["recorded_at"]),
             list_titles=LIST_TITLES, columns=COLUMNS, departments=DEPARTMENTS, grades=GRADE,
         )
 
@@ -159,7 +169,7 @@ class DisclosureGenerator(Generator):
         for code in sorted(regions):
             children = sorted(c for c in regions if c != code and parents(c)[:-1] and parents(c)[-2] == code)
             region_lists = by_region.get(code, {})
-            stamp = self._latest([r for rows in region_lists.values() for r in rows])
+            stamp = _stamp(snapshot["cut"])  # one cut per build: every list and region page states it
             pages.append((f"regions/{code}/index.html", "region", {
                 "code": code, "region": regions[code], "trail": [(c, regions[c]["name"]) for c in parents(code) if c in regions],
                 "counts": {name: len(region_lists.get(name, [])) for name in LIST_TITLES},
@@ -185,16 +195,9 @@ class DisclosureGenerator(Generator):
             trail = [(c, self.snapshot["regions"][c]["name"]) for c in parents(region) if c in self.snapshot["regions"]] if region else []
             pages.append((path, "list", {
                 "list_name": list_name, "region": region, "trail": trail, "rows": [_cells(list_name, r) for r in chunk], "total": len(rows),
-                "page": number, "pages": len(chunks), "base": base, "stamp": self._latest(rows),
+                "page": number, "pages": len(chunks), "base": base, "stamp": _stamp(self.snapshot["cut"]),
             }))
         return pages
-
-    def _latest(self, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """The stamp of the most recently changed institution among the rows (None if no rows)."""
-        if not rows:
-            return None
-        latest = max(rows, key=lambda r: r["page_seq"])
-        return _stamp(self.snapshot["institutions"][latest["id"]]["page_stamp"])
 
     # --- downloads ------------------------------------------------------------------------------
 
@@ -213,6 +216,7 @@ class DisclosureGenerator(Generator):
             if "inputs" in drawn:  # what events/draw.py needs to re-run the draw, once its inspections are done
                 files[f"draws/{drawn['plan_id']}.json"] = (json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
         files["feeds/changes.atom"] = self._atom()
+        files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {SITE_URL}sitemap.xml\n".encode()
         files["dataset.json"] = self._dataset()
         return files
 
@@ -227,9 +231,12 @@ class DisclosureGenerator(Generator):
             f"<summary>{escape(DEPARTMENTS[e['department']])}部门，文书 {escape(e['document_no'])}，台账第 {e['seq']} 号事件</summary></entry>"
             for e in entries
         )
+        # RFC 4287: a feed names its author and itself (rel="self")
         return (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
                 f"<id>urn:eldercare:disclosure</id><title>养老机构监管信息公开：最新公开决定</title><updated>{updated}</updated>"
-                f'<link href="{SITE_URL}"/>{items}</feed>\n').encode()
+                f"<author><name>{escape(self.settings.get('AUTHOR', '养老机构综合监管部门'))}</name></author>"
+                f'<link rel="self" type="application/atom+xml" href="{SITE_URL}feeds/changes.atom"/>'
+                f'<link rel="alternate" type="text/html" href="{SITE_URL}"/>{items}</feed>\n').encode()
 
     def _dataset(self) -> bytes:
         cut = self.snapshot["cut"]
@@ -267,7 +274,7 @@ class DisclosureGenerator(Generator):
             written += 1
         sitemap_urls = sorted(p for p in current if p.endswith(".html"))
         files = self._downloads()
-        files["sitemap.xml"] = _sitemap(sitemap_urls)
+        files["sitemap.xml"] = _sitemap(sitemap_urls, self.snapshot["cut"]["recorded_at"])
         for path, content in files.items():
             digest = hashlib.sha256(content).hexdigest()
             current[path] = digest
@@ -293,8 +300,9 @@ def _csv(list_name: str, rows: list[dict[str, Any]]) -> bytes:
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
-def _sitemap(paths: list[str]) -> bytes:
-    urls = "".join(f"<url><loc>{SITE_URL}{escape(p)}</loc></url>" for p in paths)
+def _sitemap(paths: list[str], cut_at: str | None) -> bytes:
+    lastmod = f"<lastmod>{datetime.fromisoformat(cut_at).astimezone(BEIJING).isoformat(timespec='seconds')}</lastmod>" if cut_at else ""
+    urls = "".join(f"<url><loc>{SITE_URL}{escape(p)}</loc>{lastmod}</url>" for p in paths)
     return f'<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'.encode()
 
 
