@@ -148,13 +148,18 @@ def _public_institution(record: Record, related: list[Record]) -> dict[str, Any]
     }
 
 
+def _authority(actor: dict[str, Any]) -> str:
+    """The deciding body by name: 江苏省镇江市润州区民政部门."""
+    return full_name(actor["region"]) + DEPARTMENT_NAMES[actor["department"]]
+
+
 def _grade(grade: dict[str, Any] | None) -> dict[str, Any] | None:
     """The grade an institution holds, with the body that awarded it by name."""
     if grade is None:
         return None
     by = grade.get("awarded_by") or {}
     return {"level": grade["level"], "awarded_on": grade["awarded_on"], "valid_until": grade["valid_until"],
-            "awarded_by": full_name(by["region"]) + DEPARTMENT_NAMES[by["department"]] if by else ""}
+            "awarded_by": _authority(by) if by else ""}
 
 
 WARNINGS = {  # what a family must see before anything else, in the order it matters
@@ -210,7 +215,8 @@ def _lists(institutions: dict[str, dict[str, Any]], by_kind: dict[str, list[Reco
     lists: dict[str, list[dict[str, Any]]] = {
         "filed": [dict(i) for i in values if i["status"] in OPERATING],
         "unfiled": [dict(i) for i in values if i["status"] == "discovered"],
-        "graded": [_row(i, grade_level=i["grade_level"]) for i in values if i["grade_level"] and i["status"] in OPERATING],
+        "graded": [_row(i, grade_level=i["grade_level"], **{k: (i["grade"] or {}).get(k) for k in ("awarded_on", "valid_until", "awarded_by")})
+                   for i in values if i["grade_level"] and i["status"] in OPERATING],
         "gb38600": [_row(i) for i in values if i["compliance"].get("GB 38600") and i["status"] in OPERATING],
         "gbt35796": [_row(i) for i in values if i["compliance"].get("GB/T 35796") and i["status"] in OPERATING],
     }
@@ -221,7 +227,10 @@ def _lists(institutions: dict[str, dict[str, Any]], by_kind: dict[str, list[Reco
             decided = _decision(listing, "CreditListingDecided")
             joint.append(_row(institutions[listing["institution_id"]], listing_id=listing["id"], ground=GROUND_NAMES[state["ground"]],
                               decided_on=state["decided_on"], expires_on=state["expires_on"],
+                              early_removal_from=state.get("early_removal_from"),
                               document_no=decided["basis"]["document_no"] if decided else None,
+                              legal_basis=decided["basis"]["legal_basis"] if decided else None,
+                              authority=_authority(decided["actor"]) if decided else "",
                               persons=view((PERSONS,), state, full=False).get("persons", [])))
     lists["joint_punishment"] = sorted(joint, key=_sort_key)
     sanctions = []
@@ -238,6 +247,7 @@ def _lists(institutions: dict[str, dict[str, Any]], by_kind: dict[str, list[Reco
             conducted, published = _decision(inspection, "InspectionConducted"), _decision(inspection, "InspectionResultPublished")
             inspections.append(_row(institutions[inspection["institution_id"]], inspection_id=inspection["id"],
                                     plan=plans.get(state["plan_id"], ""), conducted_on=state["conducted_on"],
+                                    departments=[DEPARTMENT_NAMES[d] for d in state["departments"]],
                                     published_on=state["published_on"], public_summary=published["payload"]["public_summary"],
                                     findings=conducted["payload"]["findings"]))
     lists["inspections"] = sorted(inspections, key=_sort_key)

@@ -239,3 +239,23 @@ def test_pages_say_when_they_were_updated_in_words_and_the_feed_and_crawlers_are
     feed = (site / "feeds/changes.atom").read_text(encoding="utf-8")
     assert "<author><name>" in feed and 'rel="self"' in feed
     assert "Sitemap:" in (site / "robots.txt").read_text() and "<lastmod>" in (site / "sitemap.xml").read_text()
+
+
+def test_lists_explain_themselves(demo):
+    """Issue #16 part 2 (in part): what a reader needs is on the list pages, not only in the JSON —
+    a penalty's facts and the rights of appeal; a listing's deciding body, basis and how to object
+    or repair its credit; an inspection's departments and the items checked by name; a grade's date,
+    expiry and awarding body."""
+    site, lists = demo["site"], demo["snapshot"]["lists"]
+    sanction = lists["sanctions"][0]
+    page = (site / "lists/sanctions/index.html").read_text(encoding="utf-8")
+    assert sanction["facts"] in page and sanction["remedies"] in page and "违法事实" in page
+    listing = lists["joint_punishment"][0]
+    page = (site / "lists/joint_punishment/index.html").read_text(encoding="utf-8")
+    assert listing["authority"] == "辽宁省鞍山市铁东区民政部门" and listing["authority"] in page and listing["legal_basis"] in page
+    assert f"自 {listing['early_removal_from']} 起" in page and "申请提前移出（信用修复）" in page and "行政复议" in page
+    page = (site / "lists/inspections/index.html").read_text(encoding="utf-8")
+    assert "民政部门、消防救援机构" in page and "服务防护：防跌倒：符合" in page and "安全疏散（疏散通道、安全出口、应急照明和疏散指示）：符合" in page
+    graded = lists["graded"][0]
+    page = (site / "lists/graded/index.html").read_text(encoding="utf-8")
+    assert graded["awarded_on"] in page and graded["valid_until"] in page and graded["awarded_by"] in page

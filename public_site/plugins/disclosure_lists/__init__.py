@@ -27,6 +27,8 @@ from xml.sax.saxutils import escape
 from pelican import signals
 from pelican.generators import Generator
 
+from events.checklists import CHECKLIST
+from events.inspections import RESULT_NAMES
 from events.regions import parents
 from events.registration import NATURE_NAMES
 from events.sanctions import PENALTY_TYPE_NAMES
@@ -53,19 +55,21 @@ COLUMNS = {  # (key, header) per list; CSV and tables share them
     "unfiled": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("discovered_on", "发现日期"),
                 ("handling_reason", "未登记备案原因"), ("handling_measures", "处置措施"), ("handling_referred", "抄送部门"),
                 ("handling_deadline", "办结时限"), ("handling_state", "办理情况"), ("handling_person", "责任人")],
-    "graded": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("grade_name", "等级"), ("credit_code", "统一社会信用代码")],
+    "graded": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("grade_name", "等级"), ("awarded_on", "授予日期"),
+               ("valid_until", "有效期至"), ("awarded_by", "授予机关"), ("credit_code", "统一社会信用代码")],
     "grading_publicity": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("level_name", "拟评定等级"),
                           ("period", "公示期"), ("authority", "评定机关"), ("objection_channel", "异议受理方式"),
                           ("objections_text", "异议受理和处理情况")],
     "gb38600": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("credit_code", "统一社会信用代码")],
     "gbt35796": [("name", "机构名称"), ("region_name", "所在地区"), ("address", "地址"), ("credit_code", "统一社会信用代码")],
     "joint_punishment": [("name", "机构名称"), ("region_name", "所在地区"), ("credit_code", "统一社会信用代码"), ("ground", "列入事由"),
-                         ("persons_text", "相关责任人"), ("decided_on", "列入日期"), ("expires_on", "期满日期"), ("document_no", "决定文号")],
+                         ("persons_text", "相关责任人"), ("authority", "决定机关"), ("document_no", "决定文号"), ("legal_basis", "依据"),
+                         ("decided_on", "列入日期"), ("expires_on", "期满日期"), ("repair_route", "异议与信用修复")],
     "sanctions": [("name", "当事人"), ("credit_code", "统一社会信用代码"), ("decision_no", "决定书文号"), ("violation_type", "违法行为类型"),
-                  ("penalty_text", "处罚内容"), ("legal_basis", "处罚依据"), ("deciding_authority", "决定机关"), ("decided_on", "决定日期"),
-                  ("publish_until", "公示截止")],
-    "inspections": [("name", "被检查机构"), ("region_name", "所在地区"), ("plan", "抽查计划"), ("conducted_on", "检查日期"),
-                    ("public_summary", "检查结果"), ("published_on", "公开日期")],
+                  ("facts", "违法事实"), ("penalty_text", "处罚内容"), ("legal_basis", "处罚依据"), ("deciding_authority", "决定机关"),
+                  ("decided_on", "决定日期"), ("remedies", "救济途径和期限"), ("publish_until", "公示截止")],
+    "inspections": [("name", "被检查机构"), ("region_name", "所在地区"), ("plan", "抽查计划"), ("departments_text", "检查部门"),
+                    ("conducted_on", "检查日期"), ("items_text", "检查项目及结论"), ("public_summary", "检查结果"), ("published_on", "公开日期")],
 }
 GRADE = {1: "一级", 2: "二级", 3: "三级", 4: "四级", 5: "五级"}
 DEPARTMENTS = {
@@ -105,6 +109,11 @@ def _cells(list_name: str, row: dict[str, Any]) -> dict[str, Any]:
         "handling_state": (f"逾期未办结（{row['handling_overdue_since']} 起）" if row.get("handling_overdue_since")
                            else "办理中" if handling else ""),
         "persons_text": "、".join(f"{p['name']}（{p['role']}）" for p in row.get("persons", [])),
+        "repair_route": (f"对列入决定不服的，可依法申请行政复议或提起行政诉讼；自 {row['early_removal_from']} 起未再发生失信行为的，"
+                         f"可向{row.get('authority') or '作出决定的部门'}申请提前移出（信用修复）") if row.get("early_removal_from") else "",
+        "departments_text": "、".join(row.get("departments", [])),
+        "items_text": "；".join(f"{CHECKLIST[f['checklist_ref']].title_zh if f['checklist_ref'] in CHECKLIST else f['checklist_ref']}："
+                               f"{RESULT_NAMES.get(f['result'], f['result'])}" for f in row.get("findings", [])),
         "penalty_text": "；".join(PENALTY_TYPE_NAMES[p["type"]] + (f" {p['amount']} 元" if p.get("amount") else "") for p in row.get("penalties", [])),
     }
 
