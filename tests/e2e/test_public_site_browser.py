@@ -138,6 +138,19 @@ def test_a_family_sees_the_warnings_before_anything_else(site, browser):
     page.close()
 
 
+def test_a_journalist_reads_the_facts_on_the_list_pages(site, browser):
+    base, snapshot, _ = site
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    for name, shot in (("sanctions", "11-sanctions.png"), ("joint_punishment", "12-joint-punishment.png"), ("inspections", "13-inspections.png")):
+        page.goto(f"{base}/lists/{name}/index.html")
+        table = page.locator(f"#{name}-list")
+        assert table.is_visible()
+        page.screenshot(path=SHOTS / shot, full_page=True)
+    page.goto(f"{base}/lists/joint_punishment/index.html")
+    assert "申请提前移出（信用修复）" in page.locator("#joint_punishment-list").inner_text()
+    page.close()
+
+
 def test_a_family_reads_a_grading_under_publicity_and_how_to_object(site, browser):
     base, snapshot, _ = site
     [row] = snapshot["lists"]["grading_publicity"]
