@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,6 +30,7 @@ from tests.processes import ELDERCARE, REPO, Process, free_port
 
 SERVERS = REPO / "deploy" / "local" / "servers"
 COMPONENTS = ["api", "relay", "projector", "kafka", "elasticsearch", "postgres"]
+HANDLING_DEADLINE = (date.today() + timedelta(days=365)).isoformat()
 
 
 @dataclass
@@ -97,7 +99,8 @@ def record_decisions(base: str, token: str, label: str, result: RoundResult, sto
         n = 0
         while not stop.is_set():
             key, name = f"fault-{label}-{n:05d}", f"故障演练{label}托老所{n:05d}"
-            body = dict(DISCOVERY_EXAMPLE, name=name)
+            # a handling deadline still to come: the scheduler records nothing of its own during the round
+            body = dict(DISCOVERY_EXAMPLE, name=name, handling=dict(DISCOVERY_EXAMPLE["handling"], deadline=HANDLING_DEADLINE))
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
                 try:
