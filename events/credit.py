@@ -164,7 +164,7 @@ CREDIT_LISTING = declare(RecordKind(
         Step(LISTING_DECIDED, "作出列入决定", after=(PROPOSED, NOTICED, DEFENDED), sets=_decided,
              computed=("institution_id", "expires_on", "early_removal_from", *IMPORTED_ONLY)),
         Step(LISTING_DECIDED, "列入失信名单（本系统启用前，导入）", sets=_imported_listing,
-             computed=("region_code", "expires_on", "early_removal_from")),
+             computed=("region_code", "expires_on", "early_removal_from"), imported=True),
         Step(LISTING_PUBLISHED, "公布", after=(LISTED,), to=PUBLISHED, computed=("institution_id",),
              sets=lambda s, e: {"published_on": payload(e)["published_on"]}),
         Step(LISTING_REMOVED_EARLY, "提前移出", after=ACTIVE, to=REMOVED, computed=("institution_id",),

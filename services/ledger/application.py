@@ -201,6 +201,10 @@ class SupervisionLedger(Application):
             raise NotCompetent(
                 "SYSTEM_ONLY", f"“{op.step.title_zh}”由台账调度程序在期限届满后自动记录", "only the ledger's scheduler records this",
             )
+        if op.step is not None and op.step.imported and command.basis.imported_from is None:
+            raise RuleViolation(
+                "IMPORT_ONLY", f"“{op.step.title_zh}”仅用于导入本系统启用前已作出的决定", "only for decisions imported from an existing register",
+            )
         digest = command.digest(name, str(target_id) if target_id else None)
         cid = command.command_id
         new_id = uuid.uuid5(COMMAND_NAMESPACE, cid) if cid else uuid.uuid4()

@@ -277,3 +277,13 @@ def test_malformed_files_are_refused_never_a_server_error(tmp_path, content, cod
             assert [r["code"] for r in response.json()["refusals"]] in ([code], ["IMPORT_INSTITUTION_UNKNOWN"])
         else:
             assert_refused(response, 422, code)
+
+
+@pytest.mark.parametrize("operation", ["grading.import_award", "listing.import", "sanction.import"])
+def test_an_import_only_step_is_refused_to_any_request_that_is_not_an_import(tmp_path, operation):
+    from tests.conftest import decide, refused
+
+    app, _ = open_ledger(tmp_path / "ledger.sqlite")
+    error = refused(app, lambda: decide(app, operation, {}, actor=PROVINCE), "IMPORT_ONLY")
+    assert "本系统启用前" in error.message_zh
+    app.close()
