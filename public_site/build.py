@@ -17,16 +17,20 @@ from pathlib import Path
 from pelican import Pelican
 from pelican.settings import read_settings
 
+from public_site.identity import DEMO, SiteIdentity
+
 CONF = Path(__file__).parent / "pelicanconf.py"
 
 
-def build_site(snapshot_path: Path, output_dir: Path, *, incremental: bool = False, search: bool = True) -> int:
-    """Return how many pages and downloads were written."""
+def build_site(snapshot_path: Path, output_dir: Path, *, incremental: bool = False, search: bool = True,
+               site: SiteIdentity = DEMO) -> int:
+    """Return how many pages and downloads were written. ``site`` says who publishes it and where."""
     settings = read_settings(
         str(CONF),
         override={
             "OUTPUT_PATH": str(output_dir), "DISCLOSURE_SNAPSHOT": str(snapshot_path),
             "DISCLOSURE_INCREMENTAL": incremental, "DELETE_OUTPUT_DIRECTORY": not incremental,
+            "DISCLOSURE_SITE": site.as_dict(), "SITEURL": site.site_url.rstrip("/"), "AUTHOR": site.publisher,
         },
     )
     logging.getLogger("pelican").setLevel(logging.WARNING)

@@ -155,9 +155,9 @@ def _build_site(settings: Settings, seq: int | None, incremental: bool = False) 
     try:
         snapshot, path, written = build_published_site(
             feed.iterate(), seq, settings.site_dir, settings.snapshot_dir, transparency.tree, transparency.checkpoints,
-            incremental=incremental,
+            incremental=incremental, site=settings.site,
         )
-        publication = register.record(snapshot["cut"]["seq"], settings.site_dir)
+        publication = register.record(snapshot["cut"]["seq"], settings.site_dir, site=settings.site)
     finally:
         register.close()
         transparency.close()

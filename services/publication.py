@@ -32,6 +32,7 @@ from typing import Any
 import events
 from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
+from public_site.identity import DEMO, SiteIdentity
 from services.audit import verifier
 from services.ledger.checkpoints import Checkpointer
 from services.ledger.database import open_database
@@ -46,6 +47,10 @@ CREATE TABLE IF NOT EXISTS publications (
     published_at TEXT NOT NULL,
     site_digest TEXT NOT NULL,
     files INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS publication_sites (
+    n INTEGER PRIMARY KEY,
+    identity TEXT NOT NULL
 )
 """
 
@@ -122,6 +127,11 @@ class Publication:
     published_at: str
     site_digest: str
     files: int
+    identity: dict[str, str] | None = None  # who published it and where (None: recorded before this was kept)
+
+    @property
+    def site(self) -> SiteIdentity:
+        return SiteIdentity.from_dict(self.identity) if self.identity else DEMO
 
 
 class PublicationRegister:
@@ -134,28 +144,33 @@ class PublicationRegister:
     def close(self) -> None:
         self.db.close()
 
-    def record(self, cut_seq: int, site_dir: Path, *, at: datetime | None = None) -> Publication:
+    def record(self, cut_seq: int, site_dir: Path, *, at: datetime | None = None, site: SiteIdentity = DEMO) -> Publication:
         digest, files = site_digest(site_dir)
         moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="microseconds")
+        identity = json.dumps(site.as_dict(), ensure_ascii=False, sort_keys=True)
         with self.db.transaction() as tx:
             (n,), = tx.execute(
                 "INSERT INTO publications (cut_seq, published_at, site_digest, files) VALUES (?,?,?,?) RETURNING n",
                 (cut_seq, moment, digest, files),
             )
-        return Publication(n, cut_seq, moment, digest, files)
+            tx.execute("INSERT INTO publication_sites (n, identity) VALUES (?,?)", (n, identity))
+        return Publication(n, cut_seq, moment, digest, files, site.as_dict())
+
+    SELECT = ("SELECT p.n, p.cut_seq, p.published_at, p.site_digest, p.files, s.identity FROM publications p "
+              "LEFT JOIN publication_sites s ON s.n = p.n")
+
+    @staticmethod
+    def _publication(row: tuple) -> Publication:
+        return Publication(*row[:5], json.loads(row[5]) if row[5] else None)
 
     def all(self) -> list[Publication]:
-        rows = self.db.rows("SELECT n, cut_seq, published_at, site_digest, files FROM publications ORDER BY n")
-        return [Publication(*r) for r in rows]
+        return [self._publication(r) for r in self.db.rows(f"{self.SELECT} ORDER BY p.n")]
 
     def as_of(self, moment: str) -> Publication | None:
         """The publication that was live at ``moment`` (the last one made at or before it)."""
         at = datetime.fromisoformat(moment).astimezone(timezone.utc).isoformat(timespec="microseconds")
-        row = self.db.row(
-            "SELECT n, cut_seq, published_at, site_digest, files FROM publications WHERE published_at <= ? "
-            "ORDER BY n DESC LIMIT 1", (at,),
-        )
-        return Publication(*row) if row else None
+        row = self.db.row(f"{self.SELECT} WHERE p.published_at <= ? ORDER BY p.n DESC LIMIT 1", (at,))
+        return self._publication(row) if row else None
 
 
 def published_snapshot(event_store: Path | str, snapshot_dir: Path) -> dict[str, Any] | None:
@@ -175,14 +190,14 @@ def published_snapshot(event_store: Path | str, snapshot_dir: Path) -> dict[str,
 
 def build_published_site(
     envelopes: Iterable[dict[str, Any]], seq: int | None, site_dir: Path, snapshot_dir: Path, tree: LedgerTree,
-    checkpointer: Checkpointer, *, incremental: bool = False, search: bool = True,
+    checkpointer: Checkpointer, *, incremental: bool = False, search: bool = True, site: SiteIdentity = DEMO,
 ) -> tuple[dict[str, Any], Path, int]:
     """The one way a site is made, for publishing and for reproducing a past publication alike:
     the disclosure snapshot at ``seq``, the Pelican site and its search index, and ``transparency/``.
     Returns the snapshot, its file and how many files were written."""
     snapshot = snapshot_at(envelopes, up_to_seq=seq)
     path = write_snapshot(snapshot, snapshot_dir)
-    written = build_site(path, site_dir, incremental=incremental, search=search)
+    written = build_site(path, site_dir, incremental=incremental, search=search, site=site)
     written += publish_transparency(site_dir, snapshot, tree, checkpointer)
     return snapshot, path, written
 
@@ -193,6 +208,7 @@ def reproduce(publication: Publication, envelopes: Iterable[dict[str, Any]], wor
     site_dir = work_dir / "site"
     if site_dir.exists():
         shutil.rmtree(site_dir)
-    build_published_site(envelopes, publication.cut_seq, site_dir, work_dir / "snapshots", tree, checkpointer)
+    build_published_site(envelopes, publication.cut_seq, site_dir, work_dir / "snapshots", tree, checkpointer,
+                         site=publication.site)
     digest, _ = site_digest(site_dir)
     return digest == publication.site_digest, digest, site_dir

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from public_site.identity import SiteIdentity, from_environment
 from services.ledger.database import is_postgres, postgres_settings
 
 PROFILES = ("embedded", "cluster")
@@ -47,6 +48,7 @@ class Settings:
     rate_limit_address_factor: int  # a client address may send this many times one subject's rate (offices share NAT)
     forwarded_allow_ips: str  # reverse proxies whose X-Forwarded-For is trusted for the client address ("" : none)
     api_threads: int  # the API's worker threads for synchronous endpoints
+    site: SiteIdentity  # who publishes the public site and where (ELDERCARE_SITE_*)
 
     @property
     def event_store(self) -> str:
@@ -95,6 +97,7 @@ class Settings:
             rate_limit_address_factor=_positive(env, "ELDERCARE_RATE_LIMIT_ADDRESS_FACTOR", 10),
             forwarded_allow_ips=env.get("ELDERCARE_FORWARDED_ALLOW_IPS", "").strip(),
             api_threads=_positive(env, "ELDERCARE_API_THREADS", 4 if profile == "embedded" else 40),
+            site=_site(env),
         )
 
 
@@ -172,6 +175,13 @@ def _event_store_url(env: dict[str, str], profile: str) -> str | None:
         except ValueError as error:
             raise SettingsError(f"ELDERCARE_EVENT_STORE_URL: {error}") from None
     return url
+
+
+def _site(env: dict[str, str]) -> SiteIdentity:
+    try:
+        return from_environment(env)
+    except ValueError as error:
+        raise SettingsError(f"ELDERCARE_SITE_*: {error}") from None
 
 
 def _positive(env: dict[str, str], name: str, default: int) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from events.regions import parents
 from projections.disclosure import snapshot_at, write_snapshot
 from public_site.build import build_site
 from services.demo import seed_demo
@@ -259,3 +260,93 @@ def test_lists_explain_themselves(demo):
     graded = lists["graded"][0]
     page = (site / "lists/graded/index.html").read_text(encoding="utf-8")
     assert graded["awarded_on"] in page and graded["valid_until"] in page and graded["awarded_by"] in page
+
+
+def test_every_feed_is_valid_atom_nationally_per_list_and_per_region(demo):
+    """Issue #16 part 5: a valid Atom feed (RFC 4287: author, self link, dates, ids) for the whole
+    site, for each list and for each region; a region's feed holds only its institutions' decisions."""
+    from tests.atom import problems
+
+    site, snapshot = demo["site"], demo["snapshot"]
+    feeds = sorted(site.rglob("*.atom"))
+    assert {"feeds/changes.atom", "feeds/sanctions.atom", "regions/321100/changes.atom", "regions/210302/changes.atom"} <= {
+        str(f.relative_to(site)) for f in feeds}
+    for feed in feeds:
+        assert problems(feed.read_bytes()) == [], feed
+    county = (site / "regions/210302/changes.atom").read_text(encoding="utf-8")
+    anshan = {iid for iid, i in snapshot["institutions"].items() if i["region_code"].startswith("210302")}
+    linked = set(re.findall(r"institutions/([^\"]+)\.html", county))
+    assert linked and linked <= anshan
+    assert "行政处罚" in (site / "feeds/sanctions.atom").read_text(encoding="utf-8") or not snapshot["lists"]["sanctions"]
+    assert problems(b"<feed xmlns='http://www.w3.org/2005/Atom'><title>x</title></feed>")  # the checker can fail
+
+
+def test_county_and_city_downloads_exist_and_read_back(demo):
+    """Issue #16 part 5: CSV and JSON per province, city and county, with only that region's rows."""
+    site, lists = demo["site"], demo["snapshot"]["lists"]
+    for code in ("210000", "210300", "210302", "321100", "321181"):
+        want = [r for r in lists["filed"] if code in parents(r["region_code"])]
+        rows = list(csv.DictReader(io.StringIO((site / f"regions/{code}/filed.csv").read_bytes().decode("utf-8-sig"))))
+        assert {r["机构名称"] for r in rows} == {r["name"] for r in want} and rows, code
+        assert json.loads((site / f"regions/{code}/filed.json").read_text())["region"] == code
+        region_page = (site / f"regions/{code}/index.html").read_text(encoding="utf-8")
+        assert 'href="filed.csv"' in region_page and "家养老机构" in region_page
+
+
+def test_region_counts_count_institutions_not_list_entries(demo):
+    """Issue #16 part 6: "辽宁省（N 家机构）" counts homes, however many lists each is on."""
+    site, snapshot = demo["site"], demo["snapshot"]
+    homes = sum(1 for i in snapshot["institutions"].values() if i["region_code"].startswith("21"))
+    entries = sum(1 for rows in snapshot["lists"].values() for r in rows if r["region_code"].startswith("21"))
+    assert entries > homes
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert re.search(rf"辽宁省</a> <span class=\"muted\">（{homes} 家机构）", home)
+
+
+def test_the_publisher_and_site_address_come_from_settings_and_are_recorded_with_the_publication(tmp_path):
+    """Issue #16 parts 3 and 5: the footer names the publishing authority, contact, error-report
+    channel and site identifier; sitemap, feeds, robots.txt, DCAT and canonical links use the site
+    URL; all from settings. Each publication records them, so rebuilding a past publication after
+    the settings changed reproduces it byte for byte."""
+    from services.audit.transparency import Transparency
+    from services.publication import PublicationRegister, build_published_site, reproduce
+    from services.settings import Settings, SettingsError
+
+    env = {"ELDERCARE_DATA_DIR": str(tmp_path / "var"), "ELDERCARE_SITE_URL": "https://ylfw.mz.example.gov.cn/gongkai/",
+           "ELDERCARE_SITE_PUBLISHER": "示例省民政厅", "ELDERCARE_SITE_CONTACT": "025-00000000（工作日 9:00-17:00）",
+           "ELDERCARE_SITE_CORRECTIONS_URL": "https://ylfw.mz.example.gov.cn/jiucuo", "ELDERCARE_SITE_IDENTIFIER": "3200000099"}
+    settings = Settings.from_env(env)
+    with pytest.raises(SettingsError):
+        Settings.from_env(env | {"ELDERCARE_SITE_URL": "ylfw.example.gov.cn"})
+    app, sealer = open_ledger(settings.event_store, clock=Clock(NOW))
+    seed_demo(app)
+    app.close()
+    transparency = Transparency.open(settings)
+    register = PublicationRegister(settings.event_store)
+    try:
+        snapshot, _, _ = build_published_site((r.envelope for r in sealer.log.iterate()), None, settings.site_dir, settings.snapshot_dir,
+                                              transparency.tree, transparency.checkpoints, site=settings.site)
+        publication = register.record(snapshot["cut"]["seq"], settings.site_dir, site=settings.site)
+        site = settings.site_dir
+        page = (site / "lists/filed/index.html").read_text(encoding="utf-8")
+        for text in ("示例省民政厅", "025-00000000", "3200000099", 'href="https://ylfw.mz.example.gov.cn/jiucuo"', "我要纠错",
+                     '<link rel="canonical" href="https://ylfw.mz.example.gov.cn/gongkai/lists/filed/index.html">'):
+            assert text in page, text
+        assert "https://ylfw.mz.example.gov.cn/gongkai/sitemap.xml" in (site / "robots.txt").read_text()
+        assert "<loc>https://ylfw.mz.example.gov.cn/gongkai/institutions/" in (site / "sitemap.xml").read_text()
+        assert 'href="https://ylfw.mz.example.gov.cn/gongkai/feeds/changes.atom"' in (site / "feeds/changes.atom").read_text(encoding="utf-8")
+        dataset = json.loads((site / "dataset.json").read_text())
+        assert dataset["dct:publisher"]["foaf:name"] == "示例省民政厅"
+        assert dataset["dct:license"]["@id"] == "https://ylfw.mz.example.gov.cn/gongkai/pages/about.html#licence"
+        assert all(d["dcat:downloadURL"].startswith("https://ylfw.mz.example.gov.cn/gongkai/downloads/") for d in dataset["dcat:distribution"])
+        assert not [p for p in site.rglob("*") if p.is_file() and b"127.0.0.1:8000" in p.read_bytes()]  # no demo address left
+
+        recorded = register.all()[-1]
+        assert recorded.identity == settings.site.as_dict() and recorded.site.publisher == "示例省民政厅"
+        same, _, rebuilt = reproduce(recorded, (r.envelope for r in sealer.log.iterate()), tmp_path / "again", transparency.tree,
+                                     transparency.checkpoints)
+        assert same and "示例省民政厅" in (rebuilt / "index.html").read_text(encoding="utf-8")
+        assert publication.site_digest == recorded.site_digest
+    finally:
+        register.close()
+        transparency.close()

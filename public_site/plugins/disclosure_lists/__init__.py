@@ -38,7 +38,6 @@ SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/4"
 MANIFEST = ".disclosure-manifest.json"
 BUILD_REPORT = ".disclosure-build.json"  # what the last build wrote
 PAGE_ROWS = 500
-SITE_URL = "https://ylfw.example.gov.cn/"  # where the site is published; links in the sitemap and feed
 
 LIST_TITLES = {
     "filed": "已备案养老机构", "unfiled": "已掌握未登记备案养老机构", "graded": "等级养老机构",
@@ -76,6 +75,34 @@ DEPARTMENTS = {
     "civil_affairs": "民政", "fire_rescue": "消防救援", "market_regulation": "市场监管", "health": "卫生健康",
     "housing": "住房城乡建设", "emergency": "应急管理", "tcm": "中医药", "hr": "人力资源社会保障",
 }
+
+
+FEED_ENTRIES = 100
+FEED_LISTS = {  # which list's feed a public decision belongs to
+    "InstitutionFiled": "filed", "InstitutionChangeFiled": "filed", "InstitutionDiscovered": "unfiled",
+    "GradeAwarded": "graded", "GradeDowngraded": "graded", "GradeRevoked": "graded", "GradeLapsed": "graded",
+    "GradingPublicityStarted": "grading_publicity", "GradingObjectionReceived": "grading_publicity",
+    "GradingObjectionHandled": "grading_publicity", "GradingPublicityClosed": "grading_publicity",
+    "CreditListingPublished": "joint_punishment", "PenaltyPublished": "sanctions", "PenaltyPublicationWithdrawn": "sanctions",
+    "InspectionResultPublished": "inspections",
+}
+
+
+def feed_list(entry: dict[str, Any]) -> str | None:
+    if entry["event_type"] == "ComplianceAssessed":
+        return {"GB 38600": "gb38600", "GB/T 35796": "gbt35796"}.get(entry["details"].get("standard", ""))
+    return FEED_LISTS.get(entry["event_type"])
+
+
+def full_name_of(snapshot: dict[str, Any], code: str) -> str:
+    return snapshot["regions"][code]["full_name"]
+
+
+def beijing_iso(iso: str | None) -> str:
+    """An RFC 3339 date-time in Beijing time (the feed's and sitemap's dates)."""
+    if not iso:
+        return "1970-01-01T08:00:00+08:00"
+    return datetime.fromisoformat(iso).astimezone(BEIJING).isoformat(timespec="seconds")
 
 
 def in_words(iso: str | None) -> str:
@@ -147,11 +174,18 @@ class DisclosureGenerator(Generator):
         if snapshot.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"{path} is not a {SNAPSHOT_FORMAT} file")
         self.snapshot = snapshot
+        self.site = self.settings["DISCLOSURE_SITE"]  # public_site/identity.py: who publishes it and where
+        self.site_name = self.settings["SITENAME"]
+        self.by_region: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        for list_name, rows in snapshot["lists"].items():
+            for row in rows:
+                for code in parents(row["region_code"]):
+                    self.by_region[code][list_name].append(row)
         cut = snapshot["cut"]
         self.context.update(
             cut=dict(cut, beijing_time=beijing_time(cut["recorded_at"])), regions=snapshot["regions"],
             updated_words=in_words(cut["recorded_at"]),
-            list_titles=LIST_TITLES, columns=COLUMNS, departments=DEPARTMENTS, grades=GRADE,
+            site=self.site, list_titles=LIST_TITLES, columns=COLUMNS, departments=DEPARTMENTS, grades=GRADE,
         )
 
     # --- page plan ------------------------------------------------------------------------------
@@ -161,15 +195,15 @@ class DisclosureGenerator(Generator):
         snapshot = self.snapshot
         lists, institutions, regions = snapshot["lists"], snapshot["institutions"], snapshot["regions"]
         pages: list[tuple[str, str, dict[str, Any]]] = []
-        by_region: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-        for list_name, rows in lists.items():
-            for row in rows:
-                for code in parents(row["region_code"]):
-                    by_region[code][list_name].append(row)
+        by_region = self.by_region
         counts = {name: len(rows) for name, rows in lists.items()}
         provinces = sorted(c for c in regions if c.endswith("0000"))
+        homes: dict[str, int] = defaultdict(int)  # institutions (not list entries) per region
+        for institution in institutions.values():
+            for code in parents(institution["region_code"]):
+                homes[code] += 1
         pages.append(("index.html", "home", {
-            "counts": counts, "provinces": [(c, regions[c]["name"], sum(len(v) for v in by_region[c].values())) for c in provinces],
+            "counts": counts, "provinces": [(c, regions[c]["name"], homes[c]) for c in provinces],
             "stamp": _stamp(snapshot["cut"]),
         }))
         for list_name, rows in lists.items():
@@ -182,7 +216,7 @@ class DisclosureGenerator(Generator):
             pages.append((f"regions/{code}/index.html", "region", {
                 "code": code, "region": regions[code], "trail": [(c, regions[c]["name"]) for c in parents(code) if c in regions],
                 "counts": {name: len(region_lists.get(name, [])) for name in LIST_TITLES},
-                "children": [(c, regions[c]["name"], sum(len(v) for v in by_region.get(c, {}).values())) for c in children],
+                "children": [(c, regions[c]["name"], homes[c]) for c in children], "homes": homes[code],
                 "stamp": stamp,
             }))
             for list_name, rows in region_lists.items():
@@ -211,54 +245,88 @@ class DisclosureGenerator(Generator):
     # --- downloads ------------------------------------------------------------------------------
 
     def _downloads(self) -> dict[str, bytes]:
+        """Every list as CSV and JSON nationally and for each province, city and county holding any of
+        it; Atom feeds of the latest public decisions nationally, per list and per region; the
+        draws' inputs; robots.txt and the dataset description."""
         lists, regions = self.snapshot["lists"], self.snapshot["regions"]
         files: dict[str, bytes] = {}
-        scopes = [("downloads", None)] + [(f"regions/{c}", c) for c in sorted(regions) if c.endswith("0000")]
-        for folder, province in scopes:
-            for list_name, rows in lists.items():
-                chosen = [r for r in rows if province is None or r["region_code"].startswith(province[:2])]
-                files[f"{folder}/{list_name}.csv"] = _csv(list_name, chosen)
+        scopes: list[tuple[str, str | None, dict[str, list[dict[str, Any]]]]] = [("downloads", None, lists)]
+        scopes += [(f"regions/{code}", code, self.by_region[code]) for code in sorted(regions) if code in self.by_region]
+        for folder, region, region_lists in scopes:
+            for list_name, rows in region_lists.items():
+                if region is not None and not rows:
+                    continue
+                files[f"{folder}/{list_name}.csv"] = _csv(list_name, rows)
                 files[f"{folder}/{list_name}.json"] = (json.dumps({
-                    "list": list_name, "title": LIST_TITLES[list_name], "region": province, "cut": self.snapshot["cut"], "rows": chosen,
+                    "list": list_name, "title": LIST_TITLES[list_name], "region": region, "cut": self.snapshot["cut"], "rows": rows,
                 }, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
         for drawn in self.snapshot["draws"]:
             if "inputs" in drawn:  # what events/draw.py needs to re-run the draw, once its inspections are done
                 files[f"draws/{drawn['plan_id']}.json"] = (json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
-        files["feeds/changes.atom"] = self._atom()
-        files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {SITE_URL}sitemap.xml\n".encode()
+        files.update(self._feeds())
+        files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.site['site_url']}sitemap.xml\n".encode()
         files["dataset.json"] = self._dataset()
         return files
 
-    def _atom(self) -> bytes:
+    def _feeds(self) -> dict[str, bytes]:
+        """The latest public decisions, newest first: all of them, each list's, each region's."""
+        institutions = self.snapshot["institutions"]
         entries = sorted((e | {"institution": iid} for iid, t in self.snapshot["timelines"].items() for e in t),
-                         key=lambda e: e["seq"], reverse=True)[:100]
-        names = {iid: i["name"] for iid, i in self.snapshot["institutions"].items()}
-        updated = self.snapshot["cut"]["recorded_at"] or "1970-01-01T00:00:00+00:00"
+                         key=lambda e: e["seq"], reverse=True)
+        by_list: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_region: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for entry in entries:
+            listed = feed_list(entry)
+            if listed and len(by_list[listed]) < FEED_ENTRIES:
+                by_list[listed].append(entry)
+            for code in parents(institutions[entry["institution"]]["region_code"]):
+                if len(by_region[code]) < FEED_ENTRIES:
+                    by_region[code].append(entry)
+        feeds = {"feeds/changes.atom": self._atom("feeds/changes.atom", "最新公开决定", entries[:FEED_ENTRIES], "index.html")}
+        for list_name in LIST_TITLES:
+            feeds[f"feeds/{list_name}.atom"] = self._atom(f"feeds/{list_name}.atom", f"{LIST_TITLES[list_name]}的最新变化",
+                                                          by_list.get(list_name, []), f"lists/{list_name}/index.html")
+        for code, chosen in sorted(by_region.items()):
+            if code in self.snapshot["regions"]:
+                feeds[f"regions/{code}/changes.atom"] = self._atom(f"regions/{code}/changes.atom", f"{full_name_of(self.snapshot, code)}最新公开决定",
+                                                                   chosen, f"regions/{code}/index.html")
+        return feeds
+
+    def _atom(self, path: str, title: str, entries: list[dict[str, Any]], alternate: str) -> bytes:
+        """An RFC 4287 feed: it names its author and itself (rel="self"); every entry links to the
+        institution's page and says which department decided it, under which document."""
+        site_url, names = self.site["site_url"], {iid: i["name"] for iid, i in self.snapshot["institutions"].items()}
+        updated = beijing_iso(self.snapshot["cut"]["recorded_at"])
         items = "".join(
             f"<entry><id>urn:eldercare:seq:{e['seq']}</id><title>{escape(names[e['institution']])}：{escape(e['title'])}</title>"
-            f"<updated>{e['date']}T00:00:00+08:00</updated><link href=\"{SITE_URL}institutions/{e['institution']}.html\"/>"
+            f"<updated>{e['date']}T00:00:00+08:00</updated><link href=\"{site_url}institutions/{e['institution']}.html\"/>"
             f"<summary>{escape(DEPARTMENTS[e['department']])}部门，文书 {escape(e['document_no'])}，台账第 {e['seq']} 号事件</summary></entry>"
             for e in entries
         )
-        # RFC 4287: a feed names its author and itself (rel="self")
         return (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
-                f"<id>urn:eldercare:disclosure</id><title>养老机构监管信息公开：最新公开决定</title><updated>{updated}</updated>"
-                f"<author><name>{escape(self.settings.get('AUTHOR', '养老机构综合监管部门'))}</name></author>"
-                f'<link rel="self" type="application/atom+xml" href="{SITE_URL}feeds/changes.atom"/>'
-                f'<link rel="alternate" type="text/html" href="{SITE_URL}"/>{items}</feed>\n').encode()
+                f"<id>urn:eldercare:disclosure:{escape(path)}</id><title>{escape(self.site_name)}：{escape(title)}</title><updated>{updated}</updated>"
+                f"<author><name>{escape(self.site['publisher'])}</name></author>"
+                f'<link rel="self" type="application/atom+xml" href="{site_url}{escape(path)}"/>'
+                f'<link rel="alternate" type="text/html" href="{site_url}{escape(alternate)}"/>'
+                f"<rights>{escape(self.site['licence'])}</rights>{items}</feed>\n").encode()
 
     def _dataset(self) -> bytes:
-        cut = self.snapshot["cut"]
+        cut, site_url = self.snapshot["cut"], self.site["site_url"]
         distributions = [
-            {"@type": "dcat:Distribution", "dct:title": f"{LIST_TITLES[name]}（{fmt.upper()}）", "dcat:downloadURL": f"{SITE_URL}downloads/{name}.{fmt}",
-             "dcat:mediaType": {"csv": "text/csv", "json": "application/json"}[fmt]}
+            {"@type": "dcat:Distribution", "dct:title": f"{LIST_TITLES[name]}（{fmt.upper()}）", "dcat:downloadURL": f"{site_url}downloads/{name}.{fmt}",
+             "dcat:mediaType": {"csv": "text/csv", "json": "application/json"}[fmt], "dct:license": {"@id": self.site["licence_url"]}}
             for name in LIST_TITLES for fmt in ("csv", "json")
         ]
         dataset = {
-            "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/"},
+            "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/", "foaf": "http://xmlns.com/foaf/0.1/",
+                         "vcard": "http://www.w3.org/2006/vcard/ns#"},
             "@type": "dcat:Dataset", "dct:title": "养老机构监管信息公开数据", "dct:language": "zh-CN",
-            "dct:publisher": "养老机构综合监管部门", "dct:modified": cut["recorded_at"],
-            "dct:description": f"由监管台账第 {cut['seq']} 号事件（校验值 {cut['hash']}）生成的公开名单。",
+            "dct:publisher": {"@type": "foaf:Agent", "foaf:name": self.site["publisher"]},
+            "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": self.site["publisher"],
+                                  "vcard:hasURL": self.site["corrections_url"], "vcard:note": self.site["contact"]},
+            "dct:license": {"@id": self.site["licence_url"], "dct:title": self.site["licence"]},
+            "dcat:landingPage": site_url, "dct:modified": cut["recorded_at"],
+            "dct:description": f"由监管台账第 {cut['seq']} 号事件（校验值 {cut['hash']}）生成的公开名单，按全国、省、市、县分别提供下载。",
             "dct:identifier": f"urn:eldercare:disclosure:{cut['seq']}:{cut['hash']}",
             "dcat:distribution": distributions,
         }
@@ -283,7 +351,7 @@ class DisclosureGenerator(Generator):
             written += 1
         sitemap_urls = sorted(p for p in current if p.endswith(".html"))
         files = self._downloads()
-        files["sitemap.xml"] = _sitemap(sitemap_urls, self.snapshot["cut"]["recorded_at"])
+        files["sitemap.xml"] = _sitemap(self.site["site_url"], sitemap_urls, self.snapshot["cut"]["recorded_at"])
         for path, content in files.items():
             digest = hashlib.sha256(content).hexdigest()
             current[path] = digest
@@ -309,9 +377,9 @@ def _csv(list_name: str, rows: list[dict[str, Any]]) -> bytes:
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
-def _sitemap(paths: list[str], cut_at: str | None) -> bytes:
-    lastmod = f"<lastmod>{datetime.fromisoformat(cut_at).astimezone(BEIJING).isoformat(timespec='seconds')}</lastmod>" if cut_at else ""
-    urls = "".join(f"<url><loc>{SITE_URL}{escape(p)}</loc>{lastmod}</url>" for p in paths)
+def _sitemap(site_url: str, paths: list[str], cut_at: str | None) -> bytes:
+    lastmod = f"<lastmod>{beijing_iso(cut_at)}</lastmod>" if cut_at else ""
+    urls = "".join(f"<url><loc>{site_url}{escape(p)}</loc>{lastmod}</url>" for p in paths)
     return f'<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'.encode()
 
 
