@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-
 from events.catalogue import Field
 from events.lifecycle import INSTITUTION, PROFILE
+from events.name_keys import pinyin_keys
 from events.record_kinds import Record
 from events.regions import full_name, parents
 from events.standing import RELATED_KINDS, contribution, summarize
@@ -71,13 +70,6 @@ def applies_to(envelope: dict[str, Any]) -> bool:
     """Decisions on the institution itself, and on every record about it (its hazards, cases, …)."""
     kind = envelope["aggregate_type"]
     return kind == "Institution" or (kind in RELATED_KINDS and bool(envelope["institution_id"]))
-
-
-def pinyin_keys(name: str) -> tuple[str, str]:
-    """Full pinyin and initials of a name, lowercase, for matching what people type (yihe, yh)."""
-    syllables = lazy_pinyin(name, errors="default")
-    initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
-    return "".join(syllables).lower(), "".join(initials).lower()
 
 
 def _stamped(doc: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:

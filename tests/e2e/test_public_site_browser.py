@@ -102,8 +102,9 @@ def test_a_person_finds_downloads_and_reads_the_lists(site, browser, tmp_path):
     # search a name in Chinese (Pagefind) and follow the result to the institution page
     target = graded[0]
     page.goto(f"{base}/index.html")
-    page.fill("#search input", target["name"][:6])
-    result = page.locator(".pagefind-ui__result-title a", has_text=target["name"]).first
+    page.get_by_label("机构名称、地址或拼音").fill(target["name"][:6])
+    page.get_by_role("button", name="检索").click()
+    result = page.locator(".search-hits a", has_text=target["name"]).first
     result.wait_for(timeout=15000)
     page.screenshot(path=SHOTS / "03-search.png", full_page=True)
     result.click()
@@ -204,13 +205,19 @@ def test_on_a_phone_every_row_reads_as_a_card(site, browser):
 
 @pytest.mark.parametrize("path", ["index.html", "lists/filed/index.html", "regions/321111/index.html", "lists/sanctions/index.html",
                                   "INSTITUTION", "pages/policies.html", "pages/verification.html", "draws/index.html",
-                                  "lists/grading_publicity/index.html"])
+                                  "lists/grading_publicity/index.html", "search.html?q=yihe", "COMPARE"])
 def test_pages_pass_axe_core(site, browser, path):
     base, snapshot, _ = site
     if path == "INSTITUTION":
         path = f"institutions/{snapshot['lists']['joint_punishment'][0]['id']}.html"
     page = browser.new_page()
+    if path == "COMPARE":  # with two homes chosen, so the table is there to check
+        page.goto(f"{base}/index.html")
+        chosen = [r["id"] for r in snapshot["lists"]["graded"][:2]]
+        page.evaluate("ids => localStorage.setItem('eldercare.compare', JSON.stringify(ids))", chosen)
+        path = "compare.html"
     page.goto(f"{base}/{path}")
+    page.wait_for_load_state("networkidle")
     page.add_script_tag(path=str(AXE))
     results = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
     serious = [
@@ -256,3 +263,140 @@ def test_a_member_of_the_public_verifies_the_site_over_http(site, browser, tmp_p
     done = subprocess.run([sys.executable, "-I", str(verifier), "--site", str(tampered), "--vkey", SIGNER.verifier.text()],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "核验未通过" in done.stdout, done.stdout
+
+
+def hits(page) -> list[str]:
+    page.locator(".search-summary").wait_for(timeout=15000)
+    return page.locator(".search-hits li a").all_inner_texts()
+
+
+def test_a_family_searches_by_name_pinyin_and_initials_and_filters_by_region_and_list(site, browser):
+    """Issue #16 part 4: the exact home first; 颐和 and yihe find the same homes; the words indexed
+    only for matching never show; a labelled box on every list page; filters by region and list."""
+    from events.name_keys import pinyin_keys
+
+    base, snapshot, _ = site
+    names = {i["name"] for i in snapshot["institutions"].values()}
+    yihe = {n for n in names if "颐和" in n}
+    assert len(yihe) >= 3
+    target = sorted(yihe)[0]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    page.goto(f"{base}/lists/filed/index.html")  # the box is on every list page, with its label
+    box = page.get_by_label("机构名称、地址或拼音")
+    box.fill("yihe")
+    page.get_by_label("名单").select_option(label="全部名单")
+    page.get_by_role("button", name="检索").click()
+    assert set(hits(page)) == yihe
+    results = page.locator("#search-results").inner_text()
+    assert "阳市 市颐" not in results and "yiheyi" not in results and "yhyy" not in results  # no indexing words on show
+    page.screenshot(path=SHOTS / "14-search-pinyin.png", full_page=True)
+
+    for query in (target, pinyin_keys(target)[0], "颐和"):
+        page.goto(f"{base}/search.html?q={query}")
+        found = hits(page)
+        assert found and (found[0] == target if query != "颐和" else set(found) >= yihe), (query, found)
+    page.goto(f"{base}/search.html?q={pinyin_keys(target)[1][-4:]}")  # initials of the name's end
+    assert target in hits(page)
+
+    province = snapshot["regions"]["210000"]["name"]
+    page.goto(f"{base}/search.html")  # words and a region: only that province's homes
+    page.get_by_label("机构名称、地址或拼音").fill("yihe")
+    page.get_by_label("地区").select_option(label=province)
+    page.get_by_role("button", name="检索").click()
+    liaoning = {n for n in yihe if any(i["name"] == n and i["region_code"].startswith("21") for i in snapshot["institutions"].values())}
+    assert liaoning and set(hits(page)) == liaoning
+    page.goto(f"{base}/search.html")  # words and a list: only homes on it, with the warning shown
+    listed = {r["name"] for r in snapshot["lists"]["joint_punishment"]}
+    page.get_by_label("机构名称、地址或拼音").fill(sorted(listed)[0][:3])
+    page.get_by_label("名单").select_option(label="养老服务市场失信联合惩戒对象名单")
+    page.get_by_role("button", name="检索").click()
+    assert set(hits(page)) <= listed and sorted(listed)[0] in hits(page)
+    assert "请注意：列入养老服务市场失信联合惩戒对象名单" in page.locator(".search-hits").inner_text()
+    page.goto(f"{base}/index.html")  # no words: the region's list is a page of its own
+    page.get_by_label("地区").select_option(label=province)
+    page.get_by_label("名单").select_option(label="养老服务市场失信联合惩戒对象名单")
+    page.get_by_role("button", name="检索").click()
+    page.wait_for_url("**/regions/210000/joint_punishment/index.html")
+    assert set(page.locator("#joint_punishment-list tbody th").all_inner_texts()) == {
+        r["name"] for r in snapshot["lists"]["joint_punishment"] if r["region_code"].startswith("21")}
+    page.close()
+
+
+def test_a_family_compares_three_homes_side_by_side(site, browser):
+    """Issue #16 part 7: choose up to three homes and see grade, beds, compliance, listings,
+    penalties and the last inspection side by side; a fourth is refused with a reason."""
+    base, snapshot, _ = site
+    listed = snapshot["lists"]["joint_punishment"][0]["id"]
+    others = [r["id"] for r in snapshot["lists"]["graded"] if r["id"] != listed][:3]
+    chosen = [listed, *others[:2]]
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    for iid in chosen:
+        page.goto(f"{base}/institutions/{iid}.html")
+        page.get_by_role("button", name="加入对比").click()
+        assert page.get_by_role("button", name="已加入对比（点击移出）").is_visible()
+    page.goto(f"{base}/institutions/{others[2]}.html")
+    page.get_by_role("button", name="加入对比").click()
+    assert "最多同时对比 3 家机构" in page.locator("#compare-status").inner_text()
+    assert page.locator("#compare-count").inner_text() == "（3）"
+
+    page.get_by_role("link", name="机构对比").click()
+    table = page.locator("#compare-table")
+    table.wait_for(state="visible")
+    headers = table.locator("thead th a").all_inner_texts()
+    assert headers == [snapshot["institutions"][i]["name"] for i in chosen]
+    rows = {r.locator("th").inner_text(): r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()}
+    assert rows["失信联合惩戒对象名单"][0] == "已列入" and rows["失信联合惩戒对象名单"][1] == "未列入"
+    assert rows["等级"] == [f"{'一二三四五'[snapshot['institutions'][i]['grade']['level'] - 1]}级（有效期至 "
+                           f"{snapshot['institutions'][i]['grade']['valid_until']}）" for i in chosen]
+    assert rows["床位数"] == [str(snapshot["institutions"][i]["beds"]) for i in chosen]
+    assert {"服务安全（GB 38600）", "行政处罚公示", "最近一次检查", "护理型床位"} <= set(rows)
+    assert "alert" in (table.locator("tbody tr", has_text="失信联合惩戒对象名单").locator("td").first.get_attribute("class") or "")
+    page.screenshot(path=SHOTS / "15-compare.png", full_page=True)
+    table.get_by_role("button", name=f"将{snapshot['institutions'][listed]['name']}移出对比").click()
+    page.locator("#compare-table").wait_for(state="visible")
+    assert page.locator("#compare-table thead th a").all_inner_texts() == [snapshot["institutions"][i]["name"] for i in chosen[1:]]
+    page.close()
+
+
+def test_larger_text_persists_and_nothing_is_cut_at_320_px(site, browser):
+    """Issue #16 part 6: a 16 px base; a larger-text mode that stays on from page to page; at 320 px
+    wide (WCAG 1.4.10) no page scrolls sideways, in either mode."""
+    base, snapshot, _ = site
+    listed = snapshot["lists"]["joint_punishment"][0]["id"]
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(f"{base}/index.html")
+    size = lambda: page.evaluate("() => getComputedStyle(document.body).fontSize")  # noqa: E731
+    assert size() == "16px"
+    paths = ["index.html", f"institutions/{listed}.html", "lists/sanctions/index.html", "lists/joint_punishment/index.html",
+             "regions/210302/index.html", "pages/verification.html", "draws/index.html", "search.html?q=yihe", "compare.html"]
+    for larger in (False, True):
+        if larger:
+            page.goto(f"{base}/index.html")
+            page.get_by_role("button", name="大字模式").click()
+            assert size() == "20px" and page.get_by_role("button", name="标准字号").get_attribute("aria-pressed") == "true"
+        for path in paths:
+            page.goto(f"{base}/{path}")
+            page.wait_for_load_state("networkidle")
+            assert size() == ("20px" if larger else "16px"), path
+            wide = page.evaluate("() => document.documentElement.scrollWidth")
+            assert wide <= 320, (path, larger, wide)
+        page.goto(f"{base}/institutions/{listed}.html")
+        page.screenshot(path=SHOTS / f"16-320px{'-larger' if larger else ''}.png", full_page=True)
+    context.close()
+
+
+def test_a_person_downloads_a_county_list_and_reads_it_back(site, browser, tmp_path):
+    base, snapshot, _ = site
+    county = "210302"
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.goto(f"{base}/regions/{county}/index.html")
+    with page.expect_download() as download:
+        page.locator("ul.downloads li", has_text="已备案养老机构").get_by_role("link", name="CSV").click()
+    saved = tmp_path / "county.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_bytes().decode("utf-8-sig"))))
+    assert {r["机构名称"] for r in rows} == {r["name"] for r in snapshot["lists"]["filed"] if r["region_code"] == county}
+    assert all(r["所在地区"] == snapshot["regions"][county]["full_name"] for r in rows)
+    page.close()

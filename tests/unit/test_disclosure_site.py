@@ -350,3 +350,20 @@ def test_the_publisher_and_site_address_come_from_settings_and_are_recorded_with
     finally:
         register.close()
         transparency.close()
+
+
+def test_names_are_indexed_for_characters_pinyin_and_initials_where_the_reader_never_sees_them(demo):
+    """Issue #16 part 4: the words indexed for matching (two-character runs, pinyin and initials from
+    every syllable on) sit in a hidden element; results show the page's metadata instead."""
+    from events.name_keys import index_words
+
+    words = index_words("丹阳市颐和颐养中心").split()
+    assert {"颐和", "yiheyiyangzhongxin", "danyangshiyiheyiyangzhongxin", "yhyyzx", "dysyhyyzx"} <= set(words)
+    assert "zx" in words and "x" not in words
+    iid, institution = next((i, v) for i, v in demo["snapshot"]["institutions"].items() if v.get("grade"))
+    page = (demo["site"] / f"institutions/{iid}.html").read_text(encoding="utf-8")
+    assert f'<p class="search-terms" hidden>{index_words(institution["name"])}</p>' in page
+    assert f'data-pagefind-meta="region:{institution["region_name"]}"' in page and 'data-pagefind-meta="grade:' in page
+    assert f'data-pagefind-meta="province:{institution["region_path"][0]}"' in page and 'data-pagefind-meta="lists:filed' in page
+    for listing in ("lists/filed/index.html", "regions/321100/graded/index.html", "index.html", "search.html"):
+        assert '<label for="search-q">机构名称、地址或拼音</label>' in (demo["site"] / listing).read_text(encoding="utf-8"), listing

@@ -29,6 +29,7 @@ from pelican.generators import Generator
 
 from events.checklists import CHECKLIST
 from events.inspections import RESULT_NAMES
+from events.name_keys import index_words, pinyin_keys
 from events.regions import parents
 from events.registration import NATURE_NAMES
 from events.sanctions import PENALTY_TYPE_NAMES
@@ -145,18 +146,33 @@ def _cells(list_name: str, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def compare_facts(institution: dict[str, Any]) -> dict[str, Any]:
+    """What the comparison page sets side by side, as (label, value, is a warning) rows. It is read
+    from the institution's own page, so the comparison can never say more or other than the page."""
+    on = set(institution.get("on_lists", []))
+    grade = institution.get("grade")
+    hazards = (institution.get("open_hazards") or {}).get("major", 0)
+    yes_no = {True: "符合", False: "未列入符合名单"}
+    rows = [
+        ("所在地区", institution["region_name"], False),
+        ("备案", "未办理备案" if institution["status"] == "discovered" else institution["status_name"], institution["status"] == "discovered"),
+        ("等级", f"{GRADE[grade['level']]}（有效期至 {grade['valid_until']}）" if grade else "未评定", False),
+        ("床位数", str(institution["beds"]) if institution.get("beds") else "—", False),
+        ("护理型床位", str(institution["nursing_beds"]) if institution.get("nursing_beds") is not None and institution.get("beds") else "—", False),
+        ("服务安全（GB 38600）", yes_no["gb38600" in on], False),
+        ("服务质量（GB/T 35796）", yes_no["gbt35796" in on], False),
+        ("失信联合惩戒对象名单", "已列入" if "joint_punishment" in on else "未列入", "joint_punishment" in on),
+        ("行政处罚公示", "有处罚正在公示" if "sanctions" in on else "无", "sanctions" in on),
+        ("重大安全隐患", f"{hazards} 项未整改销账" if hazards else "无", bool(hazards)),
+        ("最近一次检查", institution.get("last_inspection_on") or "本站无公开记录", False),
+    ]
+    return {"id": institution["id"], "name": institution["name"], "rows": rows}
+
+
 def _stamp(position: dict[str, Any]) -> dict[str, Any]:
     """A ledger position as a page states it: seq, Beijing time and the event's hash."""
     return {"seq": position["seq"], "hash": position["hash"], "beijing_time": beijing_time(position["recorded_at"]),
             "words": in_words(position["recorded_at"])}
-
-
-def search_terms(name: str) -> str:
-    """Every two-character run of a name, space-separated: Pagefind matches whole words after its
-    own Chinese segmentation, so indexing the bigrams lets a two-character query like 颐和 find
-    颐和颐养中心 whichever way the name was segmented."""
-    chars = [c for c in name if not c.isspace()]
-    return " ".join("".join(chars[i : i + 2]) for i in range(len(chars) - 1))
 
 
 def _digest(data: Any) -> str:
@@ -185,7 +201,9 @@ class DisclosureGenerator(Generator):
         self.context.update(
             cut=dict(cut, beijing_time=beijing_time(cut["recorded_at"])), regions=snapshot["regions"],
             updated_words=in_words(cut["recorded_at"]),
-            site=self.site, list_titles=LIST_TITLES, columns=COLUMNS, departments=DEPARTMENTS, grades=GRADE,
+            site=self.site, list_titles=LIST_TITLES,
+            search_provinces=[(c, snapshot["regions"][c]["name"]) for c in sorted(snapshot["regions"]) if c.endswith("0000")],
+            columns=COLUMNS, departments=DEPARTMENTS, grades=GRADE,
         )
 
     # --- page plan ------------------------------------------------------------------------------
@@ -208,6 +226,8 @@ class DisclosureGenerator(Generator):
         }))
         for list_name, rows in lists.items():
             pages += self._list_pages(f"lists/{list_name}", list_name, rows, None)
+        pages.append(("compare.html", "compare", {"stamp": _stamp(snapshot["cut"])}))
+        pages.append(("search.html", "search-page", {"stamp": _stamp(snapshot["cut"])}))
         pages.append(("draws/index.html", "draws", {"draws": snapshot["draws"], "stamp": _stamp(snapshot["cut"])}))
         for code in sorted(regions):
             children = sorted(c for c in regions if c != code and parents(c)[:-1] and parents(c)[-2] == code)
@@ -225,7 +245,8 @@ class DisclosureGenerator(Generator):
         for iid, institution in institutions.items():
             entries = timelines.get(iid, [])
             pages.append((f"institutions/{iid}.html", "institution", {
-                "institution": institution, "timeline": entries, "search_terms": search_terms(institution["name"]),
+                "institution": institution, "timeline": entries, "search_terms": index_words(institution["name"]), "name_keys": " ".join(pinyin_keys(institution["name"])),
+                "compare": compare_facts(institution),
                 "stamp": _stamp(institution["page_stamp"]),
             }))
         return pages

@@ -1,0 +1,31 @@
+"""How a name is matched by what people type: the API's search and the public site's index both use
+these keys, so a name found one way is found the other.
+
+- full pinyin and initials (颐和颐养中心 → yiheyiyangzhongxin, yhyyzx), lowercase;
+- for the site's word-based index (Pagefind matches words by their beginnings), every run of two
+  characters, and the pinyin and initials from every syllable on (颐和 … yiheyiyangzhongxin,
+  yhyyzx …), so 颐和, yihe, yiyang or yh find a home whatever part of its name was typed. These are
+  indexed where the reader never sees them.
+"""
+
+from __future__ import annotations
+
+from pypinyin import Style, lazy_pinyin
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """Full pinyin and initials of a name, lowercase, for matching what people type (yihe, yh)."""
+    syllables = lazy_pinyin(name, errors="default")
+    initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
+    return "".join(syllables).lower(), "".join(initials).lower()
+
+
+def index_words(name: str) -> str:
+    """Space-separated words to index beside a name: its two-character runs, then its pinyin and its
+    initials from each syllable to the end."""
+    chars = [c for c in name if not c.isspace()]
+    syllables = [s.lower() for s in lazy_pinyin("".join(chars), errors="ignore") if s.isascii() and s.isalnum()]
+    words = ["".join(chars[i : i + 2]) for i in range(len(chars) - 1)]
+    words += ["".join(syllables[i:]) for i in range(len(syllables) - 1)]
+    words += ["".join(s[0] for s in syllables[i:]) for i in range(len(syllables) - 1)]
+    return " ".join(dict.fromkeys(w for w in words if len(w) > 1))
