@@ -23,6 +23,7 @@ class SiteIdentity:
     identifier: str  # 网站标识码, assigned to government websites
     licence: str  # terms the published data may be reused under, in words
     licence_url: str
+    key_notice: str  # where the ledger's public key is officially announced, to check the site's copy against
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.site_url)
@@ -39,7 +40,8 @@ class SiteIdentity:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SiteIdentity:
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
+        """An identity as recorded; a field added since it was recorded takes the demonstration's value."""
+        return cls(**(DEMO.as_dict() | {f.name: data[f.name] for f in fields(cls) if f.name in data}))
 
 
 # What a demonstration or test build says: an example address (RFC 2606 style) and a plain
@@ -53,12 +55,14 @@ DEMO = SiteIdentity(
     identifier="0000000000",
     licence="本站公开数据可免费获取和使用，使用时请注明来源，不得歪曲原意",
     licence_url="http://127.0.0.1:8000/site/pages/about.html#licence",
+    key_notice="演示站点没有正式公告的公钥；正式站点的公钥以主办单位在其门户网站发布的公告为准",
 )
 
 ENVIRONMENT = {  # setting name → field; see README "Operations"
     "ELDERCARE_SITE_URL": "site_url", "ELDERCARE_SITE_PUBLISHER": "publisher", "ELDERCARE_SITE_CONTACT": "contact",
     "ELDERCARE_SITE_CORRECTIONS": "corrections", "ELDERCARE_SITE_CORRECTIONS_URL": "corrections_url",
     "ELDERCARE_SITE_IDENTIFIER": "identifier", "ELDERCARE_SITE_LICENCE": "licence", "ELDERCARE_SITE_LICENCE_URL": "licence_url",
+    "ELDERCARE_SITE_KEY_NOTICE": "key_notice",
 }
 
 

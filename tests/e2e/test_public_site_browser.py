@@ -400,3 +400,112 @@ def test_a_person_downloads_a_county_list_and_reads_it_back(site, browser, tmp_p
     assert {r["机构名称"] for r in rows} == {r["name"] for r in snapshot["lists"]["filed"] if r["region_code"] == county}
     assert all(r["所在地区"] == snapshot["regions"][county]["full_name"] for r in rows)
     page.close()
+
+
+def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def check_in_browser(page, base: str, path: str, key: str | None = None) -> str:
+    page.goto(f"{base}/{path}")
+    page.locator(".ledger-cut summary").click()
+    page.get_by_role("link", name="在浏览器中核验本页").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_label("要核验的页面（本站地址）").input_value() == path
+    if key is not None:
+        page.get_by_label("台账公钥").fill(key)
+    page.get_by_role("button", name="开始核验").click()
+    verdict = page.locator("#verify-result .verdict")
+    verdict.wait_for(timeout=20000)
+    return page.locator("#verify-result").inner_text()
+
+
+def test_a_member_of_the_public_checks_a_page_in_the_browser_and_a_tampered_copy_fails(site, browser, tmp_path):
+    """Issue #16 part 9: WebCrypto Ed25519 and SHA-256 in the reader's browser: the checkpoint's
+    signature, and the Merkle root recomputed from the tiles with the page's stated event in its
+    place. It passes on a real page; a copy whose stated hash was altered fails, and so does a key
+    that is not the ledger's; on failure the page says what to do."""
+    base, snapshot, root = site
+    listed = snapshot["lists"]["joint_punishment"][0]["id"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    result = check_in_browser(page, base, f"institutions/{listed}.html")
+    stamp = snapshot["institutions"][listed]["page_stamp"]
+    assert result.startswith("核验通过") and f"第 {stamp['seq']} 号事件" in result and stamp["hash"] in result, result
+    assert "确在已签名的台账中" in result
+    page.screenshot(path=SHOTS / "17-verify-passed.png", full_page=True)
+    assert check_in_browser(page, base, "lists/filed/index.html").startswith("核验通过")
+
+    other = NoteSigner.from_seed("eldercare.localhost/ledger", bytes(range(1, 33)))
+    result = check_in_browser(page, base, f"institutions/{listed}.html", key=other.verifier.text())
+    assert result.startswith("核验未通过") and "公钥" in result, result
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(root / "site", tampered)
+    target = tampered / f"institutions/{listed}.html"
+    html = target.read_text(encoding="utf-8")
+    target.write_text(html.replace(stamp["hash"], stamp["hash"][:-1] + ("0" if stamp["hash"][-1] != "0" else "1")), encoding="utf-8")
+    server, copy = serve(tampered)
+    try:
+        result = check_in_browser(page, copy, f"institutions/{listed}.html")
+        assert result.startswith("核验未通过") and "不在已签名的台账中" in result, result
+        assert "纠错渠道" in result and "先不要依据该页面的内容作决定" in result
+        page.screenshot(path=SHOTS / "18-verify-failed.png", full_page=True)
+    finally:
+        server.shutdown()
+    page.close()
+
+
+def test_the_browser_check_agrees_with_the_tree_across_three_tile_levels(browser, tmp_path):
+    """The in-browser check computes the same RFC 9162 root as the ledger's Merkle code at a size
+    that needs level-2 tiles (over 65,536 events) and partial tiles on every level, for events at
+    the start, middle and right edge; a hash one bit off fails."""
+    import hashlib
+
+    from events.checkpoint import Checkpoint
+    from events.merkle import leaf_hash, node_hash, root_of
+    from services.ledger.ledger_tree import tile_path, tiles_for
+
+    size = 65_536 + 256 * 3 + 17
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(size)]
+    levels = [[leaf_hash(bytes.fromhex(h)) for h in hashes]]
+    while len(levels[-1]) >= 256:
+        below = levels[-1]
+        blocks = []
+        for start in range(0, len(below) - 255, 256):
+            layer = below[start : start + 256]
+            while len(layer) > 1:
+                layer = [node_hash(layer[i], layer[i + 1]) for i in range(0, len(layer), 2)]
+            blocks.append(layer[0])
+        levels.append(blocks)
+    site = tmp_path / "site"
+    for level, index, width in tiles_for(size):
+        path = site / "transparency" / tile_path(level, index, width)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"".join(levels[level][index * 256 : index * 256 + width]))
+    assert any(level == 2 for level, _, _ in tiles_for(size))
+    root = root_of(levels[0])
+    checkpoint = Checkpoint(SIGNER.name, size, root, hashes[-1], "2026-12-01T00:00:00Z")
+    (site / "transparency/checkpoint").write_text(checkpoint.sign(SIGNER))
+    (site / "pages").mkdir()
+    shutil.copytree(REPO / "public_site/theme/static", site / "theme")
+    (site / "pages/check.html").write_text('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>check</title>'
+                                           '<script src="../theme/js/verify.js"></script></head><body></body></html>')
+    for seq in (1, 256, 257, 40_000, 65_536, 65_537, size - 17, size):
+        (site / f"p{seq}.html").write_text(f'<div class="ledger-cut" data-seq="{seq}" data-hash="{hashes[seq - 1]}"></div>')
+    flipped = hashes[40_000 - 1][:-1] + ("1" if hashes[40_000 - 1][-1] == "0" else "0")
+    (site / "bad.html").write_text(f'<div class="ledger-cut" data-seq="40000" data-hash="{flipped}"></div>')
+    server, base = serve(site)
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}/pages/check.html")
+        run = "([page, key]) => window.eldercareVerify.verifyPage(new URL('../', location.href), page, key).then(s => 'ok', e => 'fail: ' + e.message)"
+        for seq in (1, 256, 257, 40_000, 65_536, 65_537, size - 17, size):
+            assert page.evaluate(run, [f"p{seq}.html", SIGNER.verifier.text()]) == "ok", seq
+        assert "不在已签名的台账中" in page.evaluate(run, ["bad.html", SIGNER.verifier.text()])
+    finally:
+        page.close()
+        server.shutdown()
