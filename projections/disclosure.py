@@ -32,10 +32,12 @@ from events.regions import full_name, name_of, parents
 from events.registration import DEPARTMENT_NAMES
 from events.standing import RELATED_KINDS, effective_penalties, is_published_listing, summary_of
 from events.visibility import entry_view, view
+from projections.campaign_progress import KINDS as PROGRESS_KINDS
+from projections.campaign_progress import progress
 from projections.institution_document import OPERATING, STATUS_NAMES
 from projections.record_states import Cut, fold
 
-FORMAT = "eldercare-disclosure-snapshot/4"  # /4: the double-random draws
+FORMAT = "eldercare-disclosure-snapshot/5"  # /4: the double-random draws; /5: campaign targets and progress
 BEIJING = timezone(timedelta(hours=8))
 PERSONS = LISTING_PROPOSED.field_named("persons")
 LISTS = ("filed", "unfiled", "graded", "grading_publicity", "gb38600", "gbt35796", "joint_punishment", "sanctions", "inspections")
@@ -91,7 +93,22 @@ def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) ->
         "timelines": dict(sorted(timelines.items())),
         "lists": lists,
         "draws": _draws(by_kind["InspectionPlan"], by_kind["Inspection"]),
+        "campaigns": _campaigns(records, today),
     }
+
+
+def _campaigns(records: list[Record], today: str) -> list[dict[str, Any]]:
+    """Each region's targets for a year against what the ledger shows (projections/campaign_progress.py,
+    the same query the officers' API answers), as of the year's end or the cut's day if sooner."""
+    relevant = [r for r in records if r["kind"] in PROGRESS_KINDS]
+    wanted = sorted({(r["state"]["region_code"], r["state"]["year"]) for r in relevant if r["kind"] == "CampaignTarget"})
+    out = []
+    for region, year in wanted:
+        as_of_day = min(f"{year}-12-31", today)
+        if as_of_day < f"{year}-01-01":
+            continue  # a target for a year still to come
+        out.append(progress(relevant, region, year, as_of_day))
+    return out
 
 
 def _draws(plans: list[Record], inspections: list[Record]) -> list[dict[str, Any]]:

@@ -174,6 +174,22 @@ def supervise(ledger: SupervisionLedger, registered: dict[str, list[tuple[str, d
             _grade(ledger, civil, eligible[1], 2, county, award=False)
     _double_random(ledger)
     _sanction_and_listing(ledger, registered["210302"][0][0])
+    _targets(ledger)
+
+
+# The cities' targets for 2026 (demonstration figures in the seeds' own terms: seed 003 sets 100 %
+# filed and GB 38600-compliant; seed 004 sets 80 % GB/T 35796-compliant).
+TARGETS = (("filed", "100", "在运营养老机构100%备案"), ("gb38600_compliant", "100", "在运营养老机构100%符合《养老机构服务安全基本规范》"),
+           ("gbt35796_compliant", "80", "80%养老机构符合《养老机构服务质量基本规范》"))
+
+
+def _targets(ledger: SupervisionLedger) -> None:
+    for city, document in (("321100", "镇民发〔2026〕3号"), ("210300", "鞍民发〔2026〕5号")):
+        officer = Actor("civil_affairs", "city", city, f"demo-{city}")
+        for metric, percent, source in TARGETS:
+            _run(ledger, "campaign.set_target", officer, Basis(document, "养老机构服务质量综合监管工作方案"), {
+                "region_code": city, "year": 2026, "metric": metric, "target_percent": percent, "source": f"{source}（演示数据）"},
+                f"target-{city}-{metric}")
 
 
 def _grade(ledger: SupervisionLedger, civil: Actor, iid: str, level: int, county: str, *, award: bool = True) -> None:

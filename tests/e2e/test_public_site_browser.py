@@ -205,7 +205,8 @@ def test_on_a_phone_every_row_reads_as_a_card(site, browser):
 
 @pytest.mark.parametrize("path", ["index.html", "lists/filed/index.html", "regions/321111/index.html", "lists/sanctions/index.html",
                                   "INSTITUTION", "pages/policies.html", "pages/verification.html", "draws/index.html",
-                                  "lists/grading_publicity/index.html", "search.html?q=yihe", "COMPARE"])
+                                  "lists/grading_publicity/index.html", "search.html?q=yihe", "COMPARE",
+                                  "regions/321100/index.html"])
 def test_pages_pass_axe_core(site, browser, path):
     base, snapshot, _ = site
     if path == "INSTITUTION":
@@ -509,3 +510,23 @@ def test_the_browser_check_agrees_with_the_tree_across_three_tile_levels(browser
     finally:
         page.close()
         server.shutdown()
+
+
+def test_a_region_is_pictured_with_its_numbers_beside(site, browser):
+    """Issue #16 part 8: charts drawn at build time as SVG with an accessible name and description,
+    the numbers as a table too; the city's campaign targets against what the ledger shows."""
+    base, snapshot, _ = site
+    [campaign] = [c for c in snapshot["campaigns"] if c["region"] == "321100"]
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{base}/regions/321100/index.html")
+    charts = page.get_by_role("img")
+    names = [charts.nth(i).get_attribute("aria-labelledby") for i in range(charts.count())]
+    assert any(n.startswith("targets-321100-2026") for n in names) and any(n.startswith("standing-321100") for n in names)
+    figure = page.locator("figure", has_text="2026年工作目标完成情况")
+    desc = figure.locator("desc").text_content()
+    table = figure.locator("table").inner_text()
+    for metric in campaign["metrics"]:
+        assert f"{metric['name_zh']}：{metric['count']} 家，占 {metric['of']} 家的 {metric['percent']}%" in desc
+        assert metric["name_zh"] in table and f"{metric['percent']}%" in table
+    page.screenshot(path=SHOTS / "19-region-charts.png", full_page=True)
+    page.close()

@@ -156,3 +156,41 @@ def test_correcting_a_public_field_changes_it_everywhere(world, family):
         assert public_hit(client, entry.shows["name"])["name"] == entry.shows["name"]
         old = HOME_NAME if family == "filed" else FOUND_NAME
         assert not any(old in text for text in texts.values())
+
+
+def test_a_campaign_target_corrected_or_retracted_changes_the_region_charts(world):
+    """Issue #16 part 8 under one truth: a region's target shows on its page as a chart (SVG with
+    the numbers in words) and a table; correcting the target changes both; retracting it removes it."""
+    client, runtime, scenario, tmp_path = world
+    city = bearer(runtime, "civil_affairs", "city", "321100")
+    response = client.post("/v1/campaign-targets", headers=city, json={
+        "basis": {"document_no": "镇民发〔2024〕3号", "legal_basis": "养老机构服务质量综合监管工作方案"},
+        "region_code": "321100", "year": 2024, "metric": "gb38600_compliant", "target_percent": "80", "source": "到年底80%符合安全基本规范"})
+    assert response.status_code == 201, response.text
+    target_id = response.json()["aggregate_id"]
+    [decision] = client.get(f"/v1/records/{target_id}", headers=city).json()["decisions"]
+
+    def region_page(name: str) -> tuple[str, list[dict]]:
+        snapshot, texts = published(runtime, tmp_path, name)
+        return texts["regions/321100/index.html"], [c for c in snapshot["campaigns"] if c["region"] == "321100"]
+
+    page, campaigns = region_page("set")
+    [metric] = [m for m in campaigns[0]["metrics"] if m["metric"] == "gb38600_compliant"]
+    shown = f"GB 38600 达标率：{metric['count']} 家，占 {metric['of']} 家的"
+    assert "2024年工作目标完成情况" in page and shown in page and "目标 80%" in page and "<td>80%</td>" in page
+    assert "到年底80%符合安全基本规范" in page and 'role="img"' in page
+
+    correction = {"basis": BASIS, "original_event_id": decision["event_id"], "reason": "录入错误，予以更正", "approver": "科长李某",
+                  "corrected": {"target_percent": "60"}, "corrected_on": "2024-06-03"}
+    response = client.post(f"/v1/records/{target_id}/correction", json=correction, headers=city)
+    assert response.status_code == 201, response.text
+    page, _ = region_page("corrected")
+    assert "目标 60%" in page and "<td>60%</td>" in page and "目标 80%" not in page
+
+    retraction = {"basis": BASIS, "original_event_id": decision["event_id"], "reason": "目标另行下达", "approver": "科长李某",
+                  "retracted_on": "2024-06-03"}
+    response = client.post(f"/v1/records/{target_id}/retraction", json=retraction, headers=city)
+    assert response.status_code == 201, response.text
+    page, campaigns = region_page("retracted")
+    assert campaigns == [] and "工作目标完成情况" not in page and "到年底80%" not in page
+    assert "养老机构备案、达标和等级评定情况" in page  # the region's own standing is still pictured

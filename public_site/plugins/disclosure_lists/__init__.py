@@ -34,8 +34,10 @@ from events.regions import parents
 from events.registration import NATURE_NAMES
 from events.sanctions import PENALTY_TYPE_NAMES
 
+from .charts import Bar, bar_chart
+
 BEIJING = timezone(timedelta(hours=8))
-SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/4"
+SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/5"
 MANIFEST = ".disclosure-manifest.json"
 BUILD_REPORT = ".disclosure-build.json"  # what the last build wrote
 PAGE_ROWS = 500
@@ -146,6 +148,29 @@ def _cells(list_name: str, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def charts(code: str | None, region_lists: dict[str, list[dict[str, Any]]], campaigns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A region's (or the nation's) pictures: how its homes stand on the lists, its grades, and its
+    campaign targets against what the ledger shows. Each with its bars, for the table beside it."""
+    count = {name: len({r["id"] for r in region_lists.get(name, [])}) for name in LIST_TITLES}
+    filed, known = count["filed"], count["filed"] + count["unfiled"]
+    out = [{"id": f"standing-{code or 'all'}", "title": "养老机构备案、达标和等级评定情况", "bars": [
+        Bar("已备案", filed, known), Bar("符合 GB 38600", count["gb38600"], filed),
+        Bar("符合 GB/T 35796", count["gbt35796"], filed), Bar("已评定等级", count["graded"], filed)]}]
+    levels = [sum(1 for r in region_lists.get("graded", []) if r.get("grade_level") == level) for level in GRADE]
+    if any(levels):
+        out.append({"id": f"grades-{code or 'all'}", "title": "等级养老机构的等级分布",
+                    "bars": [Bar(GRADE[level], n, count["graded"]) for level, n in zip(GRADE, levels)]})
+    for campaign in campaigns:
+        if campaign["region"] == code:
+            out.append({"id": f"targets-{code}-{campaign['year']}", "title": f"{campaign['year']}年工作目标完成情况（截至 {campaign['as_of']}）",
+                        "bars": [Bar(m["name_zh"], m["count"], m["of"], (m["target"] or {}).get("target_percent"))
+                                 for m in campaign["metrics"]],
+                        "sources": sorted({m["target"]["source"] for m in campaign["metrics"] if m["target"]})})
+    for chart in out:
+        chart["svg"] = bar_chart(chart["id"], chart["title"], chart["bars"])
+    return out
+
+
 def compare_facts(institution: dict[str, Any]) -> dict[str, Any]:
     """What the comparison page sets side by side, as (label, value, is a warning) rows. It is read
     from the institution's own page, so the comparison can never say more or other than the page."""
@@ -222,6 +247,7 @@ class DisclosureGenerator(Generator):
                 homes[code] += 1
         pages.append(("index.html", "home", {
             "counts": counts, "provinces": [(c, regions[c]["name"], homes[c]) for c in provinces],
+            "charts": charts(None, lists, snapshot["campaigns"]),
             "stamp": _stamp(snapshot["cut"]),
         }))
         for list_name, rows in lists.items():
@@ -237,6 +263,7 @@ class DisclosureGenerator(Generator):
                 "code": code, "region": regions[code], "trail": [(c, regions[c]["name"]) for c in parents(code) if c in regions],
                 "counts": {name: len(region_lists.get(name, [])) for name in LIST_TITLES},
                 "children": [(c, regions[c]["name"], homes[c]) for c in children], "homes": homes[code],
+                "charts": charts(code, region_lists, snapshot["campaigns"]),
                 "stamp": stamp,
             }))
             for list_name, rows in region_lists.items():
