@@ -365,5 +365,5 @@ def test_names_are_indexed_for_characters_pinyin_and_initials_where_the_reader_n
     assert f'<p class="search-terms" hidden>{index_words(institution["name"])}</p>' in page
     assert f'data-pagefind-meta="region:{institution["region_name"]}"' in page and 'data-pagefind-meta="grade:' in page
     assert f'data-pagefind-meta="province:{institution["region_path"][0]}"' in page and 'data-pagefind-meta="lists:filed' in page
-    for listing in ("lists/filed/index.html", "regions/321100/graded/index.html", "index.html", "search.html"):
+    for listing in ("lists/filed/index.html", "regions/321100/graded/index.html", "regions/321100/index.html", "index.html", "search.html"):
         assert '<label for="search-q">机构名称、地址或拼音</label>' in (demo["site"] / listing).read_text(encoding="utf-8"), listing
