@@ -14,10 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.api import audit, errors, health, imports, lookup, queries
 from services.api.auth import token_verifier
 from services.api.commands import command_router
+from services.api.docs import add_docs
 from services.api.metrics import Metrics
 from services.api.rate_limit import Limits, RateLimited, RateLimitMiddleware, rate_limited
 from services.api.request_log import RequestLog, RequestLogMiddleware
 from services.bootstrap import Runtime
+from services.console.app import add_console
 
 MAX_BODY_BYTES = 1_000_000
 MAX_IMPORT_BYTES = 32_000_000  # a register file (POST /v1/imports/…): up to some 100,000 rows
@@ -102,6 +104,7 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
             "错误统一返回 `{\"error\": {\"code\", \"message_zh\", \"message_en\", \"details\"}}`，`code` 稳定可供程序判断。"
         ),
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from local assets below (services/api/docs.py)
     )
     settings = runtime.settings
     app.state.runtime = runtime
@@ -126,6 +129,8 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.include_router(audit.audit)
 
     app.include_router(health.router)
+    add_docs(app)
+    add_console(app, runtime)
 
     site_dir = runtime.settings.site_dir
     site_dir.mkdir(parents=True, exist_ok=True)

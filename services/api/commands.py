@@ -4,6 +4,7 @@ Each route's body model comes from the event catalogue (minus the fields the led
 so the OpenAPI document shows exactly what the event will hold, with Chinese titles.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -170,12 +171,18 @@ def _respond(runtime: Runtime, result: CommandResult, response: Response) -> Com
     )
 
 
+def execute(runtime: Runtime, operation: str, body: Any, actor: Any, key: str | None, target_id: UUID | None = None) -> CommandResult:
+    """Record one validated request as the API and the console both do: the command pipeline with
+    its rules, competence checks and idempotency key."""
+    command = Command(actor, Basis(**body.basis.model_dump()), payload_of(body), key)
+    return runtime.ledger.execute(operation, command, target_id)
+
+
 def _endpoint(route: Route, model: Any):
     name = route.operation
 
     def run(body, actor, key, runtime, response, target_id=None):
-        command = Command(actor, Basis(**body.basis.model_dump()), payload_of(body), key)
-        return _respond(runtime, runtime.ledger.execute(name, command, target_id), response)
+        return _respond(runtime, execute(runtime, name, body, actor, key, target_id), response)
 
     if "{target_id}" in route.path:
 
@@ -193,12 +200,22 @@ def _endpoint(route: Route, model: Any):
     return create
 
 
-def command_router() -> APIRouter:
-    router = APIRouter(responses=ERRORS)
+@functools.cache
+def request_models() -> dict[str, Any]:
+    """Each route's request model, built once: the API validates bodies with it and the console
+    generates its forms from it (services/console/forms.py)."""
+    models = {}
     for route in ROUTES:
         op = OPERATIONS[route.operation]
         model_name = "".join(part.title() for part in route.operation.replace(".", "_").split("_")) + "Request"
-        model = command_model(model_name, op.event_type, op.computed, EXAMPLES.get(route.operation), op.defaults)
+        models[route.operation] = command_model(model_name, op.event_type, op.computed, EXAMPLES.get(route.operation), op.defaults)
+    return models
+
+
+def command_router() -> APIRouter:
+    router = APIRouter(responses=ERRORS)
+    for route in ROUTES:
+        model = request_models()[route.operation]
         router.add_api_route(
             route.path, _endpoint(route, model), methods=["POST"], status_code=201, response_model=CommandResponse,
             summary=route.summary, description=route.description, tags=[route.tag], name=route.operation,

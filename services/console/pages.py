@@ -1,0 +1,329 @@
+"""The console's pages. Each one reads or records through the API's own functions (the search,
+the institution, the timeline, the command pipeline) with the signed-in officer as the actor, so
+the same rules and the same visibility gate apply; the console adds layout, not logic."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from events.lifecycle import PROFILE
+from events.regions import full_name
+from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
+from services.api import lookup, queries
+from services.api.auth import AuthError, actor_from_authorization, issue_token
+from services.api.commands import ROUTES, execute, request_models
+from services.console.forms import FormField, fields_of, request_from, validated
+from services.console.session import COOKIE, Session, Sessions
+from services.domain.actors import ROLES, Actor
+from services.domain.errors import DomainError
+from services.domain.operations import OPERATIONS
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/console", include_in_schema=False)
+ROLE_NAMES = {"officer": "经办人员（可记录决定）", "viewer": "查询人员（只读）", "auditor": "审计人员"}
+STATUS_NAMES = {"discovered": "未备案", "filed": "已备案", "suspended": "停业整顿", "closing": "关停并转中", "closed": "已关闭"}
+EXPORT_LIMIT = 10_000
+ROUTE_OF = {route.operation: route for route in ROUTES}
+
+
+class SignedOut(Exception):
+    """No live session: the officer is sent to sign in."""
+
+
+def _sessions(request: Request) -> Sessions:
+    return request.app.state.console_sessions
+
+
+def _officer(request: Request) -> tuple[Actor, Session]:
+    session = _sessions(request).load(request.cookies.get(COOKIE))
+    if session is None:
+        raise SignedOut
+    try:
+        actor = actor_from_authorization(f"Bearer {session.token}", request.app.state.token_verifier)
+    except AuthError:
+        raise SignedOut from None
+    request.state.actor = actor  # for the request log
+    return actor, session.renewed(_sessions(request).clock())
+
+
+def _page(request: Request, template: str, context: dict[str, Any], session: Session | None, status: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, template, {"session": session, **context}, status_code=status)
+    if session is not None:
+        _set_cookie(request, response, session)
+    return response
+
+
+def _set_cookie(request: Request, response: Response, session: Session) -> None:
+    response.set_cookie(COOKIE, _sessions(request).dump(session), httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/console", max_age=_sessions(request).idle_seconds)
+
+
+def signed_out(request: Request, _: SignedOut) -> RedirectResponse:
+    return RedirectResponse(f"/console/sign-in?{urlencode({'next': request.url.path})}", status_code=303)
+
+
+def _who(actor: Actor) -> str:
+    return f"{full_name(actor.region)}{DEPARTMENT_NAMES[actor.department]}（{LEVEL_NAMES[actor.level]}）· {actor.user}"
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return RedirectResponse("/console/search", status_code=303)
+
+
+@router.get("/sign-in", response_class=HTMLResponse)
+def sign_in_form(request: Request, next: str = "/console/search") -> HTMLResponse:
+    settings = request.app.state.runtime.settings
+    return _page(request, "sign_in.html", {"departments": DEPARTMENT_NAMES, "levels": LEVEL_NAMES, "roles": ROLE_NAMES,
+                                           "next": next, "embedded": settings.profile == "embedded", "values": {}, "error": ""}, None)
+
+
+@router.post("/sign-in", response_class=HTMLResponse)
+def sign_in(request: Request, department: Annotated[str, Form()], level: Annotated[str, Form()], region: Annotated[str, Form()],
+            role: Annotated[str, Form()], user: Annotated[str, Form()], next: Annotated[str, Form()] = "/console/search") -> Response:
+    """Embedded profile: the development sign-in (what `eldercare token` does). The cluster profile
+    signs officers in through the identity provider."""
+    settings = request.app.state.runtime.settings
+    values = {"department": department, "level": level, "region": region, "role": role, "user": user}
+    context = {"departments": DEPARTMENT_NAMES, "levels": LEVEL_NAMES, "roles": ROLE_NAMES, "next": next,
+               "embedded": settings.profile == "embedded", "values": values}
+    if settings.profile != "embedded" or not settings.jwt_secret:
+        return _page(request, "sign_in.html", context | {"error": "本部署须通过统一身份认证登录"}, None, 403)
+    try:
+        token = issue_token(settings.jwt_secret, settings.jwt_issuer, department=department, level=level, region=region.strip(),
+                            user=user.strip() or "未署名", role=role if role in ROLES else "viewer")
+    except DomainError as error:
+        return _page(request, "sign_in.html", context | {"error": error.message_zh}, None, 422)
+    response = RedirectResponse(next if next.startswith("/console/") else "/console/search", status_code=303)
+    _set_cookie(request, response, _sessions(request).new(token))
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    session = _sessions(request).load(request.cookies.get(COOKIE))
+    response = RedirectResponse("/console/sign-in", status_code=303)
+    if session is None or _sessions(request).csrf_ok(session, csrf):
+        response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+# --- search ------------------------------------------------------------------------------------
+
+def _search(request: Request, actor: Actor, params: dict[str, Any], *, size: int, cursor: str | None, facets: bool):
+    runtime = request.app.state.runtime
+    return lookup.search(actor=actor, runtime=runtime, q=params.get("q") or None, region=params.get("region") or None,
+                         status=params.get("status") or None, grade=params.get("grade"), listed=params.get("listed"),
+                         open_major_hazard=params.get("open_major_hazard"), sort="name", facets=facets, size=size, cursor=cursor)
+
+
+SearchQ = Annotated[str | None, Query(max_length=100)]
+Grade = Annotated[int | None, Query(ge=0, le=5)]
+
+
+def _params(q, region, status, grade, listed, open_major_hazard) -> dict[str, Any]:
+    return {k: v for k, v in {"q": q, "region": region, "status": status, "grade": grade, "listed": listed,
+                              "open_major_hazard": open_major_hazard}.items() if v not in (None, "")}
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, q: SearchQ = None, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+           status: Annotated[str | None, Query(max_length=20)] = None, grade: Grade = None, listed: bool | None = None,
+           open_major_hazard: bool | None = None, cursor: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+    actor, session = _officer(request)
+    params = _params(q, region, status, grade, listed, open_major_hazard)
+    page = _search(request, actor, params, size=20, cursor=cursor, facets=True)
+    return _page(request, "search.html", {
+        "who": _who(actor), "actor": actor, "params": params, "page": page, "status_names": STATUS_NAMES,
+        "region_name": full_name(region) if region else "", "query": urlencode(params), "next_query": urlencode(params | {"cursor": page.next_cursor})
+        if page.next_cursor else "",
+    }, session)
+
+
+EXPORT_COLUMNS = [("name", "机构名称"), ("region_name", "所在地区"), ("status_name", "状态"), ("grade_level", "等级"),
+                  ("credit_code", "统一社会信用代码"), ("receipt_no", "备案回执编号"), ("address", "地址"),
+                  ("open_major_hazards", "未整改重大隐患"), ("listed", "失信名单")]
+
+
+def _rows(request: Request, actor: Actor, params: dict[str, Any]) -> list[list[Any]]:
+    rows, cursor = [], None
+    while len(rows) < EXPORT_LIMIT:
+        page = _search(request, actor, params, size=200, cursor=cursor, facets=False)
+        for hit in page.hits:
+            summary = hit.get("summary") or {}
+            rows.append([hit.get("name", ""), hit.get("region_name") or full_name(hit.get("region_code", "")), hit.get("status_name", ""),
+                         summary.get("grade_level") or hit.get("grade_level") or "", hit.get("credit_code", ""), hit.get("receipt_no", ""),
+                         hit.get("address", ""), (summary.get("open_hazards") or {}).get("major", ""),
+                         "是" if summary.get("public_listings") or hit.get("listed") else "否"])
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return rows[:EXPORT_LIMIT]
+
+
+@router.get("/search.csv")
+def export_csv(request: Request, q: SearchQ = None, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+               status: Annotated[str | None, Query(max_length=20)] = None, grade: Grade = None, listed: bool | None = None,
+               open_major_hazard: bool | None = None) -> Response:
+    actor, session = _officer(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([header for _, header in EXPORT_COLUMNS])
+    writer.writerows(_rows(request, actor, _params(q, region, status, grade, listed, open_major_hazard)))
+    response = Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=\"search.csv\""})
+    _set_cookie(request, response, session)
+    return response
+
+
+@router.get("/search.xlsx")
+def export_xlsx(request: Request, q: SearchQ = None, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+                status: Annotated[str | None, Query(max_length=20)] = None, grade: Grade = None, listed: bool | None = None,
+                open_major_hazard: bool | None = None) -> Response:
+    from openpyxl import Workbook
+
+    actor, session = _officer(request)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("检索结果")
+    sheet.append([header for _, header in EXPORT_COLUMNS])
+    for row in _rows(request, actor, _params(q, region, status, grade, listed, open_major_hazard)):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    response = Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": "attachment; filename=\"search.xlsx\""})
+    _set_cookie(request, response, session)
+    return response
+
+
+# --- the dossier -------------------------------------------------------------------------------
+
+def _institution_operations() -> list[tuple[str, str]]:
+    """The decisions that can be recorded from an institution's dossier: those on the institution
+    itself and those that create a record about it."""
+    out = []
+    for route in ROUTES:
+        op = OPERATIONS[route.operation]
+        on_institution = "{target_id}" in route.path and op.aggregate.__name__ == "Institution"
+        about_it = op.creates and op.aggregate.__name__ != "Institution" and "institution_id" in {f.name for f in op.event_type.fields}
+        if on_institution or about_it:
+            out.append((route.operation, route.summary))
+    return out
+
+
+@router.get("/institutions/{institution_id}", response_class=HTMLResponse)
+def dossier(request: Request, institution_id: UUID) -> HTMLResponse:
+    actor, session = _officer(request)
+    runtime = request.app.state.runtime
+    institution = queries.get_institution(institution_id=institution_id, actor=actor, runtime=runtime)
+    timeline = lookup.timeline(institution_id=institution_id, actor=actor, runtime=runtime, size=200, cursor=None)
+    profile = institution.profile
+    facts = [(PROFILE_LABELS.get(key, key), _shown(profile, key)) for key in profile
+             if not key.endswith("_name") and key in PROFILE_LABELS and profile[key] not in (None, "", [], {})]
+    return _page(request, "dossier.html", {
+        "who": _who(actor), "institution": institution, "profile": profile, "facts": facts, "timeline": timeline.hits,
+        "region_name": full_name(profile.get("region_code", "")) if profile.get("region_code") else "",
+        "operations": _institution_operations(), "departments": DEPARTMENT_NAMES,
+    }, session)
+
+
+PROFILE_LABELS = {f.name: f.title_zh for f in PROFILE.fields}
+
+
+def _shown(profile: dict[str, Any], key: str) -> str:
+    """A profile value as an officer reads it: an enum by its Chinese name, a list joined, a
+    nested value (registration authority, materials) by its parts."""
+    value = profile.get(f"{key}_name") or profile[key]
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{v}" for k, v in value.items() if not k.endswith("_name") or True)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+# --- recording a decision ------------------------------------------------------------------------
+
+def _form_context(operation: str, institution_id: UUID, fields: list[FormField], problems: dict[str, str], top: str = "") -> dict[str, Any]:
+    for spec in fields:
+        spec.error = problems.get(spec.name, "")
+    return {"operation": operation, "route": ROUTE_OF[operation], "institution_id": institution_id, "fields": fields,
+            "top_error": top or problems.get("_", ""), "key": secrets.token_urlsafe(16),
+            "has_target": "{target_id}" in ROUTE_OF[operation].path}
+
+
+@router.get("/institutions/{institution_id}/record/{operation}", response_class=HTMLResponse)
+def record_form(request: Request, institution_id: UUID, operation: str) -> HTMLResponse:
+    actor, session = _officer(request)
+    if operation not in dict(_institution_operations()):
+        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该决定不能从机构档案中记录。"}, session, 404)
+    op = OPERATIONS[operation]
+    fields = fields_of(request_models()[operation], op.event_type)
+    for spec in fields:
+        if spec.name == "institution_id":
+            spec.value = str(institution_id)
+    return _page(request, "record.html", {"who": _who(actor), **_form_context(operation, institution_id, fields, {})}, session)
+
+
+@router.post("/institutions/{institution_id}/record/{operation}", response_class=HTMLResponse)
+async def record(request: Request, institution_id: UUID, operation: str) -> Response:
+    actor, session = _officer(request)
+    if operation not in dict(_institution_operations()):
+        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该决定不能从机构档案中记录。"}, session, 404)
+    form = await request.form()
+    submitted = {name: [str(v) for v in form.getlist(name)] for name in form.keys()}
+    if not _sessions(request).csrf_ok(session, (submitted.get("csrf") or [""])[0]):
+        return _page(request, "message.html", {"who": _who(actor), "title": "请求已失效",
+                                               "text": "表单已过期或来源不明（CSRF 校验未通过），请返回重新填写。"}, session, 403)
+    key = (submitted.get("idempotency_key") or [""])[0][:128] or None
+    op = OPERATIONS[operation]
+    model = request_models()[operation]
+    fields = fields_of(model, op.event_type)
+    body, problems = request_from(submitted, fields)
+    for spec in fields:
+        spec.value = (submitted.get(spec.name) or [spec.value])[0] if spec.kind != "checkboxes" else submitted.get(spec.name, [])
+    if "institution_id" in {f.name for f in fields}:
+        body["institution_id"] = str(institution_id)
+    parsed, invalid = validated(model, body) if not problems else (None, {})
+    problems |= invalid
+    if parsed is None:
+        context = _form_context(operation, institution_id, fields, problems, "请更正标出的各项后再提交")
+        context["key"] = key or context["key"]
+        return _page(request, "record.html", {"who": _who(actor), **context}, session, 422)
+    target = institution_id if "{target_id}" in ROUTE_OF[operation].path else None
+    try:
+        result = await _run_in_thread(execute, request.app.state.runtime, operation, parsed, actor, key, target)
+    except DomainError as error:
+        field = error.details.get("field")
+        if isinstance(field, str) and field in {f.name for f in fields}:
+            problems[field] = error.message_zh
+        context = _form_context(operation, institution_id, fields, problems, f"{error.message_zh}（{error.code}）")
+        context["key"] = key or context["key"]
+        context["refusal_code"] = error.code
+        return _page(request, "record.html", {"who": _who(actor), **context}, session, 422 if error.kind == "rejected" else 403)
+    seq = request.app.state.runtime.sealer.log.seq_of(str(result.aggregate_id), result.version)
+    return _page(request, "message.html", {
+        "who": _who(actor), "title": "已记录" if not result.replayed else "此前已记录（未重复记录）",
+        "text": f"{ROUTE_OF[operation].summary}已记入台账" + (f"第 {seq} 号事件" if seq else "（待封存）") + "。",
+        "back": f"/console/institutions/{institution_id}",
+    }, session, 201 if not result.replayed else 200)
+
+
+async def _run_in_thread(function, *args):
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(lambda: function(*args))

@@ -1,0 +1,150 @@
+"""The officers' workbench (issue #13, first part), through the API process as a browser uses it:
+sign in (development sign-in, embedded profile), search with pinyin, export the result and read it
+back, open a dossier, record a hazard through the form generated from the catalogue, see refusals
+beside the fields, record once however often the form is sent; CSRF, idle timeout and another
+region's officer seeing no restricted field. The API's documentation pages load nothing from
+the internet."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from services.api.commands import request_models
+from services.console.forms import fields_of
+from services.console.session import COOKIE, Sessions
+from services.domain.operations import OPERATIONS
+from tests.conftest import TODAY, Clock
+from tests.scenarios import HOME_NAME, MARKERS, every_list
+from tests.unit.test_api import serving, stored
+
+
+@pytest.fixture
+def world(tmp_path):
+    with serving(tmp_path / "data", Clock(TODAY)) as (client, runtime):
+        scenario = every_list(runtime.ledger)
+        runtime.sealer.seal_pending()
+        yield client, runtime, scenario
+
+
+def sign_in(client, department="civil_affairs", level="county", region="321111", role="officer", user="王科员"):
+    client.cookies.clear()
+    response = client.post("/console/sign-in", data={"department": department, "level": level, "region": region, "role": role,
+                                                     "user": user, "next": "/console/search"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html)[1]
+
+
+def test_the_documentation_pages_load_nothing_from_the_internet(world):
+    client, _, _ = world
+    for path, asset in (("/docs", "/docs-assets/swagger-ui-bundle.js"), ("/redoc", "/docs-assets/redoc.standalone.js")):
+        html = client.get(path).text
+        assert asset in html
+        assert not re.search(r'(src|href)="https?://', html), re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+        assert "fonts.googleapis" not in html and "cdn.jsdelivr" not in html
+        assert client.get(asset).status_code == 200
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+
+
+def test_signing_in_sets_a_safe_session_and_signing_out_ends_it(world):
+    client, _, _ = world
+    assert client.get("/console/search", follow_redirects=False).headers["location"].startswith("/console/sign-in")
+    cookie = sign_in(client).headers["set-cookie"]
+    assert f"{COOKIE}=" in cookie and "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Path=/console" in cookie
+    page = client.get("/console/search")
+    assert page.status_code == 200 and "江苏省镇江市丹阳市民政部门（县级）" in page.text or "民政" in page.text
+    forged = client.cookies.get(COOKIE)[:-4] + "0000"
+    client.cookies.set(COOKIE, forged, path="/console")
+    assert client.get("/console/search", follow_redirects=False).status_code == 303
+    sign_in(client)
+    client.post("/console/sign-out", data={"csrf": csrf_of(client.get("/console/search").text)}, follow_redirects=False)
+    assert client.get("/console/search", follow_redirects=False).status_code == 303
+    bad = client.post("/console/sign-in", data={"department": "civil_affairs", "level": "county", "region": "999999",
+                                                "role": "officer", "user": "x"})
+    assert bad.status_code == 422 and "行政区划" in bad.text
+
+
+def test_an_idle_session_ends():
+    now = [1000.0]
+    sessions = Sessions(b"k", idle_seconds=60, clock=lambda: now[0])
+    cookie = sessions.dump(sessions.new("token"))
+    assert sessions.load(cookie) is not None
+    now[0] += 61
+    assert sessions.load(cookie) is None
+    assert sessions.load(cookie.replace(".", ".0", 1)) is None
+
+
+def test_an_officer_searches_exports_opens_the_dossier_and_records_a_hazard_once(world):
+    client, runtime, scenario = world
+    sign_in(client)
+    from events.name_keys import pinyin_keys
+
+    found = client.get("/console/search", params={"q": pinyin_keys(HOME_NAME)[1][-6:]})
+    assert found.status_code == 200 and HOME_NAME in found.text
+    total = int(re.search(r"共 (\d+) 家", client.get("/console/search", params={"region": "321111"}).text)[1])
+    book = load_workbook(io.BytesIO(client.get("/console/search.xlsx", params={"region": "321111"}).content))
+    rows = list(book.active.values)
+    assert rows[0][0] == "机构名称" and len(rows) - 1 == total and HOME_NAME in {r[0] for r in rows[1:]}
+    csv_rows = client.get("/console/search.csv", params={"region": "321111"}).content.decode("utf-8-sig").splitlines()
+    assert len(csv_rows) - 1 == total
+
+    dossier = client.get(f"/console/institutions/{scenario.home}")
+    assert dossier.status_code == 200 and HOME_NAME in dossier.text and "台账第" in dossier.text
+    assert MARKERS["contact_person"] in dossier.text and "法定代表人" in dossier.text  # its own county officer sees restricted fields
+    form = client.get(f"/console/institutions/{scenario.home}/record/hazard.identify")
+    assert form.status_code == 200
+    for label in ("隐患等级（一般/重大）", "隐患类别", "发现日期", "文书编号", "法律依据"):
+        assert label in form.text, label
+    assert 'type="date"' in form.text and ">重大隐患<" in form.text and "fire_safety" in form.text and ">消防安全<" in form.text
+
+    before = stored(runtime)
+    data = {"csrf": csrf_of(form.text), "idempotency_key": "form-key-1", "basis.document_no": "润消检〔2024〕9号",
+            "basis.legal_basis": "《消防法》", "severity": "major", "category": "fire_safety", "criterion_ref": "FIRE-5",
+            "description": "疏散通道堆放杂物", "responsible_person": "院长", "identified_on": ""}
+    refused = client.post(f"/console/institutions/{scenario.home}/record/hazard.identify", data=data)
+    assert refused.status_code == 422 and stored(runtime) == before
+    assert re.search(r'id="f-identified_on-error">必填<', refused.text), "the refusal stands beside the field"
+    assert 'aria-invalid="true" aria-describedby="f-identified_on-error"' in refused.text
+
+    no_csrf = client.post(f"/console/institutions/{scenario.home}/record/hazard.identify", data=data | {"csrf": "x"})
+    assert no_csrf.status_code == 403 and stored(runtime) == before
+
+    data["identified_on"] = "2024-06-03"
+    first = client.post(f"/console/institutions/{scenario.home}/record/hazard.identify", data=data)
+    assert first.status_code == 201 and "已记录" in first.text, first.text
+    after = stored(runtime)
+    assert after == before + 1
+    again = client.post(f"/console/institutions/{scenario.home}/record/hazard.identify", data=data)
+    assert again.status_code == 200 and "未重复记录" in again.text and stored(runtime) == after
+    runtime.sealer.seal_pending()
+    assert "发现隐患" in client.get(f"/console/institutions/{scenario.home}").text or "隐患" in client.get(f"/console/institutions/{scenario.home}").text
+
+
+def test_a_refusal_of_competence_is_shown_and_nothing_recorded(world):
+    client, runtime, scenario = world
+    sign_in(client, department="fire_rescue")
+    form = client.get(f"/console/institutions/{scenario.home}/record/institution.suspend")
+    assert form.status_code == 200
+    before = stored(runtime)
+    data = {"csrf": csrf_of(form.text), "idempotency_key": "k2"}
+    for spec in fields_of(request_models()["institution.suspend"], OPERATIONS["institution.suspend"].event_type):
+        if spec.required:
+            data[spec.name] = {"date": "2024-06-03", "select": spec.options[0][0] if spec.options else "", "integer": "1"}.get(spec.kind, "整改")
+    refused = client.post(f"/console/institutions/{scenario.home}/record/institution.suspend", data=data)
+    assert refused.status_code == 403 and stored(runtime) == before
+    assert re.search(r'id="submit-error">未记录：消防救援机构无此职权，应由民政部门办理（DEPARTMENT_NOT_COMPETENT）<', refused.text)
+
+
+def test_another_regions_officer_sees_no_restricted_field(world):
+    client, _, scenario = world
+    sign_in(client, department="health", level="county", region="210302", role="viewer")
+    dossier = client.get(f"/console/institutions/{scenario.home}")
+    assert dossier.status_code == 200 and HOME_NAME in dossier.text
+    assert MARKERS["contact_person"] not in dossier.text and MARKERS["legal_representative_id_no"] not in dossier.text
