@@ -25,7 +25,7 @@ from services.api.commands import ROUTES, execute, request_models
 from services.console.forms import FormField, fields_of, request_from, validated
 from services.console.session import COOKIE, Session, Sessions
 from services.domain.actors import ROLES, Actor
-from services.domain.errors import DomainError
+from services.domain.errors import DomainError, RuleViolation
 from services.domain.operations import OPERATIONS
 
 HERE = Path(__file__).parent
@@ -130,32 +130,71 @@ def _search(request: Request, actor: Actor, params: dict[str, Any], *, size: int
                          open_major_hazard=params.get("open_major_hazard"), sort="name", facets=facets, size=size, cursor=cursor)
 
 
-SearchQ = Annotated[str | None, Query(max_length=100)]
-Grade = Annotated[int | None, Query(ge=0, le=5)]
+Text = Annotated[str, Query(max_length=100)]
+Filter = Annotated[str, Query(max_length=20)]
+Cursor = Annotated[str, Query(max_length=500)]
 
 
-def _params(q, region, status, grade, listed, open_major_hazard) -> dict[str, Any]:
-    return {k: v for k, v in {"q": q, "region": region, "status": status, "grade": grade, "listed": listed,
-                              "open_major_hazard": open_major_hazard}.items() if v not in (None, "")}
+class BadFilter(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _params(q: str, region: str, status: str, grade: str, listed: str, open_major_hazard: str) -> dict[str, Any]:
+    """The search form's fields as the API's search takes them (an empty field: no filter)."""
+    params: dict[str, Any] = {}
+    if q.strip():
+        params["q"] = q.strip()
+    if region.strip():
+        if not (region.strip().isdigit() and len(region.strip()) == 6):
+            raise BadFilter("地区代码应为 6 位数字")
+        params["region"] = region.strip()
+    if status:
+        if status not in STATUS_NAMES:
+            raise BadFilter("状态不在可选范围内")
+        params["status"] = status
+    if grade:
+        if grade not in {"0", "1", "2", "3", "4", "5"}:
+            raise BadFilter("等级应为未评定或一至五级")
+        params["grade"] = int(grade)
+    for name, value in (("listed", listed), ("open_major_hazard", open_major_hazard)):
+        if value:
+            if value not in ("true", "false"):
+                raise BadFilter("筛选条件不在可选范围内")
+            params[name] = value == "true"
+    return params
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, q: SearchQ = None, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-           status: Annotated[str | None, Query(max_length=20)] = None, grade: Grade = None, listed: bool | None = None,
-           open_major_hazard: bool | None = None, cursor: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+def search(request: Request, q: Text = "", region: Filter = "", status: Filter = "", grade: Filter = "", listed: Filter = "",
+           open_major_hazard: Filter = "", cursor: Cursor = "") -> HTMLResponse:
     actor, session = _officer(request)
-    params = _params(q, region, status, grade, listed, open_major_hazard)
-    page = _search(request, actor, params, size=20, cursor=cursor, facets=True)
+    try:
+        params = _params(q, region, status, grade, listed, open_major_hazard)
+    except BadFilter as error:
+        return _page(request, "message.html", {"who": _who(actor), "title": "检索条件有误", "text": error.message}, session, 422)
+    page = _search(request, actor, params, size=20, cursor=cursor or None, facets=True)
     return _page(request, "search.html", {
         "who": _who(actor), "actor": actor, "params": params, "page": page, "status_names": STATUS_NAMES,
-        "region_name": full_name(region) if region else "", "query": urlencode(params), "next_query": urlencode(params | {"cursor": page.next_cursor})
-        if page.next_cursor else "",
+        "region_name": full_name(params["region"]) if "region" in params else "", "query": urlencode(_query(params)),
+        "next_query": urlencode(_query(params) | {"cursor": page.next_cursor}) if page.next_cursor else "",
     }, session)
+
+
+def _query(params: dict[str, Any]) -> dict[str, str]:
+    return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in params.items()}
 
 
 EXPORT_COLUMNS = [("name", "机构名称"), ("region_name", "所在地区"), ("status_name", "状态"), ("grade_level", "等级"),
                   ("credit_code", "统一社会信用代码"), ("receipt_no", "备案回执编号"), ("address", "地址"),
                   ("open_major_hazards", "未整改重大隐患"), ("listed", "失信名单")]
+
+
+def _export_params(*fields: str) -> dict[str, Any]:
+    try:
+        return _params(*fields)
+    except BadFilter as error:
+        raise RuleViolation("QUERY_INVALID", error.message, "invalid search filter") from None
 
 
 def _rows(request: Request, actor: Actor, params: dict[str, Any]) -> list[list[Any]]:
@@ -175,14 +214,13 @@ def _rows(request: Request, actor: Actor, params: dict[str, Any]) -> list[list[A
 
 
 @router.get("/search.csv")
-def export_csv(request: Request, q: SearchQ = None, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-               status: Annotated[str | None, Query(max_length=20)] = None, grade: Grade = None, listed: bool | None = None,
-               open_major_hazard: bool | None = None) -> Response:
+def export_csv(request: Request, q: Text = "", region: Filter = "", status: Filter = "", grade: Filter = "", listed: Filter = "",
+               open_major_hazard: Filter = "") -> Response:
     actor, session = _officer(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([header for _, header in EXPORT_COLUMNS])
-    writer.writerows(_rows(request, actor, _params(q, region, status, grade, listed, open_major_hazard)))
+    writer.writerows(_rows(request, actor, _export_params(q, region, status, grade, listed, open_major_hazard)))
     response = Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=\"search.csv\""})
     _set_cookie(request, response, session)
@@ -190,16 +228,15 @@ def export_csv(request: Request, q: SearchQ = None, region: Annotated[str | None
 
 
 @router.get("/search.xlsx")
-def export_xlsx(request: Request, q: SearchQ = None, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-                status: Annotated[str | None, Query(max_length=20)] = None, grade: Grade = None, listed: bool | None = None,
-                open_major_hazard: bool | None = None) -> Response:
+def export_xlsx(request: Request, q: Text = "", region: Filter = "", status: Filter = "", grade: Filter = "", listed: Filter = "",
+                open_major_hazard: Filter = "") -> Response:
     from openpyxl import Workbook
 
     actor, session = _officer(request)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("检索结果")
     sheet.append([header for _, header in EXPORT_COLUMNS])
-    for row in _rows(request, actor, _params(q, region, status, grade, listed, open_major_hazard)):
+    for row in _rows(request, actor, _export_params(q, region, status, grade, listed, open_major_hazard)):
         sheet.append(row)
     out = io.BytesIO()
     book.save(out)

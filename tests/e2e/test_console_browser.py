@@ -1,0 +1,174 @@
+"""The officers' workbench as an officer uses it, in Debian's headless Chromium, against the API
+process serving the demo ledger: sign in, search with pinyin, open a dossier, record a hazard
+through the generated form (a refusal shown beside its field first), export the search to XLSX and
+read it back; another region's officer sees no restricted field; no request leaves 127.0.0.1 (the
+API documentation included); axe-core on every console page type. Screenshots in
+test-artifacts/screenshots/console-*.png."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.processes import environment, run, start_api
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "test-artifacts" / "screenshots"
+AXE = REPO / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("console")
+    env = environment(ELDERCARE_DATA_DIR=str(tmp / "var"), ELDERCARE_PROFILE="embedded", ELDERCARE_RATE_LIMIT_PER_MINUTE="0")
+    run(["demo"], env)
+    process, base = start_api(env, tmp)
+    yield base
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def intranet_only(context, outside: list[str]) -> None:
+    """Refuse, and remember, every request to anywhere but this machine."""
+    def route(r):
+        if re.match(r"^https?://127\.0\.0\.1(:\d+)?/", r.request.url):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+    context.route("**/*", route)
+
+
+def sign_in(page, base, department="民政部门", level="县级", region="321181", role="经办人员（可记录决定）", user="王科员"):
+    page.goto(f"{base}/console/")
+    page.get_by_label("部门").select_option(label=department)
+    page.get_by_label("层级").select_option(label=level)
+    page.get_by_label("所辖地区（行政区划代码）").fill(region)
+    page.get_by_label("角色").select_option(label=role)
+    page.get_by_label("姓名").fill(user)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/console/search")
+    page.wait_for_load_state()
+
+
+def axe(page) -> list:
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_an_officer_finds_a_home_records_a_hazard_and_exports_the_search(api, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    outside: list[str] = []
+    intranet_only(context, outside)
+    page = context.new_page()
+    sign_in(page, api)
+    assert axe(page) == []
+    page.get_by_label("名称、地址、拼音、统一社会信用代码或备案回执编号").fill("yihe")
+    page.get_by_role("button", name="检索").click()
+    page.wait_for_url("**/console/search?q=yihe*")
+    hits = page.locator("table.results tbody th a")
+    names = hits.all_inner_texts()
+    assert names and all("颐和" in n for n in names), page.locator("main").inner_text()
+    page.screenshot(path=SHOTS / "console-1-search.png", full_page=True)
+    assert axe(page) == []
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel（XLSX）").click()
+    saved = tmp_path / "search.xlsx"
+    download.value.save_as(saved)
+    rows = list(load_workbook(saved).active.values)
+    assert rows[0][0] == "机构名称" and sorted(r[0] for r in rows[1:]) == sorted(names)
+
+    target = next(n for n in names if n.startswith("丹阳市"))
+    page.get_by_role("link", name=target).click()
+    page.wait_for_url("**/console/institutions/*")
+    assert page.locator("h1").inner_text() == target
+    page.screenshot(path=SHOTS / "console-2-dossier.png", full_page=True)
+    assert axe(page) == []
+
+    page.get_by_role("link", name="登记安全隐患").click()
+    page.wait_for_url("**/record/hazard.identify")
+    page.get_by_label("文书编号").fill("丹消检〔2026〕7号")
+    page.get_by_label("法律依据").fill("《中华人民共和国消防法》")
+    page.get_by_label("隐患等级（一般/重大）").select_option(label="重大隐患")
+    page.get_by_label("隐患类别").select_option(label="消防安全")
+    page.get_by_label("判定依据条目").fill("FIRE-5")
+    page.get_by_label("隐患描述").fill("疏散通道堆放杂物")
+    page.get_by_label("整改责任人").fill("院长")
+    page.get_by_role("button", name="记录").click()  # 发现日期 left empty
+    page.locator("#error-summary").wait_for()
+    date_field = page.get_by_label("发现日期")
+    assert date_field.get_attribute("aria-invalid") == "true"
+    error = page.locator(f"#{date_field.get_attribute('aria-describedby')}")
+    assert error.inner_text() == "必填" and error.is_visible()
+    page.screenshot(path=SHOTS / "console-3-refusal-beside-field.png", full_page=True)
+    assert axe(page) == []
+    date_field.fill("2026-11-20")
+    with page.expect_navigation():
+        page.get_by_role("button", name="记录").click()
+    assert page.locator("h1").inner_text() == "已记录", page.locator("main").inner_text()
+    page.go_back()  # the same form, with its key, sent again records nothing more
+    with page.expect_navigation():
+        page.get_by_role("button", name="记录").click()
+    assert page.locator("h1").inner_text() == "此前已记录（未重复记录）", page.locator("main").inner_text()
+    with page.expect_navigation():
+        page.get_by_role("link", name="返回机构档案").click()
+    assert page.locator(".timeline").inner_text().count("隐患") >= 1
+    assert outside == [], outside
+    context.close()
+
+
+def test_another_regions_officer_cannot_open_restricted_fields(api, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    sign_in(page, api)
+    page.get_by_label("名称、地址、拼音、统一社会信用代码或备案回执编号").fill("yihe")
+    page.get_by_role("button", name="检索").click()
+    page.wait_for_url("**/console/search?q=yihe*")
+    page.locator("table.results tbody th a", has_text="丹阳市").first.click()
+    page.wait_for_load_state()
+    own = page.locator("dl.facts").inner_text()
+    dossier = page.url
+    assert "法定代表人身份证件号码" in own or "联系人" in own, own
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    sign_in(page, api, department="卫生健康部门", region="210302", role="查询人员（只读）", user="李查询")
+    page.goto(dossier)
+    other = page.locator("dl.facts").inner_text()
+    assert "法定代表人身份证件号码" not in other and len(other) < len(own)
+    page.screenshot(path=SHOTS / "console-4-other-region.png", full_page=True)
+    context.close()
+
+
+def test_the_api_documentation_renders_without_the_internet(api, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    outside: list[str] = []
+    intranet_only(context, outside)
+    page = context.new_page()
+    page.goto(f"{api}/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for(timeout=20000)
+    assert page.locator(".swagger-ui .opblock").count() > 20
+    page.screenshot(path=SHOTS / "console-5-docs.png")
+    page.goto(f"{api}/redoc")
+    page.locator("redoc, #redoc-container, .api-content").first.wait_for(timeout=20000)
+    assert outside == [], outside
+    context.close()
