@@ -10,21 +10,31 @@ these keys, so a name found one way is found the other.
 
 from __future__ import annotations
 
+import functools
+
 from pypinyin import Style, lazy_pinyin
+
+
+@functools.lru_cache(maxsize=65536)
+def _readings(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The name's syllables and their initials (a run of other characters kept as it is), lowercase;
+    remembered, as a site build asks for each name more than once."""
+    syllables = tuple(s.lower() for s in lazy_pinyin(name, errors="default"))
+    initials = tuple(s.lower() for s in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default"))
+    return syllables, initials
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:
     """Full pinyin and initials of a name, lowercase, for matching what people type (yihe, yh)."""
-    syllables = lazy_pinyin(name, errors="default")
-    initials = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
-    return "".join(syllables).lower(), "".join(initials).lower()
+    syllables, initials = _readings(name)
+    return "".join(syllables), "".join(initials)
 
 
 def index_words(name: str) -> str:
     """Space-separated words to index beside a name: its two-character runs, then its pinyin and its
     initials from each syllable to the end."""
     chars = [c for c in name if not c.isspace()]
-    syllables = [s.lower() for s in lazy_pinyin("".join(chars), errors="ignore") if s.isascii() and s.isalnum()]
+    syllables = [s for s in _readings("".join(chars))[0] if s.isascii() and s.isalnum()]
     words = ["".join(chars[i : i + 2]) for i in range(len(chars) - 1)]
     words += ["".join(syllables[i:]) for i in range(len(syllables) - 1)]
     words += ["".join(s[0] for s in syllables[i:]) for i in range(len(syllables) - 1)]

@@ -217,6 +217,7 @@ class DisclosureGenerator(Generator):
         self.snapshot = snapshot
         self.site = self.settings["DISCLOSURE_SITE"]  # public_site/identity.py: who publishes it and where
         self.site_name = self.settings["SITENAME"]
+        self.names = {iid: i["name"] for iid, i in snapshot["institutions"].items()}
         self.by_region: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         for list_name, rows in snapshot["lists"].items():
             for row in rows:
@@ -255,8 +256,13 @@ class DisclosureGenerator(Generator):
         pages.append(("compare.html", "compare", {"stamp": _stamp(snapshot["cut"])}))
         pages.append(("search.html", "search-page", {"stamp": _stamp(snapshot["cut"])}))
         pages.append(("draws/index.html", "draws", {"draws": snapshot["draws"], "stamp": _stamp(snapshot["cut"])}))
+        children_of: dict[str, list[str]] = defaultdict(list)
+        for child in sorted(regions):
+            path = parents(child)
+            if len(path) > 1:
+                children_of[path[-2]].append(child)
         for code in sorted(regions):
-            children = sorted(c for c in regions if c != code and parents(c)[:-1] and parents(c)[-2] == code)
+            children = children_of.get(code, [])
             region_lists = by_region.get(code, {})
             stamp = _stamp(snapshot["cut"])  # one cut per build: every list and region page states it
             pages.append((f"regions/{code}/index.html", "region", {
@@ -300,14 +306,20 @@ class DisclosureGenerator(Generator):
         files: dict[str, bytes] = {}
         scopes: list[tuple[str, str | None, dict[str, list[dict[str, Any]]]]] = [("downloads", None, lists)]
         scopes += [(f"regions/{code}", code, self.by_region[code]) for code in sorted(regions) if code in self.by_region]
+        # Each row is rendered once, as a CSV line and as JSON; a scope's file joins its rows' renderings
+        # (a row sits in the national file and in its province's, city's and county's).
+        csv_lines = {name: {id(r): _csv_line(name, r) for r in rows} for name, rows in lists.items()}
+        json_rows = {name: {id(r): json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows} for name, rows in lists.items()}
+        cut = json.dumps(self.snapshot["cut"], ensure_ascii=False, sort_keys=True)
         for folder, region, region_lists in scopes:
             for list_name, rows in region_lists.items():
                 if region is not None and not rows:
                     continue
-                files[f"{folder}/{list_name}.csv"] = _csv(list_name, rows)
-                files[f"{folder}/{list_name}.json"] = (json.dumps({
-                    "list": list_name, "title": LIST_TITLES[list_name], "region": region, "cut": self.snapshot["cut"], "rows": rows,
-                }, ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+                header = _csv_line(list_name, None)
+                files[f"{folder}/{list_name}.csv"] = "\ufeff".encode() + (header + "".join(csv_lines[list_name][id(r)] for r in rows)).encode()
+                head = json.dumps({"list": list_name, "title": LIST_TITLES[list_name], "region": region}, ensure_ascii=False, sort_keys=True)
+                body = ",\n".join(json_rows[list_name][id(r)] for r in rows)
+                files[f"{folder}/{list_name}.json"] = f'{head[:-1]},"cut":{cut},"rows":[\n{body}\n]}}\n'.encode()
         for drawn in self.snapshot["draws"]:
             if "inputs" in drawn:  # what events/draw.py needs to re-run the draw, once its inspections are done
                 files[f"draws/{drawn['plan_id']}.json"] = (json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
@@ -343,7 +355,7 @@ class DisclosureGenerator(Generator):
     def _atom(self, path: str, title: str, entries: list[dict[str, Any]], alternate: str) -> bytes:
         """An RFC 4287 feed: it names its author and itself (rel="self"); every entry links to the
         institution's page and says which department decided it, under which document."""
-        site_url, names = self.site["site_url"], {iid: i["name"] for iid, i in self.snapshot["institutions"].items()}
+        site_url, names = self.site["site_url"], self.names
         updated = beijing_iso(self.snapshot["cut"]["recorded_at"])
         items = "".join(
             f"<entry><id>urn:eldercare:seq:{e['seq']}</id><title>{escape(names[e['institution']])}：{escape(e['title'])}</title>"
@@ -415,14 +427,16 @@ class DisclosureGenerator(Generator):
         (output / BUILD_REPORT).write_text(json.dumps({"written": written, "files": len(current)}) + "\n")
 
 
-def _csv(list_name: str, rows: list[dict[str, Any]]) -> bytes:
+def _csv_line(list_name: str, row: dict[str, Any] | None) -> str:
+    """One CSV line (CRLF-terminated) of a list: its header for ``None``, else the row as displayed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([header for _, header in COLUMNS[list_name]])
-    for row in rows:
+    if row is None:
+        writer.writerow([header for _, header in COLUMNS[list_name]])
+    else:
         cells = _cells(list_name, row)
         writer.writerow([cells.get(key, "") if cells.get(key) is not None else "" for key, _ in COLUMNS[list_name]])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    return buffer.getvalue()
 
 
 def _sitemap(site_url: str, paths: list[str], cut_at: str | None) -> bytes:
