@@ -16,6 +16,8 @@ from projections.campaign_progress import progress
 from projections.hazard_lists import RESPONSIBILITY_FIELDS, ROW_FIELDS, month_bounds, monthly_lists
 from projections.inspection_obligations import obligations
 from projections.record_states import StateQuery
+from projections.worklist import INSTITUTION_NAME, UNFILED_FIELDS, worklist
+from projections.worklist import KINDS as WORKLIST_KINDS
 from services.api.commands import RESOURCE_PATHS
 from services.api.dependencies import ActorDep, RuntimeDep
 from services.api.models import ERRORS, InstitutionResponse, RecordResponse
@@ -55,6 +57,17 @@ def hazard_lists(
     for name in ("problems", "rectifications"):
         lists[name] = _rows(actor, ROW_FIELDS, lists[name], handlers)
     lists["responsibilities"] = _rows(actor, RESPONSIBILITY_FIELDS, lists["responsibilities"], lambda row: row["departments"])
+    return lists
+
+
+@router.get("/worklist", summary="待办：逾期和本周到期的隐患、未下达整改的隐患、临近或超过办结时限的未备案机构", tags=["隐患台账 hazards"])
+def officer_worklist(actor: ActorDep, runtime: RuntimeDep, region: RegionQuery):
+    records = runtime.search.states(StateQuery(kinds=WORKLIST_KINDS, region=region))
+    lists = worklist(records, prefix_of(region), runtime.ledger.today())
+    handlers = lambda row: (row["identified_by"], row.get("ordered_by") or row["identified_by"])  # noqa: E731
+    for name in ("hazards_overdue", "hazards_due_soon", "hazards_without_order"):
+        lists[name] = _rows(actor, (*ROW_FIELDS, INSTITUTION_NAME), lists[name], handlers)
+    lists["unfiled_handling"] = [view(UNFILED_FIELDS, row, full=False) for row in lists["unfiled_handling"]]
     return lists
 
 

@@ -246,6 +246,16 @@ def export_xlsx(request: Request, q: Text = "", region: Filter = "", status: Fil
     return response
 
 
+# --- the worklist ------------------------------------------------------------------------------
+
+@router.get("/worklist", response_class=HTMLResponse)
+def worklist(request: Request) -> HTMLResponse:
+    actor, session = _officer(request)
+    lists = queries.officer_worklist(actor=actor, runtime=request.app.state.runtime, region=actor.region)
+    return _page(request, "worklist.html", {"who": _who(actor), "lists": lists, "region_name": full_name(actor.region),
+                                            "departments": DEPARTMENT_NAMES}, session)
+
+
 # --- the dossier -------------------------------------------------------------------------------
 
 def _institution_operations() -> list[tuple[str, str]]:

@@ -131,6 +131,11 @@ def test_an_officer_finds_a_home_records_a_hazard_and_exports_the_search(api, br
     with page.expect_navigation():
         page.get_by_role("link", name="返回机构档案").click()
     assert page.locator(".timeline").inner_text().count("隐患") >= 1
+    with page.expect_navigation():
+        page.get_by_role("link", name="待办").click()
+    assert "疏散通道堆放杂物" in page.locator("#hazards-without-order").inner_text()
+    page.screenshot(path=SHOTS / "console-6-worklist.png", full_page=True)
+    assert axe(page) == []
     assert outside == [], outside
     context.close()
 

@@ -19,7 +19,7 @@ from services.console.session import COOKIE, Sessions
 from services.domain.operations import OPERATIONS
 from tests.conftest import TODAY, Clock
 from tests.scenarios import HOME_NAME, MARKERS, every_list
-from tests.unit.test_api import serving, stored
+from tests.unit.test_api import bearer, serving, stored
 
 
 @pytest.fixture
@@ -148,3 +148,50 @@ def test_another_regions_officer_sees_no_restricted_field(world):
     dossier = client.get(f"/console/institutions/{scenario.home}")
     assert dossier.status_code == 200 and HOME_NAME in dossier.text
     assert MARKERS["contact_person"] not in dossier.text and MARKERS["legal_representative_id_no"] not in dossier.text
+
+
+def test_the_worklist_shows_overdue_and_due_hazards_and_unfiled_handling_in_my_region(world):
+    """Issue #13 part 5 (in part): the API's /v1/worklist and the console's 待办 page show the same
+    query: an order past its deadline is overdue, one due within seven days is due soon, one not yet
+    ordered is listed as such; a retracted hazard is on no list; another region's officer sees none."""
+    client, runtime, scenario = world
+    fire = bearer(runtime, "fire_rescue", "county", "321111")
+
+    def hazard(description: str, deadline: str | None) -> str:
+        created = client.post("/v1/hazards", headers=fire, json={
+            "basis": {"document_no": f"润消检〔2024〕{description}", "legal_basis": "《消防法》"}, "institution_id": scenario.home,
+            "severity": "general", "category": "fire_safety", "criterion_ref": "FIRE-5", "description": description,
+            "responsible_person": "院长", "identified_on": "2024-05-06"})
+        assert created.status_code == 201, created.text
+        hazard_id = created.json()["aggregate_id"]
+        if deadline:
+            ordered = client.post(f"/v1/hazards/{hazard_id}/rectification-order", headers=fire, json={
+                "basis": {"document_no": f"润消责改〔2024〕{description}", "legal_basis": "《消防法》第六十条"},
+                "measures": "清理", "ordered_on": "2024-05-06", "deadline": deadline})
+            assert ordered.status_code == 201, ordered.text
+        return hazard_id
+
+    hazard("过期未改", "2024-05-31")
+    hazard("本周到期", "2024-06-07")
+    later = hazard("尚未下令", None)
+    response = client.get("/v1/worklist", params={"region": "321111"}, headers=fire).json()
+    assert [h["description"] for h in response["hazards_overdue"]] == ["过期未改"]
+    assert [h["description"] for h in response["hazards_due_soon"]] == ["本周到期"]
+    assert "尚未下令" in [h["description"] for h in response["hazards_without_order"]]
+
+    [decision] = client.get(f"/v1/records/{later}", headers=fire).json()["decisions"]
+    retracted = client.post(f"/v1/records/{later}/retraction", headers=fire, json={
+        "basis": {"document_no": "润消撤〔2024〕1号", "legal_basis": "《消防法》"}, "original_event_id": decision["event_id"],
+        "reason": "误报", "approver": "科长", "retracted_on": "2024-06-03"})
+    assert retracted.status_code == 201, retracted.text
+
+    sign_in(client, department="fire_rescue")
+    page = client.get("/console/worklist")
+    assert page.status_code == 200
+    overdue = page.text.split('id="hazards-overdue"')[1].split("</table>")[0]
+    assert "过期未改" in overdue and "2024-05-31" in overdue and "本周到期" not in overdue and HOME_NAME in overdue
+    assert "本周到期" in page.text.split('id="hazards-due-soon"')[1].split("</table>")[0]
+    assert "尚未下令" not in page.text
+
+    sign_in(client, department="fire_rescue", region="210302")
+    assert "过期未改" not in client.get("/console/worklist").text
