@@ -64,6 +64,9 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path):
         "    assert found.status_code == 200 and found.json()['total'] > 0, found.text\n"
         "    assert client.get('/site/index.html').status_code == 200\n"
         "    assert client.get('/openapi.json').status_code == 200\n"
+        "    assert client.get('/console/sign-in').status_code == 200\n"
+        "    assert client.get('/console/static/console.css').status_code == 200\n"
+        "    assert client.get('/docs-assets/swagger-ui-bundle.js').status_code == 200\n"
         "runtime.close()\n"
         "print('smoke ok')\n"
     )

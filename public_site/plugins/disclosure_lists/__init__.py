@@ -15,6 +15,7 @@ manifest of content digests in the output directory says which is which.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from markupsafe import Markup
+from markupsafe import escape as markup_escape
 from pelican import signals
 from pelican.generators import Generator
 
@@ -228,7 +231,8 @@ class DisclosureGenerator(Generator):
             cut=dict(cut, beijing_time=beijing_time(cut["recorded_at"])), regions=snapshot["regions"],
             updated_words=in_words(cut["recorded_at"]),
             site=self.site, list_titles=LIST_TITLES,
-            search_provinces=[(c, snapshot["regions"][c]["name"]) for c in sorted(snapshot["regions"]) if c.endswith("0000")],
+            province_options=_options([(c, snapshot["regions"][c]["name"]) for c in sorted(snapshot["regions"]) if c.endswith("0000")], "全部地区"),
+            list_options=_options(list(LIST_TITLES.items()), "全部名单"),
             columns=COLUMNS, departments=DEPARTMENTS, grades=GRADE,
         )
 
@@ -425,6 +429,19 @@ class DisclosureGenerator(Generator):
             (output / stale).unlink(missing_ok=True)
         manifest_path.write_text(json.dumps(current, sort_keys=True, indent=0) + "\n")
         (output / BUILD_REPORT).write_text(json.dumps({"written": written, "files": len(current)}) + "\n")
+
+
+def _options(choices: list[tuple[str, str]], everything: str):
+    """The search form's <option>s with the one for ``chosen`` selected, made once per choice (a
+    site has tens of thousands of list pages, each with the form)."""
+    @functools.cache
+    def render(chosen: str | None) -> Markup:
+        items = [f'<option value="">{markup_escape(everything)}</option>']
+        items += [f'<option value="{markup_escape(value)}"{" selected" if value == chosen else ""}>{markup_escape(name)}</option>'
+                  for value, name in choices]
+        return Markup("".join(items))
+
+    return render
 
 
 def _csv_line(list_name: str, row: dict[str, Any] | None) -> str:
