@@ -23,14 +23,16 @@ CONF = Path(__file__).parent / "pelicanconf.py"
 
 
 def build_site(snapshot_path: Path, output_dir: Path, *, incremental: bool = False, search: bool = True,
-               site: SiteIdentity = DEMO) -> int:
-    """Return how many pages and downloads were written. ``site`` says who publishes it and where."""
+               site: SiteIdentity = DEMO, workers: int | None = None) -> int:
+    """Return how many pages and downloads were written. ``site`` says who publishes it and where;
+    ``workers``: processes to render pages in (default: several for a large build, else one)."""
     settings = read_settings(
         str(CONF),
         override={
             "OUTPUT_PATH": str(output_dir), "DISCLOSURE_SNAPSHOT": str(snapshot_path),
             "DISCLOSURE_INCREMENTAL": incremental, "DELETE_OUTPUT_DIRECTORY": not incremental,
             "DISCLOSURE_SITE": site.as_dict(), "SITEURL": site.site_url.rstrip("/"), "AUTHOR": site.publisher,
+            "DISCLOSURE_WORKERS": workers,
         },
     )
     logging.getLogger("pelican").setLevel(logging.WARNING)

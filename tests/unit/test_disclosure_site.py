@@ -367,3 +367,10 @@ def test_names_are_indexed_for_characters_pinyin_and_initials_where_the_reader_n
     assert f'data-pagefind-meta="province:{institution["region_path"][0]}"' in page and 'data-pagefind-meta="lists:filed' in page
     for listing in ("lists/filed/index.html", "regions/321100/graded/index.html", "regions/321100/index.html", "index.html", "search.html"):
         assert '<label for="search-q">机构名称、地址或拼音</label>' in (demo["site"] / listing).read_text(encoding="utf-8"), listing
+
+
+def test_a_build_shared_out_to_worker_processes_is_byte_identical(demo, tmp_path):
+    """Large builds render their pages in forked workers (plugin PARALLEL_FROM); forced here on the
+    demo, the site is the same file for file as the one-process build."""
+    build_site(demo["path"], tmp_path / "site", workers=3)
+    assert files_of(tmp_path / "site") == files_of(demo["site"])

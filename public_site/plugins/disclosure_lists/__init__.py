@@ -19,6 +19,8 @@ import functools
 import hashlib
 import io
 import json
+import os
+import traceback
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -44,6 +46,7 @@ SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/5"
 MANIFEST = ".disclosure-manifest.json"
 BUILD_REPORT = ".disclosure-build.json"  # what the last build wrote
 PAGE_ROWS = 500
+PARALLEL_FROM, PARALLEL_WORKERS = 5000, 2  # pages to render before the build shares them out to processes
 
 LIST_TITLES = {
     "filed": "已备案养老机构", "unfiled": "已掌握未登记备案养老机构", "graded": "等级养老机构",
@@ -398,21 +401,51 @@ class DisclosureGenerator(Generator):
 
     # --- output ---------------------------------------------------------------------------------
 
+    def _render(self, writer, plan: list[tuple[str, str, dict[str, Any]]], workers: int) -> None:
+        """Render and write the pages of ``plan``. A large build shares them out to forked worker
+        processes (each renders every n-th page; rendering is CPU-bound and the build otherwise
+        uses one core); each page is a pure function of its data, so the output is the same."""
+        def render(share: list[tuple[str, str, dict[str, Any]]]) -> None:
+            for path, template, data in share:
+                writer.write_file(path, self.get_template(template), self.context, relative_urls=False,
+                                  root=_root(path), page_path=path, **data)
+
+        if workers <= 1 or not hasattr(os, "fork") or len(plan) < workers:
+            render(plan)
+            return
+        children = []
+        for n in range(1, workers):
+            pid = os.fork()
+            if pid == 0:  # a worker: its share, then out without running the parent's exit handlers
+                status = 0
+                try:
+                    render(plan[n::workers])
+                except BaseException:  # noqa: BLE001 - reported to the parent through the exit status
+                    traceback.print_exc()
+                    status = 1
+                finally:
+                    os._exit(status)
+            children.append(pid)
+        render(plan[0::workers])
+        failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+        if failed:
+            raise RuntimeError(f"{len(failed)} site build worker(s) failed; see the messages above")
+
     def generate_output(self, writer) -> None:
         output = Path(self.output_path)
         manifest_path = output / MANIFEST
         incremental = bool(self.settings.get("DISCLOSURE_INCREMENTAL")) and manifest_path.exists()
         previous = json.loads(manifest_path.read_text()) if incremental else {}
         current: dict[str, str] = {}
-        written = 0
+        plan = []
         for path, template, data in self._pages():
             digest = _digest([template, data])
             current[path] = digest
-            if previous.get(path) == digest:
-                continue
-            writer.write_file(path, self.get_template(template), self.context, relative_urls=False,
-                              root=_root(path), page_path=path, **data)
-            written += 1
+            if previous.get(path) != digest:
+                plan.append((path, template, data))
+        workers = self.settings.get("DISCLOSURE_WORKERS") or (PARALLEL_WORKERS if len(plan) >= PARALLEL_FROM else 1)
+        self._render(writer, plan, workers)
+        written = len(plan)
         sitemap_urls = sorted(p for p in current if p.endswith(".html"))
         files = self._downloads()
         files["sitemap.xml"] = _sitemap(self.site["site_url"], sitemap_urls, self.snapshot["cut"]["recorded_at"])
