@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from events.lifecycle import PROFILE
+from events.record_kinds import KINDS
 from events.regions import full_name
 from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
 from services.api import lookup, queries
@@ -271,6 +272,23 @@ def _institution_operations() -> list[tuple[str, str]]:
     return out
 
 
+def _record_operations(kind: str) -> list[tuple[str, str]]:
+    """The decisions that can be taken on a record of this kind (an order on a hazard, …)."""
+    return [(route.operation, route.summary) for route in ROUTES
+            if "{target_id}" in route.path and OPERATIONS[route.operation].aggregate.__name__ == kind and kind != "Institution"]
+
+
+@router.get("/records/{record_id}", response_class=HTMLResponse)
+def record_page(request: Request, record_id: UUID) -> HTMLResponse:
+    actor, session = _officer(request)
+    shown = queries.get_record(record_id=record_id, actor=actor, runtime=request.app.state.runtime)
+    labels = {f.name: f.title_zh for f in KINDS[shown["kind"]].fields}
+    facts = [(labels[key], _shown(shown["state"], key)) for key in shown["state"]
+             if key in labels and shown["state"][key] not in (None, "", [], {})]
+    return _page(request, "record_page.html", {"who": _who(actor), "record": shown, "facts": facts,
+                                               "operations": _record_operations(shown["kind"])}, session)
+
+
 @router.get("/institutions/{institution_id}", response_class=HTMLResponse)
 def dossier(request: Request, institution_id: UUID) -> HTMLResponse:
     actor, session = _officer(request)
@@ -304,12 +322,15 @@ def _shown(profile: dict[str, Any], key: str) -> str:
 
 
 # --- recording a decision ------------------------------------------------------------------------
+# From an institution's dossier (a decision on the institution, or one creating a record about it)
+# or from a record's page (a decision on that record); one handler for both.
 
-def _form_context(operation: str, institution_id: UUID, fields: list[FormField], problems: dict[str, str], top: str = "") -> dict[str, Any]:
+def _form_context(operation: str, institution_id: UUID | None, fields: list[FormField], problems: dict[str, str], top: str = "",
+                  back: str = "") -> dict[str, Any]:
     for spec in fields:
         spec.error = problems.get(spec.name, "")
     return {"operation": operation, "route": ROUTE_OF[operation], "institution_id": institution_id, "fields": fields,
-            "top_error": top or problems.get("_", ""), "key": secrets.token_urlsafe(16),
+            "top_error": top or problems.get("_", ""), "key": secrets.token_urlsafe(16), "back": back,
             "has_target": "{target_id}" in ROUTE_OF[operation].path}
 
 
@@ -323,7 +344,29 @@ def record_form(request: Request, institution_id: UUID, operation: str) -> HTMLR
     for spec in fields:
         if spec.name == "institution_id":
             spec.value = str(institution_id)
-    return _page(request, "record.html", {"who": _who(actor), **_form_context(operation, institution_id, fields, {})}, session)
+    context = _form_context(operation, institution_id, fields, {}, back=f"/console/institutions/{institution_id}")
+    return _page(request, "record.html", {"who": _who(actor), **context}, session)
+
+
+@router.get("/records/{record_id}/record/{operation}", response_class=HTMLResponse)
+def record_on_record_form(request: Request, record_id: UUID, operation: str) -> HTMLResponse:
+    actor, session = _officer(request)
+    shown = queries.get_record(record_id=record_id, actor=actor, runtime=request.app.state.runtime)
+    if operation not in dict(_record_operations(shown["kind"])):
+        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该记录上不能作出这项决定。"}, session, 404)
+    fields = fields_of(request_models()[operation], OPERATIONS[operation].event_type)
+    context = _form_context(operation, None, fields, {}, back=f"/console/records/{record_id}")
+    return _page(request, "record.html", {"who": _who(actor), **context}, session)
+
+
+@router.post("/records/{record_id}/record/{operation}", response_class=HTMLResponse)
+async def record_on_record(request: Request, record_id: UUID, operation: str) -> Response:
+    actor, session = _officer(request)
+    shown = queries.get_record(record_id=record_id, actor=actor, runtime=request.app.state.runtime)
+    if operation not in dict(_record_operations(shown["kind"])):
+        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该记录上不能作出这项决定。"}, session, 404)
+    return await _submit(request, actor, session, operation, target=record_id, institution_id=None,
+                         back=f"/console/records/{record_id}")
 
 
 @router.post("/institutions/{institution_id}/record/{operation}", response_class=HTMLResponse)
@@ -331,42 +374,51 @@ async def record(request: Request, institution_id: UUID, operation: str) -> Resp
     actor, session = _officer(request)
     if operation not in dict(_institution_operations()):
         return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该决定不能从机构档案中记录。"}, session, 404)
+    target = institution_id if "{target_id}" in ROUTE_OF[operation].path else None
+    return await _submit(request, actor, session, operation, target=target, institution_id=institution_id,
+                         back=f"/console/institutions/{institution_id}")
+
+
+async def _submit(request: Request, actor: Actor, session: Session, operation: str, *, target: UUID | None,
+                  institution_id: UUID | None, back: str) -> Response:
+    """Check the CSRF token, read the form into the API's request, validate it with the API's
+    model and record it through the API's pipeline; show the form again with the refusals beside
+    the fields they concern."""
     form = await request.form()
     submitted = {name: [str(v) for v in form.getlist(name)] for name in form.keys()}
     if not _sessions(request).csrf_ok(session, (submitted.get("csrf") or [""])[0]):
         return _page(request, "message.html", {"who": _who(actor), "title": "请求已失效",
                                                "text": "表单已过期或来源不明（CSRF 校验未通过），请返回重新填写。"}, session, 403)
     key = (submitted.get("idempotency_key") or [""])[0][:128] or None
-    op = OPERATIONS[operation]
     model = request_models()[operation]
-    fields = fields_of(model, op.event_type)
+    fields = fields_of(model, OPERATIONS[operation].event_type)
     body, problems = request_from(submitted, fields)
     for spec in fields:
         spec.value = (submitted.get(spec.name) or [spec.value])[0] if spec.kind != "checkboxes" else submitted.get(spec.name, [])
-    if "institution_id" in {f.name for f in fields}:
+    if institution_id is not None and "institution_id" in {f.name for f in fields}:
         body["institution_id"] = str(institution_id)
     parsed, invalid = validated(model, body) if not problems else (None, {})
     problems |= invalid
-    if parsed is None:
-        context = _form_context(operation, institution_id, fields, problems, "请更正标出的各项后再提交")
+
+    def again(top: str, status: int, code: str = "") -> HTMLResponse:
+        context = _form_context(operation, institution_id, fields, problems, top, back=back)
         context["key"] = key or context["key"]
-        return _page(request, "record.html", {"who": _who(actor), **context}, session, 422)
-    target = institution_id if "{target_id}" in ROUTE_OF[operation].path else None
+        context["refusal_code"] = code
+        return _page(request, "record.html", {"who": _who(actor), **context}, session, status)
+
+    if parsed is None:
+        return again("请更正标出的各项后再提交", 422)
     try:
         result = await _run_in_thread(execute, request.app.state.runtime, operation, parsed, actor, key, target)
     except DomainError as error:
         field = error.details.get("field")
         if isinstance(field, str) and field in {f.name for f in fields}:
             problems[field] = error.message_zh
-        context = _form_context(operation, institution_id, fields, problems, f"{error.message_zh}（{error.code}）")
-        context["key"] = key or context["key"]
-        context["refusal_code"] = error.code
-        return _page(request, "record.html", {"who": _who(actor), **context}, session, 422 if error.kind == "rejected" else 403)
+        return again(f"{error.message_zh}（{error.code}）", 422 if error.kind == "rejected" else 403, error.code)
     seq = request.app.state.runtime.sealer.log.seq_of(str(result.aggregate_id), result.version)
     return _page(request, "message.html", {
         "who": _who(actor), "title": "已记录" if not result.replayed else "此前已记录（未重复记录）",
-        "text": f"{ROUTE_OF[operation].summary}已记入台账" + (f"第 {seq} 号事件" if seq else "（待封存）") + "。",
-        "back": f"/console/institutions/{institution_id}",
+        "text": f"{ROUTE_OF[operation].summary}已记入台账" + (f"第 {seq} 号事件" if seq else "（待封存）") + "。", "back": back,
     }, session, 201 if not result.replayed else 200)
 
 

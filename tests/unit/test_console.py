@@ -195,3 +195,32 @@ def test_the_worklist_shows_overdue_and_due_hazards_and_unfiled_handling_in_my_r
 
     sign_in(client, department="fire_rescue", region="210302")
     assert "过期未改" not in client.get("/console/worklist").text
+
+
+def test_an_officer_orders_rectification_from_the_worklist(world):
+    """Issue #13 parts 4 and 5: from 待办 to the hazard's page, the order form generated like every
+    other, recorded through the pipeline; the hazard moves from 'not yet ordered' to 'due soon'."""
+    client, runtime, scenario = world
+    fire = bearer(runtime, "fire_rescue", "county", "321111")
+    created = client.post("/v1/hazards", headers=fire, json={
+        "basis": {"document_no": "润消检〔2024〕88号", "legal_basis": "《消防法》"}, "institution_id": scenario.home,
+        "severity": "general", "category": "fire_safety", "criterion_ref": "FIRE-5", "description": "灭火器过期",
+        "responsible_person": "院长", "identified_on": "2024-06-01"})
+    hazard_id = created.json()["aggregate_id"]
+    sign_in(client, department="fire_rescue")
+    worklist = client.get("/console/worklist").text
+    assert f'href="/console/records/{hazard_id}"' in worklist.split('id="hazards-without-order"')[1]
+    page = client.get(f"/console/records/{hazard_id}")
+    assert page.status_code == 200 and "灭火器过期" in page.text and "隐患描述" in page.text
+    assert f"/console/records/{hazard_id}/record/hazard.order" in page.text
+    form = client.get(f"/console/records/{hazard_id}/record/hazard.order")
+    assert form.status_code == 200 and "整改期限" in form.text and 'href="/console/records/' in form.text
+    before = stored(runtime)
+    data = {"csrf": csrf_of(form.text), "idempotency_key": "order-1", "basis.document_no": "润消责改〔2024〕88号",
+            "basis.legal_basis": "《消防法》第六十条", "measures": "更换灭火器", "ordered_on": "2024-06-03", "deadline": "2024-06-06"}
+    done = client.post(f"/console/records/{hazard_id}/record/hazard.order", data=data)
+    assert done.status_code == 201 and "已记录" in done.text and stored(runtime) == before + 1
+    worklist = client.get("/console/worklist").text
+    assert "灭火器过期" in worklist.split('id="hazards-due-soon"')[1].split("</table>")[0]
+    assert "灭火器过期" not in worklist.split('id="hazards-without-order"')[1].split("</table>")[0]
+    assert client.get(f"/console/records/{hazard_id}/record/institution.suspend").status_code == 404
