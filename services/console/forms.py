@@ -16,13 +16,14 @@ from pydantic import BaseModel, ValidationError
 from events.catalogue import EventType
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
+KIND_HELP = {"lines": "每行一项", "json": "JSON 格式"}  # how a field of this kind is typed in
 
 
 @dataclass
 class FormField:
     name: str  # dotted path in the request ("basis.document_no")
     label: str
-    kind: str  # text | textarea | date | integer | number | select | checkboxes | bool | json
+    kind: str  # text | textarea | lines | date | integer | number | select | checkboxes | bool | json
     required: bool
     help: str = ""
     options: list[tuple[str, str]] = field(default_factory=list)  # (value, 中文)
@@ -54,7 +55,7 @@ def fields_of(model: type[BaseModel], event_type: EventType) -> list[FormField]:
             label = prop.get("title") or spec.get("title") or name
             needed = name in required
             default = prop.get("default", spec.get("default"))
-            help_text = "不公开字段，仅有权限的部门可见" if "restricted" in (prop.get("description") or "") else ""
+            restricted = "restricted" in (prop.get("description") or "")
             if spec.get("type") == "object" and "properties" in spec:
                 walk(spec["properties"], set(spec.get("required", [])), f"{path}.")
                 continue
@@ -69,10 +70,8 @@ def fields_of(model: type[BaseModel], event_type: EventType) -> list[FormField]:
                     kind = "checkboxes"
                     item_field = catalogue.items if catalogue is not None and catalogue.items is not None else catalogue
                     options = [(v, item_field.name_of(v) if item_field else str(v)) for v in items["enum"]]
-                elif items.get("type") == "string":
-                    kind, help_text = "textarea", (help_text + "；" if help_text else "") + "每行一项"
                 else:
-                    kind, help_text = "json", (help_text + "；" if help_text else "") + "JSON 格式"
+                    kind = "lines" if items.get("type") == "string" else "json"
             elif spec.get("type") == "boolean":
                 kind = "bool"
             elif spec.get("type") == "integer":
@@ -82,9 +81,10 @@ def fields_of(model: type[BaseModel], event_type: EventType) -> list[FormField]:
             elif spec.get("pattern") == DATE:
                 kind = "date"
             elif spec.get("type") == "object":
-                kind, help_text = "json", (help_text + "；" if help_text else "") + "JSON 格式"
+                kind = "json"
             elif (spec.get("maxLength") or 0) > 200:
                 kind = "textarea"
+            help_text = "；".join(filter(None, ("不公开字段，仅有权限的部门可见" if restricted else "", KIND_HELP.get(kind, ""))))
             out.append(FormField(path, label, kind, needed and not nullable, help_text, options, default))
 
     walk(schema.get("properties", {}), set(schema.get("required", [])), "")
@@ -111,7 +111,7 @@ def request_from(form: dict[str, list[str]], fields: list[FormField]) -> tuple[d
             except ValueError:
                 problems[spec.name] = "应为整数"
                 continue
-        elif spec.kind == "textarea" and "每行一项" in spec.help:
+        elif spec.kind == "lines":
             value = [line.strip() for line in raw.splitlines() if line.strip()]
         elif spec.kind == "json":
             try:

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
+import anyio.to_thread
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from events.lifecycle import PROFILE
+from events.lifecycle import INSTITUTION, PROFILE
 from events.record_kinds import KINDS
 from events.regions import full_name
 from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
@@ -25,15 +26,14 @@ from services.api.auth import AuthError, actor_from_authorization, issue_token
 from services.api.commands import ROUTES, execute, request_models
 from services.console.forms import FormField, fields_of, request_from, validated
 from services.console.session import COOKIE, Session, Sessions
-from services.domain.actors import ROLES, Actor
+from services.domain.actors import ROLE_NAMES, ROLES, Actor
 from services.domain.errors import DomainError, RuleViolation
 from services.domain.operations import OPERATIONS
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/console", include_in_schema=False)
-ROLE_NAMES = {"officer": "经办人员（可记录决定）", "viewer": "查询人员（只读）", "auditor": "审计人员"}
-STATUS_NAMES = {"discovered": "未备案", "filed": "已备案", "suspended": "停业整顿", "closing": "关停并转中", "closed": "已关闭"}
+STATUS_NAMES = INSTITUTION.states  # the lifecycle's own names
 EXPORT_LIMIT = 10_000
 ROUTE_OF = {route.operation: route for route in ROUTES}
 
@@ -176,19 +176,38 @@ def search(request: Request, q: Text = "", region: Filter = "", status: Filter =
         return _page(request, "message.html", {"who": _who(actor), "title": "检索条件有误", "text": error.message}, session, 422)
     page = _search(request, actor, params, size=20, cursor=cursor or None, facets=True)
     return _page(request, "search.html", {
-        "who": _who(actor), "actor": actor, "params": params, "page": page, "status_names": STATUS_NAMES,
+        "who": _who(actor), "actor": actor, "params": params, "page": page, "status_names": STATUS_NAMES, "facets": _facets(page.facets),
         "region_name": full_name(params["region"]) if "region" in params else "", "query": urlencode(_query(params)),
         "next_query": urlencode(_query(params) | {"cursor": page.next_cursor}) if page.next_cursor else "",
     }, session)
+
+
+FACETS = {  # the API's facet → its label and each value's name
+    "status": ("状态", INSTITUTION.state_name),
+    "region_code": ("地区", full_name),
+    "grade_level": ("等级", lambda v: "未评定" if v == "0" else f"{'一二三四五'[int(v) - 1]}级"),
+    "listed": ("失信名单", lambda v: "已列入" if v == "true" else "未列入"),
+    "open_major_hazard": ("重大隐患", lambda v: "有未销账的重大隐患" if v == "true" else "无"),
+}
+
+
+def _facets(facets: dict[str, dict[str, int]] | None) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The facet counts in words: every facet and value by its Chinese name."""
+    return [(FACETS[facet][0], [(FACETS[facet][1](value), n) for value, n in counts.items()])
+            for facet, counts in (facets or {}).items() if facet in FACETS]
 
 
 def _query(params: dict[str, Any]) -> dict[str, str]:
     return {k: ("true" if v is True else "false" if v is False else str(v)) for k, v in params.items()}
 
 
-EXPORT_COLUMNS = [("name", "机构名称"), ("region_name", "所在地区"), ("status_name", "状态"), ("grade_level", "等级"),
-                  ("credit_code", "统一社会信用代码"), ("receipt_no", "备案回执编号"), ("address", "地址"),
-                  ("open_major_hazards", "未整改重大隐患"), ("listed", "失信名单")]
+EXPORT_COLUMNS = [  # (header, the value from a search hit as the gate shows it)
+    ("机构名称", lambda hit: hit["name"]), ("所在地区", lambda hit: hit["region_name"]), ("状态", lambda hit: hit["status_name"]),
+    ("等级", lambda hit: hit["summary"].get("grade_level") or ""), ("统一社会信用代码", lambda hit: hit.get("credit_code") or ""),
+    ("备案回执编号", lambda hit: hit.get("receipt_no") or ""), ("地址", lambda hit: hit.get("address") or ""),
+    ("未整改重大隐患", lambda hit: hit["summary"]["open_hazards"]["major"]),
+    ("失信名单", lambda hit: "是" if hit["summary"].get("public_listings") else "否"),
+]
 
 
 def _export_params(*fields: str) -> dict[str, Any]:
@@ -202,12 +221,7 @@ def _rows(request: Request, actor: Actor, params: dict[str, Any]) -> list[list[A
     rows, cursor = [], None
     while len(rows) < EXPORT_LIMIT:
         page = _search(request, actor, params, size=200, cursor=cursor, facets=False)
-        for hit in page.hits:
-            summary = hit.get("summary") or {}
-            rows.append([hit.get("name", ""), hit.get("region_name") or full_name(hit.get("region_code", "")), hit.get("status_name", ""),
-                         summary.get("grade_level") or hit.get("grade_level") or "", hit.get("credit_code", ""), hit.get("receipt_no", ""),
-                         hit.get("address", ""), (summary.get("open_hazards") or {}).get("major", ""),
-                         "是" if summary.get("public_listings") or hit.get("listed") else "否"])
+        rows += [[value(hit) for _, value in EXPORT_COLUMNS] for hit in page.hits]
         cursor = page.next_cursor
         if not cursor:
             break
@@ -220,7 +234,7 @@ def export_csv(request: Request, q: Text = "", region: Filter = "", status: Filt
     actor, session = _officer(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([header for _, header in EXPORT_COLUMNS])
+    writer.writerow([header for header, _ in EXPORT_COLUMNS])
     writer.writerows(_rows(request, actor, _export_params(q, region, status, grade, listed, open_major_hazard)))
     response = Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=\"search.csv\""})
@@ -236,7 +250,7 @@ def export_xlsx(request: Request, q: Text = "", region: Filter = "", status: Fil
     actor, session = _officer(request)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("检索结果")
-    sheet.append([header for _, header in EXPORT_COLUMNS])
+    sheet.append([header for header, _ in EXPORT_COLUMNS])
     for row in _rows(request, actor, _export_params(q, region, status, grade, listed, open_major_hazard)):
         sheet.append(row)
     out = io.BytesIO()
@@ -315,7 +329,7 @@ def _shown(profile: dict[str, Any], key: str) -> str:
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{k}：{v}" for k, v in value.items() if not k.endswith("_name") or True)
+        return "；".join(f"{k}：{v}" for k, v in value.items())
     if isinstance(value, bool):
         return "是" if value else "否"
     return str(value)
@@ -330,22 +344,27 @@ def _form_context(operation: str, institution_id: UUID | None, fields: list[Form
     for spec in fields:
         spec.error = problems.get(spec.name, "")
     return {"operation": operation, "route": ROUTE_OF[operation], "institution_id": institution_id, "fields": fields,
-            "top_error": top or problems.get("_", ""), "key": secrets.token_urlsafe(16), "back": back,
-            "has_target": "{target_id}" in ROUTE_OF[operation].path}
+            "top_error": top or problems.get("_", ""), "key": secrets.token_urlsafe(16), "back": back}
+
+
+def _no_such(request: Request, actor: Actor, session: Session, text: str) -> HTMLResponse:
+    return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": text}, session, 404)
+
+
+def _blank_form(request: Request, actor: Actor, session: Session, operation: str, institution_id: UUID | None, back: str) -> HTMLResponse:
+    fields = fields_of(request_models()[operation], OPERATIONS[operation].event_type)
+    return _page(request, "record.html", {"who": _who(actor), **_form_context(operation, institution_id, fields, {}, back=back)}, session)
+
+
+NOT_FROM_DOSSIER, NOT_ON_RECORD = "该决定不能从机构档案中记录。", "该记录上不能作出这项决定。"
 
 
 @router.get("/institutions/{institution_id}/record/{operation}", response_class=HTMLResponse)
 def record_form(request: Request, institution_id: UUID, operation: str) -> HTMLResponse:
     actor, session = _officer(request)
     if operation not in dict(_institution_operations()):
-        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该决定不能从机构档案中记录。"}, session, 404)
-    op = OPERATIONS[operation]
-    fields = fields_of(request_models()[operation], op.event_type)
-    for spec in fields:
-        if spec.name == "institution_id":
-            spec.value = str(institution_id)
-    context = _form_context(operation, institution_id, fields, {}, back=f"/console/institutions/{institution_id}")
-    return _page(request, "record.html", {"who": _who(actor), **context}, session)
+        return _no_such(request, actor, session, NOT_FROM_DOSSIER)
+    return _blank_form(request, actor, session, operation, institution_id, f"/console/institutions/{institution_id}")
 
 
 @router.get("/records/{record_id}/record/{operation}", response_class=HTMLResponse)
@@ -353,10 +372,8 @@ def record_on_record_form(request: Request, record_id: UUID, operation: str) -> 
     actor, session = _officer(request)
     shown = queries.get_record(record_id=record_id, actor=actor, runtime=request.app.state.runtime)
     if operation not in dict(_record_operations(shown["kind"])):
-        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该记录上不能作出这项决定。"}, session, 404)
-    fields = fields_of(request_models()[operation], OPERATIONS[operation].event_type)
-    context = _form_context(operation, None, fields, {}, back=f"/console/records/{record_id}")
-    return _page(request, "record.html", {"who": _who(actor), **context}, session)
+        return _no_such(request, actor, session, NOT_ON_RECORD)
+    return _blank_form(request, actor, session, operation, None, f"/console/records/{record_id}")
 
 
 @router.post("/records/{record_id}/record/{operation}", response_class=HTMLResponse)
@@ -364,7 +381,7 @@ async def record_on_record(request: Request, record_id: UUID, operation: str) ->
     actor, session = _officer(request)
     shown = queries.get_record(record_id=record_id, actor=actor, runtime=request.app.state.runtime)
     if operation not in dict(_record_operations(shown["kind"])):
-        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该记录上不能作出这项决定。"}, session, 404)
+        return _no_such(request, actor, session, NOT_ON_RECORD)
     return await _submit(request, actor, session, operation, target=record_id, institution_id=None,
                          back=f"/console/records/{record_id}")
 
@@ -373,7 +390,7 @@ async def record_on_record(request: Request, record_id: UUID, operation: str) ->
 async def record(request: Request, institution_id: UUID, operation: str) -> Response:
     actor, session = _officer(request)
     if operation not in dict(_institution_operations()):
-        return _page(request, "message.html", {"who": _who(actor), "title": "无此决定", "text": "该决定不能从机构档案中记录。"}, session, 404)
+        return _no_such(request, actor, session, NOT_FROM_DOSSIER)
     target = institution_id if "{target_id}" in ROUTE_OF[operation].path else None
     return await _submit(request, actor, session, operation, target=target, institution_id=institution_id,
                          back=f"/console/institutions/{institution_id}")
@@ -409,20 +426,15 @@ async def _submit(request: Request, actor: Actor, session: Session, operation: s
     if parsed is None:
         return again("请更正标出的各项后再提交", 422)
     try:
-        result = await _run_in_thread(execute, request.app.state.runtime, operation, parsed, actor, key, target)
+        result = await anyio.to_thread.run_sync(execute, request.app.state.runtime, operation, parsed, actor, key, target)
     except DomainError as error:
         field = error.details.get("field")
         if isinstance(field, str) and field in {f.name for f in fields}:
             problems[field] = error.message_zh
-        return again(f"{error.message_zh}（{error.code}）", 422 if error.kind == "rejected" else 403, error.code)
+        return again(error.message_zh, 422 if error.kind == "rejected" else 403, error.code)
     seq = request.app.state.runtime.sealer.log.seq_of(str(result.aggregate_id), result.version)
     return _page(request, "message.html", {
         "who": _who(actor), "title": "已记录" if not result.replayed else "此前已记录（未重复记录）",
         "text": f"{ROUTE_OF[operation].summary}已记入台账" + (f"第 {seq} 号事件" if seq else "（待封存）") + "。", "back": back,
     }, session, 201 if not result.replayed else 200)
 
-
-async def _run_in_thread(function, *args):
-    import anyio.to_thread
-
-    return await anyio.to_thread.run_sync(lambda: function(*args))

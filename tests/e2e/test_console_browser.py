@@ -55,7 +55,7 @@ def intranet_only(context, outside: list[str]) -> None:
     context.route("**/*", route)
 
 
-def sign_in(page, base, department="民政部门", level="县级", region="321181", role="经办人员（可记录决定）", user="王科员"):
+def sign_in(page, base, department="民政部门", level="县级", region="321181", role="执法/经办人员", user="王科员"):
     page.goto(f"{base}/console/")
     page.get_by_label("部门").select_option(label=department)
     page.get_by_label("层级").select_option(label=level)
@@ -156,7 +156,7 @@ def test_another_regions_officer_cannot_open_restricted_fields(api, browser):
 
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
-    sign_in(page, api, department="卫生健康部门", region="210302", role="查询人员（只读）", user="李查询")
+    sign_in(page, api, department="卫生健康部门", region="210302", role="查询人员", user="李查询")
     page.goto(dossier)
     other = page.locator("dl.facts").inner_text()
     assert "法定代表人身份证件号码" not in other and len(other) < len(own)

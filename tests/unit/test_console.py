@@ -88,6 +88,9 @@ def test_an_officer_searches_exports_opens_the_dossier_and_records_a_hazard_once
 
     found = client.get("/console/search", params={"q": pinyin_keys(HOME_NAME)[1][-6:]})
     assert found.status_code == 200 and HOME_NAME in found.text
+    facets = client.get("/console/search", params={"region": "321100"}).text.split("分面统计")[1].split("</details>")[0]
+    assert "已列入 1" in facets and "江苏省镇江市润州区" in facets and "已备案 1" in facets
+    assert not re.search(r"true|false|region_code|filed|discovered", facets), facets
     total = int(re.search(r"共 (\d+) 家", client.get("/console/search", params={"region": "321111"}).text)[1])
     book = load_workbook(io.BytesIO(client.get("/console/search.xlsx", params={"region": "321111"}).content))
     rows = list(book.active.values)
@@ -139,7 +142,8 @@ def test_a_refusal_of_competence_is_shown_and_nothing_recorded(world):
             data[spec.name] = {"date": "2024-06-03", "select": spec.options[0][0] if spec.options else "", "integer": "1"}.get(spec.kind, "整改")
     refused = client.post(f"/console/institutions/{scenario.home}/record/institution.suspend", data=data)
     assert refused.status_code == 403 and stored(runtime) == before
-    assert re.search(r'id="submit-error">未记录：消防救援机构无此职权，应由民政部门办理（DEPARTMENT_NOT_COMPETENT）<', refused.text)
+    assert re.search(r'id="submit-error">未记录：消防救援机构无此职权，应由民政部门办理<', refused.text)
+    assert "错误代码 <code>DEPARTMENT_NOT_COMPETENT</code>" in refused.text
 
 
 def test_another_regions_officer_sees_no_restricted_field(world):
