@@ -39,6 +39,11 @@ RESPONSIBILITY_FIELDS = (
 )
 
 
+def hazard_row(hazard_id: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A hazard as a list shows it: its state on the day, its id and its status's name."""
+    return {"hazard_id": hazard_id, **state, "status_name": HAZARD.state_name(state["status"])}
+
+
 def month_bounds(month: str) -> tuple[str, str]:
     year, mon = (int(p) for p in month.split("-"))
     return date(year, mon, 1).isoformat(), date(year, mon, calendar.monthrange(year, mon)[1]).isoformat()
@@ -59,7 +64,7 @@ def monthly_lists(hazards: Iterable[Record], region_prefix: str, month: str) -> 
         state = state_on(record, end)
         if state is None or not state["region_code"].startswith(region_prefix):
             continue
-        rows.append({"hazard_id": record["id"], **state, "status_name": HAZARD.state_name(state["status"])})
+        rows.append(hazard_row(record["id"], state))
     rows.sort(key=lambda h: (h["region_code"], h["identified_on"], h["hazard_id"]))
     open_hazards = [h for h in rows if h["status"] != CLOSED]
     return {

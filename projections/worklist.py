@@ -16,10 +16,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from events.catalogue import Field
-from events.hazards import CLOSED, HAZARD
+from events.hazards import CLOSED
 from events.lifecycle import DISCOVERED, handling_deadline
 from events.record_kinds import Record, state_on
 from events.regions import full_name
+from projections.hazard_lists import hazard_row
 
 HAZARD_DAYS, HANDLING_DAYS = 7, 14
 KINDS = ("Hazard", "Institution")
@@ -44,8 +45,7 @@ def worklist(records: Iterable[Record], region_prefix: str, today: date) -> dict
         if state is None or not (state.get("region_code") or "").startswith(region_prefix):
             continue
         if record["kind"] == "Hazard" and state["status"] != CLOSED:
-            row = {"hazard_id": record["id"], **state, "status_name": HAZARD.state_name(state["status"]),
-                   "institution_name": names.get(state["institution_id"], "")}
+            row = hazard_row(record["id"], state) | {"institution_name": names.get(state["institution_id"], "")}
             deadline = state.get("deadline")
             if deadline and not state.get("rectified_on") and deadline < day:
                 overdue.append(row)

@@ -43,6 +43,11 @@ def _rows(reader: Reader | None, fields: tuple[Field, ...], rows: list[dict[str,
     return [view(fields, row, full=sees_restricted(reader, departments(row), row["region_code"])) for row in rows]
 
 
+def _hazard_handlers(row: dict[str, Any]) -> tuple[str, str]:
+    """The departments handling a hazard: who identified it and who ordered its rectification."""
+    return row["identified_by"], row.get("ordered_by") or row["identified_by"]
+
+
 @router.get("/hazard-lists", summary="隐患“三个清单”（问题、整改、责任），按地区和月份", tags=["隐患台账 hazards"])
 def hazard_lists(
     actor: ActorDep,
@@ -53,9 +58,8 @@ def hazard_lists(
     start, end = month_bounds(month)
     hazards = runtime.search.states(StateQuery(kinds=("Hazard",), region=region, between=(start, end)))
     lists = monthly_lists(hazards, prefix_of(region), month)
-    handlers = lambda row: (row["identified_by"], row.get("ordered_by") or row["identified_by"])  # noqa: E731
     for name in ("problems", "rectifications"):
-        lists[name] = _rows(actor, ROW_FIELDS, lists[name], handlers)
+        lists[name] = _rows(actor, ROW_FIELDS, lists[name], _hazard_handlers)
     lists["responsibilities"] = _rows(actor, RESPONSIBILITY_FIELDS, lists["responsibilities"], lambda row: row["departments"])
     return lists
 
@@ -64,9 +68,8 @@ def hazard_lists(
 def officer_worklist(actor: ActorDep, runtime: RuntimeDep, region: RegionQuery):
     records = runtime.search.states(StateQuery(kinds=WORKLIST_KINDS, region=region))
     lists = worklist(records, prefix_of(region), runtime.ledger.today())
-    handlers = lambda row: (row["identified_by"], row.get("ordered_by") or row["identified_by"])  # noqa: E731
     for name in ("hazards_overdue", "hazards_due_soon", "hazards_without_order"):
-        lists[name] = _rows(actor, (*ROW_FIELDS, INSTITUTION_NAME), lists[name], handlers)
+        lists[name] = _rows(actor, (*ROW_FIELDS, INSTITUTION_NAME), lists[name], _hazard_handlers)
     lists["unfiled_handling"] = [view(UNFILED_FIELDS, row, full=False) for row in lists["unfiled_handling"]]
     return lists
 

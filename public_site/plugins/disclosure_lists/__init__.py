@@ -103,10 +103,6 @@ def feed_list(entry: dict[str, Any]) -> str | None:
     return FEED_LISTS.get(entry["event_type"])
 
 
-def full_name_of(snapshot: dict[str, Any], code: str) -> str:
-    return snapshot["regions"][code]["full_name"]
-
-
 def beijing_iso(iso: str | None) -> str:
     """An RFC 3339 date-time in Beijing time (the feed's and sitemap's dates)."""
     if not iso:
@@ -353,10 +349,9 @@ class DisclosureGenerator(Generator):
         for list_name in LIST_TITLES:
             feeds[f"feeds/{list_name}.atom"] = self._atom(f"feeds/{list_name}.atom", f"{LIST_TITLES[list_name]}的最新变化",
                                                           by_list.get(list_name, []), f"lists/{list_name}/index.html")
-        for code, chosen in sorted(by_region.items()):
-            if code in self.snapshot["regions"]:
-                feeds[f"regions/{code}/changes.atom"] = self._atom(f"regions/{code}/changes.atom", f"{full_name_of(self.snapshot, code)}最新公开决定",
-                                                                   chosen, f"regions/{code}/index.html")
+        for code, chosen in sorted(by_region.items()):  # every region of an institution is one of the site's regions
+            feeds[f"regions/{code}/changes.atom"] = self._atom(f"regions/{code}/changes.atom", f"{self.snapshot['regions'][code]['full_name']}最新公开决定",
+                                                               chosen, f"regions/{code}/index.html")
         return feeds
 
     def _atom(self, path: str, title: str, entries: list[dict[str, Any]], alternate: str) -> bytes:
@@ -426,8 +421,10 @@ class DisclosureGenerator(Generator):
                 finally:
                     os._exit(status)
             children.append(pid)
-        render(plan[0::workers])
-        failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+        try:
+            render(plan[0::workers])
+        finally:  # the workers are waited for even when this share fails, so none is left behind
+            failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
         if failed:
             raise RuntimeError(f"{len(failed)} site build worker(s) failed; see the messages above")
 
