@@ -18,7 +18,7 @@ from services.console.forms import fields_of
 from services.console.session import COOKIE, Sessions
 from services.domain.operations import OPERATIONS
 from tests.conftest import TODAY, Clock
-from tests.scenarios import HOME_NAME, MARKERS, every_list
+from tests.scenarios import FOUND_NAME, HOME_NAME, MARKERS, every_list
 from tests.unit.test_api import bearer, serving, stored
 
 
@@ -181,6 +181,7 @@ def test_the_worklist_shows_overdue_and_due_hazards_and_unfiled_handling_in_my_r
     response = client.get("/v1/worklist", params={"region": "321111"}, headers=fire).json()
     assert [h["description"] for h in response["hazards_overdue"]] == ["过期未改"]
     assert [h["description"] for h in response["hazards_due_soon"]] == ["本周到期"]
+    assert [(u["name"], u["handling_deadline"], u["overdue"]) for u in response["unfiled_handling"]] == [(FOUND_NAME, "2024-04-30", True)]
     assert "尚未下令" in [h["description"] for h in response["hazards_without_order"]]
 
     [decision] = client.get(f"/v1/records/{later}", headers=fire).json()["decisions"]
@@ -228,3 +229,15 @@ def test_an_officer_orders_rectification_from_the_worklist(world):
     assert "灭火器过期" in worklist.split('id="hazards-due-soon"')[1].split("</table>")[0]
     assert "灭火器过期" not in worklist.split('id="hazards-without-order"')[1].split("</table>")[0]
     assert client.get(f"/console/records/{hazard_id}/record/institution.suspend").status_code == 404
+
+
+def test_a_bad_search_filter_is_refused_in_chinese_and_an_empty_one_is_no_filter(world):
+    client, _, _ = world
+    sign_in(client)
+    everything = client.get("/console/search", params={"q": "", "region": "", "status": "", "grade": "", "listed": ""})
+    assert everything.status_code == 200 and HOME_NAME in everything.text
+    for params, message in (({"region": "3211"}, "地区代码应为 6 位数字"), ({"grade": "9"}, "等级应为未评定或一至五级"),
+                            ({"status": "open"}, "状态不在可选范围内"), ({"listed": "yes"}, "筛选条件不在可选范围内")):
+        refused = client.get("/console/search", params=params)
+        assert refused.status_code == 422 and message in refused.text, params
+        assert client.get("/console/search.csv", params=params).status_code == 422
