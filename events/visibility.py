@@ -199,6 +199,16 @@ def entry_view(entry: dict[str, Any], reader: Reader | None, region_code: str | 
     return view_
 
 
+def knows_record(record: dict[str, Any], reader: Reader | None) -> bool:
+    """Whether ``reader`` may know of the record at all (not: an inspection before it takes place,
+    to anyone but its departments and auditors)."""
+    kind = KINDS[record["kind"]]
+    if not kind.confidential(record["state"]):
+        return True
+    only = kind.readers(record["state"]) if kind.readers else None
+    return sees_restricted(reader, only or (), record["region_code"], only=True)
+
+
 def record_view(record: dict[str, Any], reader: Reader | None) -> dict[str, Any] | None:
     """A record (its state and its decisions) as ``reader`` may see it: the state's restricted
     fields to those who may see any of its decisions' restricted fields, each decision's to those
@@ -210,7 +220,7 @@ def record_view(record: dict[str, Any], reader: Reader | None) -> dict[str, Any]
     departments = {d["actor"]["department"] for d in record["decisions"] + record["retracted"]}
     state = record["state"]
     only = kind.readers(state) if kind.readers else None
-    if kind.confidential(state) and not sees_restricted(reader, only or (), region, only=True):
+    if not knows_record(record, reader):
         return None
     def knows(d: dict[str, Any]) -> bool:
         return sees_at_all(reader, d["event_type"], d["payload"], region, d["actor"]["department"])

@@ -49,6 +49,11 @@ class Settings:
     forwarded_allow_ips: str  # reverse proxies whose X-Forwarded-For is trusted for the client address ("" : none)
     api_threads: int  # the API's worker threads for synchronous endpoints
     site: SiteIdentity  # who publishes the public site and where (ELDERCARE_SITE_*)
+    # The console's OpenID Connect client (authorization code with PKCE) at the identity provider
+    # whose keys sign the API's tokens (ELDERCARE_JWT_ISSUER, its /.well-known/openid-configuration).
+    oidc_client_id: str = "eldercare-console"
+    oidc_client_secret: str | None = None  # a confidential client's secret (else a public client: PKCE alone)
+    console_url: str | None = None  # the console's address as browsers reach it (behind a proxy), for the redirect URI
 
     @property
     def event_store(self) -> str:
@@ -98,6 +103,9 @@ class Settings:
             forwarded_allow_ips=env.get("ELDERCARE_FORWARDED_ALLOW_IPS", "").strip(),
             api_threads=_positive(env, "ELDERCARE_API_THREADS", 4 if profile == "embedded" else 40),
             site=_site(env),
+            oidc_client_id=env.get("ELDERCARE_OIDC_CLIENT_ID", "eldercare-console").strip() or "eldercare-console",
+            oidc_client_secret=env.get("ELDERCARE_OIDC_CLIENT_SECRET") or None,
+            console_url=(env.get("ELDERCARE_CONSOLE_URL") or "").strip().rstrip("/") or None,
         )
 
 
@@ -127,7 +135,8 @@ def _jwt_secret(env: dict[str, str], profile: str, data_dir: Path) -> str | None
 # Secrets may come from files (Docker and Kubernetes secrets, systemd credentials) instead of the
 # environment, where they would show in the process table and crash dumps: NAME_FILE names a file
 # whose content (less a final line break) is NAME. Giving both is refused.
-SECRETS = ("ELDERCARE_JWT_SECRET", "ELDERCARE_ES_PASSWORD", "ELDERCARE_EVENT_STORE_URL", "ELDERCARE_EVENT_STORE_PASSWORD")
+SECRETS = ("ELDERCARE_JWT_SECRET", "ELDERCARE_ES_PASSWORD", "ELDERCARE_EVENT_STORE_URL", "ELDERCARE_EVENT_STORE_PASSWORD",
+           "ELDERCARE_OIDC_CLIENT_SECRET")
 
 
 def with_secret_files(env: dict[str, str]) -> dict[str, str]:

@@ -10,13 +10,22 @@ from fastapi import APIRouter, Path, Query
 
 from events.catalogue import Field
 from events.regions import prefix_of
-from events.visibility import Reader, record_view, sees_restricted, view
+from events.visibility import Reader, knows_record, record_view, sees_restricted, view
 from projections.campaign_progress import KINDS as PROGRESS_KINDS
 from projections.campaign_progress import progress
 from projections.hazard_lists import RESPONSIBILITY_FIELDS, ROW_FIELDS, month_bounds, monthly_lists
 from projections.inspection_obligations import obligations
 from projections.record_states import StateQuery
-from projections.worklist import INSTITUTION_NAME, UNFILED_FIELDS, worklist
+from projections.worklist import (
+    DEFENCE_FIELDS,
+    ENDING_FIELDS,
+    INSPECTION_FIELDS,
+    INSTITUTION_NAME,
+    PUBLICITY_FIELDS,
+    SCHEDULER_FIELDS,
+    UNFILED_FIELDS,
+    worklist,
+)
 from projections.worklist import KINDS as WORKLIST_KINDS
 from services.api.commands import RESOURCE_PATHS
 from services.api.dependencies import ActorDep, RuntimeDep
@@ -64,13 +73,23 @@ def hazard_lists(
     return lists
 
 
-@router.get("/worklist", summary="待办：逾期和本周到期的隐患、未下达整改的隐患、临近或超过办结时限的未备案机构", tags=["隐患台账 hazards"])
-def officer_worklist(actor: ActorDep, runtime: RuntimeDep, region: RegionQuery):
-    records = runtime.search.states(StateQuery(kinds=WORKLIST_KINDS, region=region))
-    lists = worklist(records, prefix_of(region), runtime.ledger.today())
+@router.get("/worklist", tags=["隐患台账 hazards"],
+            summary="待办：到期和逾期的隐患、未备案机构办结时限、陈述申辩期限、公示期、待实施和待公开的检查、即将届满的公示和名单、调度程序的新记录")
+def officer_worklist(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    region: RegionQuery,
+    since: Annotated[int | None, Query(ge=0, le=10**12, description="调度程序记录：只列台账序号大于此值的（默认近7日）")] = None,
+):
+    records = [r for r in runtime.search.states(StateQuery(kinds=WORKLIST_KINDS, region=region)) if knows_record(r, actor)]
+    lists = worklist(records, prefix_of(region), runtime.ledger.today(), since)
     for name in ("hazards_overdue", "hazards_due_soon", "hazards_without_order"):
         lists[name] = _rows(actor, (*ROW_FIELDS, INSTITUTION_NAME), lists[name], _hazard_handlers)
     lists["unfiled_handling"] = [view(UNFILED_FIELDS, row, full=False) for row in lists["unfiled_handling"]]
+    for name, fields in (("defence_windows", DEFENCE_FIELDS), ("publicity_running", PUBLICITY_FIELDS), ("ending_soon", ENDING_FIELDS),
+                         ("inspections_to_conduct", INSPECTION_FIELDS), ("results_to_publish", INSPECTION_FIELDS),
+                         ("scheduler_recorded", SCHEDULER_FIELDS)):
+        lists[name] = _rows(actor, fields, lists[name], lambda row: row["departments"])
     return lists
 
 

@@ -10,7 +10,9 @@ from fastapi.staticfiles import StaticFiles
 
 from services.bootstrap import Runtime
 from services.console import pages
+from services.console.oidc import OidcClient
 from services.console.session import Sessions
+from services.console.visits import Visits
 
 
 def add_console(app: FastAPI, runtime: Runtime) -> None:
@@ -25,6 +27,10 @@ def add_console(app: FastAPI, runtime: Runtime) -> None:
     else:
         secret = secrets.token_bytes(32)  # sessions then last as long as this process
     app.state.console_sessions = Sessions(secret)
+    # Officers sign in through the identity provider wherever the API trusts one (the cluster profile).
+    app.state.console_oidc = OidcClient(settings.jwt_issuer, settings.oidc_client_id, settings.oidc_client_secret,
+                                        settings.jwt_jwks_url, secret) if settings.jwt_jwks_url else None
+    app.state.console_visits = Visits(runtime.sealer.log.db)
     app.mount("/console/static", StaticFiles(directory=pages.HERE / "static"), name="console-static")
     app.include_router(pages.router)
     app.add_exception_handler(pages.SignedOut, pages.signed_out)

@@ -25,6 +25,7 @@ from services.api import lookup, queries
 from services.api.auth import AuthError, actor_from_authorization, issue_token
 from services.api.commands import ROUTES, execute, request_models
 from services.console.forms import FormField, fields_of, request_from, validated
+from services.console.oidc import FLOW_COOKIE, FLOW_SECONDS, SignInRefused
 from services.console.session import COOKIE, Session, Sessions
 from services.domain.actors import ROLE_NAMES, ROLES, Actor
 from services.domain.errors import DomainError, RuleViolation
@@ -85,11 +86,22 @@ def home(request: Request) -> Response:
     return RedirectResponse("/console/search", status_code=303)
 
 
+def _sign_in_context(request: Request, next: str, values: dict[str, str] | None = None) -> dict[str, Any]:
+    settings = request.app.state.runtime.settings
+    return {"departments": DEPARTMENT_NAMES, "levels": LEVEL_NAMES, "roles": ROLE_NAMES, "next": _next(next), "values": values or {},
+            # the development sign-in only where the API takes the development tokens it issues
+            "embedded": settings.profile == "embedded" and bool(settings.jwt_secret) and not settings.jwt_jwks_url,
+            "provider": request.app.state.console_oidc is not None, "error": ""}
+
+
+def _next(path: str) -> str:
+    """Where to go after signing in: a console page, never another site."""
+    return path if path.startswith("/console/") and not path.startswith("/console//") and "\\" not in path else "/console/search"
+
+
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_form(request: Request, next: str = "/console/search") -> HTMLResponse:
-    settings = request.app.state.runtime.settings
-    return _page(request, "sign_in.html", {"departments": DEPARTMENT_NAMES, "levels": LEVEL_NAMES, "roles": ROLE_NAMES,
-                                           "next": next, "embedded": settings.profile == "embedded", "values": {}, "error": ""}, None)
+    return _page(request, "sign_in.html", _sign_in_context(request, next), None)
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -99,16 +111,66 @@ def sign_in(request: Request, department: Annotated[str, Form()], level: Annotat
     signs officers in through the identity provider."""
     settings = request.app.state.runtime.settings
     values = {"department": department, "level": level, "region": region, "role": role, "user": user}
-    context = {"departments": DEPARTMENT_NAMES, "levels": LEVEL_NAMES, "roles": ROLE_NAMES, "next": next,
-               "embedded": settings.profile == "embedded", "values": values}
-    if settings.profile != "embedded" or not settings.jwt_secret:
+    context = _sign_in_context(request, next, values)
+    if not context["embedded"]:
         return _page(request, "sign_in.html", context | {"error": "本部署须通过统一身份认证登录"}, None, 403)
     try:
         token = issue_token(settings.jwt_secret, settings.jwt_issuer, department=department, level=level, region=region.strip(),
                             user=user.strip() or "未署名", role=role if role in ROLES else "viewer")
     except DomainError as error:
         return _page(request, "sign_in.html", context | {"error": error.message_zh}, None, 422)
-    response = RedirectResponse(next if next.startswith("/console/") else "/console/search", status_code=303)
+    response = RedirectResponse(context["next"], status_code=303)
+    _set_cookie(request, response, _sessions(request).new(token))
+    return response
+
+
+def _callback_uri(request: Request) -> str:
+    base = request.app.state.runtime.settings.console_url or str(request.base_url).rstrip("/")
+    return f"{base}/console/sign-in/callback"
+
+
+@router.get("/sign-in/provider")
+def sign_in_with_provider(request: Request, next: str = "/console/search") -> Response:
+    """OpenID Connect: off to the identity provider with a fresh state, nonce and PKCE challenge."""
+    client = request.app.state.console_oidc
+    if client is None:
+        return _page(request, "sign_in.html", _sign_in_context(request, next) | {"error": "本部署未接入统一身份认证"}, None, 404)
+    try:
+        url, cookie = client.start(_callback_uri(request), _next(next))
+    except SignInRefused as refused:
+        return _page(request, "sign_in.html", _sign_in_context(request, next) | {"error": refused.message_zh, "code": refused.code},
+                     None, 503)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(FLOW_COOKIE, cookie, httponly=True, samesite="lax", secure=request.url.scheme == "https",
+                        path="/console/sign-in", max_age=FLOW_SECONDS)
+    return response
+
+
+@router.get("/sign-in/callback", response_class=HTMLResponse)
+async def sign_in_callback(request: Request, code: Annotated[str, Query(max_length=2000)] = "",
+                           state: Annotated[str, Query(max_length=200)] = "",
+                           error: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """Back from the identity provider: the state must be this browser's, the ID token the
+    provider's with this flow's nonce; then the session holds the access token."""
+    client = request.app.state.console_oidc
+    flow = client.load(request.cookies.get(FLOW_COOKIE)) if client else None
+    try:
+        if client is None:
+            raise SignInRefused("OIDC_NOT_CONFIGURED", "本部署未接入统一身份认证")
+        if error:
+            raise SignInRefused("OIDC_DENIED", "统一身份认证服务未授权登录，请重新登录或联系系统管理员")
+        token = await anyio.to_thread.run_sync(lambda: client.finish(flow, code=code, state=state, redirect_uri=_callback_uri(request)))
+        actor_from_authorization(f"Bearer {token}", request.app.state.token_verifier)
+    except (SignInRefused, AuthError) as refused:
+        response = _page(request, "sign_in.html", _sign_in_context(request, flow.next if flow else "/console/search")
+                         | {"error": refused.message_zh, "code": refused.code}, None, 400 if isinstance(refused, SignInRefused) else 403)
+        response.delete_cookie(FLOW_COOKIE, path="/console/sign-in")
+        return response
+    # A page of our own leads on: the session cookie is SameSite=Strict, and a browser does not send
+    # it on a navigation that came by way of the provider's site.
+    response = _page(request, "message.html", {"title": "已登录", "text": "登录成功，正在进入工作台。", "back": flow.next,
+                                               "back_label": "进入工作台", "refresh": flow.next}, None)
+    response.delete_cookie(FLOW_COOKIE, path="/console/sign-in")
     _set_cookie(request, response, _sessions(request).new(token))
     return response
 
@@ -265,10 +327,16 @@ def export_xlsx(request: Request, q: Text = "", region: Filter = "", status: Fil
 
 @router.get("/worklist", response_class=HTMLResponse)
 def worklist(request: Request) -> HTMLResponse:
+    """The officer's lists for their jurisdiction; the scheduler's records since their last visit
+    (the ledger position the index had reached then), and this visit remembered."""
     actor, session = _officer(request)
-    lists = queries.officer_worklist(actor=actor, runtime=request.app.state.runtime, region=actor.region)
+    runtime, visits = request.app.state.runtime, request.app.state.console_visits
+    reached = runtime.search.position()["seq"]  # read first: what is folded in later shows again next time, never lost
+    last = visits.last(actor)
+    lists = queries.officer_worklist(actor=actor, runtime=runtime, region=actor.region, since=last[0] if last else None)
+    visits.record(actor, reached)
     return _page(request, "worklist.html", {"who": _who(actor), "lists": lists, "region_name": full_name(actor.region),
-                                            "departments": DEPARTMENT_NAMES}, session)
+                                            "departments": DEPARTMENT_NAMES, "last_visit": last}, session)
 
 
 # --- the dossier -------------------------------------------------------------------------------

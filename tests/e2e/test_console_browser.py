@@ -67,6 +67,42 @@ def sign_in(page, base, department="民政部门", level="县级", region="32118
     page.wait_for_load_state()
 
 
+def sign_in_through_the_provider(base: str, provider, name: str) -> None:
+    """The cluster profile (called from the walking skeleton, which runs it): an officer clicks
+    "通过统一身份认证登录", the test identity provider signs them in (code, PKCE, state, nonce), the
+    console shows their search; then a callback carrying another state signs no one in."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    provider.officer = {"department": "market_regulation", "level": "county", "region": "321111", "user": "市监-钱", "role": "officer"}
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = chromium.new_context(viewport={"width": 1366, "height": 768})
+        outside: list[str] = []
+        intranet_only(context, outside)
+        page = context.new_page()
+        page.goto(f"{base}/console/search?q=yihe")
+        page.get_by_role("link", name="通过统一身份认证登录").click()
+        page.wait_for_url("**/console/search*")
+        page.wait_for_load_state()
+        assert "市监-钱" in page.locator(".who").inner_text() and "市场监管" in page.locator(".who").inner_text()
+        page.get_by_label("名称、地址、拼音、统一社会信用代码或备案回执编号").fill(name)
+        page.get_by_role("button", name="检索").click()
+        page.wait_for_load_state()
+        assert name in page.locator("table.results").inner_text(), page.locator("main").inner_text()
+        page.screenshot(path=SHOTS / "console-7-cluster-signed-in.png", full_page=True)
+        assert axe(page) == []
+        context.clear_cookies()
+        # a flow started in this browser (its cookie set, the provider not visited), then a callback with a state not ours
+        assert context.request.get(f"{base}/console/sign-in/provider", max_redirects=0).status == 303
+        page.goto(f"{base}/console/sign-in/callback?code=stolen&state=forged")
+        assert "状态参数不符" in page.locator("[role=alert]").inner_text()
+        page.goto(f"{base}/console/search")
+        assert "/console/sign-in" in page.url
+        assert outside == [], outside
+        chromium.close()
+
+
 def axe(page) -> list:
     page.add_script_tag(path=str(AXE))
     results = page.evaluate("() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})")

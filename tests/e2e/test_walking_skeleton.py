@@ -18,6 +18,7 @@ from services.api.auth import issue_token
 from services.bootstrap import build_search_index
 from services.settings import Settings
 from tests.conftest import filing_request, unique_credit_code
+from tests.e2e.test_console_browser import sign_in_through_the_provider
 from tests.processes import Process, environment, run, start_api, wait_until
 
 
@@ -125,6 +126,7 @@ def test_cluster_profile_end_to_end(cluster_env, identity_provider, tmp_path):
         # answers 503 until they exist); then the filing must be found.
         wait_until(lambda: search_indices_made(env), 60, f"the projector to make the search indices\n{projector.output()}")
         wait_until(lambda: search_finds(base, tokens, institution_id, "颐和"), 60, f"Elasticsearch to find the filing\n{projector.output()}")
+        sign_in_through_the_provider(base, identity_provider, name)
         run(["site", "build"], env)
         assert_site_lists(base, data, institution_id, name, filed["seq"])
     finally:

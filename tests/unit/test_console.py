@@ -241,3 +241,198 @@ def test_a_bad_search_filter_is_refused_in_chinese_and_an_empty_one_is_no_filter
         refused = client.get("/console/search", params=params)
         assert refused.status_code == 422 and message in refused.text, params
         assert client.get("/console/search.csv", params=params).status_code == 422
+
+
+# --- signing in through the identity provider (OpenID Connect, code flow with PKCE) ---------------
+
+@pytest.fixture
+def provider():
+    from tests.identity_provider import IdentityProvider
+
+    idp = IdentityProvider()
+    yield idp
+    idp.stop()
+
+
+@pytest.fixture
+def provider_world(tmp_path, provider):
+    with serving(tmp_path / "data", Clock(TODAY), **provider.env()) as (client, runtime):
+        every_list(runtime.ledger)
+        runtime.sealer.seal_pending()
+        yield client, runtime
+
+
+def _to_provider(client, next_path="/console/worklist"):
+    """The console's redirect to the provider, and the provider's redirect back (a browser's two hops)."""
+    import urllib.parse
+
+    import httpx
+
+    start = client.get(f"/console/sign-in/provider?next={urllib.parse.quote(next_path)}", follow_redirects=False)
+    assert start.status_code == 303, start.text
+    authorize = start.headers["location"]
+    back = httpx.get(authorize, follow_redirects=False)
+    assert back.status_code == 302
+    return urllib.parse.urlsplit(authorize), urllib.parse.urlsplit(back.headers["location"])
+
+
+def test_an_officer_signs_in_through_the_identity_provider_with_pkce_state_and_nonce(provider_world, provider):
+    import base64
+    import hashlib
+    import urllib.parse
+
+    client, _ = provider_world
+    page = client.get("/console/sign-in").text
+    assert "通过统一身份认证登录" in page and 'action="/console/sign-in"' not in page  # no development sign-in beside it
+    provider.officer = {"department": "fire_rescue", "level": "city", "region": "321100", "user": "消防-赵", "role": "officer"}
+    authorize, back = _to_provider(client)
+    asked = dict(urllib.parse.parse_qsl(authorize.query))
+    assert asked["response_type"] == "code" and asked["code_challenge_method"] == "S256" and asked["client_id"] == "eldercare-console"
+    assert asked["redirect_uri"] == "http://testserver/console/sign-in/callback" and len(asked["state"]) >= 32 and asked["nonce"]
+    callback = client.get(f"{back.path}?{back.query}", follow_redirects=False)
+    assert callback.status_code == 200, callback.text
+    assert 'http-equiv="refresh" content="0;url=/console/worklist"' in callback.text
+    session = callback.cookies.get(COOKIE) or client.cookies.get(COOKIE)
+    assert session
+    (exchange,) = provider.exchanges
+    presented = base64.urlsafe_b64encode(hashlib.sha256(exchange["code_verifier"].encode()).digest()).rstrip(b"=").decode()
+    assert presented == asked["code_challenge"] and exchange["redirect_uri"] == asked["redirect_uri"]
+    worklist = client.get("/console/worklist")
+    assert worklist.status_code == 200 and "消防-赵" in worklist.text and "消防救援机构" in worklist.text
+    # the code was for one exchange only
+    assert provider.exchange(exchange)[0] == 400
+
+
+def test_a_callback_with_another_state_signs_no_one_in_and_spends_no_code(provider_world, provider):
+    import urllib.parse
+
+    client, _ = provider_world
+    _, back = _to_provider(client)
+    query = dict(urllib.parse.parse_qsl(back.query))
+    forged = client.get(f"{back.path}?{urllib.parse.urlencode(query | {'state': 'not-the-one-we-sent'})}", follow_redirects=False)
+    assert forged.status_code == 400 and "状态参数不符" in forged.text and "OIDC_STATE_MISMATCH" in forged.text
+    assert COOKIE not in client.cookies and provider.exchanges == []
+    # the callback without this browser's flow cookie (a link sent to someone else) is refused too
+    client.cookies.clear()
+    assert client.get(f"{back.path}?{back.query}", follow_redirects=False).status_code == 400
+    assert COOKIE not in client.cookies and provider.exchanges == []
+    assert client.get("/console/search", follow_redirects=False).status_code == 303
+
+
+def test_an_id_token_with_another_nonce_or_a_denied_sign_in_signs_no_one_in(provider_world, provider):
+    client, _ = provider_world
+    provider.nonce_override = "a-replayed-id-token"
+    _, back = _to_provider(client)
+    refused = client.get(f"{back.path}?{back.query}", follow_redirects=False)
+    assert refused.status_code == 400 and "OIDC_NONCE_MISMATCH" in refused.text and COOKIE not in client.cookies
+    provider.nonce_override = None
+    client.get("/console/sign-in/provider", follow_redirects=False)
+    denied = client.get("/console/sign-in/callback?error=access_denied&state=x", follow_redirects=False)
+    assert denied.status_code == 400 and "未授权登录" in denied.text and COOKIE not in client.cookies
+
+
+def test_the_development_sign_in_is_refused_where_an_identity_provider_is_trusted(provider_world):
+    client, _ = provider_world
+    refused = client.post("/console/sign-in", data={"department": "civil_affairs", "level": "province", "region": "320000",
+                                                    "role": "auditor", "user": "x"}, follow_redirects=False)
+    assert refused.status_code == 403 and COOKIE not in client.cookies
+
+
+def test_after_signing_in_an_officer_goes_only_to_a_console_page(provider_world, provider):
+    client, _ = provider_world
+    for elsewhere in ("https://phish.example/console/", "//phish.example/x", "/console//phish.example"):
+        _, back = _to_provider(client, elsewhere)
+        arrived = client.get(f"{back.path}?{back.query}", follow_redirects=False)
+        assert 'content="0;url=/console/search"' in arrived.text, arrived.text
+
+
+def test_the_worklist_shows_defence_windows_publicity_inspections_endings_and_what_the_scheduler_recorded(world):
+    """Issue #13 part 5: every list of the worklist is a query over record states shown through the
+    gate — a sanction notice's and a listing notice's defence periods, a grading publicity with an
+    objection pending, an inspection scheduled (known only to its departments) and one conducted
+    but unpublished, what ends within thirty days, and the scheduler's records since the officer's
+    last visit (shown once)."""
+    from datetime import date, datetime, time, timedelta
+
+    from services.domain.actors import Actor
+    from services.ledger.scheduler import run_due
+    from tests.conftest import BEIJING, filing_request, unique_credit_code
+    from tests.scenarios import _run
+
+    client, runtime, scenario = world
+    app = runtime.ledger
+    home, fire = scenario.home, Actor("fire_rescue", "county", "321111", "消防-孙")
+    case = str(_run(app, "sanction.file", {"institution_id": home, "ground": "MCA66-46.7", "facts_summary": "未按规定",
+                                            "filed_on": "2024-05-30"}).aggregate_id)
+    _run(app, "sanction.notify", {"served_on": "2024-05-31", "penalties": [{"type": "warning"}], "facts": "经查",
+                                  "legal_basis": "第46条"}, case)
+    listing = str(_run(app, "listing.propose", {
+        "institution_id": home, "list": "key_attention", "ground": "elder_rights_harm", "grounding_kind": "sanction_case",
+        "grounding_ref": scenario.entries["sanctions"].record_id, "proposed_on": "2024-05-31"}).aggregate_id)
+    _run(app, "listing.notify", {"served_on": "2024-06-01"}, listing)
+    other = str(_run(app, "institution.file_new", filing_request(name="润州区公示中颐养院", credit_code=unique_credit_code(), receipt_no="321111-2023-7001", first_resident_admitted_on="2023-03-01", application_received_on="2023-03-08",
+                                                                   filed_on="2023-03-10")).aggregate_id)
+    _run(app, "compliance.assess", {"institution_id": other, "standard": "GB 38600", "compliant": True, "failed_clauses": [],
+                                    "assessed_on": "2024-05-10", "assessor": "润州区民政局"})
+    application = str(_run(app, "grading.apply", {"institution_id": other, "requested_level": 2, "applied_on": "2024-05-20"}).aggregate_id)
+    for name, request in (("grading.review_eligibility", {"reviewed_on": "2024-05-21"}),
+                          ("grading.score", {"assessed_on": "2024-05-22", "scores": {"environment": 100, "facilities": 100,
+                                                                                     "operations": 100, "service": 400}}),
+                          ("grading.committee", {"decided_on": "2024-05-27", "approved_level": 2}),
+                          ("grading.start_publicity", {"started_on": "2024-06-01"}),
+                          ("grading.receive_objection", {"received_on": "2024-06-03", "summary": "床位数不实"})):
+        _run(app, name, request, application)
+    scheduled = str(_run(app, "inspection.schedule", {
+        "institution_id": home, "kind": "case", "trigger": "群众举报", "departments": ["fire_rescue"], "inspectors": ["XF-001", "XF-002"],
+        "scheduled_on": "2024-06-10"}, actor=fire).aggregate_id)
+    conducted = str(_run(app, "inspection.schedule", {
+        "institution_id": other, "kind": "case", "trigger": "群众举报", "departments": ["fire_rescue", "civil_affairs"],
+        "inspectors": ["XF-001", "MZ-002"], "scheduled_on": "2024-06-01"}, actor=fire).aggregate_id)
+    _run(app, "inspection.conduct", {"conducted_on": "2024-06-01", "inspectors_present": ["XF-001", "MZ-002"], "findings": [],
+                                     "summary": "无问题"}, conducted, actor=fire)
+    runtime.sealer.seal_pending()
+
+    as_fire, as_civil = bearer(runtime, "fire_rescue", "county", "321111"), bearer(runtime)
+    lists = client.get("/v1/worklist", params={"region": "321111"}, headers=as_civil).json()
+    defence = {r["record_id"]: r for r in lists["defence_windows"]}
+    assert set(defence) == {case, listing} and all(r["deadline"] >= "2024-06-03" and r["open"] for r in defence.values())
+    assert defence[listing]["subject"] == "拟列入重点关注名单" and defence[case]["served_on"] == "2024-05-31"
+    [publicity] = lists["publicity_running"]
+    assert (publicity["record_id"], publicity["level"], publicity["objections_pending"]) == (application, 2, 1)
+    assert [r["record_id"] for r in lists["results_to_publish"]] == [conducted]
+    assert lists["inspections_to_conduct"] == []  # fire rescue's alone: civil affairs does not know of it yet
+    lists = client.get("/v1/worklist", params={"region": "321111"}, headers=as_fire).json()
+    assert all("deadline" not in r for r in lists["defence_windows"])  # civil affairs' cases: the periods are theirs
+    assert [r["record_id"] for r in lists["inspections_to_conduct"]] == [scheduled]
+    assert [r["record_id"] for r in lists["results_to_publish"]] == [conducted]
+    # a health viewer: no scheduled inspection at all, and no restricted deadline
+    as_health = bearer(runtime, "health", "county", "321111", role="viewer")
+    theirs = client.get("/v1/worklist", params={"region": "321111"}, headers=as_health).json()
+    assert theirs["inspections_to_conduct"] == [] and scheduled not in str(theirs)
+    assert all("deadline" not in r for r in theirs["defence_windows"]) and len(theirs["defence_windows"]) == 2
+
+    sign_in(client, department="fire_rescue")
+    page = client.get("/console/worklist").text
+    assert "（限办理部门查看）" in page.split('id="defence-windows"')[1].split("</table>")[0]
+    for table, marker in (("defence-windows", "拟列入重点关注名单"), ("publicity-running", "润州区公示中颐养院"),
+                          ("inspections-to-conduct", "2024-06-10"), ("results-to-publish", "2024-06-01")):
+        assert marker in page.split(f'id="{table}"')[1].split("</table>")[0], table
+
+    # thirty days before the penalty publication's longest period ends: it is ending; the scheduler,
+    # run once the grading publicity is over … records nothing here, so move to after a hazard deadline
+    case_state = client.get(f"/v1/records/{scenario.entries['sanctions'].record_id}", headers=as_fire).json()["state"]
+    until = date.fromisoformat(case_state["publication"]["publish_until"])
+    runtime.ledger.clock.now = datetime.combine(until - timedelta(days=20), time(10), BEIJING)
+    ending = client.get("/v1/worklist", params={"region": "321111"}, headers=as_fire).json()["ending_soon"]
+    assert [(r["record_id"], r["ends_on"]) for r in ending if r["subject"] == "行政处罚信息公示期"] == \
+        [(scenario.entries["sanctions"].record_id, until.isoformat())]
+    first = client.get("/console/worklist").text  # the visit before the scheduler ran
+    runtime.ledger.clock.now = datetime.combine(until + timedelta(days=1), time(10), BEIJING)
+    marks = run_due(runtime.ledger)
+    runtime.sealer.seal_pending()
+    assert marks, "something fell due"
+    second = client.get("/console/worklist").text.split('id="scheduler-recorded"')[1].split("</table>")[0]
+    assert "自上次查看待办" in second and "公示期届满" in second, second
+    assert "公示期届满" not in first.split('id="scheduler-recorded"')[1]
+    third = client.get("/console/worklist").text.split('id="scheduler-recorded"')[1].split("</table>")[0]
+    assert "公示期届满" not in third and "调度程序没有新的记录" in third
