@@ -50,6 +50,21 @@ def parents(code: str) -> list[str]:
     return out
 
 
+def children(code: str) -> list[str]:
+    """The regions directly within a region, in code order: a province's cities (and the county-level
+    units it governs directly), a city's counties; none for a county."""
+    if level_of(code) == "county":
+        return []
+    return sorted(c for c in NAMES if c != code and c.startswith(prefix_of(code)) and _parent(c) == code)
+
+
+def _parent(code: str) -> str | None:
+    """The nearest region the table knows that contains ``code`` (a municipality's districts belong
+    to the municipality where the table has no city between them)."""
+    above = [c for c in parents(code)[:-1] if c in NAMES]
+    return above[-1] if above else None
+
+
 def name_of(code: str) -> str | None:
     return NAMES.get(code)
 

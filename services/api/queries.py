@@ -3,16 +3,16 @@
 projection, shown through the visibility gate."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query
 
 from events.catalogue import Field
-from events.regions import prefix_of
+from events.regions import children, prefix_of
 from events.visibility import Reader, knows_record, record_view, sees_restricted, view
 from projections.campaign_progress import KINDS as PROGRESS_KINDS
-from projections.campaign_progress import progress
+from projections.campaign_progress import METRICS, SHORTFALL_FIELDS, progress, shortfall
 from projections.hazard_lists import RESPONSIBILITY_FIELDS, ROW_FIELDS, month_bounds, monthly_lists
 from projections.inspection_obligations import obligations
 from projections.record_states import StateQuery
@@ -113,11 +113,29 @@ def campaign_progress(
     runtime: RuntimeDep,
     region: RegionQuery,
     year: Annotated[int, Query(ge=2019, le=2100, description="年度")],
+    sub_regions: Annotated[bool, Query(description="同时列出下一级各地区的完成情况")] = False,
 ):
-    today = runtime.ledger.today()
-    as_of = min(date(year, 12, 31), today).isoformat()
+    as_of = _campaign_day(runtime, year)
     records = runtime.search.states(StateQuery(kinds=PROGRESS_KINDS, region=region))
-    return progress(records, region, year, as_of)
+    return progress(records, region, year, as_of, sub_regions=children(region) if sub_regions else ())
+
+
+def _campaign_day(runtime: Any, year: int) -> str:
+    """A year's figures are as of its last day, or today for the current year."""
+    return min(date(year, 12, 31), runtime.ledger.today()).isoformat()
+
+
+@router.get("/campaign-progress/shortfall", summary="工作目标：尚未达到某项指标的机构", tags=["标准符合性与工作目标 compliance"])
+def campaign_shortfall(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    region: RegionQuery,
+    year: Annotated[int, Query(ge=2019, le=2100, description="年度")],
+    metric: Annotated[Literal[METRICS], Query(description="指标：filed 备案、gb38600_compliant、gbt35796_compliant、graded 评定")],
+):
+    records = runtime.search.states(StateQuery(kinds=PROGRESS_KINDS, region=region))
+    rows = shortfall(records, region, year, _campaign_day(runtime, year), metric)
+    return {"region": region, "year": year, "metric": metric, "institutions": [view(SHORTFALL_FIELDS, row, full=False) for row in rows]}
 
 
 RECORD_CLASSES = {op.aggregate.__name__: op.aggregate for op in OPERATIONS.values() if op.aggregate is not LedgerAggregate}

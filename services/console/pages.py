@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from events.lifecycle import INSTITUTION, PROFILE
 from events.record_kinds import KINDS
-from events.regions import full_name
+from events.regions import children, covers, full_name, is_known, name_of, parents, prefix_of
 from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
 from services.api import lookup, queries
 from services.api.auth import AuthError, actor_from_authorization, issue_token
@@ -238,10 +238,30 @@ def search(request: Request, q: Text = "", region: Filter = "", status: Filter =
         return _page(request, "message.html", {"who": _who(actor), "title": "检索条件有误", "text": error.message}, session, 422)
     page = _search(request, actor, params, size=20, cursor=cursor or None, facets=True)
     return _page(request, "search.html", {
+        "tree": _region_tree(actor, params, (page.facets or {}).get("region_code", {})),
         "who": _who(actor), "actor": actor, "params": params, "page": page, "status_names": STATUS_NAMES, "facets": _facets(page.facets),
         "region_name": full_name(params["region"]) if "region" in params else "", "query": urlencode(_query(params)),
         "next_query": urlencode(_query(params) | {"cursor": page.next_cursor}) if page.next_cursor else "",
     }, session)
+
+
+def _region_tree(actor: Actor, params: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+    """The officer's jurisdiction as a tree one level at a time: the regions above the one searched
+    (within the jurisdiction), and the ones directly within it with how many institutions of the
+    result each holds (from the search's own region facet)."""
+    scope = params.get("region") or actor.region
+    other = {k: v for k, v in _query(params).items() if k != "region"}
+
+    def link(code: str) -> str:
+        return "/console/search?" + urlencode(other | {"region": code})
+
+    def held(code: str) -> int:
+        prefix = prefix_of(code)
+        return sum(n for region, n in counts.items() if region.startswith(prefix))
+
+    above = [c for c in parents(scope) if c != scope and covers(actor.region, actor.level, c) and is_known(c)]
+    return {"above": [(name_of(c), link(c)) for c in above], "here": name_of(scope) or scope,
+            "within": [(name_of(c), link(c), held(c)) for c in children(scope) if held(c)]}
 
 
 FACETS = {  # the API's facet → its label and each value's name

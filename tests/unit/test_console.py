@@ -436,3 +436,70 @@ def test_the_worklist_shows_defence_windows_publicity_inspections_endings_and_wh
     assert "公示期届满" not in first.split('id="scheduler-recorded"')[1]
     third = client.get("/console/worklist").text.split('id="scheduler-recorded"')[1].split("</table>")[0]
     assert "公示期届满" not in third and "调度程序没有新的记录" in third
+
+
+def test_campaign_progress_per_region_with_charts_and_the_institutions_still_short(world):
+    """Issue #13 part 6: a city officer sees the city's four metrics against its target (a chart with
+    every number in words and the same numbers in a table), each county of the city, and drills down
+    to the institutions a metric still counts as short; a corrected target shows corrected and a
+    retracted one is gone (one truth); a region outside the jurisdiction is refused."""
+    client, runtime, scenario = world
+    city = bearer(runtime, "civil_affairs", "city", "321100")
+    set_target = client.post("/v1/campaign-targets", headers=city, json={
+        "basis": {"document_no": "镇民发〔2024〕3号", "legal_basis": "养老机构服务质量综合监管工作方案"},
+        "region_code": "321100", "year": 2024, "metric": "filed", "target_percent": "100", "source": "到年底全部备案"})
+    assert set_target.status_code == 201, set_target.text
+    target_id = set_target.json()["aggregate_id"]
+
+    api = client.get("/v1/campaign-progress", params={"region": "321100", "year": 2024, "sub_regions": True}, headers=city).json()
+    filed = next(m for m in api["metrics"] if m["metric"] == "filed")
+    assert (filed["count"], filed["of"], filed["met"]) == (1, 2, False)  # the home filed, the found one not
+    county = next(s for s in api["sub_regions"] if s["region"] == "321111")
+    assert next(m for m in county["metrics"] if m["metric"] == "filed")["of"] == 2
+    short = client.get("/v1/campaign-progress/shortfall", params={"region": "321100", "year": 2024, "metric": "filed"}, headers=city).json()
+    assert [r["institution_id"] for r in short["institutions"]] == [scenario.found]
+    assert client.get("/v1/campaign-progress/shortfall", params={"region": "321100", "year": 2024, "metric": "bogus"},
+                      headers=city).status_code == 422
+
+    sign_in(client, level="city", region="321100")
+    page = client.get("/console/campaign", params={"year": 2024, "metric": "filed"})
+    assert page.status_code == 200, page.text
+    metrics = page.text.split('id="metrics"')[1].split("</table>")[0]
+    assert "备案率" in metrics and "1 / 2 家" in metrics and "50.0%" in metrics and "到年底全部备案" in metrics and "未达到" in metrics
+    assert "备案率：1 家，占 2 家的 50.0%，目标 100%，未达到" in page.text and 'role="img"' in page.text
+    subs = page.text.split('id="sub-regions"')[1].split("</table>")[0]
+    assert "润州区" in subs and 'href="/console/campaign?region=321111' in subs
+    drill = client.get("/console/campaign/shortfall", params={"region": "321100", "year": 2024, "metric": "filed"})
+    assert drill.status_code == 200 and FOUND_NAME in drill.text and f"/console/institutions/{scenario.found}" in drill.text
+    assert HOME_NAME not in drill.text.split('id="shortfall"')[1]
+
+    [decision] = client.get(f"/v1/records/{target_id}", headers=city).json()["decisions"]
+    corrected = client.post(f"/v1/records/{target_id}/correction", headers=city, json={
+        "basis": {"document_no": "镇民发〔2024〕4号", "legal_basis": "养老机构服务质量综合监管工作方案"}, "original_event_id": decision["event_id"],
+        "reason": "录入错误", "approver": "科长", "corrected": {"target_percent": "50"}, "corrected_on": "2024-06-03"})
+    assert corrected.status_code == 201, corrected.text
+    page = client.get("/console/campaign", params={"year": 2024, "metric": "filed"}).text
+    assert "目标 50%，已达到" in page and "目标 100%" not in page
+    retracted = client.post(f"/v1/records/{target_id}/retraction", headers=city, json={
+        "basis": {"document_no": "镇民发〔2024〕5号", "legal_basis": "养老机构服务质量综合监管工作方案"}, "original_event_id": decision["event_id"],
+        "reason": "目标另行制定", "approver": "科长", "retracted_on": "2024-06-03"})
+    assert retracted.status_code == 201, retracted.text
+    page = client.get("/console/campaign", params={"year": 2024, "metric": "filed"}).text
+    assert "目标 50%" not in page and "到年底全部备案" not in page and "未设定" in page
+
+    for params in ({"region": "210300"}, {"region": "3211"}, {"metric": "x"}):
+        assert client.get("/console/campaign", params=params).status_code == 422, params
+
+
+def test_the_search_walks_the_region_tree_of_the_jurisdiction(world):
+    """Issue #13 part 2: a city officer sees the city's counties that hold results, with how many,
+    and goes down into one and back up; nothing above the jurisdiction is offered."""
+    client, _, _ = world
+    sign_in(client, level="city", region="321100")
+    page = client.get("/console/search").text
+    tree = page.split('class="region-tree"')[1].split("</nav>")[0]
+    assert 'aria-current="true">镇江市' in tree and "润州区</a> <span class=\"muted\">2 家" in tree
+    assert "江苏省" not in tree  # the province is beyond a city officer's jurisdiction
+    county = client.get("/console/search", params={"region": "321111"}).text
+    tree = county.split('class="region-tree"')[1].split("</nav>")[0]
+    assert 'href="/console/search?region=321100">镇江市</a>' in tree and 'aria-current="true">润州区' in tree and "<ul>" not in tree

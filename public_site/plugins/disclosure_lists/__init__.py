@@ -38,8 +38,7 @@ from events.name_keys import index_words, pinyin_keys
 from events.regions import parents
 from events.registration import NATURE_NAMES
 from events.sanctions import PENALTY_TYPE_NAMES
-
-from .charts import Bar, bar_chart
+from public_site.charts import Bar, bar_chart
 
 BEIJING = timezone(timedelta(hours=8))
 SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/5"
