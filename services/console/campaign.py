@@ -22,12 +22,18 @@ FIRST_YEAR = 2019
 SHORTFALL_PAGE = 100
 
 
-def _region(actor: Any, asked: str) -> str | None:
-    """The region asked for if it is a known one within the officer's jurisdiction (their own when
-    none is asked); None otherwise."""
+class OutOfScope(Exception):
+    pass
+
+
+def _scope(actor: Any, asked: str, metric: str) -> str:
+    """The region asked for — a known one within the officer's jurisdiction, their own when none is
+    asked — once the metric is known to be one of the four."""
     code = asked.strip() or actor.region
     if not (code.isdigit() and len(code) == 6 and is_known(code) and covers(actor.region, actor.level, code)):
-        return None
+        raise OutOfScope("地区代码应为本人所辖范围内的 6 位行政区划代码")
+    if metric not in METRICS:
+        raise OutOfScope("指标不在可选范围内")
     return code
 
 
@@ -51,11 +57,10 @@ Region = Annotated[str, Query(max_length=6)]
 def campaign(request: Request, year: Year = None, region: Region = "", metric: Annotated[str, Query(max_length=30)] = "gb38600_compliant"):
     actor, session = _officer(request)
     runtime = request.app.state.runtime
-    code = _region(actor, region)
-    if code is None:
-        return _refused(request, actor, session, "地区代码应为本人所辖范围内的 6 位行政区划代码")
-    if metric not in METRICS:
-        return _refused(request, actor, session, "指标不在可选范围内")
+    try:
+        code = _scope(actor, region, metric)
+    except OutOfScope as refused:
+        return _refused(request, actor, session, str(refused))
     year = _year(runtime, year)
     report = queries.campaign_progress(actor=actor, runtime=runtime, region=code, year=year, sub_regions=True)
     here = bar_chart("progress", f"{full_name(code)}{year}年工作目标完成情况", _bars(report["metrics"], lambda m: m["name_zh"]))
@@ -78,11 +83,10 @@ def campaign_shortfall(request: Request, metric: Annotated[str, Query(max_length
                        page: Annotated[int, Query(ge=1, le=10_000)] = 1):
     actor, session = _officer(request)
     runtime = request.app.state.runtime
-    code = _region(actor, region)
-    if code is None:
-        return _refused(request, actor, session, "地区代码应为本人所辖范围内的 6 位行政区划代码")
-    if metric not in METRICS:
-        return _refused(request, actor, session, "指标不在可选范围内")
+    try:
+        code = _scope(actor, region, metric)
+    except OutOfScope as refused:
+        return _refused(request, actor, session, str(refused))
     year = _year(runtime, year)
     found = queries.campaign_shortfall(actor=actor, runtime=runtime, region=code, year=year, metric=metric)["institutions"]
     start = (page - 1) * SHORTFALL_PAGE
