@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.bootstrap import Runtime
-from services.console import campaign, pages
+from services.console import campaign, imports, pages
 from services.console.oidc import OidcClient
 from services.console.session import Sessions
 from services.console.visits import Visits
@@ -34,4 +34,5 @@ def add_console(app: FastAPI, runtime: Runtime) -> None:
     app.mount("/console/static", StaticFiles(directory=pages.HERE / "static"), name="console-static")
     app.include_router(pages.router)
     app.include_router(campaign.router)
+    app.include_router(imports.router)
     app.add_exception_handler(pages.SignedOut, pages.signed_out)

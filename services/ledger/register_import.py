@@ -409,7 +409,7 @@ def _one_row(ledger: SupervisionLedger, family: Family, row: dict[str, str], num
         except DomainError as refused:  # the row's decision stands; what followed it is reported
             return RowResult(number, "refused", refused.code, f"本行决定已记录，但其后的“{OPERATION_TITLES.get(operation, operation)}”未记录："
                              f"{refused.message_zh}", str(result.aggregate_id))
-    outcome = "would_record" if dry_run else "already" if result.replayed else "recorded"
+    outcome = "already" if result.replayed else "would_record" if dry_run else "recorded"
     return RowResult(number, outcome, record_id=None if dry_run else str(result.aggregate_id))
 
 

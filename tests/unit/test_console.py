@@ -503,3 +503,53 @@ def test_the_search_walks_the_region_tree_of_the_jurisdiction(world):
     county = client.get("/console/search", params={"region": "321111"}).text
     tree = county.split('class="region-tree"')[1].split("</nav>")[0]
     assert 'href="/console/search?region=321100">镇江市</a>' in tree and 'aria-current="true">润州区' in tree and "<ul>" not in tree
+
+
+def test_an_officer_imports_a_register_after_seeing_the_dry_run_as_a_table(world):
+    """Issue #13 part 7: the file is checked first — the table says how many rows would be recorded
+    and names each refused row with its reason — and nothing is recorded until the officer confirms;
+    confirming records exactly the checked file once (a second click records nothing more); another
+    officer cannot record a file someone else checked; a wrong file type is refused in Chinese."""
+    from tests.register_files import as_csv, filing_rows
+
+    client, runtime, _ = world
+    rows, expected = filing_rows(30, bad_every=7, last_day=__import__("datetime").date(2024, 5, 31))
+    content = as_csv(rows)
+    sign_in(client, level="province", region="320000", user="迁移专员")
+    form = client.get("/console/import")
+    assert form.status_code == 200 and "备案" in form.text and 'enctype="multipart/form-data"' in form.text
+    before = stored(runtime)
+    checked = client.post("/console/import", data={"family": "filings", "csrf": csrf_of(form.text)},
+                          files={"file": ("备案台账.csv", content, "text/csv")})
+    assert checked.status_code == 200, checked.text
+    assert stored(runtime) == before  # the dry run records nothing
+    summary = checked.text.split('id="import-summary"')[1].split("</table>")[0]
+    assert "尚未记入台账" in summary and f"<td>{30 - len(expected)}</td>" in summary and f"<td>{len(expected)}</td>" in summary
+    refusals = checked.text.split('id="import-refusals"')[1].split("</table>")[0]
+    for row, code in expected.items():
+        assert f"第 {row} 行" in refusals and code in refusals, (row, code)
+    confirm = {k: re.search(rf'name="{k}" value="([^"]*)"', checked.text.split('action="/console/import/record"')[1])[1]
+               for k in ("csrf", "family", "digest", "suffix", "file_name")}
+
+    sign_in(client, level="province", region="320000", user="另一名专员")  # someone else cannot record the file checked by the first
+    other = client.get("/console/import")
+    assert client.post("/console/import/record", data=confirm | {"csrf": csrf_of(other.text)}).status_code == 410
+    assert stored(runtime) == before
+
+    sign_in(client, level="province", region="320000", user="迁移专员")
+    page = client.get("/console/import")
+    recorded = client.post("/console/import/record", data=confirm | {"csrf": csrf_of(page.text)})
+    assert recorded.status_code == 201, recorded.text
+    assert stored(runtime) > before + 30 - len(expected) - 1
+    assert f"<th scope=\"row\">已记录</th><td>{30 - len(expected)}</td>" in recorded.text
+    again = client.post("/console/import/record", data=confirm | {"csrf": csrf_of(page.text)})
+    assert again.status_code == 410  # the checked file was recorded and let go
+    rechecked = client.post("/console/import", data={"family": "filings", "csrf": csrf_of(page.text)},
+                            files={"file": ("备案台账.csv", content, "text/csv")})
+    assert f"<th scope=\"row\">此前已导入（不重复记录）</th><td>{30 - len(expected)}</td>" in rechecked.text
+
+    wrong = client.post("/console/import", data={"family": "filings", "csrf": csrf_of(page.text)},
+                        files={"file": ("notes.txt", b"hello", "text/plain")})
+    assert wrong.status_code == 422 and "请选择 CSV 或 XLSX 格式的文件" in wrong.text
+    forged = client.post("/console/import", data={"family": "filings", "csrf": "forged"}, files={"file": ("a.csv", content, "text/csv")})
+    assert forged.status_code == 403 and stored(runtime) == stored(runtime)
