@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from services.api.dependencies import ActorDep, KeyDep, RuntimeDep
 from services.api.examples import EXAMPLES
@@ -154,10 +154,14 @@ ROUTES = [
 ]
 
 
-def _respond(runtime: Runtime, result: CommandResult, response: Response) -> CommandResponse:
-    response.status_code = 200 if result.replayed else 201
+def _respond(runtime: Runtime, result: CommandResult, response: Response, dry_run: bool = False) -> CommandResponse:
+    response.status_code = 200 if result.replayed or dry_run else 201
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    if dry_run and not result.replayed:  # checked, not recorded: nothing to point at
+        return CommandResponse(aggregate_id=str(result.aggregate_id), aggregate_type=result.aggregate_type,
+                               institution_id=result.institution_id, aggregate_version=result.version, status=result.status,
+                               replayed=False, seq=None, dry_run=True)
     if result.aggregate_type in RESOURCE_PATHS:
         response.headers["Location"] = f"{RESOURCE_PATHS[result.aggregate_type]}{result.aggregate_id}"
     return CommandResponse(
@@ -171,31 +175,36 @@ def _respond(runtime: Runtime, result: CommandResult, response: Response) -> Com
     )
 
 
-def execute(runtime: Runtime, operation: str, body: Any, actor: Any, key: str | None, target_id: UUID | None = None) -> CommandResult:
+def execute(runtime: Runtime, operation: str, body: Any, actor: Any, key: str | None, target_id: UUID | None = None, *,
+            dry_run: bool = False) -> CommandResult:
     """Record one validated request as the API and the console both do: the command pipeline with
-    its rules, competence checks and idempotency key."""
+    its rules, competence checks and idempotency key. With ``dry_run`` every check runs and nothing
+    is recorded."""
     command = Command(actor, Basis(**body.basis.model_dump()), payload_of(body), key)
-    return runtime.ledger.execute(operation, command, target_id)
+    return runtime.ledger.execute(operation, command, target_id, dry_run=dry_run)
+
+
+DryRun = Annotated[bool, Query(description="只检查、不记录：规则、职权和重复请求照常检查，结果不记入台账（dry_run=true）")]
 
 
 def _endpoint(route: Route, model: Any):
     name = route.operation
 
-    def run(body, actor, key, runtime, response, target_id=None):
-        return _respond(runtime, execute(runtime, name, body, actor, key, target_id), response)
+    def run(body, actor, key, runtime, response, dry_run, target_id=None):
+        return _respond(runtime, execute(runtime, name, body, actor, key, target_id, dry_run=dry_run), response, dry_run)
 
     if "{target_id}" in route.path:
 
         def on_target(
             target_id: Annotated[UUID, Path(title="对象编号")], body: model, actor: ActorDep, key: KeyDep,
-            runtime: RuntimeDep, response: Response,
+            runtime: RuntimeDep, response: Response, dry_run: DryRun = False,
         ) -> CommandResponse:
-            return run(body, actor, key, runtime, response, target_id)
+            return run(body, actor, key, runtime, response, dry_run, target_id)
 
         return on_target
 
-    def create(body: model, actor: ActorDep, key: KeyDep, runtime: RuntimeDep, response: Response) -> CommandResponse:
-        return run(body, actor, key, runtime, response)
+    def create(body: model, actor: ActorDep, key: KeyDep, runtime: RuntimeDep, response: Response, dry_run: DryRun = False) -> CommandResponse:
+        return run(body, actor, key, runtime, response, dry_run)
 
     return create
 

@@ -115,6 +115,7 @@ class CommandResponse(BaseModel):
     status: str | None = Field(None, title="状态")
     replayed: bool = Field(..., title="是否为重复请求的原结果")
     seq: int | None = Field(None, title="台账序号（已封存时）")
+    dry_run: bool = Field(False, title="仅检查、未记录")
 
 
 class InstitutionResponse(BaseModel):

@@ -495,6 +495,7 @@ async def _submit(request: Request, actor: Actor, session: Session, operation: s
         return _page(request, "message.html", {"who": _who(actor), "title": "请求已失效",
                                                "text": "表单已过期或来源不明（CSRF 校验未通过），请返回重新填写。"}, session, 403)
     key = (submitted.get("idempotency_key") or [""])[0][:128] or None
+    checking = (submitted.get("dry_run") or [""])[0] == "true"  # 检查（不记录）
     model = request_models()[operation]
     fields = fields_of(model, OPERATIONS[operation].event_type)
     body, problems = request_from(submitted, fields)
@@ -505,21 +506,25 @@ async def _submit(request: Request, actor: Actor, session: Session, operation: s
     parsed, invalid = validated(model, body) if not problems else (None, {})
     problems |= invalid
 
-    def again(top: str, status: int, code: str = "") -> HTMLResponse:
+    def again(top: str, status: int, code: str = "", passed: str = "") -> HTMLResponse:
         context = _form_context(operation, institution_id, fields, problems, top, back=back)
         context["key"] = key or context["key"]
         context["refusal_code"] = code
+        context["passed"] = passed
         return _page(request, "record.html", {"who": _who(actor), **context}, session, status)
 
     if parsed is None:
         return again("请更正标出的各项后再提交", 422)
     try:
-        result = await anyio.to_thread.run_sync(execute, request.app.state.runtime, operation, parsed, actor, key, target)
+        result = await anyio.to_thread.run_sync(lambda: execute(request.app.state.runtime, operation, parsed, actor, key, target,
+                                                                dry_run=checking))
     except DomainError as error:
         field = error.details.get("field")
         if isinstance(field, str) and field in {f.name for f in fields}:
             problems[field] = error.message_zh
         return again(error.message_zh, 422 if error.kind == "rejected" else 403, error.code)
+    if checking and not result.replayed:
+        return again("", 200, passed="检查通过：符合规则和职权，可以记录。尚未记录，确认无误后请点击“记录”。")
     seq = request.app.state.runtime.sealer.log.seq_of(str(result.aggregate_id), result.version)
     return _page(request, "message.html", {
         "who": _who(actor), "title": "已记录" if not result.replayed else "此前已记录（未重复记录）",

@@ -87,14 +87,17 @@ def authority_levels(version: Any, level: int) -> list[str]:
     return list(version["grading.authority"][str(level)])
 
 
-def _require_authority(ctx: Context, region_code: str, level: int, allowed: list[str], action_zh: str = "评定") -> None:
-    """Only the civil affairs at a level the province's table names for this grade, over the site."""
+def _require_authority(ctx: Context, region_code: str, level: int, allowed: list[str], action_zh: str = "评定",
+                       field: str | None = None) -> None:
+    """Only the civil affairs at a level the province's table names for this grade, over the site.
+    ``field``: the request field that named the level, if one did (the refusal concerns it)."""
     ctx.actor.require_role("officer")
     ctx.actor.require_department("civil_affairs")
     if ctx.actor.level not in allowed:
+        where = {"field": field} if field else {}
         raise NotCompetent(
             "GRADING_AUTHORITY_MISMATCH", f"{level}级养老机构的{action_zh}由{'、'.join(LEVEL_NAMES[a] for a in allowed)}民政部门办理",
-            f"level {level} is graded by {', '.join(allowed)} civil affairs", authority_levels=allowed,
+            f"level {level} is graded by {', '.join(allowed)} civil affairs", authority_levels=allowed, **where,
         )
     ctx.actor.require_jurisdiction(region_code)
 
@@ -123,13 +126,13 @@ def _refuse_locked(standing: Any, requested_level: int, applied_on: date) -> Non
 def apply(ctx: Context) -> Decision:
     level = ctx.request["requested_level"]
     if not 1 <= level <= 5:
-        raise RuleViolation("LEVEL_INVALID", "等级为一级至五级", "levels are 1 to 5")
+        raise RuleViolation("LEVEL_INVALID", "等级为一级至五级", "levels are 1 to 5", field="requested_level")
     institution = ctx.lookup.aggregate(Institution, ctx.request["institution_id"])
     region = institution.profile["region_code"]
     applied_on = day_of(ctx, "applied_on")
     version = ctx.rules.in_force(applied_on, region)
     levels = authority_levels(version, level)
-    _require_authority(ctx, region, level, levels)
+    _require_authority(ctx, region, level, levels, field="requested_level")
     _refuse_locked(ctx.lookup.standing(str(institution.id)), level, applied_on)
     payload = dict(ctx.request, region_code=region, authority_levels=levels)
     return Decision(payload, applied_on.isoformat(), version.name)

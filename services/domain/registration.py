@@ -64,6 +64,7 @@ def require_filing_competence(actor: Actor, request: dict[str, Any], *, imported
                 f"a for-profit institution files with the county civil affairs of its site ({site})",
                 competent_level="county",
                 competent_region=site,
+                field="region_code",
             )
         return
     authority = request["registration_authority"]
@@ -75,6 +76,7 @@ def require_filing_competence(actor: Actor, request: dict[str, Any], *, imported
             f"a non-profit institution files with the civil affairs at its registration authority's level ({level} {region})",
             competent_level=level,
             competent_region=region,
+            field="registration_authority.level",
         )
     actor.require_jurisdiction(site)
 

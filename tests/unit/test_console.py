@@ -51,6 +51,9 @@ def test_the_documentation_pages_load_nothing_from_the_internet(world):
         assert "fonts.googleapis" not in html and "cdn.jsdelivr" not in html
         assert client.get(asset).status_code == 200
     assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+    bundle = client.get("/docs-assets/redoc.standalone.js")
+    assert bundle.status_code == 200 and b"cdn.redoc.ly" not in bundle.content and b"/docs-assets/redoc-logo.svg" in bundle.content
+    assert client.get("/docs-assets/redoc-logo.svg").headers["content-type"] == "image/svg+xml"
 
 
 def test_signing_in_sets_a_safe_session_and_signing_out_ends_it(world):
@@ -553,3 +556,38 @@ def test_an_officer_imports_a_register_after_seeing_the_dry_run_as_a_table(world
     assert wrong.status_code == 422 and "请选择 CSV 或 XLSX 格式的文件" in wrong.text
     forged = client.post("/console/import", data={"family": "filings", "csrf": "forged"}, files={"file": ("a.csv", content, "text/csv")})
     assert forged.status_code == 403 and stored(runtime) == stored(runtime)
+
+
+def test_check_without_recording_then_a_wrong_level_refused_beside_its_field(world):
+    """Issue #13 part 4: "检查（不记录）" runs every rule and records nothing (the API's dry_run
+    too); a county officer applying for a level-4 grading — the city's to grade in Jiangsu — is
+    refused beside 申请等级, the field that decided it, with the rule's own words."""
+    client, runtime, scenario = world
+    sign_in(client)
+    form = client.get(f"/console/institutions/{scenario.home}/record/hazard.identify")
+    data = {"csrf": csrf_of(form.text), "idempotency_key": "check-1", "basis.document_no": "润消检〔2024〕9号",
+            "basis.legal_basis": "《消防法》", "severity": "general", "category": "fire_safety", "criterion_ref": "FIRE-5",
+            "description": "安全出口指示灯损坏", "responsible_person": "院长", "identified_on": "2024-06-01"}
+    before = stored(runtime)
+    checked = client.post(f"/console/institutions/{scenario.home}/record/hazard.identify", data=data | {"dry_run": "true"})
+    assert checked.status_code == 200 and 'id="check-passed"' in checked.text and "尚未记录" in checked.text
+    assert stored(runtime) == before and '>安全出口指示灯损坏</textarea>' in checked.text and 'value="check-1"' in checked.text
+    done = client.post(f"/console/institutions/{scenario.home}/record/hazard.identify", data=data)
+    assert done.status_code == 201 and stored(runtime) == before + 1
+
+    api = client.post("/v1/hazards", params={"dry_run": "true"}, headers=bearer(runtime), json={
+        "basis": {"document_no": "润民检〔2024〕10号", "legal_basis": "《养老机构管理办法》"}, "institution_id": scenario.home,
+        "severity": "general", "category": "fire_safety", "criterion_ref": "FIRE-5", "description": "试", "responsible_person": "院长",
+        "identified_on": "2024-06-01"})
+    assert api.status_code == 200 and api.json()["dry_run"] is True and api.json()["seq"] is None and "location" not in api.headers
+    assert stored(runtime) == before + 1
+
+    form = client.get(f"/console/institutions/{scenario.home}/record/grading.apply")
+    refused = client.post(f"/console/institutions/{scenario.home}/record/grading.apply", data={
+        "csrf": csrf_of(form.text), "idempotency_key": "apply-4", "basis.document_no": "润民评〔2024〕1号",
+        "basis.legal_basis": "《养老机构等级划分与评定》", "requested_level": "4", "applied_on": "2024-06-01"})
+    assert refused.status_code == 403, refused.text
+    beside = re.search(r'id="f-requested_level-error">([^<]+)<', refused.text)
+    assert beside and beside[1] == "4级养老机构的评定由市级民政部门办理"
+    assert 'id="f-requested_level" name="requested_level" type="number" value="4" aria-invalid="true"' in refused.text
+    assert "GRADING_AUTHORITY_MISMATCH" in refused.text and stored(runtime) == before + 1
