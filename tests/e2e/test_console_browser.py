@@ -68,6 +68,16 @@ def sign_in(page, base, department="民政部门", level="县级", region="32118
     page.wait_for_load_state()
 
 
+def open_a_danyang_home(page) -> None:
+    """Search "yihe" and open the dossier of the first 丹阳市 home found."""
+    page.get_by_label("名称、地址、拼音、统一社会信用代码或备案回执编号").fill("yihe")
+    page.get_by_role("button", name="检索").click()
+    page.wait_for_url("**/console/search?q=yihe*")
+    page.locator("table.results tbody th a", has_text="丹阳市").first.click()
+    page.wait_for_url("**/console/institutions/*")
+    page.wait_for_load_state()
+
+
 def sign_in_through_the_provider(base: str, provider, name: str) -> None:
     """The cluster profile (called from the walking skeleton, which runs it): an officer clicks
     "通过统一身份认证登录", the test identity provider signs them in (code, PKCE, state, nonce), the
@@ -181,11 +191,7 @@ def test_another_regions_officer_cannot_open_restricted_fields(api, browser):
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
     sign_in(page, api)
-    page.get_by_label("名称、地址、拼音、统一社会信用代码或备案回执编号").fill("yihe")
-    page.get_by_role("button", name="检索").click()
-    page.wait_for_url("**/console/search?q=yihe*")
-    page.locator("table.results tbody th a", has_text="丹阳市").first.click()
-    page.wait_for_load_state()
+    open_a_danyang_home(page)
     own = page.locator("dl.facts").inner_text()
     dossier = page.url
     assert "法定代表人身份证件号码" in own or "联系人" in own, own
@@ -225,11 +231,7 @@ def test_a_wrong_level_application_is_refused_beside_its_field(api, browser):
     intranet_only(context, outside)
     page = context.new_page()
     sign_in(page, api)
-    page.get_by_label("名称、地址、拼音、统一社会信用代码或备案回执编号").fill("yihe")
-    page.get_by_role("button", name="检索").click()
-    page.wait_for_url("**/console/search?q=yihe*")
-    page.locator("table.results tbody th a", has_text="丹阳市").first.click()
-    page.wait_for_url("**/console/institutions/*")
+    open_a_danyang_home(page)
     page.get_by_role("link", name="等级评定申请").click()
     page.wait_for_url("**/record/grading.apply")
     page.get_by_label("文书编号").fill("丹民评〔2026〕1号")
