@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVERS := deploy/local/servers
 
-.PHONY: demo test install browser-deps servers-start servers-stop schemas clean
+.PHONY: demo test install browser-deps servers-start servers-stop schemas vendor clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ servers-stop:
 
 schemas: install
 	$(BIN)/eldercare schemas
+
+# Refresh the console's vendored browser assets from npm at their pinned versions (committed; only
+# to change a version).
+vendor:
+	$(PYTHON) deploy/vendor_assets.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

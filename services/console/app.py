@@ -14,6 +14,40 @@ from services.console.oidc import OidcClient
 from services.console.session import Sessions
 from services.console.visits import Visits
 
+# Console pages load only what the app serves (deny everything else), are never framed, and — since
+# they carry restricted data — are not kept in caches.
+CONSOLE_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+                                 b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class ConsoleHeaders:
+    """ASGI middleware adding the console's security headers to its responses (and nothing to the
+    API's, which stay as they are)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith("/console"):
+            await self.app(scope, receive, send)
+            return
+        extra = CONSOLE_HEADERS + ([] if path.startswith("/console/static/") else [NO_STORE])
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *((n, v) for n, v in extra if n not in names)]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
 
 def add_console(app: FastAPI, runtime: Runtime) -> None:
     settings = runtime.settings
@@ -36,3 +70,4 @@ def add_console(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(campaign.router)
     app.include_router(imports.router)
     app.add_exception_handler(pages.SignedOut, pages.signed_out)
+    app.add_middleware(ConsoleHeaders)

@@ -71,8 +71,11 @@ def _set_cookie(request: Request, response: Response, session: Session) -> None:
                         secure=request.url.scheme == "https", path="/console", max_age=_sessions(request).idle_seconds)
 
 
-def signed_out(request: Request, _: SignedOut) -> RedirectResponse:
-    return RedirectResponse(f"/console/sign-in?{urlencode({'next': request.url.path})}", status_code=303)
+def signed_out(request: Request, _: SignedOut) -> Response:
+    target = f"/console/sign-in?{urlencode({'next': request.url.path})}"
+    if request.headers.get("HX-Request") == "true":  # a request made in place: the whole page goes to sign in
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 def _who(actor: Actor) -> str:
@@ -228,16 +231,25 @@ def _params(q: str, region: str, status: str, grade: str, listed: str, open_majo
     return params
 
 
+def _in_place(request: Request) -> bool:
+    """A search made in place on the page (htmx): only the result region is sent back."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, q: Text = "", region: Filter = "", status: Filter = "", grade: Filter = "", listed: Filter = "",
            open_major_hazard: Filter = "", cursor: Cursor = "") -> HTMLResponse:
     actor, session = _officer(request)
+    template = "search_results.html" if _in_place(request) else "search.html"
     try:
         params = _params(q, region, status, grade, listed, open_major_hazard)
     except BadFilter as error:
+        if _in_place(request):
+            return _page(request, template, {"error": error.message, "params": {}, "actor": actor, "fragment": True}, session, 422)
         return _page(request, "message.html", {"who": _who(actor), "title": "检索条件有误", "text": error.message}, session, 422)
     page = _search(request, actor, params, size=20, cursor=cursor or None, facets=True)
-    return _page(request, "search.html", {
+    return _page(request, template, {
+        "fragment": template == "search_results.html",
         "tree": _region_tree(actor, params, (page.facets or {}).get("region_code", {})),
         "who": _who(actor), "actor": actor, "params": params, "page": page, "status_names": STATUS_NAMES, "facets": _facets(page.facets),
         "region_name": full_name(params["region"]) if "region" in params else "", "query": urlencode(_query(params)),

@@ -591,3 +591,43 @@ def test_check_without_recording_then_a_wrong_level_refused_beside_its_field(wor
     assert beside and beside[1] == "4级养老机构的评定由市级民政部门办理"
     assert 'id="f-requested_level" name="requested_level" type="number" value="4" aria-invalid="true"' in refused.text
     assert "GRADING_AUTHORITY_MISMATCH" in refused.text and stored(runtime) == before + 1
+
+
+def test_a_search_made_in_place_returns_only_the_result_region_and_console_pages_are_locked_down(world):
+    """Issue #13 "htmx for partial updates": the same search, asked in place, answers with the result
+    region alone (and the region field out of band, so the form follows the region tree); a bad
+    filter answers in the region; an expired session sends the whole page to sign in. Console
+    pages carry a deny-by-default content security policy, are never framed or cached; the
+    vendored script is the one its manifest names."""
+    import hashlib
+    import json
+
+    from services.console.pages import HERE
+
+    client, _, scenario = world
+    sign_in(client, level="city", region="321100")
+    whole = client.get("/console/search", params={"q": "yihe"})
+    assert '<form method="get" action="/console/search"' in whole.text and 'id="results"' in whole.text
+    htmx = {"HX-Request": "true", "HX-Target": "results"}
+    part = client.get("/console/search", params={"region": "321111"}, headers=htmx)
+    assert part.status_code == 200 and "<html" not in part.text and part.text.count('id="results"') == 1
+    assert 'id="region" name="region"' in part.text and 'value="321111"' in part.text and 'hx-swap-oob="true"' in part.text
+    assert HOME_NAME in part.text and 'class="region-tree" hx-boost="true" hx-target="#results"' in part.text
+    assert f'href="/console/institutions/{scenario.home}"' in part.text.split('class="results"')[1]  # a dossier opens as a page
+    bad = client.get("/console/search", params={"region": "32"}, headers=htmx)
+    assert bad.status_code == 422 and "<html" not in bad.text and "地区代码应为 6 位数字" in bad.text
+
+    headers = whole.headers
+    assert "default-src 'self'" in headers["content-security-policy"] and "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store" and headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" not in client.get("/healthz").headers  # the API's answers are left as they are
+    assert "<script>" not in whole.text and " style=" not in whole.text  # nothing inline for the policy to refuse
+
+    client.cookies.clear()
+    expired = client.get("/console/search", params={"q": "yihe"}, headers=htmx, follow_redirects=False)
+    assert expired.headers["hx-redirect"].startswith("/console/sign-in")
+
+    [asset] = json.loads((HERE / "static" / "vendor" / "ASSETS.json").read_text())
+    served = client.get(f"/console/static/vendor/{asset['file']}")
+    assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == asset["sha256"] and asset["licence"] == "0BSD"
+    assert (HERE / "static" / "vendor" / f"{asset['file']}.LICENSE").exists()
