@@ -20,6 +20,7 @@ Issue #13's target: page p95 under 300 ms at 40,000 institutions.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -157,15 +158,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="工作台页面基准测试")
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 40000])
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--keep", type=Path, default=None, help="keep each size's ledger under this folder and reuse it next time")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {datetime.now().isoformat(timespec='seconds')}")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
-            data = tmp / "data"
-            made, seconds = seed(data, size)
-            print(f"\n{size} institutions over {len({c for _, c in made})} counties, filed through the pipeline in {seconds:.0f} s "
-                  f"({size / seconds:.0f}/s)")
+            data = (args.keep / f"ledger-{size}") if args.keep else tmp / "data"
+            kept = data / "institutions.json"
+            if kept.exists():
+                made = [tuple(pair) for pair in json.loads(kept.read_text())]
+                print(f"\n{size} institutions over {len({c for _, c in made})} counties (kept from an earlier run in {data})")
+            else:
+                made, seconds = seed(data, size)
+                kept.write_text(json.dumps(made))
+                print(f"\n{size} institutions over {len({c for _, c in made})} counties, filed through the pipeline in {seconds:.0f} s "
+                      f"({size / seconds:.0f}/s)")
             env = environment(ELDERCARE_DATA_DIR=str(data), ELDERCARE_PROFILE="embedded", ELDERCARE_RATE_LIMIT_PER_MINUTE="0")
             api, base = start_api(env, tmp)
             try:

@@ -78,10 +78,11 @@ def row(record: Record) -> dict[str, Any]:
 @dataclass(frozen=True)
 class StateQuery:
     """Which records: of these kinds, in a region (a province, city or county code: everything
-    within it), of one institution, current at some time between two days (opened on or before the
-    end, not ended before the start). Retracted records only when asked for."""
+    within it), of one institution, in one of these statuses, current at some time between two days
+    (opened on or before the end, not ended before the start). Retracted records only when asked for."""
 
     kinds: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
     region: str | None = None
     institution_id: str | None = None
     between: tuple[str, str] | None = None
@@ -99,6 +100,8 @@ class StateQuery:
         if self.region_prefix is not None and not (r["region_code"] or "").startswith(self.region_prefix):
             return False
         if self.institution_id is not None and r["institution_id"] != self.institution_id:
+            return False
+        if self.statuses and r["status"] not in self.statuses:
             return False
         if self.between is not None:
             start, end = self.between

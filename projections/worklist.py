@@ -145,13 +145,20 @@ def _scheduled(record: Record, since_seq: int | None, since_day: str) -> list[di
     return out
 
 
-def worklist(records: Iterable[Record], region_prefix: str, today: date, since_seq: int | None = None) -> dict[str, Any]:
+def institution_names(records: Iterable[Record]) -> dict[str, str]:
+    return {r["id"]: r["state"]["profile"]["name"] for r in records if r["kind"] == "Institution" and r["state"].get("profile")}
+
+
+def worklist(records: Iterable[Record], region_prefix: str, today: date, since_seq: int | None = None,
+             names: dict[str, str] | None = None) -> dict[str, Any]:
+    """``records``: the region's records of ``KINDS`` — of institutions, at least the unfiled ones
+    (the lists name the others from ``names``, institution id → name, when given)."""
     day, week, fortnight = today.isoformat(), (today + timedelta(days=HAZARD_DAYS)).isoformat(), (today + timedelta(days=HANDLING_DAYS)).isoformat()
     horizon, since_day = (today + timedelta(days=ENDING_DAYS)).isoformat(), (today - timedelta(days=SCHEDULER_DAYS)).isoformat()
     overdue, due_soon, unordered, unfiled = [], [], [], []
     defence, publicity, to_conduct, to_publish, ending, scheduler = [], [], [], [], [], []
     records = list(records)
-    names = {r["id"]: r["state"]["profile"]["name"] for r in records if r["kind"] == "Institution" and r["state"].get("profile")}
+    names = {**institution_names(records), **(names or {})}
     for record in records:
         state = state_on(record, day)
         if state is None or not (state.get("region_code") or "").startswith(region_prefix):

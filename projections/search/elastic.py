@@ -157,6 +157,8 @@ class ElasticSearchIndex:
             filters.append({"term": {"region_path": query.region}})
         if query.institution_id is not None:
             filters.append({"term": {"institution_id": query.institution_id}})
+        if query.statuses:
+            filters.append({"terms": {"status": list(query.statuses)}})
         if query.between is not None:
             start, end = query.between
             filters.append({"range": {"opened_on": {"lte": end}}})

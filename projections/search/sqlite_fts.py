@@ -173,6 +173,9 @@ class SqliteSearchIndex:
         if query.institution_id is not None:
             where.append("institution_id = ?")
             params.append(query.institution_id)
+        if query.statuses:
+            where.append(f"status IN ({','.join('?' * len(query.statuses))})")
+            params += list(query.statuses)
         if query.between is not None:
             where.append("opened_on <= ? AND (ended_on IS NULL OR ended_on >= ?)")
             params += [query.between[1], query.between[0]]

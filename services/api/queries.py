@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 
 from events.catalogue import Field
+from events.lifecycle import DISCOVERED
 from events.regions import children, prefix_of
 from events.visibility import Reader, knows_record, record_view, sees_restricted, view
 from projections.campaign_progress import KINDS as PROGRESS_KINDS
@@ -24,6 +25,7 @@ from projections.worklist import (
     PUBLICITY_FIELDS,
     SCHEDULER_FIELDS,
     UNFILED_FIELDS,
+    institution_names,
     worklist,
 )
 from projections.worklist import KINDS as WORKLIST_KINDS
@@ -81,8 +83,14 @@ def officer_worklist(
     region: RegionQuery,
     since: Annotated[int | None, Query(ge=0, le=10**12, description="调度程序记录：只列台账序号大于此值的（默认近7日）")] = None,
 ):
-    records = [r for r in runtime.search.states(StateQuery(kinds=WORKLIST_KINDS, region=region)) if knows_record(r, actor)]
-    lists = worklist(records, prefix_of(region), runtime.ledger.today(), since)
+    # the unfiled institutions, and the records the reader may know of; the institutions those
+    # concern are named from their own states (not every institution of the region is read)
+    unfiled = runtime.search.states(StateQuery(kinds=("Institution",), region=region, statuses=(DISCOVERED,)))
+    others = [r for r in runtime.search.states(StateQuery(kinds=tuple(k for k in WORKLIST_KINDS if k != "Institution"), region=region))
+              if knows_record(r, actor)]
+    concerned = sorted({r["institution_id"] for r in others if r["institution_id"]})
+    names = institution_names(runtime.search.get_states(concerned).values()) if concerned else {}
+    lists = worklist([*unfiled, *others], prefix_of(region), runtime.ledger.today(), since, names)
     for name in ("hazards_overdue", "hazards_due_soon", "hazards_without_order"):
         lists[name] = _rows(actor, (*ROW_FIELDS, INSTITUTION_NAME), lists[name], _hazard_handlers)
     lists["unfiled_handling"] = [view(UNFILED_FIELDS, row, full=False) for row in lists["unfiled_handling"]]

@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
+from events.lifecycle import DISCOVERED
 from projections.institution_document import applies_to, follow
 from projections.projector import SearchProjector
-from projections.record_states import apply
+from projections.record_states import StateQuery, apply, fold, select
 from projections.search.index import InstitutionQuery, QueryInvalid, RecordQuery, SearchQuery
 from services.domain.actors import Actor
 from services.feeds import SealedLogFeed
@@ -382,3 +383,21 @@ def test_reconciliation_finds_the_index_in_agreement_and_names_a_diverged_docume
     assert ("record", "missing from the index") in problems
     assert f"institution {ids['yihe']}" in {d.subject for d in found.disagreements}
     log.close()
+
+
+@pytest.mark.parametrize("query", [
+    StateQuery(kinds=("Institution",), region="321100", statuses=(DISCOVERED,)),
+    StateQuery(kinds=("Institution",), statuses=(DISCOVERED,)),
+    StateQuery(kinds=("Hazard",), region="321111", statuses=("identified", "closed")),
+    StateQuery(kinds=("Hazard", "SanctionCase", "CreditListing"), region="321111"),
+    StateQuery(statuses=("listed",)),
+])
+def test_record_states_are_selected_as_the_fold_of_the_ledger_selects_them(index, query):
+    """The record-state query (kinds, region, statuses) answers exactly what the same selection over
+    a fresh fold of the sealed log answers."""
+    backend, ids, path = index
+    folded, _ = fold(r.envelope for r in SealedLog(path).iterate())
+    expected = [r["id"] for r in select(folded.values(), query)]
+    assert [r["id"] for r in backend.states(query)] == expected and expected, query
+    if query.statuses == (DISCOVERED,) and query.region == "321100":
+        assert expected == [ids["yihe_flat"]]

@@ -329,3 +329,41 @@ def test_every_page_reads_at_200_percent_on_an_office_screen(api, browser):
         assert wide <= 1, (path, wide)
         page.screenshot(path=SHOTS / f"console-zoom-{n}.png")
     context.close()
+
+
+def test_an_officer_signs_in_and_searches_with_the_keyboard_alone(api, browser):
+    """Keyboard only: Tab reaches the skip link first and it moves focus to the content; the sign-in
+    form is filled and sent with keys; the search box is reached by Tab and sent with Enter; the
+    first result opens with Enter."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(f"{api}/console/sign-in")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "跳到正文"
+    assert page.locator(".skip-link").bounding_box()["x"] >= 0  # shown when focused
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "department"
+    page.keyboard.press("Tab")  # 层级
+    page.keyboard.press("Tab")
+    page.keyboard.type("321181")
+    page.keyboard.press("Tab")  # 角色
+    page.keyboard.press("Tab")
+    page.keyboard.type("键盘用户")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "键盘用户" in page.locator(".who").inner_text()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "q":
+            break
+    else:
+        raise AssertionError("the search box is not reachable by Tab")
+    page.keyboard.type("yihe")
+    page.keyboard.press("Enter")
+    page.locator("#results-status", has_text="共").wait_for(state="attached")
+    first = page.locator("table.results tbody th a").first
+    first.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/console/institutions/" in page.url
+    context.close()
