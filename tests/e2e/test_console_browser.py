@@ -341,6 +341,7 @@ def test_an_officer_signs_in_and_searches_with_the_keyboard_alone(api, browser):
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent") == "跳到正文"
     assert page.locator(".skip-link").bounding_box()["x"] >= 0  # shown when focused
+    page.keyboard.press("Enter")  # past the header, straight to the content
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "department"
     page.keyboard.press("Tab")  # 层级
