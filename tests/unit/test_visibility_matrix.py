@@ -29,7 +29,7 @@ READERS = {
     "viewer of another department": (("market_regulation", "province", "320000", "viewer"), set()),
     "anonymous": (None, set()),
 }
-QUERY_VALUES = {"since": "0", "region": "321100", "month": "2024-06", "year": "2024", "seq": "1", "from": "1", "size": "200"}
+QUERY_VALUES = {"since": "0", "region": "321100", "month": "2024-06", "year": "2024", "seq": "1", "from": "1", "size": "200", "metric": "filed"}
 
 
 @pytest.fixture(scope="module")
