@@ -81,14 +81,14 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _relay(settings: Settings, *, once: bool, batch_size: int = 500, send_delay_ms: int = 0) -> int:
+def _relay(settings: Settings, *, once: bool, batch_size: int | None = None, send_delay_ms: int = 0) -> int:
     from services.ledger.application import open_ledger
     from services.relay.kafka_relay import KafkaRelay
 
     ledger, sealer = open_ledger(settings.event_store)
     relay = KafkaRelay(
-        sealer.log, settings.kafka_bootstrap, settings.kafka_topic,
-        batch_size=batch_size, send_delay_s=send_delay_ms / 1000, before_batch=sealer.seal_pending,
+        sealer.log, settings.kafka_bootstrap, settings.kafka_topic, **({"batch_size": batch_size} if batch_size else {}),
+        send_delay_s=send_delay_ms / 1000, before_batch=sealer.seal_pending,
     )
     try:
         return relay.run(None if once else _stop_on_signals(), once=once)
@@ -335,7 +335,7 @@ def parser() -> argparse.ArgumentParser:
 
     relay = sub.add_parser("relay", help="将封存的台账事件转发至 Kafka（cluster 配置）")
     relay.add_argument("--once", action="store_true", help="转发完现有事件后退出")
-    relay.add_argument("--batch-size", type=int, default=500, help="每个 Kafka 事务的事件数")
+    relay.add_argument("--batch-size", type=int, default=None, help="每个 Kafka 事务的事件数（默认 5000）")
     relay.add_argument("--send-delay-ms", type=int, default=0, help=argparse.SUPPRESS)  # fault tests only: a pause per message
     relay.set_defaults(run=cmd_relay)
 

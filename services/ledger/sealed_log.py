@@ -137,6 +137,16 @@ class SealedLog:
         )
         return [SealedRecord(seq, nid, bytes(env)) for seq, nid, env in rows]
 
+    def read_for_relay(self, after_seq: int, limit: int) -> list[tuple[int, str, str, str, bytes]]:
+        """``(seq, key, event_type, hash, envelope bytes)`` after ``after_seq``: what the relay sends,
+        from the log's own columns (the key: the institution, else the record) — no envelope parsed."""
+        rows = self.db.rows(
+            "SELECT seq, COALESCE(institution_id, aggregate_id), event_type, hash, envelope FROM sealed_log "
+            "WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        )
+        return [(seq, key, event_type, hash_, bytes(env)) for seq, key, event_type, hash_, env in rows]
+
     def of_institution(self, institution_id: str, *, up_to_seq: int | None = None) -> list[dict[str, Any]]:
         """Every envelope that names the institution, in seq order, up to ``up_to_seq``."""
         stop = up_to_seq if up_to_seq is not None else 2**62

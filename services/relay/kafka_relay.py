@@ -145,9 +145,17 @@ class RelayOffsets:
         )
 
 
+# One transaction per this many events, and the producer's own batching: records of one partition
+# go to the broker in batches of up to BATCH_BYTES (a sealed envelope is 1-2 KB, so kafka-python's
+# default of 16 KB made a request of ~10 records), waiting at most LINGER_MS for a batch to fill.
+# The CRC32C of each batch is computed in C by the `crc32c` package (a dependency: kafka-python
+# falls back to pure Python without it).
+BATCH_EVENTS, BATCH_BYTES, LINGER_MS = 5000, 512 * 1024, 10
+
+
 class KafkaRelay:
     def __init__(
-        self, log_: SealedLog, bootstrap: str, topic: str, *, batch_size: int = 500,
+        self, log_: SealedLog, bootstrap: str, topic: str, *, batch_size: int = BATCH_EVENTS,
         send_delay_s: float = 0.0, before_batch=None,
     ) -> None:
         self.sealed_log = log_
@@ -164,7 +172,8 @@ class KafkaRelay:
             bootstrap_servers=self.bootstrap,
             transactional_id=f"eldercare-relay.{self.topic}",
             acks="all",
-            linger_ms=5,
+            linger_ms=LINGER_MS,
+            batch_size=BATCH_BYTES,
             max_block_ms=60000,
             transaction_timeout_ms=60000,
             **PRODUCER,
@@ -175,30 +184,22 @@ class KafkaRelay:
     def relay_batch(self, producer: KafkaProducer) -> int:
         if self.before_batch is not None:
             self.before_batch()
-        records = self.sealed_log.read(after_seq=self.published.seq, limit=self.batch_size)
+        records = self.sealed_log.read_for_relay(self.published.seq, self.batch_size)
         if not records:
             return 0
         producer.begin_transaction()
         sent = None
-        for record in records:
-            envelope = record.envelope
+        for seq, key, event_type, hash_, envelope in records:
             sent = producer.send(
-                self.topic,
-                key=(envelope["institution_id"] or envelope["aggregate_id"]).encode(),
-                value=record.envelope_bytes,
-                partition=0,
-                headers=[
-                    ("seq", str(record.seq).encode()),
-                    ("event_type", envelope["event_type"].encode()),
-                    ("hash", envelope["hash"].encode()),
-                ],
+                self.topic, key=key.encode(), value=envelope, partition=0,
+                headers=[("seq", str(seq).encode()), ("event_type", event_type.encode()), ("hash", hash_.encode())],
             )
             if self.send_delay_s:
                 producer.flush()
                 time.sleep(self.send_delay_s)
         producer.commit_transaction()
-        last = records[-1]
-        self.published = Published(last.seq, last.envelope["hash"])
+        last_seq, _, _, last_hash, _ = records[-1]
+        self.published = Published(last_seq, last_hash)
         # Where this batch ended, so a restart reads from here (a hint: a crash before this write
         # only makes the restart read a little more).
         self._offsets.note(self.topic, sent.get(timeout=60).offset)

@@ -1,5 +1,6 @@
 """The sealer gives every stored event exactly one place in the chain, whoever runs it."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from events.envelope import verify_chain
@@ -40,3 +41,22 @@ def test_sealing_is_deterministic_from_the_store(ledger, tmp_path):
     sealer.log.db.rows("DELETE FROM sealed_log")  # simulate rebuilding the sealed log elsewhere
     Sealer(app, SealedLog(tmp_path / "ledger.sqlite")).seal_pending()
     assert [r.envelope_bytes for r in sealer.log.read(0, 10)] == original
+
+
+def test_what_the_relay_reads_is_each_envelopes_own_seq_key_type_and_hash(ledger):
+    """The relay sends from the log's columns without parsing envelopes: they must say what the
+    envelope says (the key: the institution, else the record itself)."""
+    from tests.scenarios import every_list
+
+    app, sealer = ledger
+    every_list(app)
+    sealer.seal_pending()
+    rows = sealer.log.read_for_relay(0, 10_000)
+    assert len(rows) == sealer.log.head().seq > 20
+    for (seq, key, event_type, hash_, envelope_bytes), record in zip(rows, sealer.log.read(0, 10_000), strict=True):
+        envelope = record.envelope
+        assert (seq, key, event_type, hash_, envelope_bytes) == (
+            envelope["seq"], envelope["institution_id"] or envelope["aggregate_id"], envelope["event_type"], envelope["hash"],
+            record.envelope_bytes)
+    assert any(r[1] != json.loads(r[4])["institution_id"] for r in rows)  # a record about no institution is keyed by itself
+    assert sealer.log.read_for_relay(rows[-3][0], 10) == rows[-2:]
