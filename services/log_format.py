@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from datetime import datetime, timezone
 
 TEXT = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -33,10 +34,19 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(level: int = logging.WARNING, env: dict[str, str] | None = None) -> None:
+def configure(level: int = logging.WARNING, env: dict[str, str] | None = None, *, stdout=None) -> None:
+    """Process logs on stderr at ``level``; the request audit log (``eldercare.requests``, one JSON
+    object per request) on stdout, whatever the level, for the operators' log pipeline — besides its
+    own file (services/api/request_log.py)."""
     env = os.environ if env is None else env
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines() if env.get("ELDERCARE_LOG_FORMAT", "text") == "json" else logging.Formatter(TEXT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    requests = logging.getLogger("eldercare.requests")
+    audit = logging.StreamHandler(stdout or sys.stdout)
+    audit.setFormatter(logging.Formatter("%(message)s"))  # each message is already one JSON object
+    requests.handlers[:] = [audit]
+    requests.setLevel(logging.INFO)
+    requests.propagate = False

@@ -54,6 +54,8 @@ class Settings:
     oidc_client_id: str = "eldercare-console"
     oidc_client_secret: str | None = None  # a confidential client's secret (else a public client: PKCE alone)
     console_url: str | None = None  # the console's address as browsers reach it (behind a proxy), for the redirect URI
+    request_log_max_bytes: int = 100 * 1024 * 1024  # the request audit log file rotates past this (ELDERCARE_REQUEST_LOG_MAX_MB)
+    request_log_keep: int = 20  # rotated files kept (ELDERCARE_REQUEST_LOG_KEEP)
 
     @property
     def event_store(self) -> str:
@@ -106,6 +108,8 @@ class Settings:
             oidc_client_id=env.get("ELDERCARE_OIDC_CLIENT_ID", "eldercare-console").strip() or "eldercare-console",
             oidc_client_secret=env.get("ELDERCARE_OIDC_CLIENT_SECRET") or None,
             console_url=(env.get("ELDERCARE_CONSOLE_URL") or "").strip().rstrip("/") or None,
+            request_log_max_bytes=_positive(env, "ELDERCARE_REQUEST_LOG_MAX_MB", 100) * 1024 * 1024,
+            request_log_keep=_positive(env, "ELDERCARE_REQUEST_LOG_KEEP", 20),
         )
 
 

@@ -110,7 +110,8 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(settings)
     app.state.metrics = Metrics(runtime)
-    request_log = app.state.request_log = RequestLog(settings.data_dir / "logs" / "requests.jsonl")
+    request_log = app.state.request_log = RequestLog(settings.data_dir / "logs" / "requests.jsonl", max_bytes=settings.request_log_max_bytes,
+                                                      keep=settings.request_log_keep)
     # Outermost last: the request log (which also counts the metrics) sees everything, also 413 and 429.
     app.add_middleware(BodyLimit)
     app.state.limits = None

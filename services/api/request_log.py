@@ -1,5 +1,8 @@
 """The structured audit log of every request: one JSON line per request, written to
-``<data dir>/logs/requests.jsonl`` and to the ``eldercare.requests`` logger.
+``<data dir>/logs/requests.jsonl`` and to the ``eldercare.requests`` logger (which `eldercare serve`
+sends to stdout, services/log_format.py). The file is rotated by size: past ``max_bytes`` it becomes
+``requests.jsonl.1`` (the older ones shift up) and the oldest beyond ``keep`` is removed — ship
+stdout to the log system for the record kept longer (ELDERCARE_REQUEST_LOG_MAX_MB, _KEEP).
 
 Each line says who (the verified actor, or none), what (method, route template, path, the names
 of the query parameters), with which idempotency key, from where, the outcome (status, error
@@ -38,20 +41,38 @@ def route_of(scope: Scope) -> str:
 
 
 class RequestLog:
-    """Appends JSON lines to a file, thread-safe."""
+    """Appends JSON lines to a file, thread-safe, rotating it by size."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_bytes: int = 100 * 1024 * 1024, keep: int = 20) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.path, self.max_bytes, self.keep = path, max_bytes, keep
         self._file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115  (kept open for the app's life)
+        self._size = path.stat().st_size
         self._lock = threading.Lock()
+
+    def _rotate(self) -> None:
+        self._file.close()
+        oldest = self.path.with_name(f"{self.path.name}.{self.keep}")
+        oldest.unlink(missing_ok=True)
+        for n in range(self.keep - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{n}")
+            if older.exists():
+                older.rename(self.path.with_name(f"{self.path.name}.{n + 1}"))
+        self.path.rename(self.path.with_name(f"{self.path.name}.1"))
+        self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self._size = 0
 
     def write(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        size = len(line.encode()) + 1
         with self._lock:
             if self._file.closed:  # the app was shut down and started again (lifespan per test client)
                 self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+                self._size = self.path.stat().st_size
+            if self._size and self._size + size > self.max_bytes:
+                self._rotate()
             self._file.write(line + "\n")
+            self._size += size
         log.info(line)
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ site. The same journey in the embedded profile, with no servers at all."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -80,6 +81,9 @@ def test_embedded_profile_end_to_end(tmp_path):
         wait_until(lambda: search_finds(base, dev_tokens(env), institution_id, "颐和"), 30, "search to find the filing")
         run(["site", "build"], env)
         assert_site_lists(base, data, institution_id, name, filed["seq"])
+        # the request audit log is on the process's stdout as JSON lines, not only in its file
+        printed = [json.loads(line) for line in api.output().splitlines() if line.startswith('{"')]
+        assert any(e.get("route") == "/v1/filings" and e.get("status") == 201 for e in printed), api.output()[-2000:]
     finally:
         api.stop()
 

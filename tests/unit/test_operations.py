@@ -181,3 +181,50 @@ def test_serve_trusts_forwarded_addresses_only_from_the_proxies_named(tmp_path, 
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
     assert cli.main(["serve", *flag]) == 0
     assert (seen["proxy_headers"], seen["forwarded_allow_ips"]) == (trusted is not None, trusted)
+
+
+def test_the_request_log_rotates_by_size_and_loses_no_line(tmp_path):
+    """Past its size the file becomes requests.jsonl.1 (older ones shift up), at most ``keep``
+    rotated files are kept; every line written is in the files kept, in order."""
+    from services.api.request_log import RequestLog
+
+    path = tmp_path / "logs" / "requests.jsonl"
+    request_log = RequestLog(path, max_bytes=400, keep=3)
+    for n in range(40):
+        request_log.write({"n": n, "route": "/v1/search", "status": 200})
+    request_log.close()
+    kept = [path.with_name(f"requests.jsonl.{i}") for i in (3, 2, 1)] + [path]
+    assert all(f.exists() for f in kept) and not path.with_name("requests.jsonl.4").exists()
+    numbers = [json.loads(line)["n"] for f in kept for line in f.read_text(encoding="utf-8").splitlines()]
+    assert numbers == list(range(numbers[0], 40)) and numbers[0] > 0  # the oldest went, nothing in between
+    assert all(f.stat().st_size <= 400 for f in kept)
+    again = RequestLog(path, max_bytes=400, keep=3)  # reopened: it knows the current file's size
+    again.write({"n": 40})
+    again.close()
+    assert path.stat().st_size <= 400
+
+
+def test_the_request_log_reaches_stdout_whatever_the_process_log_level():
+    """`eldercare serve` logs at WARNING; the request lines (INFO) still reach stdout, as JSON."""
+    import io
+    import logging
+
+    from services import log_format
+    from services.api.request_log import RequestLog
+
+    root, requests = logging.getLogger(), logging.getLogger("eldercare.requests")
+    saved = (root.handlers[:], root.level, requests.handlers[:], requests.level, requests.propagate)
+    out = io.StringIO()
+    try:
+        log_format.configure(logging.WARNING, {}, stdout=out)
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as tmp:
+            request_log = RequestLog(Path(tmp) / "requests.jsonl")
+            request_log.write({"route": "/v1/filings", "status": 201})
+            request_log.close()
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        requests.handlers[:], requests.level, requests.propagate = saved[2], saved[3], saved[4]
+    assert json.loads(out.getvalue().strip()) == {"route": "/v1/filings", "status": 201}
