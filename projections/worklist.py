@@ -115,20 +115,24 @@ def _defence(record: Record, state: dict[str, Any], day: str) -> dict[str, Any] 
     return None
 
 
+# What ends within the horizon, by kind: the subject the list names it by. The day it ends is the one
+# the kind's own lifecycle declares for its time-driven step (a publication's longest period, a
+# listing's term, a grade's validity), in the states that step may follow.
+ENDINGS = {
+    "SanctionCase": lambda state: "行政处罚信息公示期",
+    "CreditListing": lambda state: f"{credit.LIST_NAMES.get(state['list'], state['list'])}列入期限",
+    "GradingApplication": lambda state: f"{state.get('level')}级等级有效期",
+}
+
+
 def _ending(record: Record, state: dict[str, Any], day: str, horizon: str) -> dict[str, Any] | None:
     """A penalty publication, a credit listing or a grade that ends within the horizon."""
-    if record["kind"] == "SanctionCase":
-        publication = state.get("publication") or {}
-        until, subject = (publication.get("publish_until") if publication.get("state") == "published" else None), "行政处罚信息公示期"
-    elif record["kind"] == "CreditListing":
-        until = state.get("expires_on") if state["status"] in (credit.LISTED, credit.PUBLISHED) else None
-        subject = f"{credit.LIST_NAMES.get(state['list'], state['list'])}列入期限"
-    elif record["kind"] == "GradingApplication":
-        until = state.get("valid_until") if state["status"] in (grading.AWARDED, grading.DOWNGRADED) else None
-        subject = f"{state.get('level')}级等级有效期"
-    else:
+    subject = ENDINGS.get(record["kind"])
+    if subject is None:
         return None
-    return {"subject": subject, "ends_on": until} if until and day <= until <= horizon else None
+    until = next((due for step in RECORD_KINDS[record["kind"]].timed_steps()
+                  if state["status"] in step.after and (due := step.falls_due(state))), None)
+    return {"subject": subject(state), "ends_on": until} if until and day <= until <= horizon else None
 
 
 def _scheduled(record: Record, since_seq: int | None, since_day: str) -> list[dict[str, Any]]:

@@ -631,3 +631,22 @@ def test_a_search_made_in_place_returns_only_the_result_region_and_console_pages
     served = client.get(f"/console/static/vendor/{asset['file']}")
     assert served.status_code == 200 and hashlib.sha256(served.content).hexdigest() == asset["sha256"] and asset["licence"] == "0BSD"
     assert (HERE / "static" / "vendor" / f"{asset['file']}.LICENSE").exists()
+
+
+def test_a_listing_term_and_a_grade_validity_show_as_ending_within_thirty_days(world):
+    """The worklist's 'ending' list takes each record's end from its own lifecycle (the listing's
+    term, the grade's validity): shown from thirty days before, not earlier."""
+    from datetime import date, datetime, time, timedelta
+
+    from tests.conftest import BEIJING
+
+    client, runtime, scenario = world
+    civil = bearer(runtime)
+    for entry, field, subject in ((scenario.entries["joint_punishment"], "expires_on", "养老服务市场失信联合惩戒对象名单列入期限"),
+                                  (scenario.entries["graded"], "valid_until", "3级等级有效期")):
+        until = date.fromisoformat(client.get(f"/v1/records/{entry.record_id}", headers=civil).json()["state"][field])
+        for days_before, listed in ((40, False), (10, True)):
+            runtime.ledger.clock.now = datetime.combine(until - timedelta(days=days_before), time(10), BEIJING)
+            ending = client.get("/v1/worklist", params={"region": "321111"}, headers=civil).json()["ending_soon"]
+            shown = [(r["subject"], r["ends_on"]) for r in ending if r["record_id"] == entry.record_id]
+            assert shown == ([(subject, until.isoformat())] if listed else []), (subject, days_before, ending)
