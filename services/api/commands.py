@@ -155,14 +155,11 @@ ROUTES = [
 
 
 def _respond(runtime: Runtime, result: CommandResult, response: Response, dry_run: bool = False) -> CommandResponse:
+    checked_only = dry_run and not result.replayed  # checked, not recorded: no ledger position, nothing to point at
     response.status_code = 200 if result.replayed or dry_run else 201
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    if dry_run and not result.replayed:  # checked, not recorded: nothing to point at
-        return CommandResponse(aggregate_id=str(result.aggregate_id), aggregate_type=result.aggregate_type,
-                               institution_id=result.institution_id, aggregate_version=result.version, status=result.status,
-                               replayed=False, seq=None, dry_run=True)
-    if result.aggregate_type in RESOURCE_PATHS:
+    if result.aggregate_type in RESOURCE_PATHS and not checked_only:
         response.headers["Location"] = f"{RESOURCE_PATHS[result.aggregate_type]}{result.aggregate_id}"
     return CommandResponse(
         aggregate_id=str(result.aggregate_id),
@@ -171,7 +168,8 @@ def _respond(runtime: Runtime, result: CommandResult, response: Response, dry_ru
         aggregate_version=result.version,
         status=result.status,
         replayed=result.replayed,
-        seq=runtime.sealer.log.seq_of(str(result.aggregate_id), result.version),
+        seq=None if checked_only else runtime.sealer.log.seq_of(str(result.aggregate_id), result.version),
+        dry_run=checked_only,
     )
 
 
