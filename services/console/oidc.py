@@ -32,6 +32,7 @@ from typing import Any
 import jwt
 
 from services.api.auth import PROVIDER_ALGORITHMS
+from services.console.session import SignedCookie
 
 FLOW_COOKIE = "eldercare_console_oidc"
 FLOW_SECONDS = 10 * 60
@@ -68,7 +69,7 @@ def _b64(data: bytes) -> str:
 class OidcClient:
     def __init__(self, issuer: str, client_id: str, client_secret: str | None, jwks_url: str, key: bytes, *, clock=time.time) -> None:
         self.issuer, self.client_id, self.client_secret = issuer.rstrip("/"), client_id, client_secret
-        self.key = hashlib.sha256(b"eldercare console oidc flow\x00" + key).digest()
+        self.cookie = SignedCookie(key, b"eldercare console oidc flow")
         self.keys = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=TIMEOUT_S)
         self.clock = clock
         self._discovery: dict[str, Any] | None = None
@@ -100,22 +101,14 @@ class OidcClient:
         return f"{endpoint}{separator}{urllib.parse.urlencode(query)}", self.dump(flow)
 
     def dump(self, flow: Flow) -> str:
-        body = _b64(json.dumps([flow.state, flow.nonce, flow.verifier, flow.next, flow.started]).encode())
-        return f"{body}.{hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()}"
+        return self.cookie.sign([flow.state, flow.nonce, flow.verifier, flow.next, flow.started])
 
     def load(self, cookie: str | None) -> Flow | None:
-        if not cookie or "." not in cookie:
+        values = self.cookie.unsign(cookie)
+        if values is None or len(values) != 5 or not all(isinstance(v, str) for v in values[:4]) or not isinstance(values[4], int):
             return None
-        body, _, signature = cookie.rpartition(".")
-        if not hmac.compare_digest(signature, hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()):
-            return None
-        try:
-            state, nonce, verifier, next_path, started = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        except (ValueError, TypeError):
-            return None
-        if self.clock() - started > FLOW_SECONDS:
-            return None
-        return Flow(state, nonce, verifier, next_path, started)
+        flow = Flow(*values)
+        return flow if self.clock() - flow.started <= FLOW_SECONDS else None
 
     def finish(self, flow: Flow | None, *, code: str, state: str, redirect_uri: str) -> str:
         """Check the callback against the flow, exchange the code, verify the ID token; the access

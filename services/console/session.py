@@ -25,6 +25,30 @@ COOKIE = "eldercare_console"
 IDLE_SECONDS = 30 * 60
 
 
+class SignedCookie:
+    """A list of JSON values in a cookie, signed with HMAC-SHA256 under a key of its own purpose:
+    it cannot be altered or forged; ``unsign`` gives None for anything not made by ``sign``."""
+
+    def __init__(self, key: bytes, purpose: bytes) -> None:
+        self.key = hashlib.sha256(purpose + b"\x00" + key).digest()
+
+    def sign(self, values: list) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        return f"{body}.{hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()}"
+
+    def unsign(self, cookie: str | None) -> list | None:
+        if not cookie or "." not in cookie:
+            return None
+        body, _, signature = cookie.rpartition(".")
+        if not hmac.compare_digest(signature, hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()):
+            return None
+        try:
+            values = json.loads(base64.urlsafe_b64decode(body.encode()))
+        except (ValueError, TypeError):
+            return None
+        return values if isinstance(values, list) else None
+
+
 @dataclass(frozen=True)
 class Session:
     token: str
@@ -37,7 +61,7 @@ class Session:
 
 class Sessions:
     def __init__(self, key: bytes, *, idle_seconds: int = IDLE_SECONDS, clock=time.time) -> None:
-        self.key = hashlib.sha256(b"eldercare console session\x00" + key).digest()
+        self.cookie = SignedCookie(key, b"eldercare console session")
         self.idle_seconds = idle_seconds
         self.clock = clock
 
@@ -45,22 +69,14 @@ class Sessions:
         return Session(token, secrets.token_urlsafe(24), self.clock())
 
     def dump(self, session: Session) -> str:
-        body = base64.urlsafe_b64encode(json.dumps([session.token, session.csrf, int(session.seen)]).encode()).decode()
-        signature = hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()
-        return f"{body}.{signature}"
+        return self.cookie.sign([session.token, session.csrf, int(session.seen)])
 
     def load(self, cookie: str | None) -> Session | None:
         """The session the cookie holds, or None (absent, forged, malformed or idle too long)."""
-        if not cookie or "." not in cookie:
+        values = self.cookie.unsign(cookie)
+        if values is None or len(values) != 3:
             return None
-        body, _, signature = cookie.rpartition(".")
-        expected = hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(signature, expected):
-            return None
-        try:
-            token, csrf, seen = json.loads(base64.urlsafe_b64decode(body.encode()))
-        except (ValueError, TypeError):
-            return None
+        token, csrf, seen = values
         if not isinstance(token, str) or not isinstance(csrf, str) or not isinstance(seen, int):
             return None
         if self.clock() - seen > self.idle_seconds:
