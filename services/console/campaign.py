@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from events.grading import METRIC_NAMES
-from events.regions import covers, full_name, is_known, name_of, parents
+from events.regions import full_name, is_known, name_of
 from public_site.charts import Bar, bar_chart
 from services.api import queries
-from services.console.pages import _officer, _page, _who
+from services.console.pages import _officer, _page, _who, jurisdiction_trail
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 FIRST_YEAR = 2019
@@ -30,7 +30,7 @@ def _scope(actor: Any, asked: str, metric: str) -> str:
     """The region asked for — a known one within the officer's jurisdiction, their own when none is
     asked — once the metric is known to be one of the four."""
     code = asked.strip() or actor.region
-    if not (code.isdigit() and len(code) == 6 and is_known(code) and covers(actor.region, actor.level, code)):
+    if not (code.isdigit() and len(code) == 6 and is_known(code) and actor.covers(code)):
         raise OutOfScope("地区代码应为本人所辖范围内的 6 位行政区划代码")
     if metric not in METRICS:
         raise OutOfScope("指标不在可选范围内")
@@ -45,8 +45,9 @@ def _refused(request: Request, actor, session, text: str):
     return _page(request, "message.html", {"who": _who(actor), "title": "无法显示", "text": text}, session, 422)
 
 
-def _bars(metrics: list[dict[str, Any]], label) -> list[Bar]:
-    return [Bar(label(m), m["count"], m["of"], m["target"]["target_percent"] if m["target"] else None) for m in metrics]
+def _bar(label: str, metric: dict[str, Any]) -> Bar:
+    """One metric of the campaign report as a chart bar, its target marked if one is set."""
+    return Bar(label, metric["count"], metric["of"], metric["target"]["target_percent"] if metric["target"] else None)
 
 
 Year = Annotated[int | None, Query(ge=FIRST_YEAR, le=2100)]
@@ -63,13 +64,11 @@ def campaign(request: Request, year: Year = None, region: Region = "", metric: A
         return _refused(request, actor, session, str(refused))
     year = _year(runtime, year)
     report = queries.campaign_progress(actor=actor, runtime=runtime, region=code, year=year, sub_regions=True)
-    here = bar_chart("progress", f"{full_name(code)}{year}年工作目标完成情况", _bars(report["metrics"], lambda m: m["name_zh"]))
+    here = bar_chart("progress", f"{full_name(code)}{year}年工作目标完成情况", [_bar(m["name_zh"], m) for m in report["metrics"]])
     subs = [(s["region"], name_of(s["region"]) or s["region"], {m["metric"]: m for m in s["metrics"]}) for s in report["sub_regions"]]
     subs = [s for s in subs if s[2]["filed"]["of"]]  # regions with institutions the ledger knows
-    by_region = bar_chart("sub-regions", f"各地区{METRIC_NAMES[metric]}", [
-        Bar(name, m[metric]["count"], m[metric]["of"], m[metric]["target"]["target_percent"] if m[metric]["target"] else None)
-        for _, name, m in subs]) if subs else ""
-    trail = [c for c in parents(code) if covers(actor.region, actor.level, c) and is_known(c)]
+    by_region = bar_chart("sub-regions", f"各地区{METRIC_NAMES[metric]}", [_bar(name, m[metric]) for _, name, m in subs]) if subs else ""
+    trail = jurisdiction_trail(actor, code)
     today = runtime.ledger.today()
     return _page(request, "campaign.html", {
         "who": _who(actor), "report": report, "region": code, "region_name": full_name(code), "year": year, "metric": metric,

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from events.lifecycle import INSTITUTION, PROFILE
 from events.record_kinds import KINDS
-from events.regions import children, covers, full_name, is_known, name_of, parents, prefix_of
+from events.regions import children, full_name, is_known, name_of, parents, prefix_of
 from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
 from services.api import lookup, queries
 from services.api.auth import AuthError, actor_from_authorization, issue_token
@@ -257,6 +257,11 @@ def search(request: Request, q: Text = "", region: Filter = "", status: Filter =
     }, session)
 
 
+def jurisdiction_trail(actor: Actor, code: str) -> list[str]:
+    """The regions from the top of the officer's jurisdiction down to ``code`` (itself last)."""
+    return [c for c in parents(code) if actor.covers(c) and is_known(c)]
+
+
 def _region_tree(actor: Actor, params: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
     """The officer's jurisdiction as a tree one level at a time: the regions above the one searched
     (within the jurisdiction), and the ones directly within it with how many institutions of the
@@ -271,7 +276,7 @@ def _region_tree(actor: Actor, params: dict[str, Any], counts: dict[str, int]) -
         prefix = prefix_of(code)
         return sum(n for region, n in counts.items() if region.startswith(prefix))
 
-    above = [c for c in parents(scope) if c != scope and covers(actor.region, actor.level, c) and is_known(c)]
+    above = jurisdiction_trail(actor, scope)[:-1]
     return {"above": [(name_of(c), link(c)) for c in above], "here": name_of(scope) or scope,
             "within": [(name_of(c), link(c), held(c)) for c in children(scope) if held(c)]}
 
