@@ -61,6 +61,16 @@ def _form(request: Request, actor, session, *, error: str = "", code: str = "", 
                                           "chosen": family}, session, status)
 
 
+STALE_FORM = "表单已过期或来源不明（CSRF 校验未通过），请重新选择文件。"
+
+
+def _refused(request: Request, actor, session, refused: DomainError, family: str) -> HTMLResponse:
+    """The import refused as a whole (a file without the family's columns, an officer without the
+    competence): the form again, with the reason and its code."""
+    return _form(request, actor, session, error=refused.message_zh, code=refused.code, family=family,
+                 status=422 if refused.kind == "rejected" else 403)
+
+
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request) -> HTMLResponse:
     actor, session = _officer(request)
@@ -88,7 +98,7 @@ async def check_import(request: Request, family: Annotated[str, Form(max_length=
     """The dry run: every row checked, nothing recorded; the file kept for the recording."""
     actor, session = _officer(request)
     if not _sessions(request).csrf_ok(session, csrf):
-        return _form(request, actor, session, error="表单已过期或来源不明（CSRF 校验未通过），请重新选择文件。", status=403)
+        return _form(request, actor, session, error=STALE_FORM, status=403)
     file_name = Path(file.filename or "").name
     suffix = Path(file_name).suffix.lower()
     if family not in FAMILIES:
@@ -101,11 +111,9 @@ async def check_import(request: Request, family: Annotated[str, Form(max_length=
     try:
         report = await _run(request, actor, family, content, file_name, True)
     except DomainError as refused:
-        return _form(request, actor, session, error=refused.message_zh, code=refused.code, family=family,
-                     status=422 if refused.kind == "rejected" else 403)
+        return _refused(request, actor, session, refused, family)
     digest = hashlib.sha256(content).hexdigest()
-    folder = _uploads(request)
-    await anyio.to_thread.run_sync(_sweep, folder)
+    await anyio.to_thread.run_sync(_sweep, _uploads(request))
     _held(request, actor, digest, suffix).write_bytes(content)
     return _report_page(request, actor, session, report, file_name=file_name, family=family, digest=digest, suffix=suffix)
 
@@ -114,10 +122,11 @@ async def check_import(request: Request, family: Annotated[str, Form(max_length=
 async def record_import(request: Request, family: Annotated[str, Form(max_length=40)], digest: Annotated[str, Form(max_length=64)],
                         suffix: Annotated[str, Form(max_length=5)], file_name: Annotated[str, Form(max_length=200)],
                         csrf: Annotated[str, Form(max_length=100)] = "") -> HTMLResponse:
-    """Recording the file that was checked (a second click finds every row already recorded)."""
+    """Recording the file that was checked, once: the held copy is let go when recorded (a second
+    click finds nothing to record; the same file checked again shows every row already imported)."""
     actor, session = _officer(request)
     if not _sessions(request).csrf_ok(session, csrf):
-        return _form(request, actor, session, error="表单已过期或来源不明（CSRF 校验未通过），请重新选择文件。", status=403)
+        return _form(request, actor, session, error=STALE_FORM, status=403)
     if family not in FAMILIES or suffix not in SUFFIXES or not re.fullmatch(r"[0-9a-f]{64}", digest):
         return _form(request, actor, session, error="导入请求无效，请重新选择文件", status=422)
     held = _held(request, actor, digest, suffix)
@@ -127,8 +136,7 @@ async def record_import(request: Request, family: Annotated[str, Form(max_length
     try:
         report = await _run(request, actor, family, content, file_name, False)
     except DomainError as refused:
-        return _form(request, actor, session, error=refused.message_zh, code=refused.code, family=family,
-                     status=422 if refused.kind == "rejected" else 403)
+        return _refused(request, actor, session, refused, family)
     held.unlink(missing_ok=True)
     return _report_page(request, actor, session, report, file_name=file_name, family=family, digest=digest, suffix=suffix,
                         status=201 if report.count("recorded") else 200)
