@@ -650,3 +650,34 @@ def test_a_listing_term_and_a_grade_validity_show_as_ending_within_thirty_days(w
             ending = client.get("/v1/worklist", params={"region": "321111"}, headers=civil).json()["ending_soon"]
             shown = [(r["subject"], r["ends_on"]) for r in ending if r["record_id"] == entry.record_id]
             assert shown == ([(subject, until.isoformat())] if listed else []), (subject, days_before, ending)
+
+
+def test_a_retracted_notice_or_listing_leaves_the_defence_windows_everywhere(world):
+    """One truth: retracting a listing's notice puts the record back before its defence window, and
+    retracting the proposal itself takes the record off; the API's worklist and the console's 待办
+    both follow."""
+    from tests.scenarios import _run
+
+    client, runtime, scenario = world
+    app = runtime.ledger
+    listing = str(_run(app, "listing.propose", {
+        "institution_id": scenario.home, "list": "key_attention", "ground": "elder_rights_harm", "grounding_kind": "sanction_case",
+        "grounding_ref": scenario.entries["sanctions"].record_id, "proposed_on": "2024-05-31"}).aggregate_id)
+    _run(app, "listing.notify", {"served_on": "2024-06-01"}, listing)
+    runtime.sealer.seal_pending()
+    civil = bearer(runtime)
+    sign_in(client)
+
+    def shown() -> tuple[bool, bool]:
+        api = listing in [r["record_id"] for r in client.get("/v1/worklist", params={"region": "321111"}, headers=civil).json()["defence_windows"]]
+        page = f"/console/records/{listing}" in client.get("/console/worklist").text.split('id="defence-windows"')[1].split("</table>")[0]
+        return api, page
+
+    assert shown() == (True, True)
+    proposal, notice = client.get(f"/v1/records/{listing}", headers=civil).json()["decisions"]
+    for decision in (notice, proposal):
+        retracted = client.post(f"/v1/records/{listing}/retraction", headers=civil, json={
+            "basis": {"document_no": f"润民撤〔2024〕{decision['event_type']}号", "legal_basis": "《养老机构管理办法》"},
+            "original_event_id": decision["event_id"], "reason": "依据不足", "approver": "科长", "retracted_on": "2024-06-03"})
+        assert retracted.status_code == 201, retracted.text
+        assert shown() == (False, False), decision["event_type"]
