@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVERS := deploy/local/servers
 
-.PHONY: demo test install browser-deps servers-start servers-stop schemas vendor clean
+.PHONY: demo test install browser-deps go-tools servers-start servers-stop schemas vendor clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo: install
 # Everything: unit, contract, integration (real Kafka and Elasticsearch) and end-to-end tests
 # (the site in Debian's headless Chromium, with axe-core from npm). The servers are fetched from
 # Maven Central and started on 127.0.0.1, and stopped afterwards.
-test: install browser-deps
+test: install browser-deps go-tools
 	$(SERVERS) fetch all
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; $(SERVERS) stop all; exit $$status
 
@@ -30,6 +30,13 @@ browser-deps:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	@fc-list 2>/dev/null | grep -qi "CJK" || (apt-get update -qq && apt-get install -y -qq fonts-noto-cjk)
 	npm ci --prefix tests/e2e --silent --no-audit --no-fund
+
+# Go programs the tests hold our formats and deployment files to — Go's sumdb/note (checkpoints),
+# helm and kubeconform (the chart), Prometheus's rule parser (alerts) — built from the Go module
+# proxy at the versions tests/tools/go.sum and tests/tools/promrules/go.sum pin.
+go-tools:
+	cd tests/tools && GOBIN=$(abspath var/tools) go install tool ./...
+	cd tests/tools/promrules && GOBIN=$(abspath var/tools) go install .
 
 servers-start:
 	$(SERVERS) start all

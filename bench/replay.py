@@ -36,7 +36,7 @@ from services.audit.replay import digest, institution_as_of, lists_as_of  # noqa
 from services.ledger.checkpoints import Checkpointer  # noqa: E402
 from services.ledger.ledger_tree import LedgerTree  # noqa: E402
 from services.ledger.sealed_log import SealedLog  # noqa: E402
-from services.ledger.signing_key import load_signer  # noqa: E402
+from services.ledger.signing_key import load_signers  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -86,7 +86,7 @@ def merkle(log: SealedLog, head: int, key_file: Path, samples: int) -> tuple[str
     start = time.perf_counter()
     tree.extend()
     rate("merkle: store the 256-leaf nodes over the whole log", head, time.perf_counter() - start)
-    checkpointer = Checkpointer(tree, load_signer(key_file, "bench.localhost/ledger", create=True))
+    checkpointer = Checkpointer(tree, load_signers(key_file, "bench.localhost/ledger", create=True))
     start = time.perf_counter()
     note = checkpointer.issue(head).note
     line("merkle: sign a checkpoint of the head", f"{(time.perf_counter() - start) * 1000:8.1f} ms")
@@ -105,13 +105,13 @@ def merkle(log: SealedLog, head: int, key_file: Path, samples: int) -> tuple[str
          f"p50 {pct(inclusion, 50):6.2f} ms  p99 {pct(inclusion, 99):6.2f} ms")
     line(f"merkle: consistency proof to the head ({samples} samples)",
          f"p50 {pct(consistency, 50):6.2f} ms  p99 {pct(consistency, 99):6.2f} ms")
-    vkey = checkpointer.signer.verifier.text()
-    return note, vkey
+    vkeys = checkpointer.verifier_keys()
+    return note, vkeys
 
 
-def verify_chain(log: SealedLog, head: int, note: str, vkey: str) -> None:
+def verify_chain(log: SealedLog, head: int, note: str, vkeys: list[str]) -> None:
     start = time.perf_counter()
-    report = verifier.verify(None, vkey=vkey, events=envelopes(log), checkpoint_notes=[note])
+    report = verifier.verify(None, vkeys=vkeys, events=envelopes(log), checkpoint_notes=[note])
     seconds = time.perf_counter() - start
     rate("verify: hashes, chain and Merkle root vs signed checkpoint", report.events, seconds)
     line("", f"{'verified' if report.ok else 'NOT verified: ' + str(report.findings[:3])}")
@@ -144,8 +144,8 @@ def main() -> None:
                 print(f"\n{store}: {head:,} events")
             replay_lists(log, head)
             replay_institutions(log, head, args.samples)
-            note, vkey = merkle(log, head, Path(tmp) / "bench-key.pem", args.samples)
-            verify_chain(log, head, note, vkey)
+            note, vkeys = merkle(log, head, Path(tmp) / "bench-key.pem", args.samples)
+            verify_chain(log, head, note, vkeys)
             log.close()
             print(f"  peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.1f} GiB")
 

@@ -9,7 +9,8 @@ base64 root hash — with two extension lines of ours:
     chain <hex hash of event <tree size> (64 zeros for an empty ledger)>
     time <UTC issue time, ISO 8601 with seconds and Z>
 
-and is signed as a C2SP signed note (events/signed_note.py). The ``chain`` line binds the tree to
+and is signed as a C2SP signed note (events/signed_note.py) by the ledger's Ed25519 key and
+co-signed by its SM2 key. The ``chain`` line binds the tree to
 the hash chain of envelopes, so a checkpoint vouches for both.
 """
 
@@ -18,9 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from events.signed_note import NoteError, NoteSigner, NoteVerifier, open_note
+from events.signed_note import NoteError, NoteSigner, NoteVerifier, open_note, sign_note
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -40,8 +42,8 @@ class Checkpoint:
             f"chain {self.chain}\ntime {self.time}\n"
         )
 
-    def sign(self, signer: NoteSigner) -> str:
-        return signer.sign(self.text())
+    def sign(self, signers: Sequence[NoteSigner]) -> str:
+        return sign_note(self.text(), signers)
 
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
@@ -64,9 +66,11 @@ class Checkpoint:
         return cls(origin, int(size), root_bytes, chain[6:], time[5:])
 
     @classmethod
-    def open(cls, note: str, verifier: NoteVerifier) -> Checkpoint:
-        """The checkpoint in a signed note, if ``verifier`` signed it and it names its origin."""
-        checkpoint = cls.parse(open_note(note, verifier))
-        if checkpoint.origin != verifier.name:
-            raise NoteError(f"checkpoint origin {checkpoint.origin!r} is not the key's {verifier.name!r}")
+    def open(cls, note: str, *verifiers: NoteVerifier) -> Checkpoint:
+        """The checkpoint in a signed note, if every one of ``verifiers`` signed it and it names
+        their origin."""
+        checkpoint = cls.parse(open_note(note, *verifiers))
+        for verifier in verifiers:
+            if checkpoint.origin != verifier.name:
+                raise NoteError(f"checkpoint origin {checkpoint.origin!r} is not the key's {verifier.name!r}")
         return checkpoint

@@ -3,7 +3,8 @@ and the register of what was published when.
 
 Under ``transparency/`` (the layout of C2SP tlog-tiles, prefix ``transparency/``):
 
-- ``log.vkey``                   the verifier key (C2SP signed-note text form)
+- ``log.vkey``                   the Ed25519 verifier key (C2SP signed-note text form)
+- ``log-sm2.vkey``               the SM2 verifier key of the checkpoints' co-signature
 - ``checkpoint``                 the signed checkpoint of exactly the published cut
 - ``checkpoints/<size>``         every checkpoint issued up to that one (immutable)
 - ``checkpoints.json``           their sizes
@@ -70,11 +71,13 @@ def publish_transparency(site_dir: Path, snapshot: dict[str, Any], tree: LedgerT
     checkpointer.issue(cut)
     published = checkpointer.published_with(cut)
     written = 0
-    written += _write(out / "log.vkey", (checkpointer.signer.verifier.text() + "\n").encode())
+    ed25519, sm2 = checkpointer.verifier_keys()
+    written += _write(out / "log.vkey", (ed25519 + "\n").encode())
+    written += _write(out / "log-sm2.vkey", (sm2 + "\n").encode())
     written += _write(out / "checkpoint", published[-1].note.encode())
     for c in published:
         written += _write(out / "checkpoints" / str(c.tree_size), c.note.encode())
-    index = {"spec": "eldercare-verification/1", "origin": checkpointer.signer.name,
+    index = {"spec": "eldercare-verification/2", "origin": checkpointer.origin,
              "checkpoints": [c.tree_size for c in published]}
     written += _write(out / "checkpoints.json", json.dumps(index, ensure_ascii=False, indent=1).encode())
     for old, new in zip(published, published[1:]):
@@ -96,7 +99,7 @@ def publish_transparency(site_dir: Path, snapshot: dict[str, Any], tree: LedgerT
             written += 1
     stamps = sorted({(i["page_stamp"]["seq"], i["page_stamp"]["hash"]) for i in snapshot["institutions"].values()})
     publication = {
-        "spec": "eldercare-verification/1",
+        "spec": "eldercare-verification/2",
         "cut": {k: snapshot["cut"][k] for k in ("seq", "hash", "recorded_at")},
         "checkpoint": cut,
         "stamps": [{"seq": s, "hash": h} for s, h in stamps],

@@ -59,9 +59,14 @@ def _b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
 
 
-@transparency.get("/key", response_class=PlainTextResponse, summary="台账公钥（C2SP 验证者密钥文本）")
+@transparency.get("/key", response_class=PlainTextResponse, summary="台账公钥 Ed25519（C2SP 验证者密钥文本）")
 def verifier_key(runtime: RuntimeDep) -> str:
-    return _parts(runtime).checkpoints.signer.verifier.text() + "\n"
+    return _parts(runtime).checkpoints.verifier_keys()[0] + "\n"
+
+
+@transparency.get("/key/sm2", response_class=PlainTextResponse, summary="台账公钥 SM2（检查点的商用密码副署）")
+def sm2_verifier_key(runtime: RuntimeDep) -> str:
+    return _parts(runtime).checkpoints.verifier_keys()[1] + "\n"
 
 
 @transparency.get("/checkpoint", response_class=PlainTextResponse, summary="最新签名检查点（C2SP signed note）")
@@ -76,7 +81,7 @@ def latest_checkpoint(runtime: RuntimeDep) -> str:
 def all_checkpoints(runtime: RuntimeDep) -> dict[str, Any]:
     parts = _parts(runtime)
     return {
-        "origin": parts.checkpoints.signer.name,
+        "origin": parts.checkpoints.origin,
         "checkpoints": [{"tree_size": c.tree_size, "issued_at": c.issued_at} for c in parts.checkpoints.all()],
     }
 

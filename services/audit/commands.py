@@ -75,9 +75,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     try:
         sealer.seal_pending()
         notes = [c.note for c in transparency.checkpoints.all()]
-        vkey = args.vkey or transparency.checkpoints.signer.verifier.text()
+        vkeys = args.vkey or transparency.checkpoints.verifier_keys()
         site = str(args.site) if args.site else None
-        report = verifier.verify(site, vkey=vkey, events=_raw_envelopes(log), checkpoint_notes=notes)
+        report = verifier.verify(site, vkeys=vkeys, events=_raw_envelopes(log), checkpoint_notes=notes)
         store = Reconciliation()
         check_store(log, store, app=ledger, seal=seal)
     finally:
@@ -287,15 +287,27 @@ def cmd_site(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
-    from services.ledger.signing_key import generate_key_file, load_signer
+    from services.ledger.signing_key import add_sm2_key, generate_key_file, load_signers
 
-    try:
-        generate_key_file(Path(args.out))
-    except FileExistsError:
-        _say(f"{args.out} 已存在，不覆盖（更换签名密钥须公告）")
-        return 2
-    _say(f"已生成签名密钥 {args.out}；验证者公钥：")
-    print(load_signer(Path(args.out), settings.log_origin).verifier.text())
+    if args.add_sm2:
+        path = Path(args.add_sm2)
+        if not path.is_file():
+            _say(f"{path} 不存在")
+            return 2
+        if not add_sm2_key(path):
+            _say(f"{path} 已有 SM2 密钥，未改动")
+            return 2
+        _say(f"已在 {path} 中加入 SM2 副署密钥；验证者公钥（请一并公告）：")
+    else:
+        path = Path(args.out)
+        try:
+            generate_key_file(path)
+        except FileExistsError:
+            _say(f"{path} 已存在，不覆盖（更换签名密钥须公告）")
+            return 2
+        _say(f"已生成签名密钥 {path}（Ed25519 与 SM2）；验证者公钥：")
+    for signer in load_signers(path, settings.log_origin):
+        print(signer.verifier.text())
     return 0
 
 
@@ -305,7 +317,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     p = a.add_parser("verify", help="核验哈希链、默克尔树与签名检查点（可同时核验公开网站）")
     p.add_argument("--site", type=Path, help="同时核验的公开网站目录")
-    p.add_argument("--vkey", help="自行获取的验证者公钥（缺省用本机密钥）")
+    p.add_argument("--vkey", action="append", help="自行获取的验证者公钥，每个公钥给一次（缺省用本机的 Ed25519 与 SM2 公钥）")
     p.set_defaults(run=cmd_verify)
 
     p = a.add_parser("export", help="导出台账全部事件（JSON Lines），供独立核验")
@@ -353,6 +365,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="重建到的目录（缺省为临时目录）")
     p.set_defaults(run=cmd_site)
 
-    p = a.add_parser("keygen", help="生成检查点签名密钥（Ed25519，PKCS#8 PEM）")
-    p.add_argument("--out", required=True, help="密钥文件（不会覆盖已有文件）")
+    p = a.add_parser("keygen", help="生成检查点签名密钥（Ed25519 与 SM2，PKCS#8 PEM）")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", help="新密钥文件（不会覆盖已有文件）")
+    target.add_argument("--add-sm2", metavar="FILE", help="为只有 Ed25519 密钥的已有文件加入 SM2 副署密钥")
     p.set_defaults(run=cmd_keygen)

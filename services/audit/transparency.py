@@ -10,7 +10,7 @@ from datetime import datetime
 from services.ledger.checkpoints import Checkpointer, utc_now
 from services.ledger.ledger_tree import LedgerTree
 from services.ledger.sealed_log import SealedLog
-from services.ledger.signing_key import load_signer
+from services.ledger.signing_key import load_signers
 from services.settings import Settings
 
 
@@ -25,10 +25,10 @@ class Transparency:
     def open(cls, settings: Settings, *, log: SealedLog | None = None, clock: Callable[[], datetime] = utc_now) -> Transparency:
         owns_log = log is None
         log = log or SealedLog(settings.event_store)
-        signer = load_signer(settings.signing_key_file, settings.log_origin, create=settings.profile == "embedded")
+        signers = load_signers(settings.signing_key_file, settings.log_origin, create=settings.profile == "embedded")
         tree = LedgerTree(log)
         checkpoints = Checkpointer(
-            tree, signer, every_events=settings.checkpoint_every_events,
+            tree, signers, every_events=settings.checkpoint_every_events,
             every_minutes=settings.checkpoint_every_minutes, clock=clock,
         )
         return cls(log, tree, checkpoints, owns_log)

@@ -1,18 +1,21 @@
 """Independent verifier of the eldercare supervision ledger — specification
-``eldercare-verification/1`` (events/VERIFICATION.md; also published at transparency/VERIFICATION.md).
+``eldercare-verification/2`` (events/VERIFICATION.md; also published at transparency/VERIFICATION.md).
 
-It deliberately imports nothing from this code base and nothing outside Python's standard library
-and ``cryptography``: an auditor can read it against the specification, copy it out, and run it
-without trusting anything else we wrote.
+It deliberately imports nothing from this code base and nothing outside Python's standard library,
+``cryptography`` and — for the SM2 co-signature only — ``tongsuopy`` (the Tongsuo project's SM2/SM3):
+an auditor can read it against the specification, copy it out, and run it without trusting
+anything else we wrote.
 
     python verifier.py --site ./site                         # a published site on disk
     python verifier.py --site https://example.gov.cn/site/   # or on the web
     python verifier.py --site ./site --events export.jsonl   # plus the full ledger, line by line
-    python verifier.py ... --vkey 'origin+keyid+base64'      # pin the key you obtained yourself
+    python verifier.py ... --vkey 'origin+keyid+base64'      # pin the keys you obtained yourself
+                           --vkey 'origin+keyid+base64'      # (give --vkey once per key: Ed25519, SM2)
 
 What it checks (each failure is a finding naming the seq or the checkpoint):
 
-1. every checkpoint is a signed note verifying under the ledger key, for the ledger's origin;
+1. every checkpoint is a signed note verifying under every ledger key given (by default the
+   site's two: Ed25519 and the SM2 co-signature), for the ledger's origin;
 2. the Merkle root of every checkpoint recomputes from the published leaf tiles, and every
    higher-level tile holds the nodes those leaves make;
 3. the published consistency proofs between successive checkpoints verify;
@@ -41,8 +44,9 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-SPEC = "eldercare-verification/1"
+SPEC = "eldercare-verification/2"
 TILE_WIDTH = 256
 GENESIS_HASH = "0" * 64
 EM_DASH = "\u2014 "
@@ -179,11 +183,20 @@ def verify_consistency(old_size: int, new_size: int, proof: list[bytes], old_roo
 # -- 3. signed notes and checkpoints (C2SP signed-note, tlog-checkpoint) -----------------------
 
 
+ED25519 = b"\x01"  # C2SP's Ed25519 type; 32-byte key
+SM2_SM3 = b"\xff" + b"gbt32918-sm2-sm3"  # 0xff (unassigned by C2SP) + identifier; 65-byte point
+
+
 @dataclass(frozen=True)
 class VerifierKey:
     name: str
     key_id: bytes
+    signature_type: bytes
     public_key: bytes
+
+    @property
+    def algorithm(self) -> str:
+        return "Ed25519" if self.signature_type == ED25519 else "SM2/SM3"
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
@@ -192,12 +205,36 @@ class VerifierKey:
             material = base64.b64decode(encoded, validate=True)
         except (ValueError, binascii.Error):
             raise VerifyError("malformed verifier key") from None
-        if len(material) != 33 or material[0] != 0x01:
-            raise VerifyError("verifier key is not an Ed25519 (type 0x01) key")
+        for kind, length in ((ED25519, 32), (SM2_SM3, 65)):
+            if material.startswith(kind) and len(material) == len(kind) + length:
+                break
+        else:
+            raise VerifyError("verifier key is neither Ed25519 (type 0x01) nor SM2 (type 0xff gbt32918-sm2-sm3)")
         key_id = hashlib.sha256(name.encode() + b"\n" + material).digest()[:4]
         if key_id.hex() != hex_id:
             raise VerifyError("verifier key id does not match its name and key")
-        return cls(name, key_id, material[1:])
+        return cls(name, key_id, kind, material[len(kind):])
+
+    def verifies(self, message: bytes, signature: bytes) -> bool:
+        if self.signature_type == ED25519:
+            try:
+                Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+            except InvalidSignature:
+                return False
+            return True
+        # SM2 with SM3 over the message, default distinguishing identifier (GB/T 35276), DER (r, s).
+        try:
+            from tongsuopy.crypto import exceptions, hashes
+            from tongsuopy.crypto.asymciphers import ec
+        except ImportError:
+            raise VerifyError("checking the SM2 co-signature needs tongsuopy (pip install tongsuopy)") from None
+        try:
+            decode_dss_signature(signature)  # not DER: refused here (the library raises an internal error)
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SM2(), self.public_key)
+            key.verify(signature, message, ec.ECDSA(hashes.SM3()))
+        except (exceptions.InvalidSignature, exceptions.InternalError, ValueError):
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -209,29 +246,28 @@ class CheckpointBody:
     time: str
 
 
-def open_checkpoint(note: str, key: VerifierKey) -> CheckpointBody:
+def open_checkpoint(note: str, keys: list[VerifierKey]) -> CheckpointBody:
+    """The checkpoint, if every key in ``keys`` signed the note (lines by other keys are skipped)."""
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
         raise VerifyError("not a signed note")
     text = note[: split + 1]
-    signed = False
+    lines = []
     for line in note[split + 2:].splitlines():
         if not line.startswith(EM_DASH):
             raise VerifyError("malformed signature line")
         try:
             name, blob = line[len(EM_DASH):].split(" ")
-            raw = base64.b64decode(blob, validate=True)
+            lines.append((name, base64.b64decode(blob, validate=True)))
         except (ValueError, binascii.Error):
             raise VerifyError("malformed signature line") from None
-        if name == key.name and raw[:4] == key.key_id:
-            try:
-                Ed25519PublicKey.from_public_bytes(key.public_key).verify(raw[4:], text.encode())
-            except InvalidSignature:
-                raise VerifyError("signature does not verify") from None
-            signed = True
-            break
-    if not signed:
-        raise VerifyError("not signed by the ledger key")
+    for key in keys:
+        ours = [raw[4:] for name, raw in lines if name == key.name and raw[:4] == key.key_id]
+        if not ours:
+            raise VerifyError(f"not signed by the ledger's {key.algorithm} key")
+        if not all(key.verifies(text.encode(), signature) for signature in ours):
+            raise VerifyError(f"{key.algorithm} signature does not verify")
+    key = keys[0]
     lines = text.split("\n")
     if len(lines) != 6 or not lines[3].startswith("chain ") or not lines[4].startswith("time "):
         raise VerifyError("not an eldercare checkpoint")
@@ -298,7 +334,7 @@ def tree_tiles(size: int) -> list[tuple[int, int, int]]:
 # -- 5. the checks -----------------------------------------------------------------------------
 
 
-def _published_checkpoints(site: Site, key: VerifierKey, report: Report) -> list[CheckpointBody]:
+def _published_checkpoints(site: Site, keys: list[VerifierKey], report: Report) -> list[CheckpointBody]:
     index = site.text("transparency/checkpoints.json")
     if index is None:
         raise VerifyError("the site publishes no transparency/checkpoints.json")
@@ -309,7 +345,7 @@ def _published_checkpoints(site: Site, key: VerifierKey, report: Report) -> list
             report.add(f"checkpoint {size}", size, "listed but not published")
             continue
         try:
-            body = open_checkpoint(note, key)
+            body = open_checkpoint(note, keys)
         except VerifyError as exc:
             report.add(f"checkpoint {size}", size, str(exc))
             continue
@@ -400,26 +436,31 @@ def verify_events(envelopes: Iterable[dict], report: Report, tree: CompactRange)
     return hashes
 
 
-def verify(site_location: str | None, *, vkey: str | None = None, events: Iterable[dict] | None = None,
+def verify(site_location: str | None, *, vkeys: list[str] | None = None, events: Iterable[dict] | None = None,
            checkpoint_notes: list[str] | None = None) -> Report:
-    """Verify a published site, a stream of envelopes, or both (see the module docstring)."""
+    """Verify a published site, a stream of envelopes, or both (see the module docstring).
+    ``vkeys``: the verifier keys every checkpoint must be signed by; default the site's two."""
     report = Report()
     site = Site(site_location) if site_location else None
-    if vkey is None:
+    if not vkeys:
         if site is None:
-            raise VerifyError("without a site, give the verifier key (--vkey)")
-        published = site.text("transparency/log.vkey")
-        if published is None:
-            raise VerifyError("the site publishes no transparency/log.vkey")
-        vkey = published
-    key = VerifierKey.parse(vkey)
+            raise VerifyError("without a site, give the verifier keys (--vkey)")
+        vkeys = []
+        for published in ("transparency/log.vkey", "transparency/log-sm2.vkey"):
+            text = site.text(published)
+            if text is None:
+                raise VerifyError(f"the site publishes no {published}")
+            vkeys.append(text)
+    keys = [VerifierKey.parse(vkey) for vkey in vkeys]
+    if len({key.name for key in keys}) != 1:
+        raise VerifyError("the verifier keys name different logs")
 
     checkpoints: list[CheckpointBody] = []
     if site is not None:
-        checkpoints = _published_checkpoints(site, key, report)
+        checkpoints = _published_checkpoints(site, keys, report)
     for note in checkpoint_notes or []:
         try:
-            checkpoints.append(open_checkpoint(note, key))
+            checkpoints.append(open_checkpoint(note, keys))
             report.checkpoints += 1
         except VerifyError as exc:
             size = note.split("\n")[1] if note.count("\n") > 2 else "?"
@@ -522,19 +563,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--site", help="公开网站的目录或网址")
     parser.add_argument("--events", help="台账全量导出（JSON Lines，每行一个事件信封）")
-    parser.add_argument("--vkey", help="自行获取的台账公钥（验证者密钥文本）；缺省时使用网站公布的公钥")
+    parser.add_argument("--vkey", action="append",
+                        help="自行获取的台账公钥（验证者密钥文本），每个公钥给一次（Ed25519、SM2）；缺省时使用网站公布的两个公钥")
     args = parser.parse_args(argv)
     if not args.site and not args.events:
         parser.error("至少给出 --site 或 --events")
     try:
-        report = verify(args.site, vkey=args.vkey, events=read_jsonl(args.events) if args.events else None)
+        report = verify(args.site, vkeys=args.vkey, events=read_jsonl(args.events) if args.events else None)
     except VerifyError as exc:
         print(f"无法核验 / cannot verify: {exc}", file=sys.stderr)
         return 2
     print(f"{SPEC}: {report.checkpoints} 个检查点, {report.events} 个事件, {report.tiles} 个瓦片, "
           f"{report.stamps} 个页面台账位置, {report.proofs} 个一致性证明")
     if not args.vkey and args.site:
-        print("注意：使用的是网站自己公布的公钥；请另行核对公钥 / note: the key is the one the site publishes; pin your own with --vkey")
+        print("注意：使用的是网站自己公布的公钥；请另行核对公钥 / note: the keys are the ones the site publishes; pin your own with --vkey")
+    elif args.vkey and not any(VerifierKey.parse(k).signature_type == SM2_SM3 for k in args.vkey):
+        print("注意：未给出 SM2 公钥，未核验检查点的 SM2 副署 / note: no SM2 key given; the SM2 co-signature was not checked")
     for finding in report.findings:
         print(f"发现问题 / FINDING {finding}")
     print("核验通过 / verified" if report.ok else f"核验未通过 / NOT verified: {len(report.findings)} 个问题")

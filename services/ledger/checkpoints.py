@@ -3,13 +3,13 @@ comes first, and only if the ledger grew), and at every publication of the site 
 exactly the published cut).
 
 Checkpoints are kept in the table ``checkpoints`` beside the sealed log, in issue order, never
-updated or deleted. Each row keeps the verifier key it was signed under, so a key rotation is
-visible to auditors rather than silent.
+updated or deleted. Each row keeps the verifier keys it was signed under (one per line: Ed25519,
+then SM2), so a key rotation is visible to auditors rather than silent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -44,16 +44,23 @@ def utc_now() -> datetime:
 
 class Checkpointer:
     def __init__(
-        self, tree: LedgerTree, signer: NoteSigner, *, every_events: int = 1000, every_minutes: int = 10,
+        self, tree: LedgerTree, signers: Sequence[NoteSigner], *, every_events: int = 1000, every_minutes: int = 10,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.tree = tree
-        self.signer = signer
+        if not signers or len({s.name for s in signers}) != 1:
+            raise ValueError("checkpoint signers must be one or more keys of one origin")
+        self.signers = tuple(signers)
+        self.origin = signers[0].name
         self.every_events = every_events
         self.every = timedelta(minutes=every_minutes)
         self.clock = clock
         self.db = tree.db
         self.db.create(SCHEMA)
+
+    def verifier_keys(self) -> list[str]:
+        """The verifier keys the checkpoints are signed under, Ed25519 first."""
+        return [signer.verifier.text() for signer in self.signers]
 
     def _rows(self, sql: str, args: tuple = ()) -> list[IssuedCheckpoint]:
         return [IssuedCheckpoint(*r) for r in self.db.rows(f"SELECT n, tree_size, issued_at, vkey, note FROM checkpoints {sql}", args)]
@@ -94,10 +101,10 @@ class Checkpointer:
         self.tree.extend(size)
         chain = self.tree.log.hashes(size - 1, 1)[0] if size else GENESIS_HASH
         issued_at = self.clock().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        note = Checkpoint(self.signer.name, size, self.tree.root(size), chain, issued_at).sign(self.signer)
+        note = Checkpoint(self.origin, size, self.tree.root(size), chain, issued_at).sign(self.signers)
         self.db.rows(
             "INSERT INTO checkpoints (tree_size, issued_at, vkey, note) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
-            (size, issued_at, self.signer.verifier.text(), note),
+            (size, issued_at, "\n".join(self.verifier_keys()), note),
         )
         issued = self.at(size)
         assert issued is not None

@@ -19,7 +19,7 @@ from services.ledger.database import StoreConflict
 from services.ledger.ledger_tree import LedgerTree
 from services.ledger.sealed_log import EMPTY_HEAD, SealedLog
 from services.ledger.sealer import Sealer
-from services.ledger.signing_key import load_signer
+from services.ledger.signing_key import load_signers
 from services.publication import PublicationRegister
 from services.relay.kafka_relay import RelayOffsets
 from tests.conftest import TODAY, command, county_officer, discovery_request
@@ -122,7 +122,7 @@ def test_the_merkle_tree_checkpoints_and_publications_follow_the_events(event_st
     assert verify_consistency(100, 300, tree.consistency(100, 300), root_of(leaves[:100]), root_of(leaves))
     assert len(tree.tile(1, 0, 1)) == 32
 
-    signer = load_signer(tmp_path / "key.pem", "conformance.localhost/ledger", create=True)
+    signer = load_signers(tmp_path / "key.pem", "conformance.localhost/ledger", create=True)
     checkpoints = Checkpointer(tree, signer, clock=lambda: datetime(2026, 12, 1, tzinfo=timezone.utc))
     first = checkpoints.issue(256)
     assert checkpoints.issue(256) == first  # one checkpoint per size, however often asked

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from events.signed_note import NoteSigner
+from events.signed_note import Ed25519Signer, Sm2Signer
 from services.demo import seed_demo
 from services.ledger.application import BEIJING, open_ledger
 from services.ledger.checkpoints import Checkpointer
@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-artifacts" / "screenshots"
 AXE = REPO / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
-SIGNER = NoteSigner.from_seed("eldercare.localhost/ledger", bytes(range(32)))
+SIGNER = Ed25519Signer.from_seed("eldercare.localhost/ledger", bytes(range(32)))
+COSIGNER = Sm2Signer.from_private_value("eldercare.localhost/ledger", 0x3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8)
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 
@@ -45,7 +46,7 @@ def site(tmp_path_factory):
     seed_demo(app)
     log = SealedLog(root / "ledger.sqlite")
     tree = LedgerTree(log)
-    checkpoints = Checkpointer(tree, SIGNER, clock=lambda: datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc))
+    checkpoints = Checkpointer(tree, [SIGNER, COSIGNER], clock=lambda: datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc))
     snapshot, _, _ = build_published_site((r.envelope for r in log.iterate()), None, root / "site", root / "snapshots",
                                           tree, checkpoints)
     app.close()
@@ -248,7 +249,8 @@ def test_a_member_of_the_public_verifies_the_site_over_http(site, browser, tmp_p
 
     verifier = tmp_path / "verifier.py"
     verifier.write_bytes(httpx.get(f"{base}/pages/{verifier_link}").content)
-    done = subprocess.run([sys.executable, "-I", str(verifier), "--site", f"{base}/", "--vkey", SIGNER.verifier.text()],
+    done = subprocess.run([sys.executable, "-I", str(verifier), "--site", f"{base}/", "--vkey", SIGNER.verifier.text(),
+                           "--vkey", COSIGNER.verifier.text()],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "核验通过" in done.stdout
@@ -440,7 +442,7 @@ def test_a_member_of_the_public_checks_a_page_in_the_browser_and_a_tampered_copy
     page.screenshot(path=SHOTS / "17-verify-passed.png", full_page=True)
     assert check_in_browser(page, base, "lists/filed/index.html").startswith("核验通过")
 
-    other = NoteSigner.from_seed("eldercare.localhost/ledger", bytes(range(1, 33)))
+    other = Ed25519Signer.from_seed("eldercare.localhost/ledger", bytes(range(1, 33)))
     result = check_in_browser(page, base, f"institutions/{listed}.html", key=other.verifier.text())
     assert result.startswith("核验未通过") and "公钥" in result, result
 

@@ -21,8 +21,11 @@ def file_one(client, runtime, n: int) -> str:
 
 
 def checkpoint(client) -> Checkpoint:
-    key = NoteVerifier.parse(client.get("/v1/transparency/key").text)
-    return Checkpoint.open(client.get("/v1/transparency/checkpoint").text, key)
+    """The latest checkpoint, opened with both published keys: Ed25519 and the SM2 co-signature."""
+    ed25519 = NoteVerifier.parse(client.get("/v1/transparency/key").text)
+    sm2 = NoteVerifier.parse(client.get("/v1/transparency/key/sm2").text)
+    assert (ed25519.algorithm, sm2.algorithm) == ("Ed25519", "SM2/SM3") and ed25519.name == sm2.name
+    return Checkpoint.open(client.get("/v1/transparency/checkpoint").text, ed25519, sm2)
 
 
 def test_checkpoints_and_proofs_verify_against_what_the_client_checked_itself(api):

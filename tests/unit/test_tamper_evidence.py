@@ -17,7 +17,7 @@ import pytest
 
 from events.checkpoint import Checkpoint
 from events.envelope import seal
-from events.signed_note import NoteSigner
+from events.signed_note import Ed25519Signer
 from services import cli
 from services.audit.transparency import Transparency
 from services.demo import seed_demo
@@ -181,12 +181,12 @@ def test_a_forged_checkpoint_is_refused_by_size(pristine, tmp_path, monkeypatch,
         lines = note.split("\n")
         lines[2] = base64.b64encode(bytes(32)).decode()  # another root under the old signature
         db.execute("UPDATE checkpoints SET note = ? WHERE tree_size = 200", ("\n".join(lines),))
-        impostor = NoteSigner.from_seed("eldercare.localhost/ledger", bytes(32))
-        forged = Checkpoint("eldercare.localhost/ledger", 100, bytes(32), "0" * 64, "2026-11-24T00:00:00Z").sign(impostor)
+        impostor = Ed25519Signer.from_seed("eldercare.localhost/ledger", bytes(32))
+        forged = Checkpoint("eldercare.localhost/ledger", 100, bytes(32), "0" * 64, "2026-11-24T00:00:00Z").sign([impostor])
         db.execute("UPDATE checkpoints SET note = ? WHERE tree_size = 100", (forged,))
     report = audit_verify(tmp_path / "ledger", monkeypatch, capsys)
     problems = {f["seq"]: f["problem"] for f in report["findings"]}
-    assert problems == {100: "not signed by the ledger key", 200: "signature does not verify"}
+    assert problems == {100: "not signed by the ledger's Ed25519 key", 200: "Ed25519 signature does not verify"}
 
 
 def standalone_verifier(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -220,8 +220,33 @@ def test_the_standalone_verifier_finds_a_forged_site(pristine, tmp_path):
     (site / "transparency" / "checkpoints" / "200").write_text("\n".join(note))
     done = standalone_verifier(tmp_path, "--site", str(site))
     assert done.returncode == 1
-    assert "FINDING checkpoint 200: signature does not verify" in done.stdout
+    assert "FINDING checkpoint 200: Ed25519 signature does not verify" in done.stdout
     assert f"FINDING seq {seq}:" in done.stdout
+
+
+def test_the_standalone_verifier_holds_every_checkpoint_to_its_sm2_co_signature(pristine, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(pristine["root"] / "site", site)
+    checkpoints = site / "transparency" / "checkpoints"
+    # Checkpoint 200 loses its SM2 line; checkpoint 100's SM2 signature has one byte changed.
+    text, lines = (checkpoints / "200").read_text().split("\n\n")
+    assert len(lines.splitlines()) == 2  # Ed25519, then SM2
+    (checkpoints / "200").write_text(text + "\n\n" + lines.splitlines()[0] + "\n")
+    text, lines = (checkpoints / "100").read_text().split("\n\n")
+    ed25519, sm2 = lines.splitlines()
+    name, blob = sm2.split(" ")[1:]
+    raw = bytearray(base64.b64decode(blob))
+    raw[-1] ^= 1
+    (checkpoints / "100").write_text(f"{text}\n\n{ed25519}\n\u2014 {name} {base64.b64encode(bytes(raw)).decode()}\n")
+    done = standalone_verifier(tmp_path, "--site", str(site))
+    assert done.returncode == 1
+    assert "FINDING checkpoint 100: SM2/SM3 signature does not verify" in done.stdout
+    assert "FINDING checkpoint 200: not signed by the ledger's SM2/SM3 key" in done.stdout
+    # An auditor who pins only the Ed25519 key is told the co-signature went unchecked.
+    ed25519_key = (site / "transparency" / "log.vkey").read_text()
+    done = subprocess.run([sys.executable, "-I", str(tmp_path / "auditor" / "verifier.py"), "--site", str(site), "--vkey", ed25519_key],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "未核验检查点的 SM2 副署" in done.stdout, done.stdout
 
 
 def test_the_standalone_verifier_checks_an_export_against_the_site(pristine, tmp_path, monkeypatch, capsys):
@@ -242,7 +267,7 @@ def test_the_standalone_verifier_checks_an_export_against_the_site(pristine, tmp
     assert f"FINDING seq {TAMPERED}: altered" in done.stdout
 
 
-def test_the_verifier_imports_only_the_standard_library_and_cryptography():
+def test_the_verifier_imports_only_the_standard_library_cryptography_and_for_sm2_tongsuopy():
     import ast
 
     source = Path(cli.__file__).parent / "audit" / "verifier.py"
@@ -252,7 +277,7 @@ def test_the_verifier_imports_only_the_standard_library_and_cryptography():
             roots |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             roots.add(node.module.split(".")[0])
-    assert roots - set(sys.stdlib_module_names) == {"cryptography"}
+    assert roots - set(sys.stdlib_module_names) == {"cryptography", "tongsuopy"}
 
 
 def test_kafka_copies_that_differ_from_the_ledger_are_named_by_seq(pristine):

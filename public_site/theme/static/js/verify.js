@@ -1,5 +1,5 @@
 /* Checks, in the reader's own browser, that the ledger position a page of this site states is in the
-   ledger's signed log (events/VERIFICATION.md §2–§5, eldercare-verification/1):
+   ledger's signed log (events/VERIFICATION.md §2–§5, eldercare-verification/2):
    1. the checkpoint's Ed25519 signature verifies under the key (the site's copy, or one the reader
       pastes from the official notice), and names that key's log;
    2. the page states a position (event seq and hash) within the signed checkpoint;
