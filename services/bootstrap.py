@@ -107,7 +107,7 @@ def build_search_index(settings: Settings, *, create: bool = True) -> SearchInde
     from projections.search.elastic import ElasticSearchIndex, connect
 
     client = connect(settings.es_url, settings.es_user, settings.es_password)
-    return ElasticSearchIndex(client, settings.es_index_prefix, create=create)
+    return ElasticSearchIndex(client, settings.es_index_prefix, create=create, replicas=settings.replication.es_replicas)
 
 
 def build_feed(settings: Settings) -> EventFeed:

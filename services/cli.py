@@ -88,7 +88,7 @@ def _relay(settings: Settings, *, once: bool, batch_size: int | None = None, sen
     ledger, sealer = open_ledger(settings.event_store)
     relay = KafkaRelay(
         sealer.log, settings.kafka_bootstrap, settings.kafka_topic, **({"batch_size": batch_size} if batch_size else {}),
-        send_delay_s=send_delay_ms / 1000, before_batch=sealer.seal_pending,
+        send_delay_s=send_delay_ms / 1000, before_batch=sealer.seal_pending, replication=settings.replication,
     )
     try:
         return relay.run(None if once else _stop_on_signals(), once=once)

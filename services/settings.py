@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -23,6 +23,30 @@ PROFILES = ("embedded", "cluster")
 
 class SettingsError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Replication:
+    """How many copies the servers keep: the ledger topic's replication factor and the replicas that
+    must have a write before Kafka acknowledges it (the relay sends with acks=all), and each
+    Elasticsearch index's replicas. Single-node defaults; a replicated cluster sets 3, 2 and 1. They
+    apply when a topic or index is created; the indices' replicas also follow a later change."""
+
+    kafka_replication_factor: int = 1  # ELDERCARE_KAFKA_REPLICATION_FACTOR
+    kafka_min_insync_replicas: int = 1  # ELDERCARE_KAFKA_MIN_INSYNC_REPLICAS
+    es_replicas: int = 0  # ELDERCARE_ES_REPLICAS
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Replication:
+        replication = cls(
+            kafka_replication_factor=_positive(env, "ELDERCARE_KAFKA_REPLICATION_FACTOR", 1),
+            kafka_min_insync_replicas=_positive(env, "ELDERCARE_KAFKA_MIN_INSYNC_REPLICAS", 1),
+            es_replicas=_non_negative(env, "ELDERCARE_ES_REPLICAS", 0),
+        )
+        if replication.kafka_min_insync_replicas > replication.kafka_replication_factor:
+            raise SettingsError("ELDERCARE_KAFKA_MIN_INSYNC_REPLICAS cannot exceed ELDERCARE_KAFKA_REPLICATION_FACTOR "
+                                "(no write could ever be acknowledged)")
+        return replication
 
 
 @dataclass(frozen=True)
@@ -56,6 +80,7 @@ class Settings:
     console_url: str | None = None  # the console's address as browsers reach it (behind a proxy), for the redirect URI
     request_log_max_bytes: int = 100 * 1024 * 1024  # the request audit log file rotates past this (ELDERCARE_REQUEST_LOG_MAX_MB)
     request_log_keep: int = 20  # rotated files kept (ELDERCARE_REQUEST_LOG_KEEP)
+    replication: Replication = field(default_factory=Replication)
 
     @property
     def event_store(self) -> str:
@@ -110,6 +135,7 @@ class Settings:
             console_url=(env.get("ELDERCARE_CONSOLE_URL") or "").strip().rstrip("/") or None,
             request_log_max_bytes=_positive(env, "ELDERCARE_REQUEST_LOG_MAX_MB", 100) * 1024 * 1024,
             request_log_keep=_positive(env, "ELDERCARE_REQUEST_LOG_KEEP", 20),
+            replication=Replication.from_env(env),
         )
 
 

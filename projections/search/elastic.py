@@ -69,7 +69,7 @@ STATE_DOC_MAPPINGS = {
     },
 }
 MAPPINGS = {"institutions": INSTITUTION_MAPPINGS, "records": RECORD_MAPPINGS, "states": STATE_DOC_MAPPINGS}
-SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
+SHARDS = 1
 STATE_MAPPINGS = {
     "dynamic": "strict",
     "properties": {"seq": {"type": "long"}, "cursor": {"type": "long"}, "hash": KEYWORD},
@@ -89,11 +89,13 @@ def connect(url: str, user: str, password: str) -> Elasticsearch:
 class ElasticSearchIndex:
     """``create=False`` (the API, which only reads): nothing is asked of Elasticsearch until a
     request needs it, so the API starts, and records decisions, while Elasticsearch is down. The
-    indices are then created before the first write."""
+    indices are then created before the first write. ``replicas``: each index's replica copies
+    (the deployment's ELDERCARE_ES_REPLICAS), set at creation and brought to that number after."""
 
-    def __init__(self, client: Elasticsearch, prefix: str, *, create: bool = True) -> None:
+    def __init__(self, client: Elasticsearch, prefix: str, *, create: bool = True, replicas: int = 0) -> None:
         self.es = client
         self.prefix = prefix
+        self.replicas = replicas
         self.aliases = {kind: f"{prefix}-{kind}" for kind in MAPPINGS}
         self.state_index = f"{prefix}-projection-state"
         self.created = False
@@ -107,7 +109,8 @@ class ElasticSearchIndex:
 
     def _create(self, name: str, mappings: dict[str, Any], aliases: dict[str, Any] | None = None) -> None:
         try:
-            self.es.indices.create(index=name, mappings=mappings, settings=SETTINGS, aliases=aliases or {})
+            self.es.indices.create(index=name, mappings=mappings, aliases=aliases or {},
+                                   settings={"number_of_shards": SHARDS, "number_of_replicas": self.replicas})
         except Exception as error:  # created meanwhile by another process
             if "resource_already_exists_exception" not in str(error):
                 raise
@@ -119,6 +122,10 @@ class ElasticSearchIndex:
         for kind, mappings in MAPPINGS.items():
             if not self.es.indices.exists_alias(name=self.aliases[kind]):
                 self._create(self._name(kind, generation), mappings, {self.aliases[kind]: {}})
+        names = ",".join([self.state_index, *self.aliases.values()])
+        current = self.es.indices.get_settings(index=names, name="index.number_of_replicas")
+        if any(int(s["settings"]["index"]["number_of_replicas"]) != self.replicas for s in current.values()):
+            self.es.indices.put_settings(index=names, settings={"index": {"number_of_replicas": self.replicas}})
         self.created = True
 
     def generation(self) -> int:

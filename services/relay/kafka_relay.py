@@ -24,6 +24,7 @@ from events.canonical import loads
 from events.envelope import GENESIS_HASH, event_hash
 from services.ledger.sealed_log import SealedLog
 from services.relay.kafka_clients import PRODUCER, RECONNECT
+from services.settings import Replication
 
 log = logging.getLogger("eldercare.relay")
 
@@ -31,7 +32,6 @@ TOPIC_CONFIG = {
     "retention.ms": "-1",  # the ledger is kept forever
     "retention.bytes": "-1",
     "cleanup.policy": "delete",
-    "min.insync.replicas": "1",
     "message.timestamp.type": "CreateTime",
 }
 
@@ -46,14 +46,19 @@ class Published:
     hash: str
 
 
-def ensure_topic(bootstrap: str, topic: str) -> None:
+def ensure_topic(bootstrap: str, topic: str, replication: Replication | None = None) -> None:
+    """Create the topic if it does not exist, with the configured copies (an existing topic keeps
+    its own: changing them is Kafka's partition reassignment, an operator's step)."""
+    replication = replication or Replication()
+    configs = TOPIC_CONFIG | {"min.insync.replicas": str(replication.kafka_min_insync_replicas)}
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="eldercare-admin")
     try:
         admin.create_topics(
-            {topic: {"num_partitions": 1, "replication_factor": 1, "configs": TOPIC_CONFIG}},
+            {topic: {"num_partitions": 1, "replication_factor": replication.kafka_replication_factor, "configs": configs}},
             wait_for_metadata=True,
         )
-        log.info("created topic %s", topic)
+        log.info("created topic %s (replication factor %d, min.insync.replicas %d)", topic,
+                 replication.kafka_replication_factor, replication.kafka_min_insync_replicas)
     except TopicAlreadyExistsError:
         pass
     finally:
@@ -156,7 +161,7 @@ BATCH_EVENTS, BATCH_BYTES, LINGER_MS = 5000, 512 * 1024, 10
 class KafkaRelay:
     def __init__(
         self, log_: SealedLog, bootstrap: str, topic: str, *, batch_size: int = BATCH_EVENTS,
-        send_delay_s: float = 0.0, before_batch=None,
+        send_delay_s: float = 0.0, before_batch=None, replication: Replication | None = None,
     ) -> None:
         self.sealed_log = log_
         self.bootstrap = bootstrap
@@ -164,6 +169,7 @@ class KafkaRelay:
         self.batch_size = batch_size
         self.send_delay_s = send_delay_s  # only for fault tests: widens the mid-batch window
         self.before_batch = before_batch  # e.g. the sealer, so events stored by a crashed API get sealed
+        self.replication = replication or Replication()
         self.published = Published(0, GENESIS_HASH)
         self._offsets = RelayOffsets(log_)
 
@@ -208,8 +214,8 @@ class KafkaRelay:
     def run(self, stop: threading.Event | None = None, *, once: bool = False, idle_s: float = 0.5) -> int:
         """Relay until stopped (or, with ``once``, until the sealed log is drained)."""
         stop = stop or threading.Event()
-        ensure_topic(self.bootstrap, self.topic)
-        ensure_topic(self.bootstrap, f"{self.topic}.dead-letter")  # where projections put poison (projections/dead_letters.py)
+        ensure_topic(self.bootstrap, self.topic, self.replication)
+        ensure_topic(self.bootstrap, f"{self.topic}.dead-letter", self.replication)  # where projections put poison (projections/dead_letters.py)
         producer = self._producer()
         try:
             self.published = last_published(self.bootstrap, self.topic, recogniser(self.sealed_log), start_offset=self._offsets.last(self.topic),
