@@ -6,8 +6,11 @@ exists."""
 from __future__ import annotations
 
 import re
+import subprocess
+import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from services.cli import parser
@@ -78,3 +81,39 @@ def test_secrets_come_from_files_and_never_twice(tmp_path):
         Settings.from_env(base | {"ELDERCARE_ES_PASSWORD_FILE": str(tmp_path / "missing")})
     with pytest.raises(SettingsError, match="give it once"):
         Settings.from_env(cluster | {"ELDERCARE_EVENT_STORE_URL_FILE": secret("url2", "postgresql://ledger:old@127.0.0.1/eldercare")})
+
+
+def test_replication_is_configuration_with_single_node_defaults(tmp_path):
+    from services.settings import Replication, SettingsError
+
+    base = {"ELDERCARE_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).replication == Replication(1, 1, 0)
+    replicated = Settings.from_env(base | {"ELDERCARE_KAFKA_REPLICATION_FACTOR": "3", "ELDERCARE_KAFKA_MIN_INSYNC_REPLICAS": "2",
+                                           "ELDERCARE_ES_REPLICAS": "1"})
+    assert replicated.replication == Replication(3, 2, 1)
+    with pytest.raises(SettingsError, match="cannot exceed"):
+        Settings.from_env(base | {"ELDERCARE_KAFKA_MIN_INSYNC_REPLICAS": "2"})
+    for name, value in (("ELDERCARE_KAFKA_REPLICATION_FACTOR", "0"), ("ELDERCARE_ES_REPLICAS", "-1")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env(base | {name: value})
+
+
+def test_compose_and_chart_pin_the_servers_make_test_runs_behind_a_registry_prefix():
+    script = (REPO / "deploy" / "local" / "servers").read_text()
+    kafka = re.search(r"^KAFKA_VERSION=(\S+)", script, re.M)[1]
+    elasticsearch = re.search(r"^ES_VERSION=(\S+)", script, re.M)[1]
+    [postgres_bin] = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"))[-1:]  # installed by `servers fetch`
+    postgres = re.search(r"PostgreSQL\) (\d+\.\d+)", subprocess.run([postgres_bin, "--version"], capture_output=True,
+                                                                      text=True).stdout)[1]
+    images = {name: resolved(service["image"]) for name, service in COMPOSE["services"].items()}
+    assert images["postgres"] == f"docker.io/library/postgres:{postgres}"
+    assert images["kafka"] == f"docker.io/apache/kafka:{kafka}"
+    assert images["elasticsearch"] == f"docker.io/library/elasticsearch:{elasticsearch}"
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert {images[name] for name in OURS} == {f"docker.io/eldercare/eldercare-ledger:{version}"}
+    for service in COMPOSE["services"].values():
+        assert service["image"].startswith("${ELDERCARE_REGISTRY:-docker.io}/")
+    assert "FROM ${REGISTRY}/" in (REPO / "deploy" / "Dockerfile").read_text()
+    chart = yaml.safe_load((REPO / "deploy" / "helm" / "eldercare" / "Chart.yaml").read_text())["annotations"]
+    assert (chart["eldercare.gov.cn/tested-postgresql"], chart["eldercare.gov.cn/tested-kafka"],
+            chart["eldercare.gov.cn/tested-elasticsearch"]) == (postgres, kafka, elasticsearch)
