@@ -492,7 +492,7 @@ def test_the_browser_check_agrees_with_the_tree_across_three_tile_levels(browser
     assert any(level == 2 for level, _, _ in tiles_for(size))
     root = root_of(levels[0])
     checkpoint = Checkpoint(SIGNER.name, size, root, hashes[-1], "2026-12-01T00:00:00Z")
-    (site / "transparency/checkpoint").write_text(checkpoint.sign(SIGNER))
+    (site / "transparency/checkpoint").write_text(checkpoint.sign([SIGNER, COSIGNER]))
     (site / "pages").mkdir()
     shutil.copytree(REPO / "public_site/theme/static", site / "theme")
     (site / "pages/check.html").write_text('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>check</title>'
