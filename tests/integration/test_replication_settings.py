@@ -25,10 +25,10 @@ def test_the_topic_is_created_with_the_configured_copies(local_servers):
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
         [description] = admin.describe_topics([topic])
-        assert [len(p["replicas"]) for p in description["partitions"]] == [1]
+        assert [len(p["replica_nodes"]) for p in description["partitions"]] == [1]
         config = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=["min.insync.replicas"])])
-        entries = {e[0]: e[1] for e in config[0].resources[0][4]}
-        assert entries["min.insync.replicas"] == "1"
+        setting = config["topic"][topic]["min.insync.replicas"]
+        assert (setting["value"], setting["config_source"]) == ("1", "DYNAMIC_TOPIC_CONFIG")
         with pytest.raises(InvalidReplicationFactorError):
             ensure_topic(bootstrap, f"{topic}-x", Replication(kafka_replication_factor=2, kafka_min_insync_replicas=2))
         admin.delete_topics([topic])
