@@ -37,6 +37,7 @@ HANDLING_DEADLINE = (date.today() + timedelta(days=365)).isoformat()
 class RoundResult:
     decisions: int = 0
     acknowledged: dict[str, str] = field(default_factory=dict)  # idempotency key -> institution id
+    ack_times: list[float] = field(default_factory=list)  # time.monotonic() of each acknowledgement
     retries: int = 0
     server_errors: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
@@ -84,6 +85,15 @@ class Supervisor:
         with self._lock:
             self.processes[name].kill()
 
+    def repoint(self, env: dict[str, str]) -> None:
+        """Restart every process with new settings (the event store moved to a promoted standby)."""
+        with self._lock:
+            self.env = env
+            for name, process in self.processes.items():
+                process.kill()
+                self._start(name)
+                self.restarts += 1
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
@@ -111,6 +121,7 @@ def record_decisions(base: str, token: str, label: str, result: RoundResult, sto
                     continue
                 if response.status_code in (200, 201):
                     result.acknowledged[key] = response.json()["institution_id"]
+                    result.ack_times.append(time.monotonic())
                     break
                 if response.status_code in (429, 502, 503, 504):  # told to wait, or a part is restarting
                     result.retries += 1

@@ -82,8 +82,11 @@ def _wildcard(field: str, text: str) -> dict[str, Any]:
 
 
 def connect(url: str, user: str, password: str) -> Elasticsearch:
+    """A client of the node(s) at ``url``: one URL, or several separated by commas (the nodes of a
+    cluster), among which the client spreads requests and moves on when one does not answer."""
     auth = (user, password) if password else None
-    return Elasticsearch(url, basic_auth=auth, request_timeout=30, retry_on_timeout=True, max_retries=3)
+    hosts = [u.strip() for u in url.split(",") if u.strip()]
+    return Elasticsearch(hosts, basic_auth=auth, request_timeout=30, retry_on_timeout=True, max_retries=3)
 
 
 class ElasticSearchIndex:

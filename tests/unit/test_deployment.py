@@ -117,3 +117,29 @@ def test_compose_and_chart_pin_the_servers_make_test_runs_behind_a_registry_pref
     chart = yaml.safe_load((REPO / "deploy" / "helm" / "eldercare" / "Chart.yaml").read_text())["annotations"]
     assert (chart["eldercare.gov.cn/tested-postgresql"], chart["eldercare.gov.cn/tested-kafka"],
             chart["eldercare.gov.cn/tested-elasticsearch"]) == (postgres, kafka, elasticsearch)
+
+
+def test_a_search_cluster_is_named_by_its_nodes_urls():
+    from projections.search.elastic import connect
+
+    client = connect("http://127.0.0.1:29200, http://127.0.0.1:29201,http://127.0.0.1:29202", "eldercare", "x")
+    try:
+        assert sorted(node.base_url for node in client.transport.node_pool.all()) == [
+            "http://127.0.0.1:29200", "http://127.0.0.1:29201", "http://127.0.0.1:29202"]
+    finally:
+        client.close()
+
+
+def test_the_local_cluster_is_what_the_replication_settings_describe():
+    """deploy/local/servers env cluster: three brokers and three search nodes named in the settings,
+    the replicated profile's copies, and a standby to fail over to."""
+    exports = subprocess.run([str(REPO / "deploy/local/servers"), "env", "cluster"], capture_output=True, text=True,
+                             check=True).stdout
+    env = dict(line.removeprefix("export ").split("=", 1) for line in exports.splitlines() if line)
+    standby = env.pop("LOCAL_CLUSTER_STANDBY_URL")
+    settings = Settings.from_env(env | {"ELDERCARE_DATA_DIR": "/tmp/x"})
+    assert len(settings.kafka_bootstrap.split(",")) == 3 and len(settings.es_url.split(",")) == 3
+    assert (settings.replication.kafka_replication_factor, settings.replication.kafka_min_insync_replicas,
+            settings.replication.es_replicas) == (3, 2, 1)
+    assert standby.rsplit("/", 1)[1] == settings.event_store_url.rsplit("/", 1)[1]
+    assert standby != settings.event_store_url
