@@ -49,5 +49,25 @@ def canonical_json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+def canonical_json_decoded(value: Any) -> bytes:
+    """``canonical_json`` for a value that ``loads`` decoded, which holds only JSON's own types with
+    string keys: the same bytes, refusing the same values, with only the numbers looked at (a
+    float, or an integer outside the safe range), in a loop rather than a recursive walk."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif (kind is int and not -SAFE_INTEGER <= item <= SAFE_INTEGER) or kind not in _DECODED:
+            _check(value, "$")  # names the offending path
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+_DECODED = frozenset({dict, list, str, int, bool, type(None)})
+
+
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)

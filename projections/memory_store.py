@@ -37,12 +37,13 @@ class MemoryIndex:
     def position(self) -> dict[str, Any]:
         return self._position
 
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = (),
+    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any] | None, records: list[dict[str, Any]] = (),
                states: list[dict[str, Any]] = ()) -> None:
         self.institutions.update({d["id"]: d for d in documents})
         self.records.update({r["id"]: r for r in records})
         self.record_states.update({s["id"]: s for s in states})
-        self._position = position
+        if position is not None:
+            self._position = position
 
     def documents(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         for kind, held in (("institution", self.institutions), ("record", self.records), ("state", self.record_states)):

@@ -18,28 +18,66 @@ projector stops with the seq named.
 
 from __future__ import annotations
 
+import itertools
 import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
 from projections.dead_letters import DeadLetterSink
 from projections.enforcement_record import is_record, marked, record_of
-from projections.feed import EventFeed
+from projections.feed import EventFeed, FeedBatch
 from projections.institution_document import applies_to, follow
 from projections.record_states import apply, is_record_event
 from projections.search.index import SearchIndex
 
 MARKING = ("DecisionCorrected", "DecisionRetracted")
+PUBLISH_EVERY_S = 1.0  # while catching up on a backlog: how often its position is published
+RECENT_DOCUMENTS = 200_000  # of each kind, kept by the projector to spare reading them back
+
+
+class Recent:
+    """The documents this projector stored last, by kind and id (at most ``size`` of each, the
+    oldest forgotten first): read from here instead of the index while the index is known to hold
+    exactly what it was given — at the position the projector reached itself. The fold is
+    deterministic, so what was stored is what the index holds for those ids at that position."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.docs: dict[str, dict[str, dict[str, Any]]] = {"states": {}, "institutions": {}, "records": {}}
+
+    def get(self, kind: str, ids: list[str], fetch: Callable[[list[str]], dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+        held = self.docs[kind]
+        found = {i: held[i] for i in ids if i in held}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            found.update(fetch(missing))
+        return found
+
+    def put(self, kind: str, docs: dict[str, dict[str, Any]]) -> None:
+        held = self.docs[kind]
+        held.update(docs)
+        if len(held) > self.size:
+            for stale in list(itertools.islice(held, len(held) - self.size)):
+                del held[stale]
+
+    def clear(self) -> None:
+        for held in self.docs.values():
+            held.clear()
 
 
 class SearchProjector:
-    def __init__(self, feed: EventFeed, index: SearchIndex, *, batch_size: int = 500, dead_letters: DeadLetterSink | None = None) -> None:
+    def __init__(self, feed: EventFeed, index: SearchIndex, *, batch_size: int = 5000, dead_letters: DeadLetterSink | None = None) -> None:
         self.feed = feed
         self.index = index
         self.batch_size = batch_size
         self.dead_letters = dead_letters
         self._lock = threading.Lock()
+        self._recent = Recent(RECENT_DOCUMENTS)
+        self._recent_at: dict[str, Any] | None = None  # the position at which _recent holds what the index holds
 
     def _poison(self, value: bytes, *, key: bytes | None, reason: str, offset: int | None, seq: int | None, expected: int) -> None:
         if self.dead_letters is None:
@@ -47,72 +85,113 @@ class SearchProjector:
         self.dead_letters.send(value, key=key, reason=reason, offset=offset, seq=seq)
 
     def run_once(self) -> int:
-        """Project one batch; return how many envelopes the feed delivered."""
+        """Project one batch and publish the position it reaches; return how many envelopes the
+        feed delivered."""
         with self._lock:
             position = self.index.position()
-            batch = self.feed.read(position["cursor"], self.batch_size)
-            if not batch.envelopes and not batch.rejected:
-                return 0
-            seq, prev_hash = position["seq"], position["hash"]
-            fresh = [e for e in batch.envelopes if e["seq"] > seq]
-            states = self.index.get_states(sorted({e["aggregate_id"] for e in fresh if is_record_event(e)}))
-            institutions: dict[str, dict[str, Any]] = self.index.get_many(sorted({e["institution_id"] for e in fresh if e.get("institution_id")}))
-            named = sorted({e["payload"]["original_event_id"] for e in fresh
-                            if e.get("event_type") in MARKING and isinstance(e.get("payload"), dict) and "original_event_id" in e["payload"]})
-            records: dict[str, dict[str, Any]] = self.index.get_records(named) if named else {}
-            changed_states: dict[str, dict[str, Any]] = {}
-            changed_docs: dict[str, dict[str, Any]] = {}
-            changed_records: dict[str, dict[str, Any]] = {}
-            offsets = batch.offsets or [None] * len(batch.envelopes)
-            delivered = [(r.offset, None, r) for r in batch.rejected] + [(o, e, None) for e, o in zip(batch.envelopes, offsets, strict=True)]
-            if batch.rejected:
-                delivered.sort(key=lambda item: item[0])  # in topic order
-            for offset, envelope, rejected in delivered:
-                if rejected is not None:
-                    self._poison(rejected.value, key=rejected.key, reason=rejected.reason, offset=rejected.offset,
-                                 seq=rejected.seq, expected=seq + 1)
-                    continue
-                if envelope["seq"] < seq or (envelope["seq"] == seq and envelope["hash"] == prev_hash):
-                    continue  # a copy of what is projected already: idempotent
-                if envelope["seq"] != seq + 1 or envelope.get("prev_hash") != prev_hash:
-                    reason = (f"a second, different event for seq {envelope['seq']}" if envelope["seq"] == seq
-                              else f"out of chain: seq {envelope['seq']} where seq {seq + 1} (after hash {prev_hash[:12]}…) belongs")
-                    key = envelope["institution_id"].encode() if envelope.get("institution_id") else None
-                    self._poison(canonical_json(envelope), key=key, reason=reason, offset=offset, seq=envelope["seq"], expected=seq + 1)
-                    continue
-                seq, prev_hash = envelope["seq"], envelope["hash"]
-                state = apply(states, envelope)
-                if state is not None:
-                    changed_states[state["id"]] = state
-                if state is not None and applies_to(envelope):
-                    doc = follow(institutions.get(envelope["institution_id"]), state, envelope)
-                    if doc is not None:
-                        institutions[doc["id"]] = changed_docs[doc["id"]] = doc
-                if is_record(envelope):
-                    record = record_of(envelope, institutions.get(envelope["institution_id"] or ""))
-                    records[record["id"]] = changed_records[record["id"]] = record
-                    if envelope["event_type"] in MARKING:
-                        original = records.get(envelope["payload"]["original_event_id"])
-                        if original is not None and original["version"] < envelope["seq"] and state is not None:
-                            original = marked(original, envelope, state)
-                            records[original["id"]] = changed_records[original["id"]] = original
-            if self.dead_letters is not None:
-                self.dead_letters.flush()  # dead letters are out before the cursor moves past them
-            self.index.upsert(
-                list(changed_docs.values()), {"seq": seq, "cursor": batch.cursor, "hash": prev_hash}, list(changed_records.values()),
-                list(changed_states.values()),
-            )
-            return len(batch.envelopes) + len(batch.rejected)
+            n, _, _ = self._apply(position, self.feed.read(position["cursor"], self.batch_size), lambda full: True)
+            return n
 
     def catch_up(self) -> int:
-        total = 0
-        while True:
-            n = self.run_once()
-            if n == 0:
-                return total
-            total += n
+        """Project everything the feed holds; return how many envelopes it delivered.
+
+        A backlog goes in full batches, the next one read from the feed while this one is folded and
+        written (one reader thread: the feed is only ever used by one thread at a time); their
+        position is published (made searchable, then stored) about once a second and at the end,
+        not with every batch, as the index's refresh is its dearest step."""
+        with self._lock, ThreadPoolExecutor(1, thread_name_prefix="feed") as reader:
+            position, total, unpublished = self.index.position(), 0, None
+            published_at = time.monotonic()
+
+            def publish(full: bool) -> bool:
+                return not full or time.monotonic() - published_at >= PUBLISH_EVERY_S
+
+            batch = self.feed.read(position["cursor"], self.batch_size)
+            while batch.envelopes or batch.rejected:
+                ahead = reader.submit(self.feed.read, batch.cursor, self.batch_size) if self._full(batch) else None
+                n, position, published = self._apply(position, batch, publish)  # a failure: the pool waits for the read
+                following = ahead.result() if ahead is not None else None
+                total += n
+                if published:
+                    unpublished, published_at = None, time.monotonic()
+                else:
+                    unpublished = position
+                batch = following if following is not None else self.feed.read(position["cursor"], self.batch_size)
+            if unpublished is not None:
+                self.index.upsert([], unpublished)
+            return total
+
+    def _full(self, batch: FeedBatch) -> bool:
+        return len(batch.envelopes) + len(batch.rejected) >= self.batch_size
+
+    def _apply(self, position: dict[str, Any], batch: FeedBatch, publish: Callable[[bool], bool]) -> tuple[int, dict[str, Any], bool]:
+        """Fold ``batch`` (read after ``position``) and store what it changed; ``publish(full)`` says
+        whether its position is published with it. Returns (envelopes delivered, position reached,
+        whether published)."""
+        delivered_n = len(batch.envelopes) + len(batch.rejected)
+        if not delivered_n:
+            return 0, position, False
+        if position != self._recent_at:  # the index moved on (or back) without us: read it afresh
+            self._recent.clear()
+        self._recent_at = None  # until this batch is stored
+        seq, prev_hash = position["seq"], position["hash"]
+        fresh = [e for e in batch.envelopes if e["seq"] > seq]
+        recent = self._recent
+        states = recent.get("states", sorted({e["aggregate_id"] for e in fresh if is_record_event(e)}), self.index.get_states)
+        institutions = recent.get("institutions", sorted({e["institution_id"] for e in fresh if e.get("institution_id")}),
+                                  self.index.get_many)
+        named = sorted({e["payload"]["original_event_id"] for e in fresh
+                        if e.get("event_type") in MARKING and isinstance(e.get("payload"), dict) and "original_event_id" in e["payload"]})
+        records = recent.get("records", named, self.index.get_records) if named else {}
+        changed_states: dict[str, dict[str, Any]] = {}
+        changed_docs: dict[str, dict[str, Any]] = {}
+        changed_records: dict[str, dict[str, Any]] = {}
+        offsets = batch.offsets or [None] * len(batch.envelopes)
+        delivered = [(r.offset, None, r) for r in batch.rejected] + [(o, e, None) for e, o in zip(batch.envelopes, offsets, strict=True)]
+        if batch.rejected:
+            delivered.sort(key=lambda item: item[0])  # in topic order
+        for offset, envelope, rejected in delivered:
+            if rejected is not None:
+                self._poison(rejected.value, key=rejected.key, reason=rejected.reason, offset=rejected.offset,
+                             seq=rejected.seq, expected=seq + 1)
+                continue
+            if envelope["seq"] < seq or (envelope["seq"] == seq and envelope["hash"] == prev_hash):
+                continue  # a copy of what is projected already: idempotent
+            if envelope["seq"] != seq + 1 or envelope.get("prev_hash") != prev_hash:
+                reason = (f"a second, different event for seq {envelope['seq']}" if envelope["seq"] == seq
+                          else f"out of chain: seq {envelope['seq']} where seq {seq + 1} (after hash {prev_hash[:12]}…) belongs")
+                key = envelope["institution_id"].encode() if envelope.get("institution_id") else None
+                self._poison(canonical_json(envelope), key=key, reason=reason, offset=offset, seq=envelope["seq"], expected=seq + 1)
+                continue
+            seq, prev_hash = envelope["seq"], envelope["hash"]
+            state = apply(states, envelope)
+            if state is not None:
+                changed_states[state["id"]] = state
+            if state is not None and applies_to(envelope):
+                doc = follow(institutions.get(envelope["institution_id"]), state, envelope)
+                if doc is not None:
+                    institutions[doc["id"]] = changed_docs[doc["id"]] = doc
+            if is_record(envelope):
+                record = record_of(envelope, institutions.get(envelope["institution_id"] or ""))
+                records[record["id"]] = changed_records[record["id"]] = record
+                if envelope["event_type"] in MARKING:
+                    original = records.get(envelope["payload"]["original_event_id"])
+                    if original is not None and original["version"] < envelope["seq"] and state is not None:
+                        original = marked(original, envelope, state)
+                        records[original["id"]] = changed_records[original["id"]] = original
+        if self.dead_letters is not None:
+            self.dead_letters.flush()  # dead letters are out before the cursor moves past them
+        reached = {"seq": seq, "cursor": batch.cursor, "hash": prev_hash}
+        published = publish(self._full(batch))
+        self.index.upsert(list(changed_docs.values()), reached if published else None, list(changed_records.values()),
+                          list(changed_states.values()))
+        recent.put("states", changed_states)
+        recent.put("institutions", changed_docs)
+        recent.put("records", changed_records)
+        self._recent_at = reached
+        return delivered_n, reached, published
 
     def run_forever(self, stop: threading.Event, idle_seconds: float = 0.2) -> None:
         while not stop.is_set():
-            if self.run_once() == 0:
+            if self.catch_up() == 0:
                 stop.wait(idle_seconds)

@@ -60,7 +60,9 @@ class KafkaFeed:
             enable_auto_commit=False,
             group_id=None,
             auto_offset_reset="earliest",
-            max_poll_records=1000,
+            # A projector's batch (5,000 envelopes of ~1 KB) in one or two fetches, not five.
+            max_poll_records=5000,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
             **RECONNECT,
         )
         self.consumer.assign([self.partition])

@@ -195,10 +195,12 @@ class SearchIndex(Protocol):
     def states(self, query: StateQuery) -> Iterator[dict[str, Any]]:
         """Every record state ``query`` selects, in id order."""
 
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = (),
+    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any] | None, records: list[dict[str, Any]] = (),
                states: list[dict[str, Any]] = ()) -> None:
-        """Store institution and decision documents and record states (stale ones ignored) and the
-        position they reach, together."""
+        """Store institution and decision documents and record states (stale ones ignored). With a
+        ``position``, *publish* it: everything stored so far becomes searchable, then the position
+        moves there, so whoever reads a position finds every document up to it. Without one, the
+        documents are stored (readable by id) and the position stays where it was."""
 
     def position(self) -> dict[str, Any]:
         """``{"seq", "hash"}`` of the last event folded in and the feed ``cursor`` after it;

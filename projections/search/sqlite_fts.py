@@ -213,7 +213,7 @@ class SqliteSearchIndex:
         return {"seq": row[0], "cursor": row[1], "hash": row[2]} if row else {"seq": 0, "cursor": 0, "hash": GENESIS_HASH}
 
     @_locked
-    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any], records: list[dict[str, Any]] = (),
+    def upsert(self, documents: list[dict[str, Any]], position: dict[str, Any] | None, records: list[dict[str, Any]] = (),
                states: list[dict[str, Any]] = ()) -> None:
         c = self._conn
         c.execute("BEGIN IMMEDIATE")
@@ -226,12 +226,13 @@ class SqliteSearchIndex:
             ], [(r["id"], r["version"]) for r in records], records)
             self._write("states", STATE_COLUMNS, "seq", [tuple(row(r)[k] for k in STATE_COLUMNS) for r in states],
                         [(r["id"], r["seq"]) for r in states], states)
-            c.execute(
-                """INSERT INTO projector_position (name, seq, cursor, hash) VALUES (?,?,?,?)
-                   ON CONFLICT(name) DO UPDATE SET seq=excluded.seq, cursor=excluded.cursor, hash=excluded.hash
-                   WHERE excluded.seq >= projector_position.seq""",
-                (POSITION_NAME, position["seq"], position["cursor"], position["hash"]),
-            )
+            if position is not None:  # committed rows are searchable at once: nothing else to publish
+                c.execute(
+                    """INSERT INTO projector_position (name, seq, cursor, hash) VALUES (?,?,?,?)
+                       ON CONFLICT(name) DO UPDATE SET seq=excluded.seq, cursor=excluded.cursor, hash=excluded.hash
+                       WHERE excluded.seq >= projector_position.seq""",
+                    (POSITION_NAME, position["seq"], position["cursor"], position["hash"]),
+                )
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")

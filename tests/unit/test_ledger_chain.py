@@ -3,11 +3,12 @@ the seq where it happened."""
 
 import json
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.canonical import NotCanonical, canonical_json
+from events.canonical import NotCanonical, canonical_json, canonical_json_decoded
 from events.envelope import GENESIS_HASH, UNSEALED_FIELDS, ChainBroken, seal, verify_chain
 
 json_values = st.recursive(
@@ -28,6 +29,38 @@ def test_canonical_json_is_what_the_standard_library_writes(value):
 def test_values_without_a_canonical_form_are_refused(value):
     with pytest.raises(NotCanonical):
         canonical_json(value)
+
+
+# What a message on the bus may hold: JSON's own types, floats and integers of any size among them,
+# and strings that look like numbers after a colon (which must not be mistaken for either).
+decoded_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text() | st.sampled_from(["a:1.5", ",2e3", "[12345678901234567", "x:-0.0"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=15,
+)
+
+
+def _outcome(encode, value):
+    try:
+        return encode(value)
+    except NotCanonical:
+        return NotCanonical
+
+
+@settings(max_examples=500)
+@given(decoded_values)
+def test_the_quick_check_of_a_decoded_value_agrees_with_the_walk(value):
+    decoded = orjson.loads(orjson.dumps(value))
+    assert _outcome(canonical_json_decoded, decoded) == _outcome(canonical_json, decoded)
+
+
+@pytest.mark.parametrize("value", [1.5, -0.0, 1e20, 2**53 + 1, -(2**53) - 1, [1, {"a": 2.0}], {"t": "x:1.5", "n": 1.0}])
+def test_the_quick_check_refuses_what_the_walk_refuses(value):
+    with pytest.raises(NotCanonical):
+        canonical_json_decoded(orjson.loads(orjson.dumps(value)))
+    for fine in (2**53, -(2**53), {"t": "a:1.5,[9007199254740993"}):
+        assert canonical_json_decoded(fine) == canonical_json(fine)
 
 
 def _chain(n):
