@@ -45,28 +45,33 @@ def _check(value: Any, path: str) -> None:
 
 def canonical_json(value: Any) -> bytes:
     """Encode ``value`` canonically, refusing anything outside the canonical subset."""
-    _check(value, "$")
+    _scan(value)
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def canonical_json_decoded(value: Any) -> bytes:
-    """``canonical_json`` for a value that ``loads`` decoded, which holds only JSON's own types with
-    string keys: the same bytes, refusing the same values, with only the numbers looked at (a
-    float, or an integer outside the safe range), in a loop rather than a recursive walk."""
+def _scan(value: Any) -> None:
+    """``_check`` in a loop over exact types: the common case (plain dicts, lists, strings, safe
+    integers) without a call per node. Anything else — a float, a tuple, a subclass, a key that is
+    not a string — hands the whole value to ``_check``, which accepts it or names the path."""
     stack = [value]
     while stack:
         item = stack.pop()
         kind = type(item)
         if kind is dict:
+            if not all(type(key) is str for key in item):
+                return _check(value, "$")
             stack.extend(item.values())
         elif kind is list:
             stack.extend(item)
-        elif (kind is int and not -SAFE_INTEGER <= item <= SAFE_INTEGER) or kind not in _DECODED:
-            _check(value, "$")  # names the offending path
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        elif kind is int:
+            if not -SAFE_INTEGER <= item <= SAFE_INTEGER:
+                return _check(value, "$")
+        elif kind not in _LEAVES:
+            return _check(value, "$")
+    return None
 
 
-_DECODED = frozenset({dict, list, str, int, bool, type(None)})
+_LEAVES = frozenset({str, bool, type(None)})
 
 
 def loads(data: bytes | str) -> Any:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from events.canonical import canonical_json, canonical_json_decoded
+from events.canonical import canonical_json
 
 GENESIS_HASH = "0" * 64
 
@@ -42,11 +42,10 @@ SEAL_FIELDS = ("seq", "prev_hash", "hash")
 UNSEALED_FIELDS = tuple(f for f in ENVELOPE_FIELDS if f not in SEAL_FIELDS)
 
 
-def event_hash(envelope: dict[str, Any], *, decoded: bool = False) -> str:
-    """SHA-256 (hex) of the canonical envelope without its ``hash`` member. ``decoded``: the
-    envelope was decoded from JSON (read from the bus or a file), which allows a quicker check."""
+def event_hash(envelope: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical envelope without its ``hash`` member."""
     body = {k: v for k, v in envelope.items() if k != "hash"}
-    return hashlib.sha256((canonical_json_decoded if decoded else canonical_json)(body)).hexdigest()
+    return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
 def seal(unsealed: dict[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:

@@ -46,9 +46,16 @@ def statutory_holidays(year: int) -> frozenset[date]:
     return frozenset(days)  # the lunar new year falls between 21 January and 20 February: all within the year
 
 
+@functools.cache
+def _announced_working_day(day: date) -> bool:
+    """The announced calendar's answer, asked once per day per process (the package validates its
+    argument on every call, which was most of a decision's time in the calendar)."""
+    return chinese_calendar.is_workday(day)
+
+
 def is_working_day(day: date) -> bool:
     if FIRST_KNOWN_DAY <= day <= LAST_KNOWN_DAY:
-        return chinese_calendar.is_workday(day)
+        return _announced_working_day(day)
     return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.canonical import NotCanonical, canonical_json, canonical_json_decoded
+from events.canonical import NotCanonical, _check, canonical_json
 from events.envelope import GENESIS_HASH, UNSEALED_FIELDS, ChainBroken, seal, verify_chain
 
 json_values = st.recursive(
@@ -48,19 +48,27 @@ def _outcome(encode, value):
         return NotCanonical
 
 
+def _walked(value):
+    """The reference: the recursive walk, then the encoder."""
+    _check(value, "$")
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
 @settings(max_examples=500)
-@given(decoded_values)
-def test_the_quick_check_of_a_decoded_value_agrees_with_the_walk(value):
-    decoded = orjson.loads(orjson.dumps(value))
-    assert _outcome(canonical_json_decoded, decoded) == _outcome(canonical_json, decoded)
+@given(decoded_values | st.tuples(st.integers(), st.text()) | st.dictionaries(st.integers(-1000, 1000), st.text(), max_size=2))
+def test_the_loop_accepts_and_refuses_what_the_recursive_walk_does(value):
+    decoded = orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)) if isinstance(value, dict) else value
+    for candidate in (value, decoded):
+        assert _outcome(canonical_json, candidate) == _outcome(_walked, candidate)
 
 
-@pytest.mark.parametrize("value", [1.5, -0.0, 1e20, 2**53 + 1, -(2**53) - 1, [1, {"a": 2.0}], {"t": "x:1.5", "n": 1.0}])
-def test_the_quick_check_refuses_what_the_walk_refuses(value):
+@pytest.mark.parametrize("value", [1.5, -0.0, 1e20, 2**53 + 1, -(2**53) - 1, [1, {"a": 2.0}], {"t": "x:1.5", "n": 1.0},
+                                   {"a": [(1, 2.5)]}, {2: "a"}])
+def test_the_loop_refuses_what_the_walk_refuses(value):
     with pytest.raises(NotCanonical):
-        canonical_json_decoded(orjson.loads(orjson.dumps(value)))
-    for fine in (2**53, -(2**53), {"t": "a:1.5,[9007199254740993"}):
-        assert canonical_json_decoded(fine) == canonical_json(fine)
+        canonical_json(value)
+    for fine in (2**53, -(2**53), {"t": "a:1.5,[9007199254740993"}, (1, "a"), [True, None]):
+        assert canonical_json(fine) == _walked(fine)
 
 
 def _chain(n):
