@@ -3,8 +3,9 @@ tests/integration/test_replicated_cluster.py and bench/failover.py.
 
 A client records decisions over HTTP all through the round (each with its own Idempotency-Key,
 retried with it after a connection error or a 503, as a department's system would) while another
-looks records up. One after another, kill -9: the Kafka broker leading the ledger topic, the
-Elasticsearch node holding most of the run's primary shards, and the PostgreSQL primary — whose
+looks records up. One after another, kill -9: the Kafka broker coordinating the relay's
+transactions (started again once the index has caught up), the broker leading the ledger topic,
+the Elasticsearch node holding most of the run's primary shards, and the PostgreSQL primary — whose
 standby is then promoted and the API, relay and projector pointed at it (restarted with its URL,
 as an operator or an orchestrator does). The killed broker and search node are started again and
 must catch up. Then store, Kafka and the index are reconciled and every acknowledged decision
@@ -56,7 +57,7 @@ class FailoverResult:
         r = self.round
         lines = [
             f"decisions {r.decisions}, acknowledged {len(r.acknowledged)}, lost {len(self.lost)}, "
-            f"duplicated {len(self.duplicated)}, client retries {r.retries}, 5xx other than 503: "
+            f"duplicated {len(self.duplicated)}, client retries {r.retries}, process restarts {r.restarts}, 5xx other than 503: "
             f"{len(r.server_errors) + len(r.lookup_server_errors)}",
             "killed: " + ", ".join(f"{fault} = {node}" for fault, node in self.killed.items()),
         ]
@@ -186,8 +187,19 @@ def run_failover_round(env: dict[str, str], standby_url: str, token: str, logs: 
                        interval=0.25)
             out.recovery_s[f"{fault} (index caught up)"] = round(time.monotonic() - killed_at, 1)
 
-        # 1. the broker leading the ledger topic's partition
-        leader = out.topology["topic"]["leader"]
+        # 1. the broker coordinating the relay's transactions (the leader of the one partition of
+        # __transaction_state): the relay must find another; then it comes back and must catch up
+        coordinator = topic_state(bootstrap, "__transaction_state")["leader"]
+        out.killed["Kafka transaction coordinator"] = f"kafka-{coordinator}"
+        killed_at = time.monotonic()
+        servers("crash", f"kafka-{coordinator}")
+        caught_up_since("Kafka transaction coordinator", killed_at, env["ELDERCARE_EVENT_STORE_URL"])
+        servers("start", f"kafka-{coordinator}")
+        wait_until(lambda: topic_state(bootstrap, topic)["isr"] == [1, 2, 3], 300, "the coordinator's broker back in sync")
+
+        # 2. the broker leading the ledger topic's partition (now)
+        out.topology["topic before"] = topic_state(bootstrap, topic)
+        leader = out.topology["topic before"]["leader"]
         out.killed["Kafka broker"] = f"kafka-{leader}"
         killed_at = time.monotonic()
         servers("crash", f"kafka-{leader}")
@@ -195,7 +207,7 @@ def run_failover_round(env: dict[str, str], standby_url: str, token: str, logs: 
         caught_up_since("Kafka broker", killed_at, env["ELDERCARE_EVENT_STORE_URL"])
         out.topology["topic after"] = topic_state(survivors, topic)
 
-        # 2. the search node holding most of the run's primary shards
+        # 3. the search node holding most of the run's primary shards
         primaries = out.topology["indices"]["primaries"]
         node = max(set(primaries), key=primaries.count)
         out.killed["Elasticsearch node"] = f"elasticsearch-{node.removeprefix('es-')}"
@@ -203,7 +215,7 @@ def run_failover_round(env: dict[str, str], standby_url: str, token: str, logs: 
         servers("crash", out.killed["Elasticsearch node"])
         caught_up_since("Elasticsearch node", killed_at, env["ELDERCARE_EVENT_STORE_URL"])
 
-        # 3. the event store's primary: the standby is promoted, the services pointed at it
+        # 4. the event store's primary: the standby is promoted, the services pointed at it
         out.killed["PostgreSQL primary"] = "postgres-primary"
         killed_at = time.monotonic()
         servers("crash", "postgres-primary")

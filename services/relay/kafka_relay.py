@@ -23,7 +23,7 @@ from kafka.errors import TopicAlreadyExistsError
 from events.canonical import loads
 from events.envelope import GENESIS_HASH, event_hash
 from services.ledger.sealed_log import SealedLog
-from services.relay.kafka_clients import PRODUCER, RECONNECT
+from services.relay.kafka_clients import PRODUCER, RECONNECT, commit_transaction
 from services.settings import Replication
 
 log = logging.getLogger("eldercare.relay")
@@ -203,7 +203,7 @@ class KafkaRelay:
             if self.send_delay_s:
                 producer.flush()
                 time.sleep(self.send_delay_s)
-        producer.commit_transaction()
+        commit_transaction(producer)
         last_seq, _, _, last_hash, _ = records[-1]
         self.published = Published(last_seq, last_hash)
         # Where this batch ended, so a restart reads from here (a hint: a crash before this write
