@@ -19,9 +19,7 @@ primary, until decisions are acknowledged again, and until the index has caught 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import threading
 import time
 import uuid
@@ -30,17 +28,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from projections.search.elastic import connect
 from services.ledger.database import open_database
 from services.ledger.sealed_log import SealedLog
 from services.ledger.signing_key import generate_key_file
-from tests.fault_round import RoundResult, Supervisor, index_position, look_up, record_decisions
-from tests.processes import ELDERCARE, REPO, free_port, wait_until
+from tests.fault_round import (
+    RoundResult,
+    Supervisor,
+    account,
+    decision_name,
+    healthy,
+    index_position,
+    look_up,
+    record_decisions,
+    servers,
+)
+from tests.processes import free_port, wait_until
 
-SERVERS = REPO / "deploy" / "local" / "servers"
 KAFKA_PORTS = {1: 29092, 2: 29192, 3: 29292}
 
 
@@ -67,10 +73,6 @@ class FailoverResult:
         return "\n".join(lines)
 
 
-def servers(action: str, target: str, timeout: float = 600) -> str:
-    return subprocess.run([str(SERVERS), action, target], check=True, capture_output=True, text=True, timeout=timeout).stdout
-
-
 def cluster_settings() -> dict[str, str]:
     """The services' settings for the local cluster (deploy/local/servers env cluster)."""
     exports = servers("env", "cluster")
@@ -83,7 +85,7 @@ def fresh_cluster() -> Iterator[dict[str, str]]:
     cluster afterwards (its primary is gone by then). Yields its settings."""
     servers("wipe", "cluster")
     try:
-        servers("start", "cluster")
+        servers("start", "cluster", timeout=600)
         yield cluster_settings()
     finally:
         servers("wipe", "cluster")
@@ -172,7 +174,7 @@ def run_failover_round(env: dict[str, str], standby_url: str, token: str, logs: 
     writer = threading.Thread(target=record_decisions, args=(base, token, label, result, stop_writing, pace_s))
     reader = threading.Thread(target=look_up, args=(base, token, result, stop_writing, pace_s * 4))
     try:
-        wait_until(lambda: _healthy(base), 120, "the API")
+        wait_until(lambda: healthy(base), 120, "the API")
         writer.start()
         reader.start()
         wait_until(lambda: len(result.acknowledged) >= 20 and (index_position(env) or 0) >= 20, 180,
@@ -246,22 +248,9 @@ def run_failover_round(env: dict[str, str], standby_url: str, token: str, logs: 
         stop_writing.set()
         supervisor.stop()
         result.restarts = supervisor.restarts
-    done = subprocess.run([*ELDERCARE, "audit", "reconcile"], env=promoted, cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
-    result.reconciliation = json.loads(done.stdout)
-    log = SealedLog(standby_url)
-    for envelope in log.iterate_types(("InstitutionDiscovered",)):
-        name = envelope["payload"]["name"]
-        result.in_ledger[name] = result.in_ledger.get(name, 0) + 1
-    log.close()
-    names = {key: f"故障演练{label}托老所{key.rsplit('-', 1)[1]}" for key in result.acknowledged}
+    account(promoted, result)
+    names = {key: decision_name(label, int(key.rsplit("-", 1)[1])) for key in result.acknowledged}
     out.lost = sorted(key for key, name in names.items() if name not in result.in_ledger)
     out.duplicated = sorted(name for name, times in result.in_ledger.items() if times > 1)
     return out
 
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False

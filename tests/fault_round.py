@@ -101,6 +101,11 @@ class Supervisor:
             process.stop()
 
 
+def decision_name(label: str, n: int) -> str:
+    """The institution the ``n``-th decision of a round discovers (its idempotency key ends in ``n``)."""
+    return f"故障演练{label}托老所{n:05d}"
+
+
 def record_decisions(base: str, token: str, label: str, result: RoundResult, stop: threading.Event, pace_s: float) -> None:
     """Record decisions one after another until ``stop`` is set, each retried with its own key
     until it is acknowledged (or refused for good)."""
@@ -108,7 +113,7 @@ def record_decisions(base: str, token: str, label: str, result: RoundResult, sto
     with httpx.Client(base_url=base, timeout=30) as http:
         n = 0
         while not stop.is_set():
-            key, name = f"fault-{label}-{n:05d}", f"故障演练{label}托老所{n:05d}"
+            key, name = f"fault-{label}-{n:05d}", decision_name(label, n)
             # a handling deadline still to come: the scheduler records nothing of its own during the round
             body = dict(DISCOVERY_EXAMPLE, name=name, handling=dict(DISCOVERY_EXAMPLE["handling"], deadline=HANDLING_DEADLINE))
             deadline = time.monotonic() + 600
@@ -157,8 +162,9 @@ def look_up(base: str, token: str, result: RoundResult, stop: threading.Event, p
             time.sleep(pace_s)
 
 
-def servers(action: str, name: str) -> None:
-    subprocess.run([str(SERVERS), action, name], check=True, capture_output=True, timeout=300)
+def servers(action: str, name: str, timeout: float = 300) -> str:
+    """deploy/local/servers <action> <name>: its output."""
+    return subprocess.run([str(SERVERS), action, name], check=True, capture_output=True, text=True, timeout=timeout).stdout
 
 
 def index_position(env: dict[str, str]) -> int | None:
@@ -182,7 +188,7 @@ def run_round(env: dict[str, str], token: str, logs: Path, rng: random.Random, *
     supervisor.start()
     started = time.monotonic()
     try:
-        _wait(lambda: _healthy(base), 90, "the API")
+        _wait(lambda: healthy(base), 90, "the API")
         stop_writing = threading.Event()
         writer = threading.Thread(target=record_decisions, args=(base, token, label, result, stop_writing, pace_s))
         reader = threading.Thread(target=look_up, args=(base, token, result, stop_writing, pace_s))
@@ -208,6 +214,13 @@ def run_round(env: dict[str, str], token: str, logs: Path, rng: random.Random, *
     finally:
         supervisor.stop()
         result.restarts = supervisor.restarts
+    account(env, result)
+    return result
+
+
+def account(env: dict[str, str], result: RoundResult) -> None:
+    """After a round: store, Kafka and index reconciled, and each institution the ledger discovered
+    counted (every acknowledged decision must be there once)."""
     done = subprocess.run([*ELDERCARE, "audit", "reconcile"], env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
     result.reconciliation = json.loads(done.stdout)
     log = SealedLog(env["ELDERCARE_EVENT_STORE_URL"])
@@ -215,7 +228,6 @@ def run_round(env: dict[str, str], token: str, logs: Path, rng: random.Random, *
         name = envelope["payload"]["name"]
         result.in_ledger[name] = result.in_ledger.get(name, 0) + 1
     log.close()
-    return result
 
 
 def _sealed_head(settings: Settings) -> int:
@@ -229,7 +241,7 @@ def _sealed_head(settings: Settings) -> int:
         ledger.close()
 
 
-def _healthy(base: str) -> bool:
+def healthy(base: str) -> bool:
     try:
         return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
     except httpx.HTTPError:
