@@ -136,7 +136,14 @@ def register(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def search_refused(request: Request, error: ApiError) -> JSONResponse:
-        if error.meta.status >= 500 or error.meta.status in (404, 429):
+        status = error.meta.status
+        if status in (401, 403):
+            # Our own credentials refused (the password or role changed under the service): the
+            # users wait like for an outage, the operators are alerted (EldercareSearchCredentialsRefused).
+            log.error("Elasticsearch refused the service's credentials (%s): %s", status, error)
+            request.app.state.metrics.search_refused.labels(str(status)).inc()
+            return await search_unavailable(request, error)
+        if status >= 500 or status in (404, 429):
             return await search_unavailable(request, error)
         log.error("Elasticsearch refused a query: %s", error)  # a query we built wrongly: our defect
         return error_response(500, "INTERNAL_ERROR", "服务器内部错误", "internal server error")

@@ -3,6 +3,9 @@
 - ``eldercare_http_requests_total{method,route,status}`` and
   ``eldercare_http_request_duration_seconds{method,route}`` — every request, by route template;
 - ``eldercare_http_errors_total{route,code}`` — refusals and failures by their stable error code;
+- ``eldercare_search_refused_total{status}`` — Elasticsearch refused the service's own credentials
+  (401/403): the users see 503 SEARCH_UNAVAILABLE, the operators an alert (the password or role
+  changed under the service);
 - ``eldercare_ledger_events_total`` — events sealed (``rate()`` of it is events/s);
 - ``eldercare_projection_position_seq`` and ``eldercare_projection_lag_events`` — the search index
   against the sealed ledger;
@@ -82,6 +85,9 @@ class Metrics:
                                   buckets=BUCKETS, registry=self.registry)
         self.errors = Counter("eldercare_http_errors", "HTTP refusals and failures by error code", ["route", "code"],
                               registry=self.registry)
+        self.search_refused = Counter("eldercare_search_refused", "Elasticsearch refused the service's credentials",
+                                      ["status"], registry=self.registry)
+        self.search_refused.labels("401")  # exported from the start: the alert's series exists before the first refusal
         self.collector = LedgerCollector(runtime)
         self.registry.register(self.collector)
 

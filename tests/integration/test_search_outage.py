@@ -51,3 +51,31 @@ def test_the_api_records_decisions_while_elasticsearch_is_unreachable(cluster_en
         assert [hit["id"] for hit in found.json()["hits"]] == [institution]
     finally:
         api.stop()
+
+
+def test_refused_search_credentials_are_an_outage_to_users_and_an_alert_to_operators(cluster_env, identity_provider, tmp_path):
+    """Elasticsearch answering 401 to the service's own account (its password changed under it) is
+    the users' 503 SEARCH_UNAVAILABLE, never a 500, and a counter the operators' alert watches. (The
+    node-loss test found it as a 500 while a restarted node replaced the user.)"""
+    headers = {"Authorization": f"Bearer {identity_provider.token(region='321111')}"}
+    run(["relay", "--once"], cluster_env)
+    run(["project", "--once"], cluster_env)  # the indices exist: only the credentials are wrong
+    refused = cluster_env | {"ELDERCARE_ES_PASSWORD": "not-the-password"}
+    api, base = start_api(refused, tmp_path)
+    try:
+        for path in ("/v1/search?q=托老所", "/v1/records?q=托老所"):
+            answer = httpx.get(f"{base}{path}", headers=headers, timeout=60)
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.json()["error"]["code"] == "SEARCH_UNAVAILABLE" and answer.headers["Retry-After"]
+        scrape = httpx.get(f"{base}/metrics", timeout=60).text
+        counted = [line for line in scrape.splitlines() if line.startswith('eldercare_search_refused_total{status="401"}')]
+        assert counted and float(counted[0].split()[-1]) >= 2, scrape
+    finally:
+        api.stop()
+    api, base = start_api(cluster_env, tmp_path)  # the right password: no refusal counted
+    try:
+        assert httpx.get(f"{base}/v1/search", params={"q": "托老所"}, headers=headers, timeout=60).status_code == 200
+        scrape = httpx.get(f"{base}/metrics", timeout=60).text
+        assert 'eldercare_search_refused_total{status="401"} 0.0' in scrape, scrape
+    finally:
+        api.stop()
