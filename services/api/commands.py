@@ -168,7 +168,7 @@ def _respond(runtime: Runtime, result: CommandResult, response: Response, dry_ru
         aggregate_version=result.version,
         status=result.status,
         replayed=result.replayed,
-        seq=None if checked_only else runtime.sealer.log.seq_of(str(result.aggregate_id), result.version),
+        seq=None if checked_only else result.seq or runtime.sealer.log.seq_of(str(result.aggregate_id), result.version),
         dry_run=checked_only,
     )
 

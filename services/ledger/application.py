@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,11 +101,13 @@ class CommandResult:
     status: str | None
     replayed: bool
     institution_id: str | None
+    seq: int | None = None  # the decision's place in the ledger, when this call recorded it
 
     @classmethod
-    def of(cls, aggregate: Any, replayed: bool) -> CommandResult:
+    def of(cls, aggregate: Any, replayed: bool, seq: int | None = None) -> CommandResult:
         institution = str(aggregate.id) if isinstance(aggregate, Institution) else getattr(aggregate, "institution_id", None)
-        return cls(aggregate.id, type(aggregate).__name__, aggregate.version, getattr(aggregate, "status", None), replayed, institution)
+        return cls(aggregate.id, type(aggregate).__name__, aggregate.version, getattr(aggregate, "status", None), replayed, institution,
+                   seq)
 
 
 class SupervisionLedger(Application):
@@ -116,6 +119,8 @@ class SupervisionLedger(Application):
         super().__init__(env)
         self.clock = clock or (lambda: datetime.now(BEIJING))
         self.after_commit: list[Callable[[], Any]] = []
+        self.last_sealed_seq = 0  # the highest seq this process's saves sealed (read-your-writes)
+        self._sealed_lock = threading.Lock()
         self.sealer: Sealer | None = None
         # The key draw seeds derive from: the deployment's (services/bootstrap.py sets it from the
         # checkpoint signing key); a ledger opened alone gets one for its own life only.
@@ -147,10 +152,9 @@ class SupervisionLedger(Application):
         return self.aggregate(Institution, institution_id)
 
     def standing(self, institution_id: str) -> Standing:
-        """The institution and every aggregate that names it, as of the last sealed event."""
+        """The institution and every aggregate that names it (a committed event is a sealed one:
+        saves seal in their own transaction, so the sealed log is complete)."""
         institution = self.institution(institution_id)
-        if self.sealer is not None:
-            self.sealer.seal_pending()
         related = [
             self.repository.get(UUID(aggregate_id))
             for aggregate_id, _ in self.sealer.log.aggregates_of(str(institution.id))
@@ -161,8 +165,6 @@ class SupervisionLedger(Application):
     def institutions_in(self, region_code: str) -> list[str]:
         """Ids of every institution registered (filed or known unfiled) within a region code."""
         prefix = prefix_of(region_code)
-        if self.sealer is not None:
-            self.sealer.seal_pending()
         latest_region = {
             e["institution_id"]: e["payload"]["region_code"]
             for e in self.sealer.log.iterate_types(("InstitutionDiscovered", "InstitutionFiled"))
@@ -176,8 +178,6 @@ class SupervisionLedger(Application):
 
     def records_with(self, event_types: tuple[str, ...]) -> list[Any]:
         """Every record with an event of these types, oldest first."""
-        if self.sealer is not None:
-            self.sealer.seal_pending()
         return [self.repository.get(UUID(aggregate_id)) for aggregate_id in self.sealer.log.aggregates_with(event_types)]
 
     def draw_seed(self, nonce: str) -> str:
@@ -237,7 +237,7 @@ class SupervisionLedger(Application):
             if dry_run:
                 return CommandResult.of(aggregate, False)
             if self._save(aggregate, *others, *claims):
-                return CommandResult.of(aggregate, False)
+                return CommandResult.of(aggregate, False, self.recorder.sealed_seq(str(aggregate.id), aggregate.version))
         raise _contention()
 
     def discover(self, command: Command) -> CommandResult:
@@ -282,6 +282,10 @@ class SupervisionLedger(Application):
             self.save(*aggregates)
         except IntegrityError:
             return False
+        sealed = self.recorder.sealed_head()
+        if sealed is not None:
+            with self._sealed_lock:  # concurrent saves: the highest wins, never a later lower one
+                self.last_sealed_seq = max(self.last_sealed_seq, sealed.seq)
         for callback in self.after_commit:
             callback()
         return True
@@ -322,14 +326,19 @@ def persistence(event_store: Path | str) -> dict[str, str]:
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_CONNECT_TIMEOUT": "1",  # per attempt; the library tries 10 times: a dead database is a 503 in ~12 s
             "POSTGRES_PRE_PING": "y",
+            "APPLICATION_RECORDER_TOPIC": "services.ledger.sealing_recorders:SealingPostgresRecorder",
         }
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(event_store), "SQLITE_LOCK_TIMEOUT": "30"}
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(event_store), "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "services.ledger.sealing_recorders:SealingSQLiteRecorder"}
 
 
 def open_ledger(event_store: Path | str, *, clock: Callable[[], datetime] | None = None) -> tuple[SupervisionLedger, Sealer]:
-    """The ledger on its event store (SQLite or PostgreSQL), with its sealer run after every command."""
+    """The ledger on its event store (SQLite or PostgreSQL): every save seals its events in its own
+    transaction (services/ledger/sealing_recorders.py); the sealer catches up what an older store
+    holds unsealed."""
     app = SupervisionLedger(persistence(event_store), clock=clock)
-    sealer = Sealer(app, SealedLog(event_store))
+    sealer = Sealer(app, SealedLog(event_store))  # creates the sealed log's table before the first save
+    sealer.seal_pending()
     app.sealer = sealer
-    app.after_commit.append(sealer.seal_pending)
+    app.recorder.mapper = app.mapper
     return app, sealer

@@ -52,6 +52,20 @@ class Head:
 
 EMPTY_HEAD = Head(0, 0, GENESIS_HASH)
 
+#: The head, and one row appended: the same statements whoever writes (this class, or a save
+#: sealing in its own transaction: services/ledger/sealing_recorders.py).
+HEAD_SQL = "SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1"
+INSERT_SQL = "INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?,?)"
+
+
+def sealed_rows(batch: list[tuple[int, dict[str, Any]]]) -> list[tuple]:
+    """The sealed log's rows for ``(notification id, sealed envelope)`` pairs."""
+    return [
+        (e["seq"], nid, e["event_type"], e["aggregate_id"], e["aggregate_version"], e["institution_id"],
+         utc_microseconds(e["recorded_at"]), e["hash"], canonical_json(e))
+        for nid, e in batch
+    ]
+
 
 @dataclass(frozen=True)
 class SealedRecord:
@@ -74,7 +88,7 @@ class SealedLog:
         self.db.close()
 
     def head(self) -> Head:
-        row = self.db.row("SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1")
+        row = self.db.row(HEAD_SQL)
         return Head(*row) if row else EMPTY_HEAD
 
     def append(self, expected_head: Head, batch: list[tuple[int, dict[str, Any]]]) -> Head:
@@ -82,16 +96,12 @@ class SealedLog:
 
         Raises ``StoreConflict`` if someone else sealed first (the caller re-reads the head).
         """
-        rows = [
-            (e["seq"], nid, e["event_type"], e["aggregate_id"], e["aggregate_version"], e["institution_id"],
-             utc_microseconds(e["recorded_at"]), e["hash"], canonical_json(e))
-            for nid, e in batch
-        ]
+        rows = sealed_rows(batch)
         with self.db.transaction() as tx:
-            row = tx.execute("SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1")
+            row = tx.execute(HEAD_SQL)
             if (Head(*row[0]) if row else EMPTY_HEAD) != expected_head:
                 raise StoreConflict("sealed log head moved")
-            tx.executemany("INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            tx.executemany(INSERT_SQL, rows)
         last_nid, last = batch[-1]
         return Head(last["seq"], last_nid, last["hash"])
 

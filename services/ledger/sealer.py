@@ -1,18 +1,36 @@
 """The sealer gives each stored event its place in the ledger: seq, prev_hash, hash.
 
-It reads the event store's notification log after the sealed log's head and appends the sealed
-envelopes. Sealing is a pure function of the notification order, so any number of sealers (the
-API after each command, the relay, the projector) may run: they compute the same chain, and the
-sealed log's head check lets exactly one of them append each batch.
+Every save seals its own events in its own transaction (``services/ledger/sealing_recorders.py``),
+so a committed event is a sealed one. The sealer here is the catch-up for whatever is stored but
+not sealed — a store written before saves sealed themselves, or by a recorder told not to: it reads
+the event store's notification log after the sealed log's head and appends the sealed envelopes.
+Sealing is a pure function of the notification order (``sealed_batch``), so any number of sealers
+compute the same chain, and the sealed log's head check lets exactly one of them append each batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper, Notification
 
 from events.envelope import seal
 from services.ledger.database import StoreConflict
-from services.ledger.sealed_log import SealedLog
+from services.ledger.sealed_log import Head, SealedLog
+
+
+def sealed_batch(mapper: Mapper, head: Head, notifications: Iterable[Notification]) -> list[tuple[int, dict[str, Any]]]:
+    """``(notification id, sealed envelope)`` for each notification, continuing the chain at ``head``."""
+    seq, prev_hash, batch = head.seq, head.hash, []
+    for notification in notifications:
+        event = mapper.to_domain_event(notification)
+        seq += 1
+        envelope = seal(event.unsealed_envelope(), seq, prev_hash)
+        prev_hash = envelope["hash"]
+        batch.append((notification.id, envelope))
+    return batch
 
 
 class Sealer:
@@ -31,13 +49,7 @@ class Sealer:
             )
             if not notifications:
                 return sealed
-            seq, prev_hash, batch = head.seq, head.hash, []
-            for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
-                seq += 1
-                envelope = seal(event.unsealed_envelope(), seq, prev_hash)
-                prev_hash = envelope["hash"]
-                batch.append((notification.id, envelope))
+            batch = sealed_batch(self.app.mapper, head, notifications)
             try:
                 self.log.append(head, batch)
             except StoreConflict:

@@ -13,6 +13,7 @@ import pytest
 
 from events.envelope import verify_chain
 from events.merkle import leaf_hash, root_of, verify_consistency, verify_inclusion
+from services.ledger import sealing_recorders
 from services.ledger.application import open_ledger
 from services.ledger.checkpoints import Checkpointer
 from services.ledger.database import StoreConflict
@@ -63,9 +64,50 @@ def test_writers_in_parallel_make_one_gap_free_chain_in_commit_order(event_store
         sealer.log.close()
 
 
+def test_a_save_and_its_seal_commit_together(event_store, monkeypatch):
+    """Each save seals its own events in its own transaction: sealed on return with no sealer run,
+    and a seal that fails takes the save with it — no event is ever stored without its place."""
+    app, sealer = open_ledger(event_store, clock=lambda: TODAY)
+    first = discover(app, ["同一事务托老所"])[0]
+    assert sealer.log.head().seq == 1 and app.last_sealed_seq == 1
+    assert sealer.log.seq_of(str(first.aggregate_id), 1) == 1 == first.seq  # the save says where it sealed the decision
+    stored = app.recorder.max_notification_id()
+
+    def broken(batch):
+        raise RuntimeError("the seal failed")
+
+    monkeypatch.setattr(sealing_recorders, "sealed_rows", broken)
+    with pytest.raises(RuntimeError, match="the seal failed"):
+        discover(app, ["封存失败托老所"])
+    assert app.recorder.max_notification_id() == stored and sealer.log.head().seq == 1  # nothing stored
+    monkeypatch.undo()
+    assert sealer.seal_pending() == 0
+    discover(app, ["之后的托老所"])
+    assert sealer.log.head().seq == 2 and len(list(verify_chain(r.envelope for r in sealer.log.read(0, 10)))) == 2
+    app.close()
+    sealer.log.close()
+
+
+def test_a_save_seals_what_an_older_store_left_unsealed_first(event_store):
+    """A store written before saves sealed themselves: the next save seals the older events before
+    its own, in notification order, in its own transaction."""
+    app, sealer = open_ledger(event_store, clock=lambda: TODAY)
+    app.recorder.mapper = None  # as the older ledger saved: unsealed
+    discover(app, [f"旧托老所{i}" for i in range(3)])
+    assert sealer.log.head().seq == 0
+    app.recorder.mapper = app.mapper
+    discover(app, ["新托老所"])
+    records = sealer.log.read(0, 10)
+    assert [r.envelope["payload"]["name"] for r in records] == ["旧托老所0", "旧托老所1", "旧托老所2", "新托老所"]
+    assert [r.notification_id for r in records] == sorted(r.notification_id for r in records)
+    assert len(list(verify_chain(r.envelope for r in records))) == 4 and app.last_sealed_seq == 4
+    app.close()
+    sealer.log.close()
+
+
 def test_racing_sealers_append_each_event_once(event_store):
     app, _ = open_ledger(event_store, clock=lambda: TODAY)
-    app.after_commit.clear()  # leave everything unsealed, then let four sealers race
+    app.recorder.mapper = None  # saves do not seal: leave everything unsealed, then let four sealers race
     discover(app, [f"托老所{i}" for i in range(40)])
     sealers = [Sealer(app, SealedLog(event_store), batch_size=7) for _ in range(4)]
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -110,7 +152,7 @@ def test_the_sealed_logs_questions_get_the_same_answers(event_store):
 
 def test_the_merkle_tree_checkpoints_and_publications_follow_the_events(event_store, tmp_path):
     app, sealer = open_ledger(event_store, clock=lambda: TODAY)
-    app.after_commit.clear()
+    app.recorder.mapper = None  # saves do not seal: the sealer seals the lot
     discover(app, [f"树托老所{i:03d}" for i in range(300)])  # more than one stored block of 256
     sealer.seal_pending()
     log = sealer.log

@@ -46,8 +46,10 @@ def test_a_url_becomes_the_event_sourcing_librarys_settings_and_never_shows_its_
         "POSTGRES_USER": "eldercare", "POSTGRES_PASSWORD": "s@cret",
     }
     assert persistence(URL)["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert persistence(URL)["APPLICATION_RECORDER_TOPIC"] == "services.ledger.sealing_recorders:SealingPostgresRecorder"
     assert persistence("/data/ledger.sqlite") == {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": "/data/ledger.sqlite", "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": "services.ledger.sealing_recorders:SealingSQLiteRecorder",  # saves seal themselves
     }
     assert redacted(URL) == "postgresql://eldercare@db.internal:5433/ledger"
     assert "cret" not in redacted(URL)
