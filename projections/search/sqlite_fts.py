@@ -129,6 +129,10 @@ class SqliteSearchIndex:
     def __init__(self, path: str | Path) -> None:
         self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # A projection, rebuilt from the ledger at will: its commits need not wait for the disk. In WAL
+        # mode NORMAL never corrupts the file; a power cut may take the last passes back, and as the
+        # position commits with the rows it describes, the projector re-projects exactly those.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()  # one connection shared by threads: one transaction at a time
 
