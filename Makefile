@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SERVERS := deploy/local/servers
 
-.PHONY: demo test install browser-deps go-tools servers-start servers-stop schemas vendor clean
+.PHONY: demo test bench install browser-deps go-tools servers-start servers-stop schemas vendor clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: install
 test: install browser-deps go-tools
 	$(SERVERS) fetch all
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; $(SERVERS) stop all; exit $$status
+
+# Every benchmark that has a peer, and one table of figures, peers and ratios (not part of make test).
+bench: install
+	$(BIN)/python bench/summary.py
 
 # Debian's Chromium and CJK fonts (installed as root when missing), and axe-core from npm.
 browser-deps:

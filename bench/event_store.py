@@ -3,8 +3,10 @@ asserts nothing.
 
     .venv/bin/python bench/event_store.py [--filings 2000] [--stores sqlite postgres]
 
-For each store: filings/s through the ledger with p50/p99 (rules, save, seal — no projection);
-the same with four writer threads, each with its own connections as four API processes would
+For each store: filings/s through the ledger with p50/p99 (rules, save and seal in one
+transaction — no projection), beside its peer measured in the same run: the `eventsourcing` library
+alone saving one event per aggregate with the same request as payload, on the same kind of store with
+the library's own recorder and the same settings (durability included); the same with four writer threads, each with its own connections as four API processes would
 have; the sealer re-sealing the whole store; the sealed log read back in order. PostgreSQL is
 the local server (deploy/local/servers, started if down and stopped again), on a database of
 this run's own, dropped afterwards.
@@ -27,9 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from walking_skeleton import CLOCK, report, timed_filings  # noqa: E402
+from eventsourcing.application import Application  # noqa: E402
+from eventsourcing.domain import Aggregate, event  # noqa: E402
+from walking_skeleton import CLOCK, filing, percentile, report, timed_filings  # noqa: E402
 
-from services.ledger.application import open_ledger  # noqa: E402
+from services.ledger.application import open_ledger, persistence  # noqa: E402
 from services.ledger.sealed_log import SealedLog  # noqa: E402
 from services.ledger.sealer import Sealer  # noqa: E402
 from tests.cluster_run import fresh_database, local_servers  # noqa: E402
@@ -45,12 +49,57 @@ def event_store(kind: str) -> Iterator[str]:
         yield url
 
 
-def measure(kind: str, n: int) -> None:
+class Filing(Aggregate):
+    """The peer's aggregate: one event carrying the filing request, nothing else."""
+
+    @event("Filed")
+    def __init__(self, request: dict) -> None:
+        self.request = request
+
+
+def library_alone(location: str, n: int) -> tuple[float, list[float]]:
+    """The `eventsourcing` library alone: n aggregates saved, one event each (the filing request as
+    its payload), on the store's own settings with the library's own recorder."""
+    settings = {k: v for k, v in persistence(location).items() if k != "APPLICATION_RECORDER_TOPIC"}
+    app = Application(settings)
+    rng, latencies = random.Random(7), []
+    start = time.perf_counter()
+    for i in range(n):
+        _, request = filing(i, rng)
+        t = time.perf_counter()
+        app.save(Filing(request))
+        latencies.append(time.perf_counter() - t)
+    elapsed = time.perf_counter() - start
+    app.close()
+    return elapsed, latencies
+
+
+def filings_beside_library(kind: str, n: int) -> dict[str, float]:
+    """Filings through the ledger and the library alone, each on a fresh store of the kind; the
+    figures (rate, p50, p99 in ms, and the ratio) for the bench table."""
     with event_store(kind) as location:
         app, sealer = open_ledger(location, clock=lambda: CLOCK)
         start = time.perf_counter()
         latencies = timed_filings(app, range(n), random.Random(7))
-        report(f"{kind}: filings, 1 writer", n, time.perf_counter() - start, latencies)
+        elapsed = time.perf_counter() - start
+        app.close()
+        sealer.log.close()
+    with event_store(kind) as location:
+        peer_elapsed, peer_latencies = library_alone(location, n)
+    figures = {"rate": n / elapsed, "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
+               "peer_rate": n / peer_elapsed, "peer_p50_ms": percentile(peer_latencies, 50) * 1000,
+               "peer_p99_ms": percentile(peer_latencies, 99) * 1000}
+    report(f"{kind}: filings, 1 writer", n, elapsed, latencies)
+    report(f"{kind}: peer, eventsourcing alone", n, peer_elapsed, peer_latencies)
+    print(f"{kind}: ratio {figures['rate'] / figures['peer_rate']:.3f}", flush=True)
+    return figures
+
+
+def measure(kind: str, n: int) -> None:
+    filings_beside_library(kind, n)
+    with event_store(kind) as location:
+        app, sealer = open_ledger(location, clock=lambda: CLOCK)
+        timed_filings(app, range(n), random.Random(7))
 
         writers = [open_ledger(location, clock=lambda: CLOCK) for _ in range(4)]
         per_writer, parallel = n // 4, [[] for _ in range(4)]

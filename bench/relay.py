@@ -106,17 +106,15 @@ def perf_tool(bootstrap: str, events: int, record_size: int) -> float | None:
     return float(found[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="转发基准测试")
-    parser.add_argument("--events", type=int, default=200_000)
-    args = parser.parse_args()
+def measure(events: int) -> dict[str, float]:
+    """The relay, kafka-python alone and Kafka's perf tool on the same broker, one run: events/s of
+    each (the perf tool's is None if it could not run), printed and returned."""
     crc = "C (crc32c package)" if record_util.crc32c_c is not None else "pure Python"
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {datetime.now().isoformat(timespec='seconds')}; "
-          f"kafka-python CRC32C in {crc}")
+    print(f"kafka-python CRC32C in {crc}")
     with tempfile.TemporaryDirectory() as tmp, local_servers() as servers:
         bootstrap = servers["ELDERCARE_KAFKA_BOOTSTRAP"]
         store = Path(tmp) / "ledger.sqlite"
-        events, seconds = write(store, Generator(20261202, 5000, args.events, "32").envelopes())
+        events, seconds = write(store, Generator(20261202, 5000, events, "32").envelopes())
         size = SealedLog(store).db.row("SELECT AVG(LENGTH(envelope)) FROM sealed_log")[0]
         print(f"{events} events sealed in {seconds:.0f} s; mean envelope {size:.0f} bytes; relay batch {BATCH_EVENTS} events, "
               f"producer batch {BATCH_BYTES // 1024} KB, linger {LINGER_MS} ms")
@@ -129,6 +127,15 @@ def main() -> None:
         if tool:
             print(f"  {'Kafka ProducerPerformance, transactional':<48} {tool:>10,.0f} {ours / tool:>8.2f}")
         print("  goal: relay >= 20,000 events/s and >= 0.6 of the perf tool")
+        return {"rate": ours, "bare_rate": bare, "tool_rate": tool}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="转发基准测试")
+    parser.add_argument("--events", type=int, default=200_000)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {datetime.now().isoformat(timespec='seconds')}")
+    measure(args.events)
 
 
 if __name__ == "__main__":

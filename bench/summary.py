@@ -1,0 +1,81 @@
+"""Every benchmark that has a peer, run one after the other, and one table of what they measured:
+figure, ours, the peer measured in the same run, the ratio, the goal. Asserts nothing about speed.
+
+    make bench                                   # = .venv/bin/python bench/summary.py
+    .venv/bin/python bench/summary.py --quick    # smaller runs, a few minutes
+
+Needs the local Kafka, Elasticsearch and PostgreSQL (deploy/local/servers; each bench starts them
+if down and stops them again). The benches themselves print their details as they go; the table
+comes last. The README carries the latest table with its date and machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench import decisions_http, event_store, projection, relay  # noqa: E402
+
+# Measured by their own benches, without a peer in this table yet (figures in the README).
+ELSEWHERE = (
+    ("auditors: list as of any seq at 10M events < 5 s; full replay < 5 min, < 2 GiB", "bench/replay.py"),
+    ("site: 40,000 institutions < 60 s full, < 10 s after one decision", "bench/site_build.py"),
+    ("embedded lookups p99 < 50 ms at 40,000 institutions", "bench/lookup.py"),
+)
+
+
+def rows(quick: bool) -> list[tuple[str, str, str, str, str]]:
+    """(figure, ours, peer, ratio, goal) for each measurement."""
+    table = []
+    filings = 500 if quick else 2000
+    for kind, label in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+        print(f"\n== filings in process, {label}", flush=True)
+        f = event_store.filings_beside_library(kind, filings)
+        table.append((f"filing in process ({label}): rules, save + seal in one transaction",
+                      f"{f['rate']:,.0f}/s p99 {f['p99_ms']:.1f} ms", f"eventsourcing alone {f['peer_rate']:,.0f}/s",
+                      f"{f['rate'] / f['peer_rate']:.2f}", ">= 0.5"))
+    print("\n== decisions over HTTP, embedded", flush=True)
+    levels = [1, 10, 100]
+    for clients, (ours, peer) in decisions_http.measure(levels, 5.0 if quick else 10.0).items():
+        table.append((f"decisions over HTTP, embedded, {clients} client{'s' if clients > 1 else ''}",
+                      f"{ours['rate']:,.0f}/s p99 {ours['p99_ms']:.0f} ms", f"bare FastAPI + SQLite {peer['rate']:,.0f}/s p99 {peer['p99_ms']:.0f} ms",
+                      f"{ours['rate'] / peer['rate']:.2f}", ">= 1,000/s, p99 < 50 ms" if clients > 1 else "—"))
+    print("\n== relay", flush=True)
+    r = relay.measure(50_000 if quick else 200_000)
+    peer_text = f"perf tool {r['tool_rate']:,.0f}/s" if r["tool_rate"] else f"kafka-python alone {r['bare_rate']:,.0f}/s"
+    table.append(("relay, sealed log -> Kafka (transactional, acks=all)", f"{r['rate']:,.0f} ev/s", peer_text,
+                  f"{r['rate'] / (r['tool_rate'] or r['bare_rate']):.2f}", ">= 20,000 ev/s, >= 0.6"))
+    print("\n== projection", flush=True)
+    p = projection.measure(20_000 if quick else 100_000)
+    table.append(("projection, Kafka -> Elasticsearch", f"{p['rate']:,.0f} ev/s", f"streaming_bulk {p['peer_rate']:,.0f} ev/s",
+                  f"{p['rate'] / p['peer_rate']:.2f}", ">= 10,000 ev/s, >= 0.8"))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="全部基准测试，一张对照表")
+    parser.add_argument("--quick", action="store_true", help="较小规模，几分钟内完成")
+    args = parser.parse_args()
+    machine = f"{os.cpu_count()} cores, {platform.machine()}, python {sys.version.split()[0]}"
+    table = rows(args.quick)
+    print(f"\n{datetime.now().astimezone().isoformat(timespec='minutes')} · {machine}{' · --quick' if args.quick else ''}\n")
+    header = ("figure", "ours", "peer (same run)", "ratio", "goal")
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(5)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in table:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    print("\nNot in this table yet (their own benches, no peer measured beside them):")
+    for goal, where in ELSEWHERE:
+        print(f"  {where}: {goal}")
+
+
+if __name__ == "__main__":
+    main()
