@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import decisions_http, event_store, projection, relay  # noqa: E402
+from tests.cluster_run import local_servers  # noqa: E402
 
 # Measured by their own benches, without a peer in this table yet (figures in the README).
 ELSEWHERE = (
@@ -64,7 +65,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="较小规模，几分钟内完成")
     args = parser.parse_args()
     machine = f"{os.cpu_count()} cores, {platform.machine()}, python {sys.version.split()[0]}"
-    table = rows(args.quick)
+    with local_servers():  # started once for every bench (and stopped at the end if they were down)
+        table = rows(args.quick)
     print(f"\n{datetime.now().astimezone().isoformat(timespec='minutes')} · {machine}{' · --quick' if args.quick else ''}\n")
     header = ("figure", "ours", "peer (same run)", "ratio", "goal")
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(5)]

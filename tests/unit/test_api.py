@@ -20,7 +20,8 @@ SECRET = "unit-test-secret-0123456789abcdef0123456789"
 
 @contextmanager
 def serving(data_dir, clock=None, **env: str):
-    """The API on an embedded runtime in ``data_dir`` (on ``clock`` if given), projecting in line:
+    """The API on an embedded runtime in ``data_dir`` (on ``clock`` if given), each read catching the index up to
+    the last decision (no follower thread):
     (client, runtime), closed afterwards."""
     settings = Settings.from_env({"ELDERCARE_DATA_DIR": str(data_dir), "ELDERCARE_JWT_SECRET": SECRET, **env})
     runtime = build_runtime(settings, clock=clock) if clock is not None else build_runtime(settings)
