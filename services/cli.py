@@ -117,7 +117,9 @@ def _project(settings: Settings, *, once: bool) -> int:
     try:
         if once:
             return projector.catch_up()
-        projector.run_forever(_stop_on_signals())
+        # Kafka's poll itself waits for records (up to half a second) and returns as one arrives: no
+        # pause on top of it, or each decision would wait for it before it is searchable.
+        projector.run_forever(_stop_on_signals(), 0.0 if settings.profile == "cluster" else 0.2)
         return 0
     finally:
         feed.close()

@@ -89,6 +89,12 @@ class LedgerDatabase:
         """A context manager yielding a ``Writer``: everything in it commits together or not at all."""
         raise NotImplementedError
 
+    def wait_for_notice(self, channel: str, timeout: float) -> bool:
+        """Block until a transaction that announced itself on ``channel`` commits (True) or ``timeout``
+        seconds pass (False). Only PostgreSQL announces (NOTIFY); elsewhere this returns False at once
+        and the caller waits its own way."""
+        return False
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -190,6 +196,10 @@ class PostgresDatabase(LedgerDatabase):
             user=settings["POSTGRES_USER"], password=settings["POSTGRES_PASSWORD"], connect_timeout="2",
             application_name="eldercare-ledger",
         )
+        self._conninfo = conninfo
+        self._listener: Any = None  # one connection, LISTENing, made on the first wait
+        self._listening: set[str] = set()
+        self._listen_lock = threading.Lock()
         self._pool = ConnectionPool(
             conninfo, min_size=1, max_size=pool_size, timeout=timeout, open=False, kwargs={"autocommit": True},
             check=ConnectionPool.check_connection,
@@ -226,7 +236,27 @@ class PostgresDatabase(LedgerDatabase):
         with self._errors(), self._pool.connection() as conn, conn.transaction():
             yield _PostgresWriter(conn)
 
+    def wait_for_notice(self, channel: str, timeout: float) -> bool:
+        # Notices that arrive between two waits are kept by the connection: the next wait returns at once.
+        with self._listen_lock, self._errors():
+            try:
+                if self._listener is None:
+                    self._listener = self._psycopg.connect(self._conninfo, autocommit=True)
+                    self._listening = set()
+                if channel not in self._listening:
+                    self._listener.execute(f'LISTEN "{channel}"')
+                    self._listening.add(channel)
+                return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+            except self._psycopg.Error:
+                if self._listener is not None:
+                    self._listener.close()
+                self._listener = None
+                raise
+
     def close(self) -> None:
+        with self._listen_lock:
+            if self._listener is not None:
+                self._listener.close()
         self._pool.close()
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from events.canonical import canonical_json, loads
 from events.envelope import GENESIS_HASH
-from services.ledger.database import LedgerDatabase, StoreConflict, open_database
+from services.ledger.database import LedgerDatabase, StoreConflict, is_postgres, open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sealed_log (
@@ -56,6 +56,10 @@ EMPTY_HEAD = Head(0, 0, GENESIS_HASH)
 #: sealing in its own transaction: services/ledger/sealing_recorders.py).
 HEAD_SQL = "SELECT seq, notification_id, hash FROM sealed_log ORDER BY seq DESC LIMIT 1"
 INSERT_SQL = "INSERT INTO sealed_log VALUES (?,?,?,?,?,?,?,?,?)"
+#: PostgreSQL: every transaction that appends announces it here (NOTIFY, delivered at its commit), so
+#: a reader waiting for the log to grow (the relay) wakes at once instead of polling.
+APPENDED_CHANNEL = "sealed_log_appended"
+NOTIFY_SQL = f'NOTIFY "{APPENDED_CHANNEL}"'
 
 
 def sealed_rows(batch: list[tuple[int, dict[str, Any]]]) -> list[tuple]:
@@ -102,8 +106,15 @@ class SealedLog:
             if (Head(*row[0]) if row else EMPTY_HEAD) != expected_head:
                 raise StoreConflict("sealed log head moved")
             tx.executemany(INSERT_SQL, rows)
+            if is_postgres(self.location):
+                tx.execute(NOTIFY_SQL)
         last_nid, last = batch[-1]
         return Head(last["seq"], last_nid, last["hash"])
+
+    def wait_for_append(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a transaction appending to the log to commit; True if one
+        did. Only PostgreSQL says so; on SQLite this returns False at once (the caller polls)."""
+        return self.db.wait_for_notice(APPENDED_CHANNEL, timeout)
 
     def seq_of(self, aggregate_id: str, aggregate_version: int) -> int | None:
         """The seq sealed for one version of one aggregate, or None if not sealed yet."""

@@ -27,7 +27,7 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from services.ledger.database import postgres_sql
-from services.ledger.sealed_log import EMPTY_HEAD, HEAD_SQL, INSERT_SQL, Head, sealed_rows
+from services.ledger.sealed_log import EMPTY_HEAD, HEAD_SQL, INSERT_SQL, NOTIFY_SQL, Head, sealed_rows
 from services.ledger.sealer import sealed_batch
 
 Execute = Callable[[Any, Sequence[Any]], list[Sequence[Any]]]
@@ -122,4 +122,5 @@ class SealingPostgresRecorder(SealsInTransaction, PostgresApplicationRecorder):
                 ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
                 self._seal(execute, lambda rows: curs.executemany(postgres_sql(INSERT_SQL), rows), stored_events, ids or [],
                            unsealed)
+                curs.execute(NOTIFY_SQL)  # the relay wakes when this commits
         return ids

@@ -22,6 +22,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from events.canonical import loads
 from events.envelope import GENESIS_HASH, event_hash
+from services.ledger.database import is_postgres
 from services.ledger.sealed_log import SealedLog
 from services.relay.kafka_clients import PRODUCER, RECONNECT, commit_transaction
 from services.settings import Replication
@@ -211,6 +212,17 @@ class KafkaRelay:
         self._offsets.note(self.topic, sent.get(timeout=60).offset)
         return len(records)
 
+    def _idle(self, stop: threading.Event, idle_s: float) -> None:
+        """Wait for more to relay: on PostgreSQL until an append commits (woken by its notice, checking
+        ``stop`` every tenth of a second) or ``idle_s`` passes; elsewhere ``idle_s``."""
+        deadline = time.monotonic() + idle_s
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            if self.sealed_log.wait_for_append(min(0.1, left)):
+                return
+            if not is_postgres(self.sealed_log.location):
+                stop.wait(left)
+                return
+
     def run(self, stop: threading.Event | None = None, *, once: bool = False, idle_s: float = 0.5) -> int:
         """Relay until stopped (or, with ``once``, until the sealed log is drained)."""
         stop = stop or threading.Event()
@@ -228,7 +240,7 @@ class KafkaRelay:
                 if n == 0:
                     if once:
                         break
-                    stop.wait(idle_s)
+                    self._idle(stop, idle_s)
             return total
         finally:
             producer.close(timeout=10)

@@ -6,6 +6,7 @@ tree that matches the events, checkpoints, publications, relay offsets — holds
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -69,7 +70,7 @@ def test_a_save_and_its_seal_commit_together(event_store, monkeypatch):
     and a seal that fails takes the save with it — no event is ever stored without its place."""
     app, sealer = open_ledger(event_store, clock=lambda: TODAY)
     first = discover(app, ["同一事务托老所"])[0]
-    assert sealer.log.head().seq == 1 and app.last_sealed_seq == 1
+    assert sealer.log.head().seq == 1 and app.recorder.sealed_head().seq == 1
     assert sealer.log.seq_of(str(first.aggregate_id), 1) == 1 == first.seq  # the save says where it sealed the decision
     stored = app.recorder.max_notification_id()
 
@@ -100,7 +101,29 @@ def test_a_save_seals_what_an_older_store_left_unsealed_first(event_store):
     records = sealer.log.read(0, 10)
     assert [r.envelope["payload"]["name"] for r in records] == ["旧托老所0", "旧托老所1", "旧托老所2", "新托老所"]
     assert [r.notification_id for r in records] == sorted(r.notification_id for r in records)
-    assert len(list(verify_chain(r.envelope for r in records))) == 4 and app.last_sealed_seq == 4
+    assert len(list(verify_chain(r.envelope for r in records))) == 4 and app.recorder.sealed_head().seq == 4
+    app.close()
+    sealer.log.close()
+
+
+def test_a_reader_waiting_for_the_log_to_grow_wakes_when_a_save_commits(event_store):
+    """PostgreSQL announces each append at its commit (the relay waits on it instead of polling);
+    SQLite has no such notice and says so at once."""
+    app, sealer = open_ledger(event_store, clock=lambda: TODAY)
+    reader = SealedLog(event_store)
+    if not event_store.startswith("postgresql"):
+        assert reader.wait_for_append(5) is False
+    else:
+        assert reader.wait_for_append(0.2) is False  # nothing appended: the whole wait
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(reader.wait_for_append, 30)
+            time.sleep(0.3)
+            assert not waiting.done()
+            discover(app, ["唤醒托老所"])
+            assert waiting.result(timeout=10) is True
+        discover(app, ["未等待时提交的托老所"])  # a notice while nobody waits is kept for the next wait
+        assert reader.wait_for_append(0.1) is True
+    reader.close()
     app.close()
     sealer.log.close()
 
