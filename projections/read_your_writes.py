@@ -2,10 +2,11 @@
 
 A decision no longer waits for its own projection: its save seals it and returns. The projection
 runs in the embedded profile's follower thread, woken by every commit, and takes whatever has been
-committed since its last pass in one batch. A reader must still never see less than this process
+committed since its last pass in one batch. A reader must still never see less than the ledger
 has acknowledged (a retraction answered 200 must be gone from the next search), so every read first
-asks for the index to have reached the last seq this process sealed — ``wanted()`` — and, if the
-follower has not got there yet, projects the gap itself (the projector's lock makes it one pass at a
+asks for the index to have reached the ledger's head as the read begins — ``wanted()``, one indexed
+query; every decision acknowledged before, by this process or another, is at or below it — and, if
+the follower has not got there yet, projects the gap itself (the projector's lock makes it one pass at a
 time: a reader behind another finds the work done). A projection that fails leaves the reader with
 what the index holds, and the follower's error is on /readyz, as before.
 """

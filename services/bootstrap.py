@@ -25,6 +25,10 @@ from services.ledger.sealer import Sealer
 from services.ledger.signing_key import derived_key
 from services.settings import Settings
 
+#: How long the embedded follower, woken by a commit, waits for more before it projects: passes
+#: cost mostly per pass, not per event, and no reader waits for it (reads catch up themselves).
+GATHER_S = 0.02
+
 
 @dataclass
 class Runtime:
@@ -84,7 +88,8 @@ class Runtime:
             try:
                 projected = self.caught_up.catch_up() if self.caught_up is not None else self.projector.run_once()
                 if projected == 0:
-                    self._projection_due.wait(0.5)
+                    if self._projection_due.wait(0.5):
+                        self._stop.wait(GATHER_S)  # let the commits of the next moments join this pass
                     self._projection_due.clear()
                 self.follow_error = None
             except Exception as failed:  # keep following; the next pass retries from the stored position
@@ -130,9 +135,9 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] | None = 
     runtime = Runtime(settings, ledger, sealer, search, Transparency.open(settings, log=sealer.log))
     ledger.draw_key = derived_key(settings.signing_key_file, "eldercare draw seeds v1")  # the key file exists now
     if settings.profile == "embedded":
-        # Off the write path: a commit wakes the follower; a read catches up to this process's last
-        # seq itself if the follower has not (projections/read_your_writes.py).
+        # Off the write path: a commit wakes the follower; a read catches up to the ledger's head
+        # itself if the follower has not got there (projections/read_your_writes.py).
         runtime.projector = SearchProjector(build_feed(settings), search)
-        runtime.search = runtime.caught_up = CaughtUpIndex(search, runtime.projector, lambda: ledger.last_sealed_seq)
+        runtime.search = runtime.caught_up = CaughtUpIndex(search, runtime.projector, lambda: sealer.log.head().seq)
         ledger.after_commit.append(runtime._projection_due.set)
     return runtime

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,8 +118,6 @@ class SupervisionLedger(Application):
         super().__init__(env)
         self.clock = clock or (lambda: datetime.now(BEIJING))
         self.after_commit: list[Callable[[], Any]] = []
-        self.last_sealed_seq = 0  # the highest seq this process's saves sealed (read-your-writes)
-        self._sealed_lock = threading.Lock()
         self.sealer: Sealer | None = None
         # The key draw seeds derive from: the deployment's (services/bootstrap.py sets it from the
         # checkpoint signing key); a ledger opened alone gets one for its own life only.
@@ -282,10 +279,6 @@ class SupervisionLedger(Application):
             self.save(*aggregates)
         except IntegrityError:
             return False
-        sealed = self.recorder.sealed_head()
-        if sealed is not None:
-            with self._sealed_lock:  # concurrent saves: the highest wins, never a later lower one
-                self.last_sealed_seq = max(self.last_sealed_seq, sealed.seq)
         for callback in self.after_commit:
             callback()
         return True
