@@ -52,12 +52,18 @@ class AuthUnavailable(Exception):
 
 
 class TokenVerifier(Protocol):
+    #: Whether checking a token may wait on the network (fetching the provider's keys): such a
+    #: verifier is run off the event loop.
+    may_block: bool
+
     def claims(self, token: str) -> dict[str, Any]:
         """The verified claims; jwt.PyJWTError if the token is not good."""
 
 
 class SharedSecretVerifier:
     """HS256 with the embedded profile's dev secret."""
+
+    may_block = False
 
     def __init__(self, secret: str, issuer: str) -> None:
         self.secret, self.issuer = secret, issuer
@@ -70,6 +76,8 @@ class SharedSecretVerifier:
 class ProviderKeysVerifier:
     """Asymmetric signatures checked against the identity provider's JWKS. Symmetric algorithms
     are never accepted here, so a public key can never double as an HMAC secret."""
+
+    may_block = True
 
     def __init__(self, jwks_url: str, issuer: str, *, timeout_s: float = 5.0, cache_s: int = 300, refresh_cooldown_s: float = 30) -> None:
         """Keys are cached for ``cache_s``; a token naming an unknown ``kid`` re-fetches the set at

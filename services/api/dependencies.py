@@ -5,6 +5,7 @@ import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from services.api.auth import actor_from_authorization
 from services.bootstrap import Runtime
@@ -14,19 +15,25 @@ from services.domain.errors import RuleViolation
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
-def _runtime(request: Request) -> Runtime:
+# Dependencies are ``async``: FastAPI runs a plain ``def`` dependency in the thread pool, a hop per
+# request each; only what may wait on the network goes there.
+async def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def _actor(request: Request, authorization: Annotated[str | None, Header(description="Bearer 令牌")] = None) -> Actor:
-    actor = actor_from_authorization(authorization, request.app.state.token_verifier)
+async def _actor(request: Request, authorization: Annotated[str | None, Header(description="Bearer 令牌")] = None) -> Actor:
+    verifier = request.app.state.token_verifier
+    if verifier.may_block:  # the provider's keys may have to be fetched: not on the event loop
+        actor = await run_in_threadpool(actor_from_authorization, authorization, verifier)
+    else:
+        actor = actor_from_authorization(authorization, verifier)
     request.state.actor = actor  # for the request log
     if request.app.state.limits is not None:
         request.app.state.limits.admit(f"{actor.department}|{actor.region}|{actor.user}")
     return actor
 
 
-def _idempotency_key(
+async def _idempotency_key(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", description="幂等键：同一键的重复请求只记录一次，返回原结果")
     ] = None,
