@@ -41,6 +41,7 @@ browser-deps:
 go-tools:
 	cd tests/tools && GOBIN=$(abspath var/tools) go install tool ./...
 	cd tests/tools/promrules && GOBIN=$(abspath var/tools) go install .
+	cd bench/loadgen && go build -o $(abspath var/tools/loadgen) .
 
 servers-start:
 	$(SERVERS) start all

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import decisions_http, event_store, projection, relay  # noqa: E402
+from bench import decisions_http, event_store, projection, relay, searchable  # noqa: E402
 from tests.cluster_run import local_servers  # noqa: E402
 
 # Measured by their own benches, without a peer in this table yet (figures in the README).
@@ -48,6 +48,15 @@ def rows(quick: bool) -> list[tuple[str, str, str, str, str]]:
         table.append((f"decisions over HTTP, embedded, {clients} client{'s' if clients > 1 else ''}",
                       f"{ours['rate']:,.0f}/s p99 {ours['p99_ms']:.0f} ms", f"bare FastAPI + SQLite {peer['rate']:,.0f}/s p99 {peer['p99_ms']:.0f} ms",
                       f"{ours['rate'] / peer['rate']:.2f}", ">= 1,000/s, p99 < 50 ms" if clients > 1 else "—"))
+    print("\n== decisions over HTTP, cluster (PostgreSQL), 2 API processes", flush=True)
+    for clients, (ours, peer) in decisions_http.measure([10, 100], 5.0 if quick else 10.0, profile="cluster", api_processes=2).items():
+        table.append((f"decisions over HTTP, cluster, 2 API processes, {clients} clients",
+                      f"{ours['rate']:,.0f}/s p99 {ours['p99_ms']:.0f} ms", f"bare FastAPI + SQLite {peer['rate']:,.0f}/s p99 {peer['p99_ms']:.0f} ms",
+                      f"{ours['rate'] / peer['rate']:.2f}", ">= 1,000/s, p99 < 50 ms"))
+    print("\n== decision -> searchable, cluster", flush=True)
+    d = searchable.measure(50 if quick else 200)
+    table.append(("decision -> searchable, cluster (relay, projector, Elasticsearch)",
+                  f"p50 {d['p50_s'] * 1000:.0f} ms, p99 {d['p99_s'] * 1000:.0f} ms", "—", "—", "p99 < 1 s"))
     print("\n== relay", flush=True)
     r = relay.measure(50_000 if quick else 200_000)
     peer_text = f"perf tool {r['tool_rate']:,.0f}/s" if r["tool_rate"] else f"kafka-python alone {r['bare_rate']:,.0f}/s"

@@ -1,0 +1,3 @@
+module eldercare/loadgen
+
+go 1.26.0
