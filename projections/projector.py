@@ -191,7 +191,14 @@ class SearchProjector:
         self._recent_at = reached
         return delivered_n, reached, published
 
-    def run_forever(self, stop: threading.Event, idle_seconds: float = 0.2) -> None:
+    def run_forever(self, stop: threading.Event, idle_seconds: float = 0.2, min_pass_seconds: float = 0.0) -> None:
+        """Project until stopped: after an empty pass wait ``idle_seconds``; after a pass that
+        projected, let at least ``min_pass_seconds`` pass from its start before the next, so that a
+        steady trickle of decisions is published (each publication a refresh of every index) a
+        bounded number of times a second, not once per decision."""
         while not stop.is_set():
+            started = time.monotonic()
             if self.catch_up() == 0:
                 stop.wait(idle_seconds)
+            else:
+                stop.wait(max(0.0, min_pass_seconds - (time.monotonic() - started)))
