@@ -86,7 +86,7 @@ def bare_api() -> Iterator[str]:
         port = free_port()
         env = dict(os.environ, BARE_API_DB=str(Path(tmp) / "bare.sqlite"), BARE_API_THREADS="4")
         process = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.bare_api:app", "--host", "127.0.0.1", "--port", str(port),
-                                    "--log-level", "warning", "--timeout-keep-alive", "75"], env=env, cwd=REPO)
+                                    "--log-level", "warning", "--timeout-keep-alive", "75", "--loop", "uvloop", "--http", "httptools"], env=env, cwd=REPO)
         try:
             yield f"http://127.0.0.1:{port}"
         finally:

@@ -36,7 +36,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # the reverse proxies named in --forwarded-allow-ips / ELDERCARE_FORWARDED_ALLOW_IPS.
         trusted = args.forwarded_allow_ips if args.forwarded_allow_ips is not None else settings.forwarded_allow_ips
         uvicorn.run(create_app(runtime), host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75,
-                    proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
+                    proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None, loop="uvloop", http="httptools")
     finally:
         runtime.close()
     return 0
