@@ -103,7 +103,7 @@ def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-PROJECTION_PASS_S = 0.1  # the cluster projector's shortest pass: decision -> searchable +0.1 s at most
+PROJECTION_PASS_S = 0.25  # the cluster projector's shortest pass: decision -> searchable +0.25 s at most
 
 
 def _project(settings: Settings, *, once: bool) -> int:
@@ -121,8 +121,10 @@ def _project(settings: Settings, *, once: bool) -> int:
         if once:
             return projector.catch_up()
         # Kafka's poll itself waits for records (up to half a second) and returns as one arrives: no
-        # pause on top of it, or each decision would wait for it before it is searchable; at most ten
-        # passes (and index refreshes) a second under a steady flow of decisions.
+        # pause on top of it, or each decision would wait for it before it is searchable; at most four
+        # passes (and index refreshes) a second under a steady flow of decisions (bench/searchable.py,
+        # bench/decisions_http.py --profile cluster: refreshing ten times a second cost Elasticsearch
+        # 4.5 ms of CPU per decision, four times 3.2 ms, on the cores the API shares with it).
         cluster = settings.profile == "cluster"
         projector.run_forever(_stop_on_signals(), 0.0 if cluster else 0.2, PROJECTION_PASS_S if cluster else 0.0)
         return 0
