@@ -17,7 +17,6 @@ looked for in the ledger: exactly once.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -30,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.load import cluster_service, embedded_service, wait_ready  # noqa: E402
+from bench.load import cluster_service, embedded_service, load_arguments, wait_ready  # noqa: E402
 from services.api.examples import DISCOVERY_EXAMPLE  # noqa: E402
 from services.ledger.sealed_log import SealedLog  # noqa: E402
 from services.settings import Settings  # noqa: E402
@@ -128,14 +127,7 @@ def measure(clients: list[int], seconds: float, *, profile: str = "embedded", ap
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="HTTP 决定写入基准（与裸 FastAPI 端点对照）")
-    parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 100], help="并发客户端数")
-    parser.add_argument("--seconds", type=float, default=10.0, help="每个并发级别的持续时间（秒）")
-    parser.add_argument("--profile", choices=["embedded", "cluster"], default="embedded", help="部署形态")
-    parser.add_argument("--api-processes", type=int, default=1, help="API 进程数（仅 cluster，共用 PostgreSQL 事件库）")
-    args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; {args.profile} profile"
-          + (f", {args.api_processes} API processes" if args.profile == "cluster" else ""))
+    args = load_arguments("HTTP 决定写入基准（与裸 FastAPI 端点对照）", 10.0)
     for n, (ours, peer) in measure(args.clients, args.seconds, profile=args.profile, api_processes=args.api_processes).items():
         print(f"  {n:>3} clients: ours {ours['rate']:7.1f}/s p50 {ours['p50_ms']:6.1f} ms p99 {ours['p99_ms']:7.1f} ms "
               f"errors {ours['errors']:.0f} | bare FastAPI + SQLite {peer['rate']:7.1f}/s p99 {peer['p99_ms']:7.1f} ms | "

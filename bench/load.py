@@ -170,15 +170,22 @@ def wait_ready(bases: list[str]) -> None:
             raise SystemExit(f"{base} 未就绪 not ready")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="API 压力测试（本机回环）")
+def load_arguments(description: str, seconds: float) -> argparse.Namespace:
+    """The load benches' shared options (clients, seconds, profile, API processes), parsed, and the
+    machine and profile printed."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 100], help="并发客户端数")
-    parser.add_argument("--seconds", type=float, default=20.0, help="每个并发级别的持续时间（秒）")
+    parser.add_argument("--seconds", type=float, default=seconds, help="每个并发级别的持续时间（秒）")
     parser.add_argument("--profile", choices=["embedded", "cluster"], default="embedded", help="部署形态")
     parser.add_argument("--api-processes", type=int, default=1, help="API 进程数（仅 cluster，共用 PostgreSQL 事件库）")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; profile {args.profile}"
           + (f", {args.api_processes} API processes" if args.profile == "cluster" else ""))
+    return args
+
+
+def main() -> None:
+    args = load_arguments("API 压力测试（本机回环）", 20.0)
     service = embedded_service() if args.profile == "embedded" else cluster_service(args.api_processes)
     with service as (env, token, bases):
         log = SealedLog(Settings.from_env(env).event_store)
