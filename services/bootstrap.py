@@ -82,11 +82,11 @@ class Runtime:
 
     def _follow(self) -> None:
         """Project what every commit of this process (woken at once) or of another (within half a
-        second) stored, in as few passes as there are moments it is idle. (Saves seal themselves:
-        nothing here to seal.)"""
+        second) stored, a batch at a time (readers get their turn between batches). (Saves seal
+        themselves: nothing here to seal.)"""
         while not self._stop.is_set():
             try:
-                projected = self.caught_up.catch_up() if self.caught_up is not None else self.projector.run_once()
+                projected = self.caught_up.step() if self.caught_up is not None else self.projector.run_once()
                 if projected == 0:
                     if self._projection_due.wait(0.5):
                         self._stop.wait(GATHER_S)  # let the commits of the next moments join this pass
@@ -97,6 +97,13 @@ class Runtime:
                     logging.getLogger("eldercare.projector").exception("embedded projection failed; retrying")
                 self.follow_error = f"{type(failed).__name__}: {failed}"[:300]  # /readyz reports it
                 self._stop.wait(1.0)
+
+    def read_position(self) -> int:
+        """The index's position as a read begun now sees it: in the embedded profile after catching
+        up to the ledger's head (the index's own ``position()`` is read as it is, so lag shows)."""
+        if self.caught_up is not None:
+            return self.caught_up.settle()
+        return self.search.position()["seq"]
 
     def close(self) -> None:
         self._stop.set()

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from events.canonical import NotCanonical
+from projections.read_your_writes import IndexBehind
 from projections.search.index import QueryInvalid
 from services.api.auth import AuthError, AuthUnavailable
 from services.domain.errors import DomainError
@@ -133,6 +134,9 @@ def register(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(TransportError, search_unavailable)
+    # The embedded index behind an acknowledged decision and unable to catch up for this read
+    # (projections/read_your_writes.py): a wait, never an answer that misses the decision.
+    app.add_exception_handler(IndexBehind, search_unavailable)
 
     @app.exception_handler(ApiError)
     async def search_refused(request: Request, error: ApiError) -> JSONResponse:

@@ -368,7 +368,7 @@ def worklist(request: Request) -> HTMLResponse:
     (the ledger position the index had reached then), and this visit remembered."""
     actor, session = _officer(request)
     runtime, visits = request.app.state.runtime, request.app.state.console_visits
-    reached = runtime.search.position()["seq"]  # read first: what is folded in later shows again next time, never lost
+    reached = runtime.read_position()  # read first: what is folded in later shows again next time, never lost
     last = visits.last(actor)
     lists = queries.officer_worklist(actor=actor, runtime=runtime, region=actor.region, since=last[0] if last else None)
     visits.record(actor, reached)

@@ -237,7 +237,8 @@ class PostgresDatabase(LedgerDatabase):
             yield _PostgresWriter(conn)
 
     def wait_for_notice(self, channel: str, timeout: float) -> bool:
-        # Notices that arrive between two waits are kept by the connection: the next wait returns at once.
+        # Notices that arrive between two waits are kept by the connection: the next wait returns at
+        # once. (A notice sent while the listener reconnects is missed: that wait lasts its timeout.)
         with self._listen_lock, self._errors():
             try:
                 if self._listener is None:
@@ -257,6 +258,7 @@ class PostgresDatabase(LedgerDatabase):
         with self._listen_lock:
             if self._listener is not None:
                 self._listener.close()
+                self._listener = None
         self._pool.close()
 
 

@@ -233,6 +233,7 @@ class KafkaRelay:
             self.published = last_published(self.bootstrap, self.topic, recogniser(self.sealed_log), start_offset=self._offsets.last(self.topic),
                                             window=self.batch_size + 10)
             log.info("relay resumes after seq %s", self.published.seq)
+            self.sealed_log.wait_for_append(0)  # listening before the first read: no append's notice falls between
             total = 0
             while not stop.is_set():
                 n = self.relay_batch(producer)

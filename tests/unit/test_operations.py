@@ -134,7 +134,7 @@ def test_readiness_fails_when_a_part_the_api_needs_fails(ops, tmp_path):
     def failing_pass():
         raise sqlite3.OperationalError("database is locked")
 
-    runtime.projector.catch_up = failing_pass  # the embedded projector's thread keeps failing
+    runtime.projector.run_once = failing_pass  # the embedded projector's thread keeps failing
     runtime.start_background()
     deadline = time.monotonic() + 10
     while runtime.follow_error is None and time.monotonic() < deadline:

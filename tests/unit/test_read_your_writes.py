@@ -5,8 +5,10 @@ began (projections/read_your_writes.py)."""
 
 from __future__ import annotations
 
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
+from projections import read_your_writes
 from projections.read_your_writes import CaughtUpIndex
 from services.api.examples import DISCOVERY_EXAMPLE
 from tests.unit.test_api import bearer, serving
@@ -56,3 +58,34 @@ def test_concurrent_writers_each_read_their_own_decision_while_the_follower_runs
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(write_then_read, range(4)))
         assert results == [[f"并发读写托老所{n}号{i}" for i in range(5)] for n in range(4)]
+
+
+def test_a_read_the_index_cannot_catch_up_for_is_refused_never_answered_without_the_decision(tmp_path, monkeypatch):
+    with serving(tmp_path) as (client, runtime):
+        recorded = discover(client, runtime, "投影失败托老所", "ryw-fail")
+
+        def failing_pass():
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(runtime.projector, "run_once", failing_pass)
+        refused = client.get("/v1/search", params={"q": "投影失败"}, headers=bearer(runtime))
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "SEARCH_UNAVAILABLE", refused.text
+        assert refused.headers["Retry-After"]
+        status = client.get("/v1/status", headers=bearer(runtime)).json()  # the lag is shown as it is
+        assert status["indexed_seq"] < recorded["seq"] == status["sealed_seq"] and status["lag_events"] >= 1
+        monkeypatch.undo()
+        assert names_found(client, runtime, "投影失败") == ["投影失败托老所"]
+
+
+def test_a_backlog_is_the_followers_and_readers_wait_for_it(tmp_path, monkeypatch):
+    """A gap larger than a reader projects itself (a rebuild, another process's import) is refused
+    until the follower, a batch at a time, has brought the index up."""
+    with serving(tmp_path) as (client, runtime):
+        discover(client, runtime, "积压托老所甲", "ryw-backlog-1")
+        discover(client, runtime, "积压托老所乙", "ryw-backlog-2")
+        monkeypatch.setattr(read_your_writes, "READER_GAP", 1)
+        refused = client.get("/v1/search", params={"q": "积压"}, headers=bearer(runtime))
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "SEARCH_UNAVAILABLE", refused.text
+        while runtime.caught_up.step():  # the follower's steps
+            pass
+        assert sorted(names_found(client, runtime, "积压")) == ["积压托老所乙", "积压托老所甲"]
