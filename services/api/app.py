@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api import audit, errors, health, imports, lookup, queries
-from services.api.auth import token_verifier
+from services.api.auth import VerifiedTokens, token_verifier
 from services.api.commands import command_router
 from services.api.docs import add_docs
 from services.api.metrics import Metrics
@@ -109,6 +109,7 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     settings = runtime.settings
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(settings)
+    app.state.verified_tokens = VerifiedTokens()
     app.state.metrics = Metrics(runtime)
     request_log = app.state.request_log = RequestLog(settings.data_dir / "logs" / "requests.jsonl", max_bytes=settings.request_log_max_bytes,
                                                       keep=settings.request_log_keep)

@@ -11,7 +11,10 @@ The claims are ``sub`` (the user), ``department``, ``level``, ``region``, ``role
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import jwt
@@ -106,7 +109,43 @@ def token_verifier(settings: Any) -> TokenVerifier:
     return SharedSecretVerifier(settings.jwt_secret, settings.jwt_issuer)
 
 
-def actor_from_authorization(header: str | None, verifier: TokenVerifier) -> Actor:
+class VerifiedTokens:
+    """The actors of the tokens verified lately, by the Authorization header's exact text: a token
+    checked once is not checked again on each request (the same text carries the same signature and
+    claims). Each is held ``keep_s`` at most and never past its own ``exp``: an expired token is
+    verified again, and refused. At most ``size`` are held, the least recently used let go first."""
+
+    def __init__(self, *, size: int = 10_000, keep_s: float = 60.0, clock: Callable[[], float] = time.time) -> None:
+        self.size, self.keep_s, self.clock = size, keep_s, clock
+        self._held: OrderedDict[str, tuple[float, Actor]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def actor(self, header: str | None) -> Actor | None:
+        if not header:
+            return None
+        with self._lock:
+            held = self._held.get(header)
+            if held is None:
+                return None
+            if self.clock() >= held[0]:
+                del self._held[header]
+                return None
+            self._held.move_to_end(header)
+            return held[1]
+
+    def remember(self, header: str, actor: Actor, expires_at: float) -> None:
+        with self._lock:
+            self._held[header] = (min(float(expires_at), self.clock() + self.keep_s), actor)
+            self._held.move_to_end(header)
+            while len(self._held) > self.size:
+                self._held.popitem(last=False)
+
+
+def actor_from_authorization(header: str | None, verifier: TokenVerifier, remembered: VerifiedTokens | None = None) -> Actor:
+    """The actor a bearer token names, once its signature and claims are verified (or it was, lately:
+    ``remembered``)."""
+    if remembered is not None and (known := remembered.actor(header)) is not None:
+        return known
     if not header:
         raise AuthError("TOKEN_MISSING", "缺少身份令牌（Authorization: Bearer …）", "missing bearer token")
     scheme, _, token = header.partition(" ")
@@ -121,9 +160,12 @@ def actor_from_authorization(header: str | None, verifier: TokenVerifier) -> Act
     if str(claims["sub"]).startswith("system:"):
         raise AuthError("TOKEN_INVALID", "身份令牌不能冒用系统账户", "a token may not name a system account")
     try:
-        return Actor(
+        actor = Actor(
             department=str(claims.get("department", "")), level=str(claims.get("level", "")),
             region=str(claims.get("region", "")), user=str(claims["sub"]), role=str(claims.get("role", "")),
         )
     except DomainError as error:
         raise AuthError("TOKEN_INVALID", f"身份令牌声明无效：{error.message_zh}", f"token claims invalid: {error.message_en}") from None
+    if remembered is not None:
+        remembered.remember(header, actor, claims["exp"])
+    return actor

@@ -22,11 +22,12 @@ async def _runtime(request: Request) -> Runtime:
 
 
 async def _actor(request: Request, authorization: Annotated[str | None, Header(description="Bearer 令牌")] = None) -> Actor:
-    verifier = request.app.state.token_verifier
-    if verifier.may_block:  # the provider's keys may have to be fetched: not on the event loop
-        actor = await run_in_threadpool(actor_from_authorization, authorization, verifier)
-    else:
-        actor = actor_from_authorization(authorization, verifier)
+    verifier, remembered = request.app.state.token_verifier, request.app.state.verified_tokens
+    actor = remembered.actor(authorization)  # verified lately: nothing to check again
+    if actor is None and verifier.may_block:  # the provider's keys may have to be fetched: not on the event loop
+        actor = await run_in_threadpool(actor_from_authorization, authorization, verifier, remembered)
+    elif actor is None:
+        actor = actor_from_authorization(authorization, verifier, remembered)
     request.state.actor = actor  # for the request log
     if request.app.state.limits is not None:
         request.app.state.limits.admit(f"{actor.department}|{actor.region}|{actor.user}")

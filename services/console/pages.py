@@ -52,7 +52,7 @@ def _officer(request: Request) -> tuple[Actor, Session]:
     if session is None:
         raise SignedOut
     try:
-        actor = actor_from_authorization(f"Bearer {session.token}", request.app.state.token_verifier)
+        actor = actor_from_authorization(f"Bearer {session.token}", request.app.state.token_verifier, request.app.state.verified_tokens)
     except AuthError:
         raise SignedOut from None
     request.state.actor = actor  # for the request log

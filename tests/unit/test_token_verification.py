@@ -133,3 +133,24 @@ def test_shared_secrets_are_embedded_only(tmp_path, capsys):
             mp.setenv(k, v)
         assert cli.main(["token", "--department", "civil_affairs", "--level", "county", "--region", "321111"]) == 2
     assert "embedded" in capsys.readouterr().err
+
+
+def test_a_token_verified_once_is_remembered_until_its_expiry_and_no_longer(client, provider, monkeypatch):
+    """The API does not verify the same token on every request (services/api/auth.VerifiedTokens),
+    yet a token is refused once it has expired even if it was good a moment ago, and any other text
+    (the token altered by one character) is verified afresh."""
+    verifier = client.app.state.token_verifier
+    checked = []
+    original = verifier.claims
+    monkeypatch.setattr(verifier, "claims", lambda token: checked.append(token) or original(token))
+    token = provider.token(ttl_s=2)
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    for _ in range(3):
+        assert search(client, token).status_code == 200
+    assert len(checked) == 1, "verified once, then remembered"
+    altered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert_refused(search(client, altered), 401, "TOKEN_INVALID")
+    assert len(checked) == 2
+    time.sleep(max(0.0, expires - time.time()) + 0.1)
+    assert_refused(search(client, token), 401, "TOKEN_EXPIRED")
+    assert len(checked) == 3
