@@ -401,3 +401,48 @@ def test_record_states_are_selected_as_the_fold_of_the_ledger_selects_them(index
     assert [r["id"] for r in backend.states(query)] == expected and expected, query
     if query.statuses == (DISCOVERED,) and query.region == "321100":
         assert expected == [ids["yihe_flat"]]
+
+
+def test_two_character_record_searches_find_exactly_the_records_containing_them(index):
+    """Every two-character query over records (the bigram index on SQLite, n-grams on Elasticsearch)
+    finds exactly the records whose institution name, summary or document number contain it, in any
+    case — pairs with punctuation, digits and Latin letters included."""
+    backend, _, _ = index
+    everything = backend.search_records(RecordQuery(size=200)).hits
+    assert everything, "the dataset has records"
+
+    def texts(r):
+        return [str(r.get(f) or "") for f in ("institution_name", "summary")] + [str((r.get("basis") or {}).get("document_no") or "")]
+
+    pairs = sorted({t[i : i + 2] for r in everything for t in texts(r) for i in range(len(t) - 1)})
+    assert len(pairs) > 40
+    for pair in pairs[:: max(1, len(pairs) // 60)] + ["消防", "XF", "xf"]:
+        wanted = {r["id"] for r in everything if any(pair.lower() in t.lower() for t in texts(r))}
+        found = backend.search_records(RecordQuery(q=pair, size=200))
+        assert {h["id"] for h in found.hits} == wanted and found.total == len(wanted), pair
+
+
+def test_an_embedded_index_of_an_older_layout_is_made_anew_and_rebuilt(ledger_with_dataset, tmp_path):
+    """The SQLite index's layout has a version: opened by a newer layout, an older file is emptied
+    (position back to the start) and the projector rebuilds it; its answers are then the new layout's."""
+    import sqlite3
+
+    from projections.search.sqlite_fts import LAYOUT, SqliteSearchIndex
+
+    path, _ = ledger_with_dataset
+    old = SqliteSearchIndex(tmp_path / "search.sqlite")
+    SearchProjector(SealedLogFeed(SealedLog(path)), old).catch_up()
+    expected = old.search_records(RecordQuery(q="消防", size=200)).total
+    assert expected > 0 and old.position()["seq"] == SealedLog(path).head().seq
+    old.close()
+    raw = sqlite3.connect(tmp_path / "search.sqlite")
+    raw.execute("DELETE FROM records_bigrams")  # as an index of the layout before the bigrams would answer
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+    reopened = SqliteSearchIndex(tmp_path / "search.sqlite")
+    assert reopened.position()["seq"] == 0 and reopened.search_records(RecordQuery(size=1)).total == 0
+    assert sqlite3.connect(tmp_path / "search.sqlite").execute("PRAGMA user_version").fetchone()[0] == LAYOUT
+    SearchProjector(SealedLogFeed(SealedLog(path)), reopened).catch_up()
+    assert reopened.search_records(RecordQuery(q="消防", size=200)).total == expected
+    reopened.close()
