@@ -34,6 +34,7 @@ from events.standing import RELATED_KINDS, effective_penalties, is_published_lis
 from events.visibility import entry_view, view
 from projections.campaign_progress import KINDS as PROGRESS_KINDS
 from projections.campaign_progress import progress
+from projections.collector_pause import collector_paused
 from projections.institution_document import OPERATING, STATUS_NAMES
 from projections.record_states import Cut, fold
 
@@ -67,6 +68,7 @@ def as_of(record: Record, day: str) -> Record:
     return dict(record, state=falls_due_by(KINDS[record["kind"]], state, day))
 
 
+@collector_paused()
 def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) -> dict[str, Any]:
     """Every public list from the record states standing at ``cut``, as on the day the cut was
     recorded (or on the day ``on``, for a ledger kept on another clock, as in tests)."""
@@ -322,6 +324,7 @@ def write_snapshot(snapshot: dict[str, Any], directory: Path) -> Path:
     return path
 
 
+@collector_paused()
 def snapshot_at(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None, on: str | None = None) -> dict[str, Any]:
     """The snapshot of the record states the envelopes (checked as a chain) fold to by ``up_to_seq``."""
     states, cut = fold(envelopes, up_to_seq)

@@ -27,6 +27,7 @@ from typing import Any
 
 from events.canonical import canonical_json
 from events.envelope import ChainBroken
+from projections.collector_pause import collector_paused
 from projections.dead_letters import DeadLetterSink
 from projections.enforcement_record import is_record, marked, record_of
 from projections.feed import EventFeed, FeedBatch
@@ -124,6 +125,7 @@ class SearchProjector:
     def _full(self, batch: FeedBatch) -> bool:
         return len(batch.envelopes) + len(batch.rejected) >= self.batch_size
 
+    @collector_paused()
     def _apply(self, position: dict[str, Any], batch: FeedBatch, publish: Callable[[bool], bool]) -> tuple[int, dict[str, Any], bool]:
         """Fold ``batch`` (read after ``position``) and store what it changed; ``publish(full)`` says
         whether its position is published with it. Returns (envelopes delivered, position reached,

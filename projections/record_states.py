@@ -17,6 +17,7 @@ from typing import Any
 from events.envelope import GENESIS_HASH, ChainBroken
 from events.record_kinds import KINDS, RETRACTED, Record, advance
 from events.regions import prefix_of
+from projections.collector_pause import collector_paused
 
 # What a store indexes of each record, besides the record itself.
 COLUMNS = ("id", "kind", "seq", "institution_id", "region_code", "status", "opened_on", "ended_on")
@@ -49,6 +50,7 @@ class Cut:
     recorded_at: str | None = None
 
 
+@collector_paused()
 def fold(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None) -> tuple[dict[str, Record], Cut]:
     """Every record's state after ``envelopes`` (in seq order, checked as a chain) up to
     ``up_to_seq``, and where that is."""
