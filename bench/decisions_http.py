@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.load import cluster_service, embedded_service, load_arguments, wait_ready  # noqa: E402
+from bench.load import cluster_service, embedded_service, exactly_once, load_arguments, wait_ready  # noqa: E402
 from services.api.examples import DISCOVERY_EXAMPLE  # noqa: E402
 from services.ledger.sealed_log import SealedLog  # noqa: E402
 from services.settings import Settings  # noqa: E402
@@ -109,14 +109,9 @@ def measure(clients: list[int], seconds: float, *, profile: str = "embedded", ap
         for n in clients:
             ours[n], recorded = spread(bases, token, n, seconds)
             acknowledged += recorded
-        counts: dict[str, int] = {}
-        for envelope in log.iterate_types(("InstitutionDiscovered",)):
-            if envelope["seq"] > start_seq:
-                counts[envelope["institution_id"]] = counts.get(envelope["institution_id"], 0) + 1
+        recorded, lost, doubled = exactly_once(log, start_seq, acknowledged)
         log.close()
-    lost = sum(1 for i in acknowledged if i not in counts)
-    doubled = sum(1 for c in counts.values() if c != 1)
-    print(f"  acknowledged {len(acknowledged)}; in the ledger {len(counts)}; lost {lost}; recorded twice {doubled}", flush=True)
+    print(f"  acknowledged {len(acknowledged)}; in the ledger {recorded}; lost {lost}; recorded twice {doubled}", flush=True)
     if lost or doubled:
         raise SystemExit("acknowledged decisions lost or recorded twice")
     with bare_api() as base:

@@ -184,6 +184,16 @@ def load_arguments(description: str, seconds: float) -> argparse.Namespace:
     return args
 
 
+def exactly_once(log: SealedLog, start_seq: int, acknowledged: list[str]) -> tuple[int, int, int]:
+    """Every acknowledged discovery looked for in the ledger after ``start_seq``: (institutions in
+    the ledger, acknowledged ones missing, ones recorded more than once)."""
+    counts: dict[str, int] = {}
+    for envelope in log.iterate_types(("InstitutionDiscovered",)):
+        if envelope["seq"] > start_seq:
+            counts[envelope["institution_id"]] = counts.get(envelope["institution_id"], 0) + 1
+    return len(counts), sum(1 for i in acknowledged if i not in counts), sum(1 for n in counts.values() if n != 1)
+
+
 def main() -> None:
     args = load_arguments("API 压力测试（本机回环）", 20.0)
     service = embedded_service() if args.profile == "embedded" else cluster_service(args.api_processes)
@@ -210,14 +220,9 @@ def main() -> None:
         sealer.seal_pending()
         ledger.close()
         sealer.log.close()
-        counts: dict[str, int] = {}
-        for envelope in log.iterate_types(("InstitutionDiscovered",)):
-            if envelope["seq"] > start_seq:
-                counts[envelope["institution_id"]] = counts.get(envelope["institution_id"], 0) + 1
+        recorded, lost, doubled = exactly_once(log, start_seq, acknowledged)
         log.close()
-    lost = [i for i in acknowledged if i not in counts]
-    doubled = [i for i, n in counts.items() if n != 1]
-    print(f"acknowledged decisions {len(acknowledged)}; in the ledger {len(counts)}; lost {len(lost)}; recorded twice {len(doubled)}")
+    print(f"acknowledged decisions {len(acknowledged)}; in the ledger {recorded}; lost {lost}; recorded twice {doubled}")
 
 
 if __name__ == "__main__":
