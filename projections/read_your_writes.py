@@ -44,31 +44,29 @@ class CaughtUpIndex:
         self.index = index
         self.projector = projector
         self.wanted = wanted
-        self._reached: int | None = None  # the highest seq known to be in the index (read on first use)
         self._pass = threading.Lock()  # one pass at a time, readers and the follower alike
         self._failure_logged_at = 0.0
 
-    def _note_position(self) -> int:
-        self._reached = max(self._reached or 0, self.index.position()["seq"])
-        return self._reached
+    def _position(self) -> int:
+        """The position the index holds now — read afresh each time (one key lookup), not remembered:
+        another process may empty the index (a rebuild, a newer layout) and it must show."""
+        return self.index.position()["seq"]
 
     def step(self) -> int:
         """The follower's step: project one batch (the lock is let go between batches); return how
         many envelopes it delivered."""
         with self._pass:
-            n = self.projector.run_once()
-            self._note_position()
-            return n
+            return self.projector.run_once()
 
     def settle(self) -> int:
         """Catch up as a read begun now would (or raise ``IndexBehind``) and return the position the
         index then holds: what such a read sees, and nothing it does not."""
         self._caught_up()
-        return self.index.position()["seq"]
+        return self._position()
 
     def _caught_up(self) -> None:
         wanted = self.wanted()
-        reached = self._reached if self._reached is not None else self._note_position()
+        reached = self._position()
         if reached >= wanted:
             return
         if wanted - reached > READER_GAP:
@@ -76,7 +74,7 @@ class CaughtUpIndex:
         if not self._pass.acquire(timeout=READER_WAIT_S):
             raise IndexBehind(f"another projection pass held the index for more than {READER_WAIT_S:.0f} s")
         try:
-            while self._note_position() < wanted:
+            while self._position() < wanted:
                 if self.projector.run_once() == 0:
                     raise IndexBehind(f"the feed ended before seq {wanted}")
         except IndexBehind:

@@ -135,15 +135,15 @@ def _ending(record: Record, state: dict[str, Any], day: str, horizon: str) -> di
     return {"subject": subject(state), "ends_on": until} if until and day <= until <= horizon else None
 
 
-def _scheduled(record: Record, since_seq: int | None, since_day: str) -> list[dict[str, Any]]:
+def _scheduled(record: Record, since_seq: int | None, since_day: str, until_seq: int | None = None) -> list[dict[str, Any]]:
     """The decisions the ledger's scheduler recorded on a record after ``since_seq`` (or, without
-    one, on or after ``since_day``)."""
+    one, on or after ``since_day``), and at or before ``until_seq`` when given."""
     out = []
     for decision in record["decisions"]:
         if not decision["actor"]["user"].startswith("system:"):
             continue
         later = decision["seq"] > since_seq if since_seq is not None else decision["occurred_at"][:10] >= since_day
-        if later:
+        if later and (until_seq is None or decision["seq"] <= until_seq):
             out.append({"event_id": decision["event_id"], "seq": decision["seq"], "title": CATALOGUE[decision["event_type"]].title_zh,
                         "occurred_on": decision["occurred_at"][:10]})
     return out
@@ -154,7 +154,7 @@ def institution_names(records: Iterable[Record]) -> dict[str, str]:
 
 
 def worklist(records: Iterable[Record], region_prefix: str, today: date, since_seq: int | None = None,
-             names: dict[str, str] | None = None) -> dict[str, Any]:
+             names: dict[str, str] | None = None, until_seq: int | None = None) -> dict[str, Any]:
     """``records``: the region's records of ``KINDS`` — of institutions, at least the unfiled ones
     (the lists name the others from ``names``, institution id → name, when given)."""
     day, week, fortnight = today.isoformat(), (today + timedelta(days=HAZARD_DAYS)).isoformat(), (today + timedelta(days=HANDLING_DAYS)).isoformat()
@@ -167,7 +167,7 @@ def worklist(records: Iterable[Record], region_prefix: str, today: date, since_s
         state = state_on(record, day)
         if state is None or not (state.get("region_code") or "").startswith(region_prefix):
             continue
-        for mark in _scheduled(record, since_seq, since_day):
+        for mark in _scheduled(record, since_seq, since_day, until_seq):
             scheduler.append(_base(record, record["state"], names) | mark)
         if (row := _defence(record, state, day)) is not None:
             defence.append(_base(record, state, names) | row)

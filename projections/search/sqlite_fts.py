@@ -157,6 +157,17 @@ def _substring(fts_table: str, columns: tuple[str, ...], text: str, bigram_table
     return f"({likes})", [_like(text)] * len(columns)
 
 
+def _statements(script: str) -> list[str]:
+    """The statements of an SQL script, whole (a trigger's body holds semicolons of its own)."""
+    out, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip())
+            pending = ""
+    return out
+
+
 class SqliteSearchIndex:
     def __init__(self, path: str | Path) -> None:
         self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -170,18 +181,28 @@ class SqliteSearchIndex:
         self._lock = threading.RLock()  # one connection shared by threads: one transaction at a time
 
     def _lay_out(self) -> None:
-        """The tables of this layout; an index of an older one is emptied first (it is rebuilt)."""
-        (version,) = self._conn.execute("PRAGMA user_version").fetchone()
-        if version != LAYOUT:
-            held = self._conn.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger') "
-                                      "AND name NOT LIKE 'sqlite_%'").fetchall()
-            fts = {name for _, name in held if name.endswith(("_fts", "_bigrams"))}
-            shadows = {name for _, name in held if any(name.startswith(f + "_") for f in fts)}
-            drops = "".join(f'DROP TABLE IF EXISTS "{name}";' for kind, name in held if kind == "table" and name not in shadows)
-            # one transaction (its triggers and indexes go with each table)
-            self._conn.executescript(f"BEGIN IMMEDIATE;{drops}{SCHEMA}PRAGMA user_version = {LAYOUT};COMMIT;")
-        else:
+        """The tables of this layout; an index of an older one is emptied first (it is rebuilt).
+        Judged under the write lock, so that of two processes opening an old file at once only the
+        first empties it (the second finds it made anew and keeps what the first projected since)."""
+        if self._conn.execute("PRAGMA user_version").fetchone()[0] == LAYOUT:
             self._conn.executescript(SCHEMA)
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._conn.execute("PRAGMA user_version").fetchone()[0] != LAYOUT:
+                held = self._conn.execute("SELECT type, name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetchall()
+                fts = {name for _, name in held if name.endswith(("_fts", "_bigrams"))}
+                shadows = {name for _, name in held if any(name.startswith(f + "_") for f in fts)}
+                for _, name in held:
+                    if name not in shadows:  # its triggers and indexes go with it; FTS5 drops its own shadows
+                        self._conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+                for statement in _statements(SCHEMA):
+                    self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {LAYOUT}")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._conn.close()
@@ -322,11 +343,13 @@ class SqliteSearchIndex:
             columns = ", ".join(facets)
             groups = self._conn.execute(f"SELECT {columns}, count(*) FROM {table} {clause} GROUP BY {columns}", params).fetchall()
             total = sum(group[-1] for group in groups)
-            counted = {name: {} for name in facets}
+            raw: dict[str, dict[Any, int]] = {name: {} for name in facets}
             for group in groups:
                 for name, value in zip(facets, group, strict=False):
-                    key = facet_key(bool(value) if name == "listed" else value)
-                    counted[name][key] = counted[name].get(key, 0) + group[-1]
+                    raw[name][value] = raw[name].get(value, 0) + group[-1]
+            # in the order a GROUP BY of each facet alone gives (NULL first, then by value)
+            counted = {name: {facet_key(bool(v) if name == "listed" else v): raw[name][v]
+                              for v in sorted(raw[name], key=lambda v: (v is not None, v))} for name in facets}
         else:
             total = self._conn.execute(f"SELECT count(*) FROM {table} {clause}", params).fetchone()[0]
         page_where, page_params = list(where), list(params)

@@ -56,6 +56,12 @@ def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
     return problems
 
 
+#: What makes a search unanswerable for now: Elasticsearch unreachable (or its indices not made yet),
+#: and the embedded index behind an acknowledged decision and unable to catch up for this read
+#: (projections/read_your_writes.py) — a wait, never an answer that misses the decision.
+SEARCH_UNAVAILABLE = (TransportError, IndexBehind)
+
+
 def register(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
@@ -133,10 +139,8 @@ def register(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
-    app.add_exception_handler(TransportError, search_unavailable)
-    # The embedded index behind an acknowledged decision and unable to catch up for this read
-    # (projections/read_your_writes.py): a wait, never an answer that misses the decision.
-    app.add_exception_handler(IndexBehind, search_unavailable)
+    for unavailable in SEARCH_UNAVAILABLE:
+        app.add_exception_handler(unavailable, search_unavailable)
 
     @app.exception_handler(ApiError)
     async def search_refused(request: Request, error: ApiError) -> JSONResponse:

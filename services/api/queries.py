@@ -82,6 +82,7 @@ def officer_worklist(
     runtime: RuntimeDep,
     region: RegionQuery,
     since: Annotated[int | None, Query(ge=0, le=10**12, description="调度程序记录：只列台账序号大于此值的（默认近7日）")] = None,
+    until: Annotated[int | None, Query(ge=0, le=10**12, description="调度程序记录：只列台账序号不大于此值的（默认不限）")] = None,
 ):
     # the unfiled institutions, and the records the reader may know of; the institutions those
     # concern are named from their own states (not every institution of the region is read)
@@ -90,7 +91,7 @@ def officer_worklist(
               if knows_record(r, actor)]
     concerned = sorted({r["institution_id"] for r in others if r["institution_id"]})
     names = institution_names(runtime.search.get_states(concerned).values()) if concerned else {}
-    lists = worklist([*unfiled, *others], prefix_of(region), runtime.ledger.today(), since, names)
+    lists = worklist([*unfiled, *others], prefix_of(region), runtime.ledger.today(), since, names, until)
     for name in ("hazards_overdue", "hazards_due_soon", "hazards_without_order"):
         lists[name] = _rows(actor, (*ROW_FIELDS, INSTITUTION_NAME), lists[name], _hazard_handlers)
     lists["unfiled_handling"] = [view(UNFILED_FIELDS, row, full=False) for row in lists["unfiled_handling"]]

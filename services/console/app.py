@@ -8,6 +8,7 @@ import secrets
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from services.api.errors import SEARCH_UNAVAILABLE
 from services.bootstrap import Runtime
 from services.console import campaign, imports, pages
 from services.console.oidc import OidcClient
@@ -70,4 +71,6 @@ def add_console(app: FastAPI, runtime: Runtime) -> None:
     app.include_router(campaign.router)
     app.include_router(imports.router)
     app.add_exception_handler(pages.SignedOut, pages.signed_out)
+    for unavailable in SEARCH_UNAVAILABLE:  # the API's handlers are registered first (services/api/errors.py)
+        app.add_exception_handler(unavailable, pages.search_unavailable(app.exception_handlers[unavailable]))
     app.add_middleware(ConsoleHeaders)

@@ -71,6 +71,21 @@ def _set_cookie(request: Request, response: Response, session: Session) -> None:
                         secure=request.url.scheme == "https", path="/console", max_age=_sessions(request).idle_seconds)
 
 
+def search_unavailable(api_handler):
+    """The search index unavailable (Elasticsearch down, the embedded index unable to catch up): on
+    the console's pages a page in Chinese saying so, elsewhere the API's JSON error."""
+
+    async def handle(request: Request, error: Exception) -> Response:
+        if not request.url.path.startswith("/console"):
+            return await api_handler(request, error)
+        response = _page(request, "message.html", {"title": "检索暂时不可用",
+                                                   "text": "检索服务暂时不可用，请稍后重试。记录决定不受影响。"}, None, 503)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    return handle
+
+
 def signed_out(request: Request, _: SignedOut) -> Response:
     target = f"/console/sign-in?{urlencode({'next': request.url.path})}"
     if request.headers.get("HX-Request") == "true":  # a request made in place: the whole page goes to sign in
@@ -365,12 +380,12 @@ def export_xlsx(request: Request, q: Text = "", region: Filter = "", status: Fil
 @router.get("/worklist", response_class=HTMLResponse)
 def worklist(request: Request) -> HTMLResponse:
     """The officer's lists for their jurisdiction; the scheduler's records since their last visit
-    (the ledger position the index had reached then), and this visit remembered."""
+    up to the position this visit's read sees (remembered for the next: each record is shown once)."""
     actor, session = _officer(request)
     runtime, visits = request.app.state.runtime, request.app.state.console_visits
-    reached = runtime.read_position()  # read first: what is folded in later shows again next time, never lost
+    reached = runtime.read_position()  # what is folded in after this is the next visit's, never lost
     last = visits.last(actor)
-    lists = queries.officer_worklist(actor=actor, runtime=runtime, region=actor.region, since=last[0] if last else None)
+    lists = queries.officer_worklist(actor=actor, runtime=runtime, region=actor.region, since=last[0] if last else None, until=reached)
     visits.record(actor, reached)
     return _page(request, "worklist.html", {"who": _who(actor), "lists": lists, "region_name": full_name(actor.region),
                                             "departments": DEPARTMENT_NAMES, "last_visit": last}, session)

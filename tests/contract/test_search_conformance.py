@@ -446,3 +446,30 @@ def test_an_embedded_index_of_an_older_layout_is_made_anew_and_rebuilt(ledger_wi
     SearchProjector(SealedLogFeed(SealedLog(path)), reopened).catch_up()
     assert reopened.search_records(RecordQuery(q="消防", size=200)).total == expected
     reopened.close()
+
+
+def test_of_two_processes_opening_an_older_layout_only_the_first_empties_it(ledger_with_dataset, tmp_path):
+    """The layout is judged under the write lock: a second opener that waited while the first made
+    the file anew keeps what the first has projected since."""
+    import sqlite3
+    import threading
+
+    from projections.search.sqlite_fts import LAYOUT, SqliteSearchIndex
+
+    path = tmp_path / "search.sqlite"
+    SqliteSearchIndex(path).close()
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA user_version = 1")  # an older layout
+    raw.execute("BEGIN IMMEDIATE")  # the first opener, in the middle of making it anew
+    opened: list[SqliteSearchIndex] = []
+    second = threading.Thread(target=lambda: opened.append(SqliteSearchIndex(path)))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive(), "the second opener waits for the write lock"
+    raw.execute("INSERT INTO projector_position (name, seq, cursor, hash) VALUES ('search', 7, 7, 'h')")
+    raw.execute(f"PRAGMA user_version = {LAYOUT}")
+    raw.execute("COMMIT")
+    second.join(10)
+    assert opened and opened[0].position()["seq"] == 7, "what the first opener wrote since is kept"
+    opened[0].close()
+    raw.close()

@@ -439,6 +439,12 @@ def test_the_worklist_shows_defence_windows_publicity_inspections_endings_and_wh
     assert "公示期届满" not in first.split('id="scheduler-recorded"')[1]
     third = client.get("/console/worklist").text.split('id="scheduler-recorded"')[1].split("</table>")[0]
     assert "公示期届满" not in third and "调度程序没有新的记录" in third
+    # the API's window: after ``since``, at or before ``until`` (the console's visit: up to what its read saw)
+    every = client.get("/v1/worklist", params={"region": "321111", "since": 0}, headers=as_fire).json()["scheduler_recorded"]
+    [ended] = [r for r in every if r["title"] == "公示期届满"]
+    window = {"region": "321111", "since": 0}
+    assert ended not in client.get("/v1/worklist", params=window | {"until": ended["seq"] - 1}, headers=as_fire).json()["scheduler_recorded"]
+    assert ended in client.get("/v1/worklist", params=window | {"until": ended["seq"]}, headers=as_fire).json()["scheduler_recorded"]
 
 
 def test_campaign_progress_per_region_with_charts_and_the_institutions_still_short(world):
@@ -681,3 +687,27 @@ def test_a_retracted_notice_or_listing_leaves_the_defence_windows_everywhere(wor
             "original_event_id": decision["event_id"], "reason": "依据不足", "approver": "科长", "retracted_on": "2024-06-03"})
         assert retracted.status_code == 201, retracted.text
         assert shown() == (False, False), decision["event_type"]
+
+
+def test_a_search_the_index_cannot_answer_is_a_page_in_chinese_and_503(world, monkeypatch):
+    """The embedded index unable to catch up for a read (projections/read_your_writes.py): the
+    console's page says so in Chinese with Retry-After; the API answers its JSON error."""
+    import sqlite3
+
+    from services.api.examples import DISCOVERY_EXAMPLE
+
+    client, runtime, _ = world
+    sign_in(client)
+
+    def failing_pass():
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(runtime.projector, "run_once", failing_pass)
+    recorded = client.post("/v1/institutions", json=dict(DISCOVERY_EXAMPLE, name="控制台检索不可用托老所"),
+                           headers=bearer(runtime) | {"Idempotency-Key": "console-index-behind"})
+    assert recorded.status_code == 201, recorded.text
+    page = client.get("/console/search", params={"q": "控制台检索不可用"})
+    assert page.status_code == 503 and page.headers["Retry-After"] and "text/html" in page.headers["content-type"]
+    assert "检索服务暂时不可用" in page.text and "SEARCH_UNAVAILABLE" not in page.text
+    api = client.get("/v1/search", params={"q": "控制台检索不可用"}, headers=bearer(runtime))
+    assert api.status_code == 503 and api.json()["error"]["code"] == "SEARCH_UNAVAILABLE"

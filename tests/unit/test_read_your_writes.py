@@ -89,3 +89,21 @@ def test_a_backlog_is_the_followers_and_readers_wait_for_it(tmp_path, monkeypatc
         while runtime.caught_up.step():  # the follower's steps
             pass
         assert sorted(names_found(client, runtime, "积压")) == ["积压托老所乙", "积压托老所甲"]
+
+
+def test_an_index_emptied_by_another_process_is_caught_up_again_before_the_next_read(tmp_path):
+    """Another process may empty the index behind this one's back (a rebuild, a newer layout that
+    starts it afresh): the reader compares the index's stored position, not a remembered one, so
+    the next read projects again rather than answering from the empty index."""
+    with serving(tmp_path) as (client, runtime):
+        discover(client, runtime, "清空重建托老所", "ryw-emptied")
+        assert names_found(client, runtime, "清空重建") == ["清空重建托老所"]
+        other = sqlite3.connect(runtime.settings.search_db_path)
+        other.execute("PRAGMA user_version = 1")  # as if of an older layout: the next opener makes it anew
+        other.commit()
+        other.close()
+        from projections.search.sqlite_fts import SqliteSearchIndex
+
+        SqliteSearchIndex(runtime.settings.search_db_path).close()  # another process opens it: emptied
+        assert runtime.caught_up.index.position()["seq"] == 0
+        assert names_found(client, runtime, "清空重建") == ["清空重建托老所"]
