@@ -60,6 +60,8 @@ class Recent:
 
     def put(self, kind: str, docs: dict[str, dict[str, Any]]) -> None:
         held = self.docs[kind]
+        for doc_id in docs.keys() & held.keys():  # stored again: the newest, so never forgotten before older ones
+            del held[doc_id]
         held.update(docs)
         if len(held) > self.size:
             for stale in list(itertools.islice(held, len(held) - self.size)):

@@ -59,16 +59,19 @@ def test_a_projector_whose_index_another_moved_on_reads_it_afresh(ledger, one_pa
     assert (everything(index), index.position()) == one_pass
 
 
-def test_after_a_failed_batch_the_projector_still_gives_one_pass(ledger, one_pass, tmp_path, monkeypatch):
+@pytest.mark.parametrize("failing_write", [1, 3])
+def test_after_a_failed_batch_the_projector_still_gives_one_pass(ledger, one_pass, tmp_path, monkeypatch, failing_write):
+    """A write that fails — the first of a pass or a later one — ends the pass; the next pass starts
+    from what the index holds."""
     index = SqliteSearchIndex(tmp_path / "search.sqlite")
     projector = SearchProjector(feed(ledger), index, batch_size=29)
     projector.run_once()
     stored = index.upsert
-    failures = iter([RuntimeError("the index refused the batch")])
+    writes = iter(range(1, 10**6))
 
     def refuse_once(*args, **kwargs):
-        if (failure := next(failures, None)) is not None:
-            raise failure
+        if next(writes) == failing_write:
+            raise RuntimeError("the index refused the batch")
         return stored(*args, **kwargs)
 
     monkeypatch.setattr(index, "upsert", refuse_once)
@@ -88,6 +91,14 @@ class PublishingIndex(MemoryIndex):
     def upsert(self, documents, position, records=(), states=()) -> None:
         super().upsert(documents, position, records, states)
         self.writes.append((len(documents) + len(records) + len(states), position and position["seq"]))
+
+
+def test_a_document_stored_again_is_the_newest_the_projector_remembers():
+    recent = projector_module.Recent(2)
+    recent.put("states", {"a": {"v": 1}, "b": {"v": 1}})
+    recent.put("states", {"a": {"v": 2}})  # stored again: not the oldest any more
+    recent.put("states", {"c": {"v": 1}})
+    assert recent.docs["states"] == {"a": {"v": 2}, "c": {"v": 1}}
 
 
 def test_a_backlog_publishes_its_position_about_once_a_second_and_at_the_end(ledger, one_pass, monkeypatch):
