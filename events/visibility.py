@@ -17,6 +17,7 @@ acting user):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any, Protocol
@@ -27,8 +28,12 @@ from events.regions import covers
 from events.registration import DEPARTMENT_NAMES, LEVEL_NAMES
 
 SUPERVISING_DEPARTMENT = "civil_affairs"
-ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Numbers typed in full-width digits (an input method's full-width mode) are numbers too.
+ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXxＸｘ])(?!\d)")
+MOBILE = re.compile(r"(?<!\d)([1１][3-9３-９]\d)\d{4}(\d{4})(?!\d)")
+# Either number holds eleven digits in a row: a text without such a run holds neither (one search
+# instead of two substitutions for nearly every text shown).
+DIGIT_RUN = re.compile(r"\d{11}")
 # Keys whose values are identifiers or ledger positions, never free text: a digit run inside a UUID,
 # a credit code or a hash is not a telephone number and must survive intact.
 IDENTIFIER_KEYS = frozenset({"id", "seq", "hash", "prev_hash", "credit_code", "page_stamp", "recorded_at", "occurred_at"})
@@ -88,6 +93,7 @@ def with_payload_readers(shown: dict[str, Any], reader: Reader | None, event_typ
     return shown
 
 
+@functools.cache  # a catalogue's keys are few; texts are many
 def _is_identifier(key: str) -> bool:
     return key in IDENTIFIER_KEYS or key.endswith(("_id", "_ids", "_no", "_seq", "_hash", "_on", "_until", "_by"))
 
@@ -96,6 +102,8 @@ def mask_personal(value: Any) -> Any:
     """Identity-card and mobile numbers masked in every text (defence in depth: such numbers belong
     in restricted fields, but a public field may carry one). Identifiers are left as they are."""
     if isinstance(value, str):
+        if len(value) < 11 or DIGIT_RUN.search(value) is None:
+            return value
         return MOBILE.sub(r"\1****\2", ID_NUMBER.sub(r"\1********\2", value))
     if isinstance(value, list):
         return [mask_personal(v) for v in value]

@@ -1,7 +1,7 @@
 """Build the site from one disclosure snapshot, then its Pagefind search index.
 
 ``build_site(snapshot, output_dir)`` rebuilds everything; with ``incremental=True`` only pages whose
-content changed are written (the plugin keeps a manifest), and the search index is rebuilt.
+content changed are written (the plugin keeps a manifest), and only the search shards of provinces whose pages changed are re-indexed.
 """
 
 from __future__ import annotations
@@ -9,14 +9,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from pelican import Pelican
 from pelican.settings import read_settings
 
+from public_site import search_shards
 from public_site.identity import DEMO, SiteIdentity
 
 CONF = Path(__file__).parent / "pelicanconf.py"
@@ -38,17 +37,16 @@ def build_site(snapshot_path: Path, output_dir: Path, *, incremental: bool = Fal
     logging.getLogger("pelican").setLevel(logging.WARNING)
     with contextlib.redirect_stdout(sys.stderr):  # Pelican's console summary is not the caller's output
         Pelican(settings).run()
+    report_path = output_dir / ".disclosure-build.json"
+    report = json.loads(report_path.read_text())
     if search:
-        index_search(output_dir)
-    return json.loads((output_dir / ".disclosure-build.json").read_text())["written"]
+        report["search_shards"] = index_search(output_dir)  # the provinces re-indexed
+        report_path.write_text(json.dumps(report) + "\n")
+    return report["written"]
 
 
-def index_search(output_dir: Path) -> None:
-    """Pagefind (extended build: it segments Chinese) over the institution pages, from scratch."""
-    shutil.rmtree(output_dir / "pagefind", ignore_errors=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "pagefind", "--site", str(output_dir), "--glob", "institutions/*.html", "--force-language", "zh-cn", "--quiet"],
-        capture_output=True, text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"pagefind failed: {done.stderr or done.stdout}")
+def index_search(output_dir: Path) -> list[str]:
+    """Pagefind (extended build: it segments Chinese) over the institution pages, one bundle per
+    province, rebuilding only the provinces whose pages changed (public_site/search_shards.py);
+    returns those provinces."""
+    return search_shards.index(output_dir)

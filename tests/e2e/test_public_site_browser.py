@@ -282,6 +282,9 @@ def test_a_family_searches_by_name_pinyin_and_initials_and_filters_by_region_and
     names = {i["name"] for i in snapshot["institutions"].values()}
     yihe = {n for n in names if "颐和" in n}
     assert len(yihe) >= 3
+    # the homes are in two provinces, so two search shards: the page merges them into one search
+    provinces = {i["region_code"][:2] for i in snapshot["institutions"].values() if i["name"] in yihe}
+    assert provinces == {"21", "32"}
     target = sorted(yihe)[0]
     page = browser.new_page(viewport={"width": 1280, "height": 900})
 

@@ -136,9 +136,40 @@ def test_an_incremental_build_writes_only_what_one_decision_changed(demo, tmp_pa
     lists_and_regions = [p for p in files_of(site) if p.startswith(("lists/", "regions/", "downloads/"))]
     assert 0 < written <= len(lists_and_regions) + 12, f"{written} files rewritten for one change"
     assert all(p.stat().st_mtime_ns == mtime for p, mtime in untouched.items()), "another institution's page was rewritten"
+    # the search index: only the changed institution's province is indexed again, the other kept
+    shards = json.loads((site / "pagefind/shards.json").read_text())["shards"]
+    assert [s["province"] for s in shards] == ["210000", "320000"]
+    assert json.loads((site / ".disclosure-build.json").read_text())["search_shards"] == [institution["region_code"][:2] + "0000"]
     full = tmp_path / "full"
     build_site(path, full)
-    assert files_of(site) == files_of(full)
+    assert json.loads((full / ".disclosure-build.json").read_text())["search_shards"] == ["210000", "320000"]
+    assert files_of(site) == files_of(full)  # the kept shard and the re-indexed one are what a full build makes
+
+
+def test_the_search_index_has_one_shard_per_province_holding_its_homes(demo, tmp_path):
+    site, institutions = demo["site"], demo["snapshot"]["institutions"]
+    shards = json.loads((site / "pagefind/shards.json").read_text())["shards"]
+    homes: dict[str, int] = {}
+    for institution in institutions.values():
+        homes[institution["region_code"][:2] + "0000"] = homes.get(institution["region_code"][:2] + "0000", 0) + 1
+    assert {s["province"]: s["pages"] for s in shards} == homes
+    for shard in shards:  # each a whole Pagefind bundle, of exactly its province's pages
+        entry = json.loads((site / "pagefind" / shard["province"] / "pagefind-entry.json").read_text())
+        assert entry["languages"]["zh-cn"]["page_count"] == homes[shard["province"]]
+        assert (site / "pagefind" / shard["province"] / "pagefind.js").is_file()
+    assert not (site / "pagefind" / "pagefind.js").exists()  # no unsharded index beside them
+    # a province that leaves the site takes its shard with it; an unsharded index of before goes too
+    from public_site import search_shards
+
+    (site / "pagefind" / "pagefind-entry.json").write_text("{}")
+    plan = json.loads((site / search_shards.PLAN).read_text())["shards"]
+    search_shards.write_plan(site, {"320000": plan["320000"]})
+    try:
+        assert search_shards.index(site) == []
+        assert sorted(p.name for p in (site / "pagefind").iterdir()) == ["320000", "shards.json"]
+    finally:
+        search_shards.write_plan(site, plan)
+        assert search_shards.index(site) == ["210000"]
 
 
 PLANTED = {

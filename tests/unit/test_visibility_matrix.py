@@ -103,3 +103,26 @@ def test_the_built_site_holds_no_marker(world):
     leaks = [(where, marker) for where, text in texts.items() for marker in ALL_MARKERS if marker in text]
     assert leaks == []
     assert len(texts) > 50
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from events.visibility import ID_NUMBER, MOBILE, mask_personal  # noqa: E402
+
+DIGITS = "0123456789１３８٣XxＸ"  # ASCII, full-width and Arabic-Indic digits: \d matches them all
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*DIGITS, "电", "话", " ", "-", "a"]), max_size=40))
+def test_masking_skips_only_texts_that_cannot_hold_a_number(text):
+    """A text without eleven digits in a row is returned as it is, untouched by the two
+    substitutions; every other text gets them: the result is what the substitutions alone give."""
+    assert mask_personal(text) == MOBILE.sub(r"\1****\2", ID_NUMBER.sub(r"\1********\2", text))
+
+
+def test_masking_still_masks_numbers_in_any_digits():
+    assert mask_personal("电话13912345678") == "电话139****5678"
+    assert mask_personal("证件32011119750101123X号") == "证件320111********123X号"
+    assert mask_personal("电话１３９１２３４５６７８") == "电话１３９****５６７８"  # full-width, as an input method types it
+    assert mask_personal("证件３２０１１１１９７５０１０１１２３Ｘ") == "证件３２０１１１********１２３Ｘ"

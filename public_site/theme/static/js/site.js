@@ -151,8 +151,17 @@
     var engine = null;
     function api() {
       if (!engine) {
-        engine = import(new URL("pagefind/pagefind.js", base).href).then(function (pagefind) {
-          return pagefind.options({ baseUrl: base.pathname }).then(function () { return pagefind; });
+        // one Pagefind bundle per province (pagefind/shards.json): the first one searches, the others merge into it
+        engine = fetch(new URL("pagefind/shards.json", base).href).then(function (response) {
+          if (!response.ok) { throw new Error("no search index"); }
+          return response.json();
+        }).then(function (catalogue) {
+          var shards = catalogue.shards.map(function (shard) { return new URL("pagefind/" + shard.province + "/", base); });
+          return import(new URL("pagefind.js", shards[0]).href).then(function (pagefind) {
+            return pagefind.options({ baseUrl: base.pathname }).then(function () {
+              return Promise.all(shards.slice(1).map(function (shard) { return pagefind.mergeIndex(shard.pathname, { baseUrl: base.pathname }); }));
+            }).then(function () { return pagefind; });
+          });
         });
       }
       return engine;
