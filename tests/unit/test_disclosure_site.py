@@ -405,3 +405,16 @@ def test_a_build_shared_out_to_worker_processes_is_byte_identical(demo, tmp_path
     demo, the site is the same file for file as the one-process build."""
     build_site(demo["path"], tmp_path / "site", workers=3)
     assert files_of(tmp_path / "site") == files_of(demo["site"])
+
+
+def test_pages_shared_out_to_workers_are_the_pages_one_process_makes(demo, tmp_path):
+    """The render workers get a province's region pages together and render each list row once per
+    page depth; the site is the same as one process makes, and each row links from where it is."""
+    build_site(demo["path"], tmp_path / "one", workers=1, search=False)
+    build_site(demo["path"], tmp_path / "three", workers=3, search=False)
+    assert files_of(tmp_path / "one") == files_of(tmp_path / "three")
+    row = demo["snapshot"]["lists"]["filed"][0]
+    national = (tmp_path / "three/lists/filed/index.html").read_text(encoding="utf-8")
+    county = (tmp_path / f"three/regions/{row['region_code']}/filed/index.html").read_text(encoding="utf-8")
+    assert f'<a href="../../institutions/{row["id"]}.html">{row["name"]}</a>' in national
+    assert f'<a href="../../../institutions/{row["id"]}.html">{row["name"]}</a>' in county

@@ -294,7 +294,7 @@ class DisclosureGenerator(Generator):
             path = f"{base}/index.html" if number == 1 else f"{base}/page-{number}.html"
             trail = [(c, self.snapshot["regions"][c]["name"]) for c in parents(region) if c in self.snapshot["regions"]] if region else []
             pages.append((path, "list", {
-                "list_name": list_name, "region": region, "trail": trail, "rows": [_cells(list_name, r) for r in chunk], "total": len(rows),
+                "list_name": list_name, "region": region, "trail": trail, "rows": chunk, "total": len(rows),
                 "page": number, "pages": len(chunks), "base": base, "stamp": _stamp(self.snapshot["cut"]),
             }))
         return pages
@@ -398,23 +398,29 @@ class DisclosureGenerator(Generator):
 
     def _render(self, writer, plan: list[tuple[str, str, dict[str, Any]]], workers: int) -> None:
         """Render and write the pages of ``plan``. A large build shares them out to forked worker
-        processes (each renders every n-th page; rendering is CPU-bound and the build otherwise
-        uses one core); each page is a pure function of its data, so the output is the same."""
+        processes (rendering is CPU-bound and the build otherwise uses one core), a province's
+        region pages to one worker, so that each list row is rendered once for its province's, city's
+        and county's pages (``_RowCache``); each page is a pure function of its data, so the output is
+        the same however it is shared."""
         def render(share: list[tuple[str, str, dict[str, Any]]]) -> None:
+            rows = _RowCache(self.get_template("list-row"), self.context)
             for path, template, data in share:
+                if template == "list":
+                    data = dict(data, rows=[rows.html(data["list_name"], row, _root(path)) for row in data["rows"]])
                 writer.write_file(path, self.get_template(template), self.context, relative_urls=False,
                                   root=_root(path), page_path=path, **_with_search_words(template, data))
 
         if workers <= 1 or not hasattr(os, "fork") or len(plan) < workers:
             render(plan)
             return
+        shares = _shares(plan, workers)
         children = []
         for n in range(1, workers):
             pid = os.fork()
             if pid == 0:  # a worker: its share, then out without running the parent's exit handlers
                 status = 0
                 try:
-                    render(plan[n::workers])
+                    render(shares[n])
                 except BaseException:  # noqa: BLE001 - reported to the parent through the exit status
                     traceback.print_exc()
                     status = 1
@@ -422,7 +428,7 @@ class DisclosureGenerator(Generator):
                     os._exit(status)
             children.append(pid)
         try:
-            render(plan[0::workers])
+            render(shares[0])
         finally:  # the workers are waited for even when this share fails, so none is left behind
             failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
         if failed:
@@ -462,6 +468,35 @@ class DisclosureGenerator(Generator):
         search_shards.write_plan(output, search_shards.plan(
             ((f"institutions/{iid}.html", i["region_code"][:2] + "0000") for iid, i in institutions.items()), current))
         (output / BUILD_REPORT).write_text(json.dumps({"written": written, "files": len(current)}) + "\n")
+
+
+class _RowCache:
+    """Each list row's table row, rendered once per page depth (its links are relative): a row is on
+    its list's national page and on its province's, city's and county's."""
+
+    def __init__(self, template, context: dict[str, Any]) -> None:
+        self.template, self.context, self.done = template, context, {}
+
+    def html(self, list_name: str, row: dict[str, Any], root: str) -> Markup:
+        key = (list_name, id(row), root)
+        if (made := self.done.get(key)) is None:
+            made = self.done[key] = Markup(self.template.render(
+                self.context, list_name=list_name, row=_cells(list_name, row), root=root, columns=COLUMNS))
+        return made
+
+
+def _shares(plan: list[tuple[str, str, dict[str, Any]]], workers: int) -> list[list[tuple[str, str, dict[str, Any]]]]:
+    """``plan`` shared out to ``workers``: a province's region pages (its own, its cities' and
+    counties') together, every other page on its own; each group to the share with the fewest pages
+    so far, largest groups first."""
+    groups: dict[str, list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+    for page in plan:
+        path = page[0]
+        groups[path.split("/")[1][:2] if path.startswith("regions/") else path].append(page)
+    shares: list[list[tuple[str, str, dict[str, Any]]]] = [[] for _ in range(workers)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        min(shares, key=len).extend(group)
+    return shares
 
 
 def _with_search_words(template: str, data: dict[str, Any]) -> dict[str, Any]:
