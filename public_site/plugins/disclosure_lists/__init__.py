@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import orjson
 from markupsafe import Markup
 from markupsafe import escape as markup_escape
 from pelican import signals
@@ -203,7 +204,8 @@ def _stamp(position: dict[str, Any]) -> dict[str, Any]:
 
 
 def _digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+    """A page's data, digested to tell whether the page changed since the last build (manifest)."""
+    return hashlib.sha256(orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
 
 
 def _root(path: str) -> str:
@@ -213,7 +215,7 @@ def _root(path: str) -> str:
 class DisclosureGenerator(Generator):
     def generate_context(self) -> None:
         path = Path(self.settings["DISCLOSURE_SNAPSHOT"])
-        snapshot = json.loads(path.read_text(encoding="utf-8"))
+        snapshot = orjson.loads(path.read_bytes())
         if snapshot.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"{path} is not a {SNAPSHOT_FORMAT} file")
         self.snapshot = snapshot
