@@ -401,11 +401,11 @@ class DisclosureGenerator(Generator):
     def _render(self, writer, plan: list[tuple[str, str, dict[str, Any]]], workers: int) -> None:
         """Render and write the pages of ``plan``. A large build shares them out to forked worker
         processes (rendering is CPU-bound and the build otherwise uses one core), a province's
-        region pages to one worker, so that each list row is rendered once for its province's, city's
+        region pages to one worker, so that each list row is made once for its province's, city's
         and county's pages (``_RowCache``); each page is a pure function of its data, so the output is
         the same however it is shared."""
         def render(share: list[tuple[str, str, dict[str, Any]]]) -> None:
-            rows = _RowCache(self.get_template("list-row"), self.context)
+            rows = _RowCache()
             for path, template, data in share:
                 if template == "list":
                     data = dict(data, rows=[rows.html(data["list_name"], row, _root(path)) for row in data["rows"]])
@@ -473,18 +473,33 @@ class DisclosureGenerator(Generator):
 
 
 class _RowCache:
-    """Each list row's table row, rendered once per page depth (its links are relative): a row is on
-    its list's national page and on its province's, city's and county's."""
+    """Each list row's table row, made once per page depth (its links are relative): a row is on its
+    list's national page and on its province's, city's and county's. Made in Python, not by a
+    template call per row (136,000 Jinja calls were a third of rewriting the list pages), with the
+    same escaping: the first column names the institution and links to its page; an empty value
+    is an empty cell."""
 
-    def __init__(self, template, context: dict[str, Any]) -> None:
-        self.template, self.context, self.done = template, context, {}
+    def __init__(self) -> None:
+        self.done: dict[tuple[str, int, str], Markup] = {}
 
     def html(self, list_name: str, row: dict[str, Any], root: str) -> Markup:
         key = (list_name, id(row), root)
         if (made := self.done.get(key)) is None:
-            made = self.done[key] = Markup(self.template.render(
-                self.context, list_name=list_name, row=_cells(list_name, row), root=root, columns=COLUMNS))
+            made = self.done[key] = _row_html(list_name, _cells(list_name, row), root)
         return made
+
+
+def _row_html(list_name: str, cells: dict[str, Any], root: str) -> Markup:
+    (first, first_header), *rest = COLUMNS[list_name]
+    iid = markup_escape(cells.get("id", ""))
+    name = markup_escape(cells.get(first, ""))
+    parts = [f'<tr data-institution-id="{iid}">\n<th scope="row" data-label="{markup_escape(first_header)}">'
+             f'<a href="{markup_escape(root)}institutions/{iid}.html">{name}</a></th>\n']
+    for key, header in rest:
+        value = cells.get(key)
+        parts.append(f'<td data-label="{markup_escape(header)}">{"" if value is None else markup_escape(value)}</td>')
+    parts.append("  </tr>")
+    return Markup("".join(parts))
 
 
 def _shares(plan: list[tuple[str, str, dict[str, Any]]], workers: int) -> list[list[tuple[str, str, dict[str, Any]]]]:
