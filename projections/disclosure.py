@@ -73,7 +73,8 @@ def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) ->
     """Every public list from the record states standing at ``cut``, as on the day the cut was
     recorded (or on the day ``on``, for a ledger kept on another clock, as in tests)."""
     today = on or cut_date(cut.recorded_at)
-    records = [as_of(r, today) for r in states if r["state"]["status"] != RETRACTED]
+    dated = [as_of(r, today) for r in states]
+    records = [r for r in dated if r["state"]["status"] != RETRACTED]
     by_kind: dict[str, list[Record]] = defaultdict(list)
     related: dict[str, list[Record]] = defaultdict(list)
     for record in sorted(records, key=lambda r: r["id"]):
@@ -81,7 +82,8 @@ def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) ->
         # a record its departments alone know of (an inspection before it takes place) stamps no public page
         if record["kind"] in RELATED_KINDS and record["institution_id"] and not KINDS[record["kind"]].confidential(record["state"]):
             related[record["institution_id"]].append(record)
-    institutions = {r["id"]: _public_institution(r, related[r["id"]]) for r in by_kind["Institution"]}
+    pages = _page_stamps(dated)
+    institutions = {r["id"]: _public_institution(r, related[r["id"]], pages[r["id"]]) for r in by_kind["Institution"]}
     plans = {r["id"]: r["state"]["title"] for r in by_kind["InspectionPlan"]}
     lists = _lists(institutions, by_kind, plans)
     _answers(institutions, lists)
@@ -144,13 +146,30 @@ def _draws(plans: list[Record], inspections: list[Record]) -> list[dict[str, Any
     return sorted(out, key=lambda r: (r["region_code"], r["planned_on"], r["plan_id"]))
 
 
-def _public_institution(record: Record, related: list[Record]) -> dict[str, Any]:
+def _stamp(record: Record) -> dict[str, Any]:
+    return {"seq": record["seq"], "hash": record["hash"], "recorded_at": record["recorded_at"]}
+
+
+def _page_stamps(records: list[Record]) -> dict[str, dict[str, Any]]:
+    """The ledger position each institution's page states: the last event that changed anything it
+    shows — on the institution or any of its records the public may know of, a retracted one too
+    (its retraction took it off the page); a confidential one never (an inspection still to take
+    place: its events change nothing shown, and a moving position would tell of them)."""
+    latest: dict[str, Record] = {}
+    for record in records:
+        iid = record["institution_id"]
+        if iid and not KINDS[record["kind"]].confidential(record["state"]):
+            if (held := latest.get(iid)) is None or held["seq"] < record["seq"]:
+                latest[iid] = record
+    return {iid: _stamp(r) for iid, r in latest.items()}
+
+
+def _public_institution(record: Record, related: list[Record], stamp: dict[str, Any]) -> dict[str, Any]:
     """What anyone may see of an institution: its catalogue-public particulars, and what the lists
     publish about it. Its page, and every list row about it, state the ledger position of the last
-    event that changed anything about it."""
+    event that changed anything about it (``_page_stamps``)."""
     state = record["state"]
     summary = summary_of(related)
-    latest = max([record, *related], key=lambda r: r["seq"])
     region = state["region_code"]
     return {
         **view((PROFILE,), state, full=False)["profile"],
@@ -162,8 +181,8 @@ def _public_institution(record: Record, related: list[Record]) -> dict[str, Any]
         "listings": summary["public_listings"],
         "open_hazards": summary["open_hazards"], "last_inspection_on": summary["last_inspection_on"],
         "compliance": summary["compliance"],
-        "page_seq": latest["seq"],
-        "page_stamp": {"seq": latest["seq"], "hash": latest["hash"], "recorded_at": latest["recorded_at"]},
+        "page_seq": stamp["seq"],
+        "page_stamp": stamp,
     }
 
 
