@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import subprocess
@@ -108,8 +109,9 @@ def measure(size: int, workdir: Path) -> dict[str, float]:
     pelican = time.perf_counter() - start
     shards = timed("incremental: Pagefind, the shards whose pages changed", lambda: index_search(site))
     incremental = time.perf_counter() - start
-    print(f"  {'incremental after one decision (snapshot + build)':<52} {pelican:8.1f} s, {rewritten} files rewritten, "
-          f"search shards re-indexed: {', '.join(shards) or 'none'}")
+    patched = json.loads((site / ".disclosure-build.json").read_text()).get("cut_patched", 0)
+    print(f"  {'incremental after one decision (snapshot + build)':<52} {pelican:8.1f} s, {rewritten} files rewritten "
+          f"({patched} of them only the cut, patched in), search shards re-indexed: {', '.join(shards) or 'none'}")
     peer = timed(f"peer: bare Pelican, {written} Markdown pages", lambda: bare_pelican(written, workdir / f"bare-{size}"))
     return {"full_s": full, "incremental_s": incremental, "pages": float(written), "peer_s": peer}
 

@@ -140,10 +140,21 @@ def test_an_incremental_build_writes_only_what_one_decision_changed(demo, tmp_pa
     shards = json.loads((site / "pagefind/shards.json").read_text())["shards"]
     assert [s["province"] for s in shards] == ["210000", "320000"]
     assert json.loads((site / ".disclosure-build.json").read_text())["search_shards"] == [institution["region_code"][:2] + "0000"]
+    # the pages the change left as they were, but for the cut they state, get the new cut patched in
+    patched = json.loads((site / ".disclosure-build.json").read_text())["cut_patched"]
+    assert patched > 0.8 * len([p for p in lists_and_regions if p.endswith(".html")])
     full = tmp_path / "full"
     build_site(path, full)
     assert json.loads((full / ".disclosure-build.json").read_text())["search_shards"] == ["210000", "320000"]
+    assert json.loads((full / ".disclosure-build.json").read_text())["cut_patched"] == 0
     assert files_of(site) == files_of(full)  # the kept shard and the re-indexed one are what a full build makes
+    # the same by three workers, each patching its share
+    again = tmp_path / "again"
+    build_site(write_snapshot(first, tmp_path / "first"), again, workers=3, search=False)
+    build_site(path, again, incremental=True, workers=3, search=False)
+    assert json.loads((again / ".disclosure-build.json").read_text())["cut_patched"] == patched
+    assert {p: b for p, b in files_of(again).items() if not p.startswith("pagefind/")} == \
+        {p: b for p, b in files_of(full).items() if not p.startswith("pagefind/")}
 
 
 def test_the_search_index_has_one_shard_per_province_holding_its_homes(demo, tmp_path):
@@ -418,3 +429,23 @@ def test_pages_shared_out_to_workers_are_the_pages_one_process_makes(demo, tmp_p
     county = (tmp_path / f"three/regions/{row['region_code']}/filed/index.html").read_text(encoding="utf-8")
     assert f'<a href="../../institutions/{row["id"]}.html">{row["name"]}</a>' in national
     assert f'<a href="../../../institutions/{row["id"]}.html">{row["name"]}</a>' in county
+
+
+def test_a_cut_patched_in_equals_a_full_build_whether_or_not_it_is_as_long(demo, tmp_path):
+    """The pages only the cut changed get it patched in, in place when the new statement is as long
+    as the old, else the rest of the page moved: both as a full build makes them."""
+    site, snapshot = tmp_path / "site", demo["snapshot"]
+    build_site(demo["path"], site, search=False)
+    seq, recorded = snapshot["cut"]["seq"], snapshot["cut"]["recorded_at"]
+    for n, (later_seq, later_time) in enumerate([(seq + 1, recorded), (seq * 10, "2026-12-10T02:05:00.000000+00:00")]):
+        moved = dict(snapshot, cut=dict(snapshot["cut"], seq=later_seq, recorded_at=later_time))
+        path = write_snapshot(moved, tmp_path / f"moved-{n}")
+        build_site(path, site, incremental=True, search=False)
+        report = json.loads((site / ".disclosure-build.json").read_text())
+        if n == 0:  # pages and downloads alike: the cut written over the old in place
+            assert report["cut_patched"] > 200 and report["written"] <= report["cut_patched"] + 30, report
+        else:  # a longer statement: pages patched, the rest moved; downloads written whole
+            assert report["cut_patched"] > 100, report
+        full = tmp_path / f"full-{n}"
+        build_site(path, full, search=False)
+        assert files_of(site) == files_of(full), f"the cut moved to {later_seq}"

@@ -22,6 +22,7 @@ import json
 import os
 import traceback
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ BEIJING = timezone(timedelta(hours=8))
 SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/5"
 MANIFEST = ".disclosure-manifest.json"
 BUILD_REPORT = ".disclosure-build.json"  # what the last build wrote
+CUT_KEY = ".cut"  # the manifest's entry for the cut the last build's pages state
+PATCH_WINDOW = 65536  # the ledger-stamp fragment is within a page's first bytes (after the header)
 PAGE_ROWS = 500
 PARALLEL_FROM, PARALLEL_WORKERS = 5000, 2  # pages to render before the build shares them out to processes
 
@@ -303,19 +306,18 @@ class DisclosureGenerator(Generator):
 
     # --- downloads ------------------------------------------------------------------------------
 
-    def _downloads(self) -> dict[str, bytes]:
+    def _downloads(self) -> dict[str, bytes | CutStated]:
         """Every list as CSV and JSON nationally and for each province, city and county holding any of
         it; Atom feeds of the latest public decisions nationally, per list and per region; the
         draws' inputs; robots.txt and the dataset description."""
         lists, regions = self.snapshot["lists"], self.snapshot["regions"]
-        files: dict[str, bytes] = {}
+        files: dict[str, bytes | CutStated] = {}
         scopes: list[tuple[str, str | None, dict[str, list[dict[str, Any]]]]] = [("downloads", None, lists)]
         scopes += [(f"regions/{code}", code, self.by_region[code]) for code in sorted(regions) if code in self.by_region]
         # Each row is rendered once, as a CSV line and as JSON; a scope's file joins its rows' renderings
         # (a row sits in the national file and in its province's, city's and county's).
         csv_lines = {name: {id(r): _csv_line(name, r) for r in rows} for name, rows in lists.items()}
         json_rows = {name: {id(r): json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows} for name, rows in lists.items()}
-        cut = json.dumps(self.snapshot["cut"], ensure_ascii=False, sort_keys=True)
         for folder, region, region_lists in scopes:
             for list_name, rows in region_lists.items():
                 if region is not None and not rows:
@@ -324,7 +326,7 @@ class DisclosureGenerator(Generator):
                 files[f"{folder}/{list_name}.csv"] = "\ufeff".encode() + (header + "".join(csv_lines[list_name][id(r)] for r in rows)).encode()
                 head = json.dumps({"list": list_name, "title": LIST_TITLES[list_name], "region": region}, ensure_ascii=False, sort_keys=True)
                 body = ",\n".join(json_rows[list_name][id(r)] for r in rows)
-                files[f"{folder}/{list_name}.json"] = f'{head[:-1]},"cut":{cut},"rows":[\n{body}\n]}}\n'.encode()
+                files[f"{folder}/{list_name}.json"] = CutStated(f'{head[:-1]},"cut":'.encode(), f',"rows":[\n{body}\n]}}\n'.encode())
         for drawn in self.snapshot["draws"]:
             if "inputs" in drawn:  # what events/draw.py needs to re-run the draw, once its inspections are done
                 files[f"draws/{drawn['plan_id']}.json"] = (json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
@@ -398,68 +400,138 @@ class DisclosureGenerator(Generator):
 
     # --- output ---------------------------------------------------------------------------------
 
-    def _render(self, writer, plan: list[tuple[str, str, dict[str, Any]]], workers: int) -> None:
+    def _render(self, writer, plan: list[tuple[str, str, dict[str, Any]]], workers: int,
+                moved_cut: dict[str, dict[str, Any]]) -> int:
         """Render and write the pages of ``plan``. A large build shares them out to forked worker
         processes (rendering is CPU-bound and the build otherwise uses one core), a province's
         region pages to one worker, so that each list row is made once for its province's, city's
         and county's pages (``_RowCache``); each page is a pure function of its data, so the output is
-        the same however it is shared."""
-        def render(share: list[tuple[str, str, dict[str, Any]]]) -> None:
-            rows = _RowCache()
+        the same however it is shared. A page in ``moved_cut`` (path: the cut it stated) differs from
+        the one on disk by the cut alone, and gets the new one patched in (``_patch``). Returns how
+        many pages were patched."""
+        output = Path(self.output_path)
+
+        def render(share: list[tuple[str, str, dict[str, Any]]]) -> int:
+            rows, patched = _RowCache(), 0
             for path, template, data in share:
+                if path in moved_cut and self._patch(output / path, path, moved_cut[path], data["stamp"]):
+                    patched += 1
+                    continue
                 if template == "list":
                     data = dict(data, rows=[rows.html(data["list_name"], row, _root(path)) for row in data["rows"]])
                 writer.write_file(path, self.get_template(template), self.context, relative_urls=False,
                                   root=_root(path), page_path=path, **_with_search_words(template, data))
+            return patched
 
         if workers <= 1 or not hasattr(os, "fork") or len(plan) < workers:
-            render(plan)
-            return
+            return render(plan)
         shares = _shares(plan, workers)
         children = []
         for n in range(1, workers):
+            told, tell = os.pipe()  # the worker says how many pages it patched
             pid = os.fork()
             if pid == 0:  # a worker: its share, then out without running the parent's exit handlers
                 status = 0
                 try:
-                    render(shares[n])
+                    os.close(told)
+                    os.write(tell, str(render(shares[n])).encode())
                 except BaseException:  # noqa: BLE001 - reported to the parent through the exit status
                     traceback.print_exc()
                     status = 1
                 finally:
                     os._exit(status)
-            children.append(pid)
+            os.close(tell)
+            children.append((pid, told))
+        patched, failed = 0, 0
         try:
-            render(shares[0])
+            patched = render(shares[0])
         finally:  # the workers are waited for even when this share fails, so none is left behind
-            failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+            for pid, told in children:
+                with os.fdopen(told, "rb") as said:
+                    heard = said.read()
+                if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
+                    failed += 1
+                else:
+                    patched += int(heard)
         if failed:
-            raise RuntimeError(f"{len(failed)} site build worker(s) failed; see the messages above")
+            raise RuntimeError(f"{failed} site build worker(s) failed; see the messages above")
+        return patched
+
+    def _patch(self, target: Path, path: str, was: dict[str, Any], now: dict[str, Any]) -> bool:
+        """Put the position ``now`` where the page at ``target`` states ``was``: the ledger-stamp
+        fragment rendered for each, the one replaced by the other (the rest of the page is the same
+        function of the same data). The fragment sits near the top, once (a page's text is escaped,
+        so no list row can hold its markup); of the same length — the usual case, a seq of as many
+        digits — it is written over the old in place, the rest of the page untouched (rewriting
+        24,000 whole list pages to move the cut was most of an incremental build). False if the page
+        is not as expected; it is then rendered whole."""
+        fragment = self.get_template("ledger-stamp")
+
+        def stated(stamp: dict[str, Any]) -> bytes:
+            return fragment.render(self.context, stamp=stamp, root=_root(path), page_path=path).encode()
+
+        old, new = stated(was), stated(now)
+        try:
+            with open(target, "r+b") as page:
+                head = page.read(PATCH_WINDOW)
+                at = head.find(old)
+                if at < 0 or head.find(old, at + 1) >= 0:
+                    return False
+                if len(old) == len(new):
+                    page.seek(at)
+                    page.write(new)
+                else:
+                    rest = head[at + len(old):] + page.read()
+                    page.seek(at)
+                    page.write(new + rest)
+                    page.truncate()
+        except OSError:
+            return False
+        return True
 
     def generate_output(self, writer) -> None:
         output = Path(self.output_path)
         manifest_path = output / MANIFEST
         incremental = bool(self.settings.get("DISCLOSURE_INCREMENTAL")) and manifest_path.exists()
         previous = json.loads(manifest_path.read_text()) if incremental else {}
-        current: dict[str, str] = {}
+        cut_json = json.dumps(self.snapshot["cut"], ensure_ascii=False, sort_keys=True)  # as the downloads state it
+        cut = _stamp(self.snapshot["cut"])
+        was_json = previous.get(CUT_KEY)
+        was_cut = _stamp(json.loads(was_json)) if was_json else None
+        current: dict[str, str] = {CUT_KEY: cut_json}
         plan = []
+        moved_cut: dict[str, dict[str, Any]] = {}  # pages that differ from the last build's by the cut alone
         for path, template, data in self._pages():
-            digest = _digest([template, data])
+            if template != "institution" and data.get("stamp") == cut:  # states the build's one cut: digest the rest
+                digest = "cut:" + _digest([template, {k: v for k, v in data.items() if k != "stamp"}])
+                if previous.get(path) == digest and was_cut is not None and was_cut != cut:
+                    moved_cut[path] = was_cut
+            else:
+                digest = _digest([template, data])
             current[path] = digest
-            if previous.get(path) != digest:
+            if previous.get(path) != digest or path in moved_cut:
                 plan.append((path, template, data))
         workers = self.settings.get("DISCLOSURE_WORKERS") or (PARALLEL_WORKERS if len(plan) >= PARALLEL_FROM else 1)
-        self._render(writer, plan, workers)
+        patched = self._render(writer, plan, workers, moved_cut)
         written = len(plan)
         sitemap_urls = sorted(p for p in current if p.endswith(".html"))
         files = self._downloads()
         files["sitemap.xml"] = _sitemap(self.site["site_url"], sitemap_urls, self.snapshot["cut"]["recorded_at"])
         for path, content in files.items():
-            digest = hashlib.sha256(content).hexdigest()
-            current[path] = digest
-            if previous.get(path) == digest:
-                continue
             target = output / path
+            if isinstance(content, CutStated):  # a download stating the cut: digest the rest
+                digest = current[path] = "cut:" + hashlib.sha256(content.before + b"\0" + content.after).hexdigest()
+                if previous.get(path) == digest:
+                    if was_json == cut_json:
+                        continue
+                    if _overwrite(target, len(content.before), was_json.encode(), cut_json.encode()):
+                        written, patched = written + 1, patched + 1
+                        continue
+                content = content.before + cut_json.encode() + content.after
+            else:
+                digest = current[path] = hashlib.sha256(content).hexdigest()
+                if previous.get(path) == digest:
+                    continue
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
             written += 1
@@ -469,7 +541,32 @@ class DisclosureGenerator(Generator):
         institutions = self.snapshot["institutions"]
         search_shards.write_plan(output, search_shards.plan(
             ((f"institutions/{iid}.html", i["region_code"][:2] + "0000") for iid, i in institutions.items()), current))
-        (output / BUILD_REPORT).write_text(json.dumps({"written": written, "files": len(current)}) + "\n")
+        (output / BUILD_REPORT).write_text(json.dumps({"written": written, "files": len(current), "cut_patched": patched}) + "\n")
+
+
+@dataclass(frozen=True)
+class CutStated:
+    """A download that states the build's cut between ``before`` and ``after``: when nothing else in
+    it changed, a build puts the new cut in its place (``_overwrite``) instead of writing it all."""
+
+    before: bytes
+    after: bytes
+
+
+def _overwrite(target: Path, at: int, was: bytes, now: bytes) -> bool:
+    """``now`` written over ``was`` at offset ``at`` of ``target``, if it is there and as long."""
+    if len(was) != len(now):
+        return False
+    try:
+        with open(target, "r+b") as file:
+            file.seek(at)
+            if file.read(len(was)) != was:
+                return False
+            file.seek(at)
+            file.write(now)
+    except OSError:
+        return False
+    return True
 
 
 class _RowCache:
