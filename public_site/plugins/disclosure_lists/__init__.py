@@ -470,24 +470,16 @@ class DisclosureGenerator(Generator):
         def stated(stamp: dict[str, Any]) -> bytes:
             return fragment.render(self.context, stamp=stamp, root=_root(path), page_path=path).encode()
 
-        old, new = stated(was), stated(now)
+        old = stated(was)
         try:
-            with open(target, "r+b") as page:
+            with open(target, "rb") as page:
                 head = page.read(PATCH_WINDOW)
-                at = head.find(old)
-                if at < 0 or head.find(old, at + 1) >= 0:
-                    return False
-                if len(old) == len(new):
-                    page.seek(at)
-                    page.write(new)
-                else:
-                    rest = head[at + len(old):] + page.read()
-                    page.seek(at)
-                    page.write(new + rest)
-                    page.truncate()
         except OSError:
             return False
-        return True
+        at = head.find(old)
+        if at < 0 or head.find(old, at + 1) >= 0:
+            return False
+        return _overwrite(target, at, old, stated(now))
 
     def generate_output(self, writer) -> None:
         output = Path(self.output_path)
@@ -498,13 +490,14 @@ class DisclosureGenerator(Generator):
         cut = _stamp(self.snapshot["cut"])
         was_json = previous.get(CUT_KEY)
         was_cut = _stamp(json.loads(was_json)) if was_json else None
+        cut_moved = was_json is not None and was_json != cut_json
         current: dict[str, str] = {CUT_KEY: cut_json}
         plan = []
         moved_cut: dict[str, dict[str, Any]] = {}  # pages that differ from the last build's by the cut alone
         for path, template, data in self._pages():
             if template != "institution" and data.get("stamp") == cut:  # states the build's one cut: digest the rest
                 digest = "cut:" + _digest([template, {k: v for k, v in data.items() if k != "stamp"}])
-                if previous.get(path) == digest and was_cut is not None and was_cut != cut:
+                if previous.get(path) == digest and cut_moved:
                     moved_cut[path] = was_cut
             else:
                 digest = _digest([template, data])
@@ -522,7 +515,7 @@ class DisclosureGenerator(Generator):
             if isinstance(content, CutStated):  # a download stating the cut: digest the rest
                 digest = current[path] = "cut:" + hashlib.sha256(content.before + b"\0" + content.after).hexdigest()
                 if previous.get(path) == digest:
-                    if was_json == cut_json:
+                    if not cut_moved:
                         continue
                     if _overwrite(target, len(content.before), was_json.encode(), cut_json.encode()):
                         written, patched = written + 1, patched + 1
@@ -554,16 +547,18 @@ class CutStated:
 
 
 def _overwrite(target: Path, at: int, was: bytes, now: bytes) -> bool:
-    """``now`` written over ``was`` at offset ``at`` of ``target``, if it is there and as long."""
-    if len(was) != len(now):
-        return False
+    """``now`` put in place of ``was`` at offset ``at`` of ``target``, if ``was`` is there: written
+    over it when as long, else with the rest of the file moved after it. False if it is not there."""
     try:
         with open(target, "r+b") as file:
             file.seek(at)
             if file.read(len(was)) != was:
                 return False
+            rest = b"" if len(was) == len(now) else file.read()
             file.seek(at)
-            file.write(now)
+            file.write(now + rest)
+            if rest:
+                file.truncate()
     except OSError:
         return False
     return True
