@@ -2,10 +2,16 @@
 
     .venv/bin/python bench/site_build.py --sizes 5000 40000
 
-For each size: a seeded synthetic ledger (bench/dataset.py); the disclosure snapshot; a full
-Pelican build and the Pagefind index; then one more decision (a change filing) and an incremental
-rebuild, with how many files it rewrote. Beside it, measured in the same run, the peer: a bare
-Pelican build (its own default theme and settings) of as many Markdown pages as the site has pages.
+For each size: a seeded synthetic ledger (bench/dataset.py); the disclosure snapshot (a fold of
+the whole ledger, as the first publication makes it); a full Pelican build and the Pagefind index;
+then one more decision (a change filing) and an incremental publication as ``eldercare site build
+--incremental`` makes it — the record states saved at the first cut and the events since
+(projections/saved_states.py), the snapshot, the site, the search shards — with how many files it
+rewrote. The extra decision is recorded twice over: an hour after the ledger's last event (a
+publication the same day, as a bureau publishing daily makes), then today (the synthetic ledger
+ends years ago, so every term and deadline in between falls due at once). Beside it, measured in
+the same run, the peer: a bare Pelican build (its own default theme and settings) of as many
+Markdown pages as the site has pages.
 """
 
 from __future__ import annotations
@@ -20,36 +26,42 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dataset import Generator, write  # noqa: E402
 from events.envelope import seal  # noqa: E402
-from projections.disclosure import snapshot_at, write_snapshot  # noqa: E402
+from projections import saved_states  # noqa: E402
+from projections.disclosure import build_snapshot, write_snapshot  # noqa: E402
 from public_site.build import build_site, index_search  # noqa: E402
+from services.feeds import SealedLogFeed  # noqa: E402
 from services.ledger.sealed_log import SealedLog  # noqa: E402
 
 
 def timed(label: str, action):
     start = time.perf_counter()
     result = action()
-    print(f"  {label:<52} {time.perf_counter() - start:8.1f} s", flush=True)
+    print(f"  {label:<60} {time.perf_counter() - start:8.1f} s", flush=True)
     return result
 
 
-def one_more_decision(store: Path) -> None:
+def one_more_decision(store: Path, recorded_at: datetime | None) -> None:
+    """A change filing at the ledger's head, recorded at ``recorded_at`` (None: an hour after the
+    ledger's last event)."""
     log = SealedLog(store)
     head = log.head()
+    last = log.read(head.seq - 1, 1)[0].envelope
+    recorded_at = recorded_at or datetime.fromisoformat(last["recorded_at"]) + timedelta(hours=1)
     filed = next(log.iterate_types(("InstitutionFiled",)))
     envelope = {
         "event_id": str(uuid.uuid4()), "event_type": "InstitutionChangeFiled", "schema_version": 1, "aggregate_type": "Institution",
-        "aggregate_id": filed["aggregate_id"], "aggregate_version": 99, "institution_id": filed["institution_id"],
-        "occurred_at": "2026-11-20", "recorded_at": datetime.now().astimezone().isoformat(),
+        "aggregate_id": filed["aggregate_id"], "aggregate_version": 1000 + head.seq, "institution_id": filed["institution_id"],
+        "occurred_at": recorded_at.date().isoformat(), "recorded_at": recorded_at.isoformat(),
         "actor": filed["actor"], "basis": {"document_no": "变更〔2026〕1号", "legal_basis": "《养老机构管理办法》"},
         "rule_version": "rules-2026-04-01", "command_id": None, "request_digest": None,
-        "payload": {"changes": {"contact_phone": "0511-80001234"}, "changed_on": "2026-11-20"},
+        "payload": {"changes": {"contact_phone": f"0511-8000{head.seq % 10000:04d}"}, "changed_on": recorded_at.date().isoformat()},
     }
     log.append(head, [(head.notification_id + 1, seal(envelope, head.seq + 1, head.hash))])
     log.close()
@@ -86,34 +98,53 @@ def _bare_build(pages: int, workdir: Path) -> float:
     return time.perf_counter() - start
 
 
+def publish(store: Path, snapshots: Path, site: Path, incremental: bool) -> tuple[int, int | None]:
+    """What ``eldercare site build`` does for the site (services/publication.publish_site), step by
+    step with each step's time: (files written, the cut the fold resumed from)."""
+    feed = SealedLogFeed(SealedLog(store))
+    try:
+        folded = timed("record states: " + ("saved at the last cut + the events since" if incremental else "fold the whole ledger"),
+                       lambda: saved_states.states_at(feed, snapshots))
+        snapshot = timed(f"snapshot ({'institutions remade where changed' if incremental else 'every institution'})",
+                         lambda: build_snapshot(folded.states.values(), folded.cut, parts=folded.parts))
+        path = timed("write snapshot JSON", lambda: write_snapshot(snapshot, snapshots))
+        written = timed(f"{'incremental' if incremental else 'full'} Pelican build", lambda: build_site(path, site, incremental=incremental, search=False))
+        shards = timed("Pagefind index (" + ("the shards whose pages changed" if incremental else "a shard per province") + ")",
+                       lambda: index_search(site))
+        timed("save the record states for the next publication", lambda: saved_states.save(snapshots, feed, folded))
+    finally:
+        feed.close()
+    if incremental:
+        patched = json.loads((site / ".disclosure-build.json").read_text()).get("cut_patched", 0)
+        print(f"  {'':<60} {written} files rewritten ({patched} of them only the cut, patched in); "
+              f"{folded.parts.remade} institutions remade; search shards re-indexed: {', '.join(shards) or 'none'}")
+    return written, folded.resumed_from
+
+
 def measure(size: int, workdir: Path) -> dict[str, float]:
-    """The site for ``size`` institutions, full and after one decision, beside bare Pelican: seconds
-    and pages, printed and returned."""
-    store, site = workdir / f"ledger-{size}.sqlite", workdir / f"site-{size}"
+    """The site for ``size`` institutions, full and after one decision (the same day, then years
+    later), beside bare Pelican: seconds and pages, printed and returned."""
+    store, site, snapshots = workdir / f"ledger-{size}.sqlite", workdir / f"site-{size}", workdir / f"snapshots-{size}"
     events, _ = write(store, Generator(20261124, size, None, "32" if size <= 5000 else None).envelopes())
     print(f"\n{size} institutions, {events} events")
     start = time.perf_counter()
-    snapshot = timed("disclosure snapshot (fold the whole ledger)", lambda: snapshot_at(r.envelope for r in SealedLog(store).iterate()))
-    path = timed("write snapshot JSON", lambda: write_snapshot(snapshot, workdir / f"snapshots-{size}"))
-    written = timed("full Pelican build", lambda: build_site(path, site, search=False))
-    timed("Pagefind index (a shard per province)", lambda: index_search(site))
+    written, _ = publish(store, snapshots, site, incremental=False)
     full = time.perf_counter() - start
     files = sum(1 for p in site.rglob("*") if p.is_file())
     size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 1e6
-    print(f"  {'site':<52} {files} files, {size_mb:.0f} MB ({written} pages and downloads)")
-    one_more_decision(store)
-    start = time.perf_counter()
-    snapshot = snapshot_at(r.envelope for r in SealedLog(store).iterate())
-    path = write_snapshot(snapshot, workdir / f"snapshots-{size}")
-    rewritten = build_site(path, site, incremental=True, search=False)
-    pelican = time.perf_counter() - start
-    shards = timed("incremental: Pagefind, the shards whose pages changed", lambda: index_search(site))
-    incremental = time.perf_counter() - start
-    patched = json.loads((site / ".disclosure-build.json").read_text()).get("cut_patched", 0)
-    print(f"  {'incremental after one decision (snapshot + build)':<52} {pelican:8.1f} s, {rewritten} files rewritten "
-          f"({patched} of them only the cut, patched in), search shards re-indexed: {', '.join(shards) or 'none'}")
-    peer = timed(f"peer: bare Pelican, {written} Markdown pages", lambda: bare_pelican(written, workdir / f"bare-{size}"))
-    return {"full_s": full, "incremental_s": incremental, "pages": float(written), "peer_s": peer}
+    print(f"  {'full publication':<52} {full:8.1f} s: {files} files, {size_mb:.0f} MB ({written} pages and downloads)")
+    figures = {"full_s": full, "pages": float(written)}
+    for label, key, recorded_at in (("one decision the same day", "incremental_s", None),
+                                    ("one decision today, years after the last", "incremental_later_s", datetime.now().astimezone())):
+        one_more_decision(store, recorded_at)
+        print(f"  after {label}:")
+        start = time.perf_counter()
+        _, resumed = publish(store, snapshots, site, incremental=True)
+        figures[key] = time.perf_counter() - start
+        assert resumed is not None, "the incremental publication folded the whole ledger"
+        print(f"  {'incremental publication, ' + label:<52} {figures[key]:8.1f} s")
+    figures["peer_s"] = timed(f"peer: bare Pelican, {written} Markdown pages", lambda: bare_pelican(written, workdir / f"bare-{size}"))
+    return figures
 
 
 def main() -> None:

@@ -255,10 +255,28 @@ def state_on(record: Record, day: str) -> State | None:
 
 def falls_due_by(kind: RecordKind, state: State, day: str) -> State:
     """``state`` after the time-driven steps that fell due before ``day``."""
+    return falls_due_until(kind, state, day)[0]
+
+
+NEVER = "9999-12-31"
+
+
+def falls_due_until(kind: RecordKind, state: State, day: str) -> tuple[State, str]:
+    """``state`` after the time-driven steps that fell due before ``day``, and the last day it
+    stays so: ``falls_due_by`` gives the same state for every day from ``day`` to that one (no
+    step open to any state on the way falls due in between)."""
+    until = NEVER
     for _ in range(len(kind.steps)):
-        due = next((s for s in kind.timed_steps()
-                    if state["status"] in s.after and (s.falls_due(state) or "9999-12-31") < day), None)
+        due = None
+        for step in kind.timed_steps():
+            if state["status"] not in step.after:
+                continue
+            when = step.falls_due(state) or NEVER
+            if when >= day:
+                until = min(until, when)  # falls due on a day after ``when``
+            elif due is None:
+                due = step
         if due is None:
-            return state
+            return state, until
         state = due.evolve(state, {"payload": {}, "occurred_at": due.falls_due(state), "actor": {"department": "system"}})
-    return state
+    return state, day  # still stepping after every step: vouch for this day alone

@@ -27,7 +27,7 @@ from events.catalogue import declared_part
 from events.credit import GROUND_NAMES, LISTING_PROPOSED
 from events.inspections import DRAW_PUBLICATION
 from events.lifecycle import PROFILE
-from events.record_kinds import KINDS, RETRACTED, Record, falls_due_by
+from events.record_kinds import KINDS, NEVER, RETRACTED, Record, falls_due_by, falls_due_until
 from events.regions import full_name, name_of, parents
 from events.registration import DEPARTMENT_NAMES
 from events.standing import RELATED_KINDS, effective_penalties, is_published_listing, summary_of
@@ -68,26 +68,74 @@ def as_of(record: Record, day: str) -> Record:
     return dict(record, state=falls_due_by(KINDS[record["kind"]], state, day))
 
 
+def _dated(record: Record, day: str) -> tuple[Record, str]:
+    """``as_of(record, day)``, and the last day it stays so."""
+    state = record["state"]
+    if state["status"] == RETRACTED:
+        return record, NEVER
+    dated, until = falls_due_until(KINDS[record["kind"]], state, day)
+    return dict(record, state=dated), until
+
+
+class InstitutionParts:
+    """Each institution's public particulars, page position and timeline as a snapshot last made
+    them, with what they were made from: the id and seq of every record of the institution, and the
+    days through which those records' states as of a day stay the same (``falls_due_until``). They
+    are a function of exactly that, so the next snapshot remakes only the institutions a decision
+    or a time-driven step reached and takes the rest as they were (40,000 institutions: 4.6 s of
+    timelines and 3 s of particulars, for one decision). Saved beside the record states
+    (projections/saved_states.py); a snapshot made with them is byte-identical to one made without."""
+
+    def __init__(self, made: dict[str, list[Any]] | None = None) -> None:
+        self.made: dict[str, list[Any]] = made or {}  # institution id: [records, from day, until day, stamp, particulars, timeline]
+        self.remade = 0
+
+    def get(self, iid: str, records: list[Any], day: str) -> list[Any] | None:
+        entry = self.made.get(iid)
+        if entry is not None and entry[0] == records and entry[1] <= day <= entry[2]:
+            return entry
+        return None
+
+
 @collector_paused()
-def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) -> dict[str, Any]:
+def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None, parts: InstitutionParts | None = None) -> dict[str, Any]:
     """Every public list from the record states standing at ``cut``, as on the day the cut was
-    recorded (or on the day ``on``, for a ledger kept on another clock, as in tests)."""
+    recorded (or on the day ``on``, for a ledger kept on another clock, as in tests). With
+    ``parts``, an institution whose records and dated states are as when its parts were made is
+    taken from them; ``parts`` then holds this snapshot's."""
     today = on or cut_date(cut.recorded_at)
-    dated = [as_of(r, today) for r in states]
+    dated: list[Record] = []
+    of_institution: dict[str, list[Record]] = defaultdict(list)
+    until: dict[str, str] = {}
+    for record in states:
+        record, stays = _dated(record, today)
+        dated.append(record)
+        if iid := record["institution_id"]:
+            of_institution[iid].append(record)
+            if stays < until.get(iid, NEVER):
+                until[iid] = stays
     records = [r for r in dated if r["state"]["status"] != RETRACTED]
     by_kind: dict[str, list[Record]] = defaultdict(list)
-    related: dict[str, list[Record]] = defaultdict(list)
     for record in sorted(records, key=lambda r: r["id"]):
         by_kind[record["kind"]].append(record)
-        # a record its departments alone know of (an inspection before it takes place) stamps no public page
-        if record["kind"] in RELATED_KINDS and record["institution_id"] and not KINDS[record["kind"]].confidential(record["state"]):
-            related[record["institution_id"]].append(record)
-    pages = _page_stamps(dated)
-    institutions = {r["id"]: _public_institution(r, related[r["id"]], pages[r["id"]]) for r in by_kind["Institution"]}
+    made = parts if parts is not None else InstitutionParts()
+    now: dict[str, list[Any]] = {}
+    institutions, timelines = {}, {}
+    for record in by_kind["Institution"]:
+        iid = record["id"]
+        own = sorted(of_institution[iid], key=lambda r: r["id"])
+        key = [[r["id"], r["seq"]] for r in own]
+        entry = made.get(iid, key, today)
+        if entry is None:
+            entry = [key, today, until.get(iid, NEVER), *_institution_parts(record, own)]
+            made.remade += 1
+        now[iid] = entry
+        institutions[iid] = dict(entry[4])
+        timelines[iid] = entry[5]
+    made.made = now
     plans = {r["id"]: r["state"]["title"] for r in by_kind["InspectionPlan"]}
     lists = _lists(institutions, by_kind, plans)
     _answers(institutions, lists)
-    timelines = {r["id"]: _public_timeline([r, *related[r["id"]]]) for r in by_kind["Institution"]}
     region_codes = sorted({code for i in institutions.values() for code in parents(i["region_code"])})
     return {
         "format": FORMAT,
@@ -99,6 +147,16 @@ def build_snapshot(states: Iterable[Record], cut: Cut, on: str | None = None) ->
         "draws": _draws(by_kind["InspectionPlan"], by_kind["Inspection"]),
         "campaigns": _campaigns(records, today),
     }
+
+
+def _institution_parts(institution: Record, own: list[Record]) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """An institution's page position, public particulars and public timeline, from its records
+    (``own``: each as of the snapshot's day, in id order, the institution's own among them)."""
+    # a record its departments alone know of (an inspection before it takes place) stamps no public page
+    related = [r for r in own if r["kind"] in RELATED_KINDS and r["state"]["status"] != RETRACTED
+               and not KINDS[r["kind"]].confidential(r["state"])]
+    stamp = _page_stamp(own)
+    return stamp, _public_institution(institution, related, stamp), _public_timeline([institution, *related])
 
 
 def _campaigns(records: list[Record], today: str) -> list[dict[str, Any]]:
@@ -150,18 +208,12 @@ def _stamp(record: Record) -> dict[str, Any]:
     return {"seq": record["seq"], "hash": record["hash"], "recorded_at": record["recorded_at"]}
 
 
-def _page_stamps(records: list[Record]) -> dict[str, dict[str, Any]]:
-    """The ledger position each institution's page states: the last event that changed anything it
+def _page_stamp(records: list[Record]) -> dict[str, Any]:
+    """The ledger position an institution's page states: the last event that changed anything it
     shows — on the institution or any of its records the public may know of, a retracted one too
     (its retraction took it off the page); a confidential one never (an inspection still to take
     place: its events change nothing shown, and a moving position would tell of them)."""
-    latest: dict[str, Record] = {}
-    for record in records:
-        iid = record["institution_id"]
-        if iid and not KINDS[record["kind"]].confidential(record["state"]):
-            if (held := latest.get(iid)) is None or held["seq"] < record["seq"]:
-                latest[iid] = record
-    return {iid: _stamp(r) for iid, r in latest.items()}
+    return _stamp(max((r for r in records if not KINDS[r["kind"]].confidential(r["state"])), key=lambda r: r["seq"]))
 
 
 def _public_institution(record: Record, related: list[Record], stamp: dict[str, Any]) -> dict[str, Any]:
@@ -336,9 +388,14 @@ def _public_timeline(records: list[Record]) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: e["seq"])
 
 
+def snapshot_file(snapshot: dict[str, Any], directory: Path) -> Path:
+    """Where ``write_snapshot`` writes ``snapshot``."""
+    return directory / f"disclosure-{snapshot['cut']['seq']:012d}.json"
+
+
 def write_snapshot(snapshot: dict[str, Any], directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"disclosure-{snapshot['cut']['seq']:012d}.json"
+    path = snapshot_file(snapshot, directory)
     path.write_bytes(canonical_json(snapshot) + b"\n")
     return path
 

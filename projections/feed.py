@@ -28,11 +28,14 @@ class FeedBatch:
 
 
 class EventFeed(Protocol):
+    name: str  # which feed: a cursor means something only to the feed it came from
+
     def read(self, cursor: int, limit: int) -> FeedBatch:
         """Envelopes after ``cursor`` (at most ``limit``) and the cursor after the last of them."""
 
-    def iterate(self, cursor: int = 0) -> Iterator[dict[str, Any]]:
-        """Every envelope after ``cursor`` up to the end of the feed as it is when called."""
+    def iterate(self, cursor: int = 0, *, positioned: bool = False) -> Iterator[Any]:
+        """Every envelope after ``cursor`` up to the end of the feed as it is when called;
+        ``positioned``: each as (envelope, the cursor to read it again from)."""
 
     def close(self) -> None: ...
 

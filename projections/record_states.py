@@ -74,12 +74,14 @@ class SharedParts:
 
 
 @collector_paused()
-def fold(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None) -> tuple[dict[str, Record], Cut]:
+def fold(envelopes: Iterable[dict[str, Any]], up_to_seq: int | None = None,
+         start: tuple[dict[str, Record], Cut] | None = None) -> tuple[dict[str, Record], Cut]:
     """Every record's state after ``envelopes`` (in seq order, checked as a chain) up to
-    ``up_to_seq``, and where that is."""
-    states: dict[str, Record] = {}
+    ``up_to_seq``, and where that is; from ``start`` (states at a cut, which the envelopes
+    continue; they are folded into in place), else from the ledger's beginning."""
+    states, at = start if start is not None else ({}, Cut())
     shared = SharedParts()
-    seq, last_hash, recorded_at = 0, GENESIS_HASH, None
+    seq, last_hash, recorded_at = at.seq, at.hash, at.recorded_at
     for envelope in envelopes:
         if up_to_seq is not None and envelope["seq"] > up_to_seq:
             break

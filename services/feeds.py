@@ -27,6 +27,8 @@ alerts = logging.getLogger("eldercare.alerts")
 
 
 class SealedLogFeed:
+    name = "sealed-log"  # its cursor: the seq after which to read
+
     def __init__(self, log: SealedLog) -> None:
         self.log = log
 
@@ -37,9 +39,9 @@ class SealedLogFeed:
             check_envelope(envelope)
         return FeedBatch(envelopes, envelopes[-1]["seq"] if envelopes else cursor)
 
-    def iterate(self, cursor: int = 0) -> Iterator[dict[str, Any]]:
+    def iterate(self, cursor: int = 0, *, positioned: bool = False) -> Iterator[Any]:
         while batch := self.read(cursor, 5000).envelopes:
-            yield from batch
+            yield from ((e, e["seq"] - 1) for e in batch) if positioned else batch
             cursor = batch[-1]["seq"]
 
     def close(self) -> None:
@@ -53,6 +55,7 @@ class KafkaFeed:
         from kafka import KafkaConsumer, TopicPartition
 
         self.topic = topic
+        self.name = f"kafka:{topic}"  # its cursor: the offset to read from
         self.partition = TopicPartition(topic, 0)
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -99,18 +102,18 @@ class KafkaFeed:
         """The last stable offset: everything before it is committed or aborted, never pending."""
         return self.consumer.end_offsets([self.partition])[self.partition]
 
-    def iterate(self, cursor: int = 0, *, stall_timeout_s: float = 60.0) -> Iterator[dict[str, Any]]:
+    def iterate(self, cursor: int = 0, *, stall_timeout_s: float = 60.0, positioned: bool = False) -> Iterator[Any]:
         end = self.end_offset()
         last_progress = time.monotonic()
         while cursor < end:
             batch = self.read(cursor, 5000)
             if batch.rejected:  # a reader that wants the ledger whole (replay, reconciliation) stops here
                 first = batch.rejected[0]
-                before = [e for e, offset in zip(batch.envelopes, batch.offsets, strict=True) if offset < first.offset]
-                yield from before
-                raise ChainBroken(first.seq if first.seq is not None else (before[-1]["seq"] + 1 if before else 0),
+                before = [(e, offset) for e, offset in zip(batch.envelopes, batch.offsets, strict=True) if offset < first.offset]
+                yield from before if positioned else (e for e, _ in before)
+                raise ChainBroken(first.seq if first.seq is not None else (before[-1][0]["seq"] + 1 if before else 0),
                                   f"offset {first.offset}: {first.reason}")
-            yield from batch.envelopes
+            yield from zip(batch.envelopes, batch.offsets, strict=True) if positioned else batch.envelopes
             if batch.cursor > cursor:
                 last_progress = time.monotonic()
             elif time.monotonic() - last_progress > stall_timeout_s:

@@ -21,17 +21,24 @@ rebuilding the site of a past publication reproduces it byte for byte (``site_di
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import os
 import shutil
-from collections.abc import Iterable
+import traceback
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import events
-from projections.disclosure import snapshot_at, write_snapshot
+from projections import saved_states
+from projections.disclosure import build_snapshot, snapshot_file, write_snapshot
+from projections.feed import EventFeed
+from projections.record_states import fold
+from projections.saved_states import states_at
 from public_site.build import build_site
 from public_site.identity import DEMO, SiteIdentity
 from services.audit import verifier
@@ -196,13 +203,66 @@ def build_published_site(
     checkpointer: Checkpointer, *, incremental: bool = False, search: bool = True, site: SiteIdentity = DEMO,
 ) -> tuple[dict[str, Any], Path, int]:
     """The one way a site is made, for publishing and for reproducing a past publication alike:
-    the disclosure snapshot at ``seq``, the Pelican site and its search index, and ``transparency/``.
-    Returns the snapshot, its file and how many files were written."""
-    snapshot = snapshot_at(envelopes, up_to_seq=seq)
-    path = write_snapshot(snapshot, snapshot_dir)
-    written = build_site(path, site_dir, incremental=incremental, search=search, site=site)
+    the disclosure snapshot at ``seq`` of the ledger ``envelopes`` (all of them folded), the Pelican
+    site and its search index, and ``transparency/``. Returns the snapshot, its file and how many
+    files were written."""
+    states, cut = fold(envelopes, seq)
+    snapshot = build_snapshot(states.values(), cut)
+    return snapshot, *_site_of(snapshot, site_dir, snapshot_dir, tree, checkpointer, incremental=incremental, search=search, site=site)
+
+
+def publish_site(
+    feed: EventFeed, seq: int | None, site_dir: Path, snapshot_dir: Path, tree: LedgerTree, checkpointer: Checkpointer,
+    *, incremental: bool = False, search: bool = True, site: SiteIdentity = DEMO,
+) -> tuple[dict[str, Any], Path, int, int | None]:
+    """``build_published_site`` for a publication: the record states saved at the last one's cut
+    and the events ``feed`` holds since (projections/saved_states.py; the whole ledger when they
+    cannot be used), then the states at this cut saved for the next. The same site, byte for byte,
+    as ``build_published_site`` from every envelope makes (the tests hold it). Returns the snapshot,
+    its file, how many files were written and the cut the fold resumed from (None: from seq 1)."""
+    folded = states_at(feed, snapshot_dir, seq)
+    snapshot = build_snapshot(folded.states.values(), folded.cut, parts=folded.parts)
+    made = _site_of(snapshot, site_dir, snapshot_dir, tree, checkpointer, incremental=incremental, search=search, site=site,
+                    also=lambda: saved_states.save(snapshot_dir, feed, folded))
+    return snapshot, *made, folded.resumed_from
+
+
+def _site_of(snapshot: dict[str, Any], site_dir: Path, snapshot_dir: Path, tree: LedgerTree, checkpointer: Checkpointer,
+             *, incremental: bool, search: bool, site: SiteIdentity, also: Callable[[], Any] = lambda: None) -> tuple[Path, int]:
+    """The site of ``snapshot``; the snapshot file written (and ``also`` done) meanwhile, on the
+    other core: the site is made from the snapshot in memory, and neither needs the other."""
+    with _meanwhile(lambda: write_snapshot(snapshot, snapshot_dir), also):
+        written = build_site(snapshot, site_dir, incremental=incremental, search=search, site=site)
     written += publish_transparency(site_dir, snapshot, tree, checkpointer)
-    return snapshot, path, written
+    return snapshot_file(snapshot, snapshot_dir), written
+
+
+@contextlib.contextmanager
+def _meanwhile(*actions: Callable[[], Any]) -> Iterator[None]:
+    """Do ``actions`` in a forked process while the body runs (inline first where there is no
+    fork); wait for them, and fail if they did, before going on."""
+    if not hasattr(os, "fork"):
+        for action in actions:
+            action()
+        yield
+        return
+    pid = os.fork()
+    if pid == 0:  # the child: the actions, then out without running the parent's exit handlers
+        status = 0
+        try:
+            for action in actions:
+                action()
+        except BaseException:  # noqa: BLE001 - reported to the parent through the exit status
+            traceback.print_exc()
+            status = 1
+        finally:
+            os._exit(status)
+    try:
+        yield
+    finally:
+        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if status != 0:
+        raise RuntimeError("writing the snapshot or saving the record states failed; see the messages above")
 
 
 def reproduce(publication: Publication, envelopes: Iterable[dict[str, Any]], work_dir: Path, tree: LedgerTree,

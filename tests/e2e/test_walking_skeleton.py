@@ -68,6 +68,16 @@ def assert_site_lists(base: str, data_dir: Path, institution_id: str, name: str,
     assert served.status_code == 200 and name in served.text
 
 
+def publish_again_from_saved_states(base: str, data_dir: Path, tokens, env: dict[str, str]) -> None:
+    """A second filing, then an incremental publication: it folds only the events since the first
+    publication's cut (from the record states saved there) and lists the new filing."""
+    filed, name = file_over_http(base, tokens)
+    wait_until(lambda: search_finds(base, tokens, filed["institution_id"], "颐和"), 60, "search to find the second filing")
+    said = run(["site", "build", "--incremental"], env)
+    assert "保存的记录状态续算" in said, said
+    assert_site_lists(base, data_dir, filed["institution_id"], name, filed["seq"])
+
+
 def test_embedded_profile_end_to_end(tmp_path):
     data = tmp_path / "data"
     env = environment(
@@ -79,8 +89,10 @@ def test_embedded_profile_end_to_end(tmp_path):
         filed, name = file_over_http(base, dev_tokens(env))
         institution_id = filed["institution_id"]
         wait_until(lambda: search_finds(base, dev_tokens(env), institution_id, "颐和"), 30, "search to find the filing")
-        run(["site", "build"], env)
+        said = run(["site", "build"], env)
+        assert "自台账第 1 号事件起汇总" in said, said
         assert_site_lists(base, data, institution_id, name, filed["seq"])
+        publish_again_from_saved_states(base, data, dev_tokens(env), env)
         # the request audit log is on the process's stdout as JSON lines, not only in its file
         printed = [json.loads(line) for line in api.output().splitlines() if line.startswith('{"')]
         assert any(e.get("route") == "/v1/filings" and e.get("status") == 201 for e in printed), api.output()[-2000:]
@@ -133,6 +145,7 @@ def test_cluster_profile_end_to_end(cluster_env, identity_provider, tmp_path):
         sign_in_through_the_provider(base, identity_provider, name)
         run(["site", "build"], env)
         assert_site_lists(base, data, institution_id, name, filed["seq"])
+        publish_again_from_saved_states(base, data, tokens, env)  # read again from the saved offset on the Kafka topic
     finally:
         for process in (projector, relay, api):
             process.stop()

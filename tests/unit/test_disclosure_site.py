@@ -449,3 +449,11 @@ def test_a_cut_patched_in_equals_a_full_build_whether_or_not_it_is_as_long(demo,
         full = tmp_path / f"full-{n}"
         build_site(path, full, search=False)
         assert files_of(site) == files_of(full), f"the cut moved to {later_seq}"
+
+
+def test_a_site_made_from_the_snapshot_in_memory_is_the_site_made_from_its_file(demo, tmp_path):
+    """A publication hands the snapshot it made to the build instead of reading the file back; the
+    pages are a function of the file's content all the same."""
+    build_site(json.loads(json.dumps(demo["snapshot"])) | {}, tmp_path / "from-file-content")
+    build_site(demo["snapshot"], tmp_path / "in-memory")
+    assert files_of(tmp_path / "in-memory") == files_of(demo["site"]) == files_of(tmp_path / "from-file-content")
