@@ -107,8 +107,10 @@ def publish(store: Path, snapshots: Path, site: Path, incremental: bool) -> tupl
                        lambda: saved_states.states_at(feed, snapshots))
         snapshot = timed(f"snapshot ({'institutions remade where changed' if incremental else 'every institution'})",
                          lambda: build_snapshot(folded.states.values(), folded.cut, parts=folded.parts))
-        path = timed("write snapshot JSON", lambda: write_snapshot(snapshot, snapshots))
-        written = timed(f"{'incremental' if incremental else 'full'} Pelican build", lambda: build_site(path, site, incremental=incremental, search=False))
+        timed("write snapshot JSON", lambda: write_snapshot(snapshot, snapshots))
+        # from the snapshot in memory, as the publication hands it over (its file is written meanwhile there)
+        written = timed(f"{'incremental' if incremental else 'full'} Pelican build",
+                        lambda: build_site(snapshot, site, incremental=incremental, search=False))
         shards = timed("Pagefind index (" + ("the shards whose pages changed" if incremental else "a shard per province") + ")",
                        lambda: index_search(site))
         timed("save the record states for the next publication", lambda: saved_states.save(snapshots, feed, folded))

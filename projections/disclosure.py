@@ -27,7 +27,7 @@ from events.catalogue import declared_part
 from events.credit import GROUND_NAMES, LISTING_PROPOSED
 from events.inspections import DRAW_PUBLICATION
 from events.lifecycle import PROFILE
-from events.record_kinds import KINDS, NEVER, RETRACTED, Record, falls_due_by, falls_due_until
+from events.record_kinds import KINDS, NEVER, RETRACTED, Record, falls_due_until
 from events.regions import full_name, name_of, parents
 from events.registration import DEPARTMENT_NAMES
 from events.standing import RELATED_KINDS, effective_penalties, is_published_listing, summary_of
@@ -60,16 +60,9 @@ def cut_date(recorded_at: str | None) -> str:
     return datetime.fromisoformat(recorded_at).astimezone(BEIJING).date().isoformat()
 
 
-def as_of(record: Record, day: str) -> Record:
-    """The record with every time-driven step that had fallen due before ``day`` applied."""
-    state = record["state"]
-    if state["status"] == RETRACTED:
-        return record
-    return dict(record, state=falls_due_by(KINDS[record["kind"]], state, day))
-
-
 def _dated(record: Record, day: str) -> tuple[Record, str]:
-    """``as_of(record, day)``, and the last day it stays so."""
+    """The record with every time-driven step that had fallen due before ``day`` applied, and the
+    last day it stays so."""
     state = record["state"]
     if state["status"] == RETRACTED:
         return record, NEVER

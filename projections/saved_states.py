@@ -109,12 +109,16 @@ class _Positions:
 
     def __init__(self, positioned: Iterator[tuple[dict[str, Any], int]], first: tuple[dict[str, Any], int] | None = None) -> None:
         self.positioned = positioned
-        self.before: dict[int, int] = {first[0]["seq"]: first[1]} if first else {}
+        self.last = self.previous = (first[0]["seq"], first[1]) if first else None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for envelope, cursor in self.positioned:
-            self.before = {seq: c for seq, c in self.before.items() if seq == envelope["seq"] - 1} | {envelope["seq"]: cursor}
+            self.previous, self.last = self.last, (envelope["seq"], cursor)
             yield envelope
+
+    def cursor_of(self, seq: int) -> int | None:
+        """The cursor before the envelope at ``seq``, if it is one of the last two read."""
+        return next((cursor for at, cursor in (self.last, self.previous) if at == seq), None) if self.last else None
 
 
 @collector_paused()
@@ -130,8 +134,8 @@ def states_at(feed: EventFeed, directory: Path, up_to_seq: int | None = None) ->
         if first is not None and first[0]["seq"] == saved.seq and first[0]["hash"] == saved.hash:
             read = _Positions(positioned, first)
             states, cut = fold(read, up_to_seq, start=(states, saved))
-            return Folded(states, cut, read.before.get(cut.seq), InstitutionParts(made), resumed_from=saved.seq)
+            return Folded(states, cut, read.cursor_of(cut.seq), InstitutionParts(made), resumed_from=saved.seq)
         log.warning("saved states at seq %s are not the ledger's (it reads otherwise there); folding the whole ledger", saved.seq)
     read = _Positions(feed.iterate(0, positioned=True))
     states, cut = fold(read, up_to_seq)
-    return Folded(states, cut, read.before.get(cut.seq), InstitutionParts())
+    return Folded(states, cut, read.cursor_of(cut.seq), InstitutionParts())

@@ -171,9 +171,9 @@ def _build_site(settings: Settings, seq: int | None, incremental: bool = False) 
         register.close()
         transparency.close()
         feed.close()
-    folded = "自台账第 1 号事件起汇总" if resumed_from is None else f"自上次发布时（第 {resumed_from} 号事件）保存的记录状态续算"
+    source = "自台账第 1 号事件起汇总" if resumed_from is None else f"自上次发布时（第 {resumed_from} 号事件）保存的记录状态续算"
     print(
-        f"公开网站已生成：{settings.site_dir}（台账第 {snapshot['cut']['seq']} 号事件，{folded}，快照 {path.name}，写入 {written} 个文件；"
+        f"公开网站已生成：{settings.site_dir}（台账第 {snapshot['cut']['seq']} 号事件，{source}，快照 {path.name}，写入 {written} 个文件；"
         f"已签署检查点 {snapshot['cut']['seq']}，发布记录 #{publication.n}，网站摘要 {publication.site_digest[:16]}…）"
     )
     return path

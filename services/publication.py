@@ -35,9 +35,8 @@ from typing import Any
 
 import events
 from projections import saved_states
-from projections.disclosure import build_snapshot, snapshot_file, write_snapshot
+from projections.disclosure import build_snapshot, snapshot_at, snapshot_file, write_snapshot
 from projections.feed import EventFeed
-from projections.record_states import fold
 from projections.saved_states import states_at
 from public_site.build import build_site
 from public_site.identity import DEMO, SiteIdentity
@@ -206,8 +205,7 @@ def build_published_site(
     the disclosure snapshot at ``seq`` of the ledger ``envelopes`` (all of them folded), the Pelican
     site and its search index, and ``transparency/``. Returns the snapshot, its file and how many
     files were written."""
-    states, cut = fold(envelopes, seq)
-    snapshot = build_snapshot(states.values(), cut)
+    snapshot = snapshot_at(envelopes, up_to_seq=seq)
     return snapshot, *_site_of(snapshot, site_dir, snapshot_dir, tree, checkpointer, incremental=incremental, search=search, site=site)
 
 

@@ -218,11 +218,12 @@ def _root(path: str) -> str:
 class DisclosureGenerator(Generator):
     def generate_context(self) -> None:
         snapshot = self.settings.get("DISCLOSURE_SNAPSHOT_DATA")  # handed over by the caller that made it
+        source = "the snapshot given"
         if snapshot is None:
             path = Path(self.settings["DISCLOSURE_SNAPSHOT"])
-            snapshot = orjson.loads(path.read_bytes())
+            snapshot, source = orjson.loads(path.read_bytes()), str(path)
         if snapshot.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError(f"not a {SNAPSHOT_FORMAT} snapshot")
+            raise ValueError(f"{source} is not a {SNAPSHOT_FORMAT} snapshot")
         self.snapshot = snapshot
         self.site = self.settings["DISCLOSURE_SITE"]  # public_site/identity.py: who publishes it and where
         self.site_name = self.settings["SITENAME"]
