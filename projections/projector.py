@@ -22,7 +22,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from events.canonical import canonical_json
@@ -63,8 +63,8 @@ class Recent:
         for doc_id in docs.keys() & held.keys():  # stored again: the newest, so never forgotten before older ones
             del held[doc_id]
         held.update(docs)
-        if len(held) > self.size:
-            for stale in list(itertools.islice(held, len(held) - self.size)):
+        if len(held) > max(self.size, len(docs)):  # never what was just given: it may be in flight still
+            for stale in list(itertools.islice(held, len(held) - max(self.size, len(docs)))):
                 del held[stale]
 
     def clear(self) -> None:
@@ -92,34 +92,53 @@ class SearchProjector:
         feed delivered."""
         with self._lock:
             position = self.index.position()
-            n, _, _ = self._apply(position, self.feed.read(position["cursor"], self.batch_size), lambda full: True)
+            n, _, _ = self._apply(position, self.feed.read(position["cursor"], self.batch_size), lambda full: True,
+                                  self.index.upsert)
             return n
 
     def catch_up(self) -> int:
         """Project everything the feed holds; return how many envelopes it delivered.
 
-        A backlog goes in full batches, the next one read from the feed while this one is folded and
-        written (one reader thread: the feed is only ever used by one thread at a time); their
-        position is published (made searchable, then stored) about once a second and at the end,
-        not with every batch, as the index's refresh is its dearest step."""
-        with self._lock, ThreadPoolExecutor(1, thread_name_prefix="feed") as reader:
+        A backlog goes in full batches, three at a time in flight: the next one read from the feed
+        (one reader thread: the feed is only ever used by one thread at a time) while this one is
+        folded, and the one before it written (one writer thread, the batches' writes in order:
+        a batch is written only once the one before it is stored, so a position is never stored
+        before every write up to it, and a failed write stops the pass before the next).
+        Their position is published (made searchable, then stored) about once a second and at the
+        end, not with every batch, as the index's refresh is its dearest step."""
+        with self._lock, ThreadPoolExecutor(1, thread_name_prefix="feed") as reader, \
+                ThreadPoolExecutor(1, thread_name_prefix="index") as writer:
             position, total, unpublished = self.index.position(), 0, None
             published_at = time.monotonic()
+            writing: list[Future[None]] = []
+
+            def settle() -> None:  # the write in flight is in, or its failure raised here
+                while writing:
+                    writing.pop().result()
+
+            def store(*args: Any) -> None:
+                settle()
+                writing.append(writer.submit(self.index.upsert, *args))
 
             def publish(full: bool) -> bool:
                 return not full or time.monotonic() - published_at >= PUBLISH_EVERY_S
 
-            batch = self.feed.read(position["cursor"], self.batch_size)
-            while batch.envelopes or batch.rejected:
-                ahead = reader.submit(self.feed.read, batch.cursor, self.batch_size) if self._full(batch) else None
-                n, position, published = self._apply(position, batch, publish)  # a failure: the pool waits for the read
-                following = ahead.result() if ahead is not None else None
-                total += n
-                if published:
-                    unpublished, published_at = None, time.monotonic()
-                else:
-                    unpublished = position
-                batch = following if following is not None else self.feed.read(position["cursor"], self.batch_size)
+            try:
+                batch = self.feed.read(position["cursor"], self.batch_size)
+                while batch.envelopes or batch.rejected:
+                    ahead = reader.submit(self.feed.read, batch.cursor, self.batch_size) if self._full(batch) else None
+                    n, position, published = self._apply(position, batch, publish, store)  # a failure: the pools wait
+                    following = ahead.result() if ahead is not None else None
+                    total += n
+                    if published:
+                        unpublished, published_at = None, time.monotonic()
+                    else:
+                        unpublished = position
+                    batch = following if following is not None else self.feed.read(position["cursor"], self.batch_size)
+                settle()
+            except BaseException:
+                self._recent_at = None  # what is in flight may not be stored: read the index afresh next time
+                raise
             if unpublished is not None:
                 self.index.upsert([], unpublished)
             return total
@@ -128,10 +147,15 @@ class SearchProjector:
         return len(batch.envelopes) + len(batch.rejected) >= self.batch_size
 
     @collector_paused()
-    def _apply(self, position: dict[str, Any], batch: FeedBatch, publish: Callable[[bool], bool]) -> tuple[int, dict[str, Any], bool]:
-        """Fold ``batch`` (read after ``position``) and store what it changed; ``publish(full)`` says
-        whether its position is published with it. Returns (envelopes delivered, position reached,
-        whether published)."""
+    def _apply(self, position: dict[str, Any], batch: FeedBatch, publish: Callable[[bool], bool],
+               store: Callable[..., None]) -> tuple[int, dict[str, Any], bool]:
+        """Fold ``batch`` (read after ``position``) and ``store`` what it changed (the index's
+        ``upsert`` arguments); ``publish(full)`` says whether its position is published with it.
+        Returns (envelopes delivered, position reached, whether published).
+
+        A write may still be in flight (``catch_up``): every document it holds is in ``Recent``
+        (which never forgets the last batch it was given), so what is read back from the index are
+        documents that write does not touch."""
         delivered_n = len(batch.envelopes) + len(batch.rejected)
         if not delivered_n:
             return 0, position, False
@@ -141,6 +165,7 @@ class SearchProjector:
         seq, prev_hash = position["seq"], position["hash"]
         fresh = [e for e in batch.envelopes if e["seq"] > seq]
         recent = self._recent
+
         states = recent.get("states", sorted({e["aggregate_id"] for e in fresh if is_record_event(e)}), self.index.get_states)
         institutions = recent.get("institutions", sorted({e["institution_id"] for e in fresh if e.get("institution_id")}),
                                   self.index.get_many)
@@ -187,8 +212,8 @@ class SearchProjector:
             self.dead_letters.flush()  # dead letters are out before the cursor moves past them
         reached = {"seq": seq, "cursor": batch.cursor, "hash": prev_hash}
         published = publish(self._full(batch))
-        self.index.upsert(list(changed_docs.values()), reached if published else None, list(changed_records.values()),
-                          list(changed_states.values()))
+        store(list(changed_docs.values()), reached if published else None, list(changed_records.values()),
+              list(changed_states.values()))
         recent.put("states", changed_states)
         recent.put("institutions", changed_docs)
         recent.put("records", changed_records)

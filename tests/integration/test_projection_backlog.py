@@ -45,7 +45,7 @@ def test_every_published_position_is_searchable_and_the_end_is_the_embedded_inde
             seen.append((position["seq"], found, expected))
 
     monkeypatch.setattr(index, "upsert", observed)
-    monkeypatch.setattr(projector_module, "PUBLISH_EVERY_S", 0.3)
+    monkeypatch.setattr(projector_module, "PUBLISH_EVERY_S", 0.02)
     try:
         SearchProjector(SealedLogFeed(SealedLog(store)), index, batch_size=97).catch_up()
         assert len(seen) >= 2, seen

@@ -5,6 +5,7 @@ it afresh, and a position is only ever published with everything it covers."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,69 @@ def test_a_backlog_ending_on_a_full_batch_still_publishes_its_end(ledger, one_pa
     index = PublishingIndex()
     SearchProjector(feed(ledger), index, batch_size=head).catch_up()  # one batch exactly full, then nothing
     assert index.writes[-1] == (0, head) and index.position() == one_pass[1]
+
+
+class SlowIndex(MemoryIndex):
+    """A write takes a while, as a bulk request to Elasticsearch does; it notes what overlapped it."""
+
+    def __init__(self, folded: list[int]) -> None:
+        super().__init__()
+        self.folded = folded  # seqs the projector folded, in order (appended by the patched fold)
+        self.writes: list[tuple[int, int, int]] = []  # (write #, its batch's last seq, last seq folded as it ended)
+        self.in_flight = 0
+
+    def upsert(self, documents, position, records=(), states=()) -> None:
+        self.in_flight += 1
+        assert self.in_flight == 1, "two writes at once"
+        own = max((state["seq"] for state in states), default=0)
+        time.sleep(0.05)  # the next batch is folded meanwhile, unless the projector waits for this write
+        super().upsert(documents, position, records, states)
+        self.writes.append((len(self.writes), own, self.folded[-1]))
+        self.in_flight -= 1
+
+
+def test_the_next_batch_is_folded_while_one_is_written_and_writes_stay_in_order(ledger, one_pass, monkeypatch):
+    folded: list[int] = [0]
+    fold = projector_module.apply
+
+    def noting(states, envelope):
+        folded.append(envelope["seq"])
+        return fold(states, envelope)
+
+    monkeypatch.setattr(projector_module, "apply", noting)
+    index = SlowIndex(folded)
+    SearchProjector(feed(ledger), index, batch_size=50).catch_up()
+    assert (everything(index), index.position()) == one_pass
+    overlapped = [w for w in index.writes if w[2] > w[1]]
+    assert len(overlapped) >= len(index.writes) - 2 > 5  # the fold went on while writes were out (not after the last)
+
+
+def test_a_write_that_fails_in_flight_stops_the_pass_before_any_later_position(ledger, one_pass, tmp_path, monkeypatch):
+    index = SqliteSearchIndex(tmp_path / "search.sqlite")
+    stored = index.upsert
+    writes = iter(range(1, 10**6))
+    positions: list[int] = []
+
+    def refuse_the_third(documents, position, *rest):
+        if next(writes) == 3:
+            time.sleep(0.05)  # the fold of the fourth batch is under way meanwhile
+            raise RuntimeError("the index refused the batch")
+        if position is not None:
+            positions.append(position["seq"])
+        return stored(documents, position, *rest)
+
+    monkeypatch.setattr(projector_module, "PUBLISH_EVERY_S", 0.0)
+    monkeypatch.setattr(index, "upsert", refuse_the_third)
+    projector = SearchProjector(feed(ledger), index, batch_size=29)
+    with pytest.raises(RuntimeError):
+        projector.catch_up()
+    assert positions == [29, 58] and index.position()["seq"] == 58  # nothing after the refused write
+    projector.catch_up()
+    assert (everything(index), index.position()) == one_pass
+
+
+def test_the_projector_never_forgets_the_batch_it_stored_last():
+    recent = projector_module.Recent(2)
+    recent.put("states", {"a": {"v": 1}})
+    recent.put("states", {"b": {"v": 1}, "c": {"v": 1}, "d": {"v": 1}})  # more than it keeps: its write may be in flight
+    assert recent.docs["states"] == {"b": {"v": 1}, "c": {"v": 1}, "d": {"v": 1}}
