@@ -39,3 +39,14 @@ DELETE_OUTPUT_DIRECTORY = True
 CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
 OUTPUT_RETENTION = []
+
+# Pelican's Markdown defaults, without guessing the language of an unmarked code block (Pygments
+# tried every lexer on the verification page's one command line: half a second of every build).
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.codehilite": {"css_class": "highlight", "guess_lang": False},
+        "markdown.extensions.extra": {},
+        "markdown.extensions.meta": {},
+    },
+    "output_format": "html5",
+}

@@ -130,12 +130,18 @@ def test_an_incremental_build_writes_only_what_one_decision_changed(demo, tmp_pa
     assert snapshot["cut"]["seq"] == before + 1
     path = write_snapshot(snapshot, tmp_path / "snapshots")
     untouched = {p: p.stat().st_mtime_ns for p in (site / "institutions").glob("*.html") if iid not in p.name}
+    elsewhere = set(parents(institution["region_code"]))  # downloads of regions the institution is not in: made from other rows
+    other_csv = {p: p.stat().st_mtime_ns for p in (site / "regions").glob("*/*.csv") if p.parent.name not in elsewhere}
+    other_feeds = {p: p.read_bytes() for p in (site / "regions").glob("*/changes.atom") if p.parent.name not in elsewhere}
     written = build_site(path, site, incremental=True)
     # the institution's page, the lists and downloads it appears on, and every list and region page
     # (each states the build's one cut) — but no other institution's page
     lists_and_regions = [p for p in files_of(site) if p.startswith(("lists/", "regions/", "downloads/"))]
     assert 0 < written <= len(lists_and_regions) + 12, f"{written} files rewritten for one change"
     assert all(p.stat().st_mtime_ns == mtime for p, mtime in untouched.items()), "another institution's page was rewritten"
+    assert other_csv and all(p.stat().st_mtime_ns == mtime for p, mtime in other_csv.items()), "another region's CSV was made again"
+    # another region's feed: the same entries, only its <updated> (the cut's time) written over in place
+    assert other_feeds and all(len(p.read_bytes()) == len(was) for p, was in other_feeds.items())
     # the search index: only the changed institution's province is indexed again, the other kept
     shards = json.loads((site / "pagefind/shards.json").read_text())["shards"]
     assert [s["province"] for s in shards] == ["210000", "320000"]
@@ -457,3 +463,35 @@ def test_a_site_made_from_the_snapshot_in_memory_is_the_site_made_from_its_file(
     build_site(json.loads(json.dumps(demo["snapshot"])) | {}, tmp_path / "from-file-content")
     build_site(demo["snapshot"], tmp_path / "in-memory")
     assert files_of(tmp_path / "in-memory") == files_of(demo["site"]) == files_of(tmp_path / "from-file-content")
+
+
+def test_an_incremental_build_after_the_publisher_or_the_theme_changed_makes_everything_again(demo, tmp_path, monkeypatch):
+    """The manifest's digests cover what made each file besides its data (the plugin, the theme,
+    the pages' texts, who publishes the site): after another publisher's name, or a changed
+    template, an incremental build equals a full one — no page or download keeps the old footer."""
+    from dataclasses import replace
+
+    from public_site.identity import DEMO
+
+    site = tmp_path / "site"
+    build_site(demo["path"], site)
+    other = replace(DEMO, publisher="示例市民政局（更名后）", contact="0511-99999999")
+    build_site(demo["path"], site, incremental=True, site=other)
+    full = tmp_path / "full"
+    build_site(demo["path"], full, site=other)
+    assert files_of(site) == files_of(full)
+    assert "示例市民政局（更名后）" in (site / "regions/321100/index.html").read_text(encoding="utf-8")
+    assert json.loads((site / ".disclosure-build.json").read_text())["search_shards"] == ["210000", "320000"]
+
+    theme = tmp_path / "public_site"  # the same build from a copy of the site folder, one template changed
+    import shutil
+
+    import public_site.build
+
+    shutil.copytree(public_site.build.CONF.parent, theme, ignore=shutil.ignore_patterns("__pycache__"))
+    base = theme / "theme/templates/base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</footer>", "<p>新版页脚</p></footer>", 1), encoding="utf-8")
+    monkeypatch.setattr("public_site.build.CONF", theme / "pelicanconf.py")
+    build_site(demo["path"], site, incremental=True, site=other, search=False)
+    assert "新版页脚" in (site / "regions/321100/index.html").read_text(encoding="utf-8")
+    assert all("新版页脚" in p.read_text(encoding="utf-8") for p in (site / "institutions").glob("*.html"))

@@ -20,8 +20,10 @@ import hashlib
 import io
 import json
 import os
+import sys
 import traceback
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -43,12 +45,17 @@ from events.sanctions import PENALTY_TYPE_NAMES
 from public_site import search_shards
 from public_site.charts import Bar, bar_chart
 
+RENDERED_WITH = ("events.checklists", "events.inspections", "events.name_keys", "events.regions", "events.registration",
+                 "events.sanctions")  # the modules whose names and words the pages show
+
 BEIJING = timezone(timedelta(hours=8))
 SNAPSHOT_FORMAT = "eldercare-disclosure-snapshot/5"
 MANIFEST = ".disclosure-manifest.json"
 BUILD_REPORT = ".disclosure-build.json"  # what the last build wrote
 CUT_KEY = ".cut"  # the manifest's entry for the cut the last build's pages state
 PATCH_WINDOW = 65536  # the ledger-stamp fragment is within a page's first bytes (after the header)
+PATCH_FIRST = 8192  # where it is on every page today (about 1.7 KB in): read first, the rest of the window only if needed
+PAGE_PATH_MARK = "\x00page-path\x00"  # stands for the page's path while the fragment is rendered once for many pages
 PAGE_ROWS = 500
 PARALLEL_FROM, PARALLEL_WORKERS = 5000, 2  # pages to render before the build shares them out to processes
 
@@ -201,14 +208,36 @@ def compare_facts(institution: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stamp(position: dict[str, Any]) -> dict[str, Any]:
-    """A ledger position as a page states it: seq, Beijing time and the event's hash."""
-    return {"seq": position["seq"], "hash": position["hash"], "beijing_time": beijing_time(position["recorded_at"]),
-            "words": in_words(position["recorded_at"])}
+    """A ledger position as a page states it: seq, Beijing time and the event's hash (one dict per
+    position: every list and region page states the cut; never changed by a page)."""
+    return _stamp_of(position["seq"], position["hash"], position["recorded_at"])
+
+
+@functools.lru_cache(maxsize=65536)
+def _stamp_of(seq: int, hash_: str, recorded_at: str | None) -> dict[str, Any]:
+    return {"seq": seq, "hash": hash_, "beijing_time": beijing_time(recorded_at), "words": in_words(recorded_at)}
 
 
 def _digest(data: Any) -> str:
     """A page's data, digested to tell whether the page changed since the last build (manifest)."""
     return hashlib.sha256(orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)).hexdigest()
+
+
+def _made_by(settings: dict[str, Any]) -> str:
+    """What a page is made by besides its data: this plugin, the theme, the settings and who
+    publishes the site. Part of every digest in the manifest, so that an incremental build after
+    any of them changed (a new release, another publisher's name) makes every page and download
+    again, and re-indexes every province, instead of keeping what the old ones made."""
+    digest = hashlib.sha256(SNAPSHOT_FORMAT.encode())
+    site_folder = Path(settings["THEME"]).resolve().parent  # public_site: the theme, the pages' texts, the charts, the settings
+    sources = [site_folder, Path(__file__).resolve(), *(Path(sys.modules[name].__file__) for name in RENDERED_WITH)]
+    for source in sources:
+        for file in sorted(source.rglob("*")) if source.is_dir() else [source]:
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(f"{file.relative_to(source.parent)}\0".encode() + file.read_bytes() + b"\0")
+    digest.update(orjson.dumps([settings["DISCLOSURE_SITE"], settings["SITENAME"], settings["SITEURL"]],
+                               option=orjson.OPT_SORT_KEYS, default=str))
+    return digest.hexdigest()
 
 
 def _root(path: str) -> str:
@@ -225,8 +254,10 @@ class DisclosureGenerator(Generator):
         if snapshot.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"{source} is not a {SNAPSHOT_FORMAT} snapshot")
         self.snapshot = snapshot
+        self._fragments: dict[tuple[str, bytes], tuple[bytes, bytes]] = {}  # _stamp_fragment's
         self.site = self.settings["DISCLOSURE_SITE"]  # public_site/identity.py: who publishes it and where
         self.site_name = self.settings["SITENAME"]
+        self.made_by = _made_by(self.settings)
         self.names = {iid: i["name"] for iid, i in snapshot["institutions"].items()}
         self.by_region: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         for list_name, rows in snapshot["lists"].items():
@@ -309,36 +340,50 @@ class DisclosureGenerator(Generator):
 
     # --- downloads ------------------------------------------------------------------------------
 
-    def _downloads(self) -> dict[str, bytes | CutStated]:
+    def _downloads(self) -> dict[str, Download]:
         """Every list as CSV and JSON nationally and for each province, city and county holding any of
         it; Atom feeds of the latest public decisions nationally, per list and per region; the
-        draws' inputs; robots.txt and the dataset description."""
+        draws' inputs; robots.txt and the dataset description. Each keyed by what it is made from
+        (``Download``): a build makes only those whose key changed since the last."""
         lists, regions = self.snapshot["lists"], self.snapshot["regions"]
-        files: dict[str, bytes | CutStated] = {}
+        files: dict[str, Download] = {}
         scopes: list[tuple[str, str | None, dict[str, list[dict[str, Any]]]]] = [("downloads", None, lists)]
         scopes += [(f"regions/{code}", code, self.by_region[code]) for code in sorted(regions) if code in self.by_region]
-        # Each row is rendered once, as a CSV line and as JSON; a scope's file joins its rows' renderings
-        # (a row sits in the national file and in its province's, city's and county's).
-        csv_lines = {name: {id(r): _csv_line(name, r) for r in rows} for name, rows in lists.items()}
-        json_rows = {name: {id(r): json.dumps(r, ensure_ascii=False, sort_keys=True) for r in rows} for name, rows in lists.items()}
+        # A row sits in the national file and in its province's, city's and county's: it is encoded
+        # once for the keys, and rendered (as a CSV line, as JSON) once, only if a file holding it is made.
+        encoded = {name: {id(r): orjson.dumps(r, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str) for r in rows}
+                   for name, rows in lists.items()}
+        csv_lines: dict[str, dict[int, str]] = defaultdict(dict)
+        json_rows: dict[str, dict[int, str]] = defaultdict(dict)
+
+        def csv_file(list_name: str, rows: list[dict[str, Any]]) -> bytes:
+            made = csv_lines[list_name]
+            lines = [made.get(id(r)) or made.setdefault(id(r), _csv_line(list_name, r)) for r in rows]
+            return "\ufeff".encode() + (_csv_line(list_name, None) + "".join(lines)).encode()
+
+        def json_rest(list_name: str, rows: list[dict[str, Any]]) -> bytes:
+            made = json_rows[list_name]
+            body = ",\n".join(made.get(id(r)) or made.setdefault(id(r), json.dumps(r, ensure_ascii=False, sort_keys=True)) for r in rows)
+            return f',"rows":[\n{body}\n]}}\n'.encode()
+
         for folder, region, region_lists in scopes:
             for list_name, rows in region_lists.items():
                 if region is not None and not rows:
                     continue
-                header = _csv_line(list_name, None)
-                files[f"{folder}/{list_name}.csv"] = "\ufeff".encode() + (header + "".join(csv_lines[list_name][id(r)] for r in rows)).encode()
+                key = hashlib.sha256(self.made_by.encode() + b"\x1e" + b"\x1e".join(encoded[list_name][id(r)] for r in rows)).hexdigest()
+                files[f"{folder}/{list_name}.csv"] = Download("rows:" + key, functools.partial(csv_file, list_name, rows))
                 head = json.dumps({"list": list_name, "title": LIST_TITLES[list_name], "region": region}, ensure_ascii=False, sort_keys=True)
-                body = ",\n".join(json_rows[list_name][id(r)] for r in rows)
-                files[f"{folder}/{list_name}.json"] = CutStated(f'{head[:-1]},"cut":'.encode(), f',"rows":[\n{body}\n]}}\n'.encode())
+                files[f"{folder}/{list_name}.json"] = Download("rows:" + key, functools.partial(json_rest, list_name, rows),
+                                                               f'{head[:-1]},"cut":'.encode(), "json")
         for drawn in self.snapshot["draws"]:
             if "inputs" in drawn:  # what events/draw.py needs to re-run the draw, once its inspections are done
-                files[f"draws/{drawn['plan_id']}.json"] = (json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode()
+                files[f"draws/{drawn['plan_id']}.json"] = Download.of((json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode())
         files.update(self._feeds())
-        files["robots.txt"] = f"User-agent: *\nAllow: /\nSitemap: {self.site['site_url']}sitemap.xml\n".encode()
-        files["dataset.json"] = self._dataset()
+        files["robots.txt"] = Download.of(f"User-agent: *\nAllow: /\nSitemap: {self.site['site_url']}sitemap.xml\n".encode())
+        files["dataset.json"] = Download.of(self._dataset())
         return files
 
-    def _feeds(self) -> dict[str, bytes]:
+    def _feeds(self) -> dict[str, Download]:
         """The latest public decisions, newest first: all of them, each list's, each region's."""
         institutions = self.snapshot["institutions"]
         entries = sorted((e | {"institution": iid} for iid, t in self.snapshot["timelines"].items() for e in t),
@@ -361,23 +406,29 @@ class DisclosureGenerator(Generator):
                                                                chosen, f"regions/{code}/index.html")
         return feeds
 
-    def _atom(self, path: str, title: str, entries: list[dict[str, Any]], alternate: str) -> bytes:
+    def _atom(self, path: str, title: str, entries: list[dict[str, Any]], alternate: str) -> Download:
         """An RFC 4287 feed: it names its author and itself (rel="self"); every entry links to the
-        institution's page and says which department decided it, under which document."""
+        institution's page and says which department decided it, under which document. Its
+        ``<updated>`` is the cut's time; the rest is keyed by its entries and the names they show."""
         site_url, names = self.site["site_url"], self.names
-        updated = beijing_iso(self.snapshot["cut"]["recorded_at"])
-        items = "".join(
-            f"<entry><id>urn:eldercare:seq:{e['seq']}</id><title>{escape(names[e['institution']])}：{escape(e['title'])}</title>"
-            f"<updated>{e['date']}T00:00:00+08:00</updated><link href=\"{site_url}institutions/{e['institution']}.html\"/>"
-            f"<summary>{escape(DEPARTMENTS[e['department']])}部门，文书 {escape(e['document_no'])}，台账第 {e['seq']} 号事件</summary></entry>"
-            for e in entries
-        )
-        return (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
-                f"<id>urn:eldercare:disclosure:{escape(path)}</id><title>{escape(self.site_name)}：{escape(title)}</title><updated>{updated}</updated>"
-                f"<author><name>{escape(self.site['publisher'])}</name></author>"
-                f'<link rel="self" type="application/atom+xml" href="{site_url}{escape(path)}"/>'
-                f'<link rel="alternate" type="text/html" href="{site_url}{escape(alternate)}"/>'
-                f"<rights>{escape(self.site['licence'])}</rights>{items}</feed>\n").encode()
+
+        def rest() -> bytes:
+            items = "".join(
+                f"<entry><id>urn:eldercare:seq:{e['seq']}</id><title>{escape(names[e['institution']])}：{escape(e['title'])}</title>"
+                f"<updated>{e['date']}T00:00:00+08:00</updated><link href=\"{site_url}institutions/{e['institution']}.html\"/>"
+                f"<summary>{escape(DEPARTMENTS[e['department']])}部门，文书 {escape(e['document_no'])}，台账第 {e['seq']} 号事件</summary></entry>"
+                for e in entries
+            )
+            return (f"</updated><author><name>{escape(self.site['publisher'])}</name></author>"
+                    f'<link rel="self" type="application/atom+xml" href="{site_url}{escape(path)}"/>'
+                    f'<link rel="alternate" type="text/html" href="{site_url}{escape(alternate)}"/>'
+                    f"<rights>{escape(self.site['licence'])}</rights>{items}</feed>\n").encode()
+
+        before = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
+                  f"<id>urn:eldercare:disclosure:{escape(path)}</id><title>{escape(self.site_name)}：{escape(title)}</title><updated>").encode()
+        key = hashlib.sha256(orjson.dumps([self.made_by, alternate, [[e, names[e["institution"]]] for e in entries]],
+                                          option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()
+        return Download("entries:" + key, rest, before, "atom")
 
     def _dataset(self) -> bytes:
         cut, site_url = self.snapshot["cut"], self.site["site_url"]
@@ -468,21 +519,33 @@ class DisclosureGenerator(Generator):
         digits — it is written over the old in place, the rest of the page untouched (rewriting
         24,000 whole list pages to move the cut was most of an incremental build). False if the page
         is not as expected; it is then rendered whole."""
-        fragment = self.get_template("ledger-stamp")
-
-        def stated(stamp: dict[str, Any]) -> bytes:
-            return fragment.render(self.context, stamp=stamp, root=_root(path), page_path=path).encode()
-
-        old = stated(was)
+        if path.startswith("institutions/"):
+            return False  # its own stamp, never the cut's (and the fragment words it otherwise)
+        old = self._stamp_fragment(_root(path), was, path)
         try:
             with open(target, "rb") as page:
-                head = page.read(PATCH_WINDOW)
+                head = page.read(PATCH_FIRST)
+                if head.find(old) < 0:
+                    head += page.read(PATCH_WINDOW - len(head))
         except OSError:
             return False
         at = head.find(old)
         if at < 0 or head.find(old, at + 1) >= 0:
             return False
-        return _overwrite(target, at, old, stated(now))
+        return _overwrite(target, at, old, self._stamp_fragment(_root(path), now, path))
+
+    def _stamp_fragment(self, root: str, stamp: dict[str, Any], path: str) -> bytes:
+        """The ledger-stamp fragment as a page at ``path`` (not an institution's) states ``stamp``:
+        rendered once per depth and stamp, the page's path put in its one place (escaped as the
+        template escapes it)."""
+        key = (root, orjson.dumps(stamp, option=orjson.OPT_SORT_KEYS))
+        if (parts := self._fragments.get(key)) is None:
+            rendered = self.get_template("ledger-stamp").render(self.context, stamp=stamp, root=root, page_path=PAGE_PATH_MARK)
+            before, mark, after = rendered.partition(PAGE_PATH_MARK)
+            if not mark or PAGE_PATH_MARK in after:
+                raise ValueError("the ledger-stamp fragment must state the page's path exactly once")
+            parts = self._fragments[key] = (before.encode(), after.encode())
+        return parts[0] + str(markup_escape(path)).encode() + parts[1]
 
     def generate_output(self, writer) -> None:
         output = Path(self.output_path)
@@ -499,11 +562,11 @@ class DisclosureGenerator(Generator):
         moved_cut: dict[str, dict[str, Any]] = {}  # pages that differ from the last build's by the cut alone
         for path, template, data in self._pages():
             if template != "institution" and data.get("stamp") == cut:  # states the build's one cut: digest the rest
-                digest = "cut:" + _digest([template, {k: v for k, v in data.items() if k != "stamp"}])
+                digest = "cut:" + _digest([self.made_by, template, {k: v for k, v in data.items() if k != "stamp"}])
                 if previous.get(path) == digest and cut_moved:
                     moved_cut[path] = was_cut
             else:
-                digest = _digest([template, data])
+                digest = _digest([self.made_by, template, data])
             current[path] = digest
             if previous.get(path) != digest or path in moved_cut:
                 plan.append((path, template, data))
@@ -512,22 +575,21 @@ class DisclosureGenerator(Generator):
         written = len(plan)
         sitemap_urls = sorted(p for p in current if p.endswith(".html"))
         files = self._downloads()
-        files["sitemap.xml"] = _sitemap(self.site["site_url"], sitemap_urls, self.snapshot["cut"]["recorded_at"])
-        for path, content in files.items():
+        files["sitemap.xml"] = Download.of(_sitemap(self.site["site_url"], sitemap_urls, self.snapshot["cut"]["recorded_at"]))
+        stated = {"json": cut_json.encode(), "atom": beijing_iso(self.snapshot["cut"]["recorded_at"]).encode()}
+        was_stated = {"json": was_json.encode(), "atom": beijing_iso(json.loads(was_json)["recorded_at"]).encode()} if was_json else {}
+        for path, download in files.items():
             target = output / path
-            if isinstance(content, CutStated):  # a download stating the cut: digest the rest
-                digest = current[path] = "cut:" + hashlib.sha256(content.before + b"\0" + content.after).hexdigest()
-                if previous.get(path) == digest:
-                    if not cut_moved:
-                        continue
-                    if _overwrite(target, len(content.before), was_json.encode(), cut_json.encode()):
-                        written, patched = written + 1, patched + 1
-                        continue
-                content = content.before + cut_json.encode() + content.after
-            else:
-                digest = current[path] = hashlib.sha256(content).hexdigest()
-                if previous.get(path) == digest:
+            current[path] = download.key
+            if previous.get(path) == download.key:
+                if download.stated is None or not cut_moved:
                     continue
+                if _overwrite(target, len(download.before), was_stated[download.stated], stated[download.stated]):
+                    written, patched = written + 1, patched + 1  # the same but for the cut it states
+                    continue
+            content = download.make()
+            if download.stated is not None:
+                content = download.before + stated[download.stated] + content
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
             written += 1
@@ -541,12 +603,22 @@ class DisclosureGenerator(Generator):
 
 
 @dataclass(frozen=True)
-class CutStated:
-    """A download that states the build's cut between ``before`` and ``after``: when nothing else in
-    it changed, a build puts the new cut in its place (``_overwrite``) instead of writing it all."""
+class Download:
+    """A file beside the pages. ``key`` (the manifest's entry) digests everything it is made from
+    but the cut; ``make()`` makes its content, only when the key changed since the last build. One
+    that states the cut (``stated``: as JSON or as an Atom time) holds it between ``before`` and
+    what ``make()`` makes; when only the cut moved, a build writes the new cut over the old in
+    place (``_overwrite``) instead of making it all again."""
 
-    before: bytes
-    after: bytes
+    key: str
+    make: Callable[[], bytes]
+    before: bytes = b""
+    stated: str | None = None
+
+    @classmethod
+    def of(cls, content: bytes) -> Download:
+        """A small file made whole every build, keyed by its content."""
+        return cls("sha256:" + hashlib.sha256(content).hexdigest(), lambda: content)
 
 
 def _overwrite(target: Path, at: int, was: bytes, now: bytes) -> bool:
