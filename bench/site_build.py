@@ -34,10 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.dataset import Generator, write  # noqa: E402
 from events.envelope import seal  # noqa: E402
 from projections import saved_states  # noqa: E402
+from projections.collector_pause import heap_frozen  # noqa: E402
 from projections.disclosure import build_snapshot, write_snapshot  # noqa: E402
 from public_site.build import build_site, index_search  # noqa: E402
 from services.feeds import SealedLogFeed  # noqa: E402
 from services.ledger.sealed_log import SealedLog  # noqa: E402
+from services.publication import meanwhile  # noqa: E402
 
 
 def timed(label: str, action):
@@ -107,13 +109,15 @@ def publish(store: Path, snapshots: Path, site: Path, incremental: bool) -> tupl
                        lambda: saved_states.states_at(feed, snapshots))
         snapshot = timed(f"snapshot ({'institutions remade where changed' if incremental else 'every institution'})",
                          lambda: build_snapshot(folded.states.values(), folded.cut, parts=folded.parts))
-        timed("write snapshot JSON", lambda: write_snapshot(snapshot, snapshots))
-        # from the snapshot in memory, as the publication hands it over (its file is written meanwhile there)
-        written = timed(f"{'incremental' if incremental else 'full'} Pelican build",
-                        lambda: build_site(snapshot, site, incremental=incremental, search=False))
-        shards = timed("Pagefind index (" + ("the shards whose pages changed" if incremental else "a shard per province") + ")",
-                       lambda: index_search(site))
-        timed("save the record states for the next publication", lambda: saved_states.save(snapshots, feed, folded))
+        # As the publication does it (services/publication._site_of): the site from the snapshot in
+        # memory, the heap frozen, while a forked process writes the snapshot file and saves the record states.
+        with heap_frozen(), meanwhile(lambda: write_snapshot(snapshot, snapshots), lambda: saved_states.save(snapshots, feed, folded)):
+            written = timed(f"{'incremental' if incremental else 'full'} Pelican build (snapshot file, saved states: meanwhile)",
+                            lambda: build_site(snapshot, site, incremental=incremental, search=False))
+            shards = timed("Pagefind index (" + ("the shards whose pages changed" if incremental else "a shard per province") + ")",
+                           lambda: index_search(site))
+            waiting = time.perf_counter()
+        print(f"  {'then waiting for the snapshot file and the saved states':<60} {time.perf_counter() - waiting:8.1f} s", flush=True)
     finally:
         feed.close()
     if incremental:

@@ -35,6 +35,7 @@ from typing import Any
 
 import events
 from projections import saved_states
+from projections.collector_pause import heap_frozen
 from projections.disclosure import build_snapshot, snapshot_at, snapshot_file, write_snapshot
 from projections.feed import EventFeed
 from projections.saved_states import states_at
@@ -229,14 +230,14 @@ def _site_of(snapshot: dict[str, Any], site_dir: Path, snapshot_dir: Path, tree:
              *, incremental: bool, search: bool, site: SiteIdentity, also: Callable[[], Any] = lambda: None) -> tuple[Path, int]:
     """The site of ``snapshot``; the snapshot file written (and ``also`` done) meanwhile, on the
     other core: the site is made from the snapshot in memory, and neither needs the other."""
-    with _meanwhile(lambda: write_snapshot(snapshot, snapshot_dir), also):
+    with heap_frozen(), meanwhile(lambda: write_snapshot(snapshot, snapshot_dir), also):
         written = build_site(snapshot, site_dir, incremental=incremental, search=search, site=site)
     written += publish_transparency(site_dir, snapshot, tree, checkpointer)
     return snapshot_file(snapshot, snapshot_dir), written
 
 
 @contextlib.contextmanager
-def _meanwhile(*actions: Callable[[], Any]) -> Iterator[None]:
+def meanwhile(*actions: Callable[[], Any]) -> Iterator[None]:
     """Do ``actions`` in a forked process while the body runs (inline first where there is no
     fork); wait for them, and fail if they did, before going on."""
     if not hasattr(os, "fork"):

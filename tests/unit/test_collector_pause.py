@@ -54,3 +54,24 @@ def test_a_failing_fold_resumes_the_collector_and_a_disabled_one_stays_disabled(
     with collector_paused():
         pass
     assert not gc.isenabled()
+
+
+def test_a_frozen_heap_is_out_of_the_collectors_sight_and_seen_again_after():
+    import weakref
+
+    from projections.collector_pause import heap_frozen
+
+    class Node:
+        pass
+
+    cycle = Node()
+    cycle.me = cycle  # cyclic garbage only the collector frees
+    gone = weakref.ref(cycle)
+    with heap_frozen():
+        assert gc.get_freeze_count() > 0
+        del cycle
+        gc.collect()
+        assert gone() is not None  # frozen: not collected
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone() is None
