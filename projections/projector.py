@@ -165,7 +165,6 @@ class SearchProjector:
         seq, prev_hash = position["seq"], position["hash"]
         fresh = [e for e in batch.envelopes if e["seq"] > seq]
         recent = self._recent
-
         states = recent.get("states", sorted({e["aggregate_id"] for e in fresh if is_record_event(e)}), self.index.get_states)
         institutions = recent.get("institutions", sorted({e["institution_id"] for e in fresh if e.get("institution_id")}),
                                   self.index.get_many)
