@@ -19,6 +19,7 @@ projector stops with the seq named.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from projections.record_states import apply, is_record_event
 from projections.search.index import SearchIndex
 
 MARKING = ("DecisionCorrected", "DecisionRetracted")
+log = logging.getLogger("eldercare.projector")
 PUBLISH_EVERY_S = 1.0  # while catching up on a backlog: how often its position is published
 RECENT_DOCUMENTS = 200_000  # of each kind, kept by the projector to spare reading them back
 
@@ -138,6 +140,9 @@ class SearchProjector:
                 settle()
             except BaseException:
                 self._recent_at = None  # what is in flight may not be stored: read the index afresh next time
+                for write in writing:  # it ends before the pool does; should it fail too, that is told, not lost
+                    if (failed := write.exception()) is not None:
+                        log.error("a batch's write failed while the next was folded: %r", failed)
                 raise
             if unpublished is not None:
                 self.index.upsert([], unpublished)

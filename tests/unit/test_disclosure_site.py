@@ -495,3 +495,21 @@ def test_an_incremental_build_after_the_publisher_or_the_theme_changed_makes_eve
     build_site(demo["path"], site, incremental=True, site=other, search=False)
     assert "新版页脚" in (site / "regions/321100/index.html").read_text(encoding="utf-8")
     assert all("新版页脚" in p.read_text(encoding="utf-8") for p in (site / "institutions").glob("*.html"))
+
+
+def test_a_region_renamed_with_the_cut_moved_is_renamed_in_its_feed_and_downloads(demo, tmp_path):
+    """A feed's title and a JSON download's head name their region before the cut they state: a
+    new name of as many bytes (县 → 区) is no mere cut to patch in; incremental equals full."""
+    site, snapshot = tmp_path / "site", demo["snapshot"]
+    build_site(demo["path"], site, search=False)
+    code = next(c for c, r in snapshot["regions"].items() if r["full_name"].endswith(("县", "区")) and (site / f"regions/{c}/changes.atom").exists())
+    region = snapshot["regions"][code]
+    renamed = region["full_name"][:-1] + ("区" if region["full_name"].endswith("县") else "县")
+    moved = dict(snapshot, cut=dict(snapshot["cut"], seq=snapshot["cut"]["seq"] + 1),
+                 regions=dict(snapshot["regions"], **{code: dict(region, full_name=renamed)}))
+    path = write_snapshot(moved, tmp_path / "moved")
+    build_site(path, site, incremental=True, search=False)
+    assert renamed in (site / f"regions/{code}/changes.atom").read_text(encoding="utf-8")
+    full = tmp_path / "full"
+    build_site(path, full, search=False)
+    assert files_of(site) == files_of(full)

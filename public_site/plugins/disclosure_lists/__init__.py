@@ -39,6 +39,7 @@ from pelican.generators import Generator
 from events.checklists import CHECKLIST
 from events.inspections import RESULT_NAMES
 from events.name_keys import index_words, pinyin_keys
+from events.regions import DATA as regions_table
 from events.regions import parents
 from events.registration import NATURE_NAMES
 from events.sanctions import PENALTY_TYPE_NAMES
@@ -224,17 +225,21 @@ def _digest(data: Any) -> str:
 
 
 def _made_by(settings: dict[str, Any]) -> str:
-    """What a page is made by besides its data: this plugin, the theme, the settings and who
-    publishes the site. Part of every digest in the manifest, so that an incremental build after
-    any of them changed (a new release, another publisher's name) makes every page and download
-    again, and re-indexes every province, instead of keeping what the old ones made."""
+    """What a page is made by besides its data: this plugin, the theme, the pages' texts, the
+    settings, the modules (and the region table) whose names the pages show, and who publishes the
+    site. Part of every digest in the manifest, so that an incremental build after any of them
+    changed (a new release, another publisher's name) makes every page and download again, and
+    re-indexes every province, instead of keeping what the old ones made. Only the files the build
+    reads, line endings as checked out anywhere: a stray editor file changes nothing."""
     digest = hashlib.sha256(SNAPSHOT_FORMAT.encode())
-    site_folder = Path(settings["THEME"]).resolve().parent  # public_site: the theme, the pages' texts, the charts, the settings
-    sources = [site_folder, Path(__file__).resolve(), *(Path(sys.modules[name].__file__) for name in RENDERED_WITH)]
+    site_folder = Path(settings["THEME"]).resolve().parent  # public_site
+    sources = [Path(settings["THEME"]).resolve(), Path(settings["PATH"]).resolve(), site_folder / "pelicanconf.py",
+               site_folder / "charts.py", Path(__file__).resolve(), *(Path(sys.modules[name].__file__) for name in RENDERED_WITH),
+               regions_table]
     for source in sources:
         for file in sorted(source.rglob("*")) if source.is_dir() else [source]:
-            if file.is_file() and "__pycache__" not in file.parts:
-                digest.update(f"{file.relative_to(source.parent)}\0".encode() + file.read_bytes() + b"\0")
+            if file.is_file() and not file.name.startswith(".") and not file.name.endswith(("~", ".swp", ".pyc")):
+                digest.update(f"{file.relative_to(source.parent)}\0".encode() + file.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     digest.update(orjson.dumps([settings["DISCLOSURE_SITE"], settings["SITENAME"], settings["SITEURL"]],
                                option=orjson.OPT_SORT_KEYS, default=str))
     return digest.hexdigest()
@@ -254,7 +259,7 @@ class DisclosureGenerator(Generator):
         if snapshot.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"{source} is not a {SNAPSHOT_FORMAT} snapshot")
         self.snapshot = snapshot
-        self._fragments: dict[tuple[str, bytes], tuple[bytes, bytes]] = {}  # _stamp_fragment's
+        self._fragments: dict[tuple[str, bytes], tuple[bytes, bytes] | None] = {}  # _stamp_fragment's
         self.site = self.settings["DISCLOSURE_SITE"]  # public_site/identity.py: who publishes it and where
         self.site_name = self.settings["SITENAME"]
         self.made_by = _made_by(self.settings)
@@ -370,11 +375,13 @@ class DisclosureGenerator(Generator):
             for list_name, rows in region_lists.items():
                 if region is not None and not rows:
                     continue
-                key = hashlib.sha256(self.made_by.encode() + b"\x1e" + b"\x1e".join(encoded[list_name][id(r)] for r in rows)).hexdigest()
-                files[f"{folder}/{list_name}.csv"] = Download("rows:" + key, functools.partial(csv_file, list_name, rows))
+                rows_key = hashlib.sha256(self.made_by.encode() + b"\x1e" + b"\x1e".join(encoded[list_name][id(r)] for r in rows))
+                files[f"{folder}/{list_name}.csv"] = Download("rows:" + rows_key.hexdigest(), functools.partial(csv_file, list_name, rows))
                 head = json.dumps({"list": list_name, "title": LIST_TITLES[list_name], "region": region}, ensure_ascii=False, sort_keys=True)
-                files[f"{folder}/{list_name}.json"] = Download("rows:" + key, functools.partial(json_rest, list_name, rows),
-                                                               f'{head[:-1]},"cut":'.encode(), "json")
+                before = f'{head[:-1]},"cut":'.encode()
+                rows_key.update(b"\x1e" + before)  # and what the JSON states before the cut
+                files[f"{folder}/{list_name}.json"] = Download("rows:" + rows_key.hexdigest(), functools.partial(json_rest, list_name, rows),
+                                                               before, "json")
         for drawn in self.snapshot["draws"]:
             if "inputs" in drawn:  # what events/draw.py needs to re-run the draw, once its inspections are done
                 files[f"draws/{drawn['plan_id']}.json"] = Download.of((json.dumps(drawn["inputs"], ensure_ascii=False, sort_keys=True, indent=1) + "\n").encode())
@@ -426,7 +433,7 @@ class DisclosureGenerator(Generator):
 
         before = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="zh-CN">'
                   f"<id>urn:eldercare:disclosure:{escape(path)}</id><title>{escape(self.site_name)}：{escape(title)}</title><updated>").encode()
-        key = hashlib.sha256(orjson.dumps([self.made_by, alternate, [[e, names[e["institution"]]] for e in entries]],
+        key = hashlib.sha256(orjson.dumps([self.made_by, before.decode(), alternate, [[e, names[e["institution"]]] for e in entries]],
                                           option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)).hexdigest()
         return Download("entries:" + key, rest, before, "atom")
 
@@ -521,7 +528,9 @@ class DisclosureGenerator(Generator):
         is not as expected; it is then rendered whole."""
         if path.startswith("institutions/"):
             return False  # its own stamp, never the cut's (and the fragment words it otherwise)
-        old = self._stamp_fragment(_root(path), was, path)
+        old, new = self._stamp_fragment(_root(path), was, path), self._stamp_fragment(_root(path), now, path)
+        if old is None or new is None:
+            return False
         try:
             with open(target, "rb") as page:
                 head = page.read(PATCH_FIRST)
@@ -532,9 +541,9 @@ class DisclosureGenerator(Generator):
         at = head.find(old)
         if at < 0 or head.find(old, at + 1) >= 0:
             return False
-        return _overwrite(target, at, old, self._stamp_fragment(_root(path), now, path))
+        return _overwrite(target, at, old, new)
 
-    def _stamp_fragment(self, root: str, stamp: dict[str, Any], path: str) -> bytes:
+    def _stamp_fragment(self, root: str, stamp: dict[str, Any], path: str) -> bytes | None:
         """The ledger-stamp fragment as a page at ``path`` (not an institution's) states ``stamp``:
         rendered once per depth and stamp, the page's path put in its one place (escaped as the
         template escapes it)."""
@@ -542,9 +551,9 @@ class DisclosureGenerator(Generator):
         if (parts := self._fragments.get(key)) is None:
             rendered = self.get_template("ledger-stamp").render(self.context, stamp=stamp, root=root, page_path=PAGE_PATH_MARK)
             before, mark, after = rendered.partition(PAGE_PATH_MARK)
-            if not mark or PAGE_PATH_MARK in after:
-                raise ValueError("the ledger-stamp fragment must state the page's path exactly once")
-            parts = self._fragments[key] = (before.encode(), after.encode())
+            parts = self._fragments[key] = (before.encode(), after.encode()) if mark and PAGE_PATH_MARK not in after else None
+        if parts is None:  # a fragment that does not state the path exactly once: pages are rendered whole
+            return None
         return parts[0] + str(markup_escape(path)).encode() + parts[1]
 
     def generate_output(self, writer) -> None:
@@ -559,14 +568,17 @@ class DisclosureGenerator(Generator):
         cut_moved = was_json is not None and was_json != cut_json
         current: dict[str, str] = {CUT_KEY: cut_json}
         plan = []
+        # the pages also show every region's names (the trail, the search form's choices) from the
+        # context: a renamed region (a county become a district) makes every page again
+        pages_made_by = _digest([self.made_by, self.snapshot["regions"]])
         moved_cut: dict[str, dict[str, Any]] = {}  # pages that differ from the last build's by the cut alone
         for path, template, data in self._pages():
             if template != "institution" and data.get("stamp") == cut:  # states the build's one cut: digest the rest
-                digest = "cut:" + _digest([self.made_by, template, {k: v for k, v in data.items() if k != "stamp"}])
+                digest = "cut:" + _digest([pages_made_by, template, {k: v for k, v in data.items() if k != "stamp"}])
                 if previous.get(path) == digest and cut_moved:
                     moved_cut[path] = was_cut
             else:
-                digest = _digest([self.made_by, template, data])
+                digest = _digest([pages_made_by, template, data])
             current[path] = digest
             if previous.get(path) != digest or path in moved_cut:
                 plan.append((path, template, data))
