@@ -9,7 +9,10 @@ decisions; a sitemap; DCAT-style dataset metadata.
 Every page states the ledger position its content comes from: the seq of the last event that
 changed it (the home page: the snapshot's cut). With ``DISCLOSURE_INCREMENTAL`` only pages whose
 content changed since the last build are written, and pages that no longer exist are removed; a
-manifest of content digests in the output directory says which is which.
+manifest in the output directory says which is which: each page's digest of its data, each
+download's of what it is made from (its rows, a feed's entries), all of them also of what made them
+(``_made_by``: the plugin, theme, texts, region names and publisher). A file that differs by the
+cut alone gets the new cut written over the old in place.
 """
 
 from __future__ import annotations
