@@ -551,10 +551,11 @@ class DisclosureGenerator(Generator):
         rendered once per depth and stamp, the page's path put in its one place (escaped as the
         template escapes it)."""
         key = (root, orjson.dumps(stamp, option=orjson.OPT_SORT_KEYS))
-        if (parts := self._fragments.get(key)) is None:
+        if key not in self._fragments:
             rendered = self.get_template("ledger-stamp").render(self.context, stamp=stamp, root=root, page_path=PAGE_PATH_MARK)
             before, mark, after = rendered.partition(PAGE_PATH_MARK)
-            parts = self._fragments[key] = (before.encode(), after.encode()) if mark and PAGE_PATH_MARK not in after else None
+            self._fragments[key] = (before.encode(), after.encode()) if mark and PAGE_PATH_MARK not in after else None
+        parts = self._fragments[key]
         if parts is None:  # a fragment that does not state the path exactly once: pages are rendered whole
             return None
         return parts[0] + str(markup_escape(path)).encode() + parts[1]
