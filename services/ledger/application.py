@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 
 from events.canonical import canonical_json
 from events.regions import prefix_of
@@ -34,6 +33,7 @@ from services.domain.recorded import LedgerAggregate, key_reused
 from services.domain.standing import Standing
 from services.domain.validation import check_shape
 from services.ledger.database import is_postgres, postgres_settings
+from services.ledger.group_commit import GroupCommit
 from services.ledger.sealed_log import SealedLog
 from services.ledger.sealer import Sealer
 
@@ -118,6 +118,7 @@ class SupervisionLedger(Application):
         super().__init__(env)
         self.clock = clock or (lambda: datetime.now(BEIJING))
         self.after_commit: list[Callable[[], Any]] = []
+        self.group_commit = GroupCommit(self._record_saves, self._after_commit)
         self.sealer: Sealer | None = None
         # The key draw seeds derive from: the deployment's (services/bootstrap.py sets it from the
         # checkpoint signing key); a ledger opened alone gets one for its own life only.
@@ -233,8 +234,9 @@ class SupervisionLedger(Application):
             others = op.follow_up(context, decision, self._decision_record(command, decision, digest), aggregate) if op.follow_up else []
             if dry_run:
                 return CommandResult.of(aggregate, False)
-            if self._save(aggregate, *others, *claims):
-                return CommandResult.of(aggregate, False, self.recorder.sealed_seq(str(aggregate.id), aggregate.version))
+            seqs = self._save(aggregate, *others, *claims)
+            if seqs is not None:
+                return CommandResult.of(aggregate, False, seqs.get((str(aggregate.id), aggregate.version)))
         raise _contention()
 
     def discover(self, command: Command) -> CommandResult:
@@ -273,15 +275,24 @@ class SupervisionLedger(Application):
             claims.append(IdentifierClaim.claim(kind, value, institution, aggregate.id, **record))
         return claims
 
-    def _save(self, *aggregates: Any) -> bool:
-        """Save atomically; False if someone else wrote first (the caller reloads and retries)."""
-        try:
-            self.save(*aggregates)
-        except IntegrityError:
-            return False
+    def _save(self, *aggregates: Any) -> dict[tuple[str, int], int] | None:
+        """Save atomically, in one transaction with whatever else is being saved at that moment
+        (services/ledger/group_commit.py): the seq each event got, or None if someone else wrote
+        first (the caller reloads and retries)."""
+        collected: ProcessingEvent[UUID] = ProcessingEvent()
+        collected.collect_events(*aggregates)
+        return self.group_commit.save(collected.events)
+
+    def _record_saves(self, events: list[Any]) -> dict[tuple[str, int], int]:
+        """One transaction for the events of one or more saves: the seq each got."""
+        collected: ProcessingEvent[UUID] = ProcessingEvent()
+        collected.events = events
+        self._notify(self._record(collected))
+        return self.recorder.sealed_seqs()
+
+    def _after_commit(self) -> None:
         for callback in self.after_commit:
             callback()
-        return True
 
 
 def _contention() -> Conflict:

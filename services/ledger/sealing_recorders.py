@@ -2,7 +2,8 @@
 
 A decision's events and their places in the ledger (seq, prev_hash, hash: ``services/ledger/
 sealer.sealed_batch``) commit together: one transaction, one commit, and no moment in which an
-event is stored but not sealed. Saves are already serialised by the store — SQLite has one writer
+event is stored but not sealed (a transaction may hold the decisions of several requests saved at
+the same moment: services/ledger/group_commit.py). Saves are already serialised by the store — SQLite has one writer
 at a time, and the eventsourcing library's PostgreSQL recorder locks the events table (EXCLUSIVE)
 so that notification ids are issued in commit order — so the head read inside the transaction is
 the head the batch continues. Anything stored earlier and not sealed (a store written before saves
@@ -50,6 +51,10 @@ class SealsInTransaction:
         """The seq this thread's last save gave one of its events (None: not in that save)."""
         return getattr(self._sealed, "seqs", {}).get((aggregate_id, version))
 
+    def sealed_seqs(self) -> dict[tuple[str, int], int]:
+        """The seq this thread's last save gave each of its events, by (aggregate id, version)."""
+        return dict(getattr(self._sealed, "seqs", {}))
+
     def _originator(self, stored: Any) -> Any:
         return stored  # PostgreSQL gives a UUID back; SQLite's text is converted below
 
@@ -72,6 +77,10 @@ class SealsInTransaction:
 
 
 class SealingSQLiteRecorder(SealsInTransaction, SQLiteApplicationRecorder):
+    def sealed_seqs(self) -> dict[tuple[str, int], int]:
+        """The seq this thread's last save gave each of its events, by (aggregate id, version)."""
+        return dict(getattr(self._sealed, "seqs", {}))
+
     def _originator(self, stored: Any) -> Any:
         return self.convert_originator_id(stored)
 
