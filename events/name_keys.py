@@ -12,16 +12,26 @@ from __future__ import annotations
 
 import functools
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 
 @functools.lru_cache(maxsize=65536)
 def _readings(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The name's syllables and their initials (a run of other characters kept as it is), lowercase;
-    remembered, as a site build asks for each name more than once."""
-    syllables = tuple(s.lower() for s in lazy_pinyin(name, errors="default"))
-    initials = tuple(s.lower() for s in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default"))
-    return syllables, initials
+    remembered, as a site build asks for each name more than once. The initials come from the
+    syllables (pypinyin's first-letter style is the first letter of each character's reading, and
+    keeps other runs as they are: tests/unit/test_name_keys.py holds the two equal), which halves
+    the work — the name is segmented and looked up once."""
+    syllables = lazy_pinyin(name, errors="default")
+    initials, at = [], 0
+    for syllable in syllables:
+        if name.startswith(syllable, at):  # a run of other characters, kept as it is
+            initials.append(syllable)
+            at += len(syllable)
+        else:  # one character's reading
+            initials.append(syllable[0])
+            at += 1
+    return tuple(s.lower() for s in syllables), tuple(s.lower() for s in initials)
 
 
 def pinyin_keys(name: str) -> tuple[str, str]:
