@@ -1,7 +1,7 @@
 """The peer of the decisions benchmark (bench/decisions_http.py): a bare FastAPI endpoint that
 inserts the request body as one JSON row into SQLite — WAL, one committed transaction per request,
 the same durability as the ledger's SQLite store — served by uvicorn on the same settings as
-`eldercare serve` (one process, the same thread pool size).
+`eldercare serve` (one process, as many threads as its decisions get).
 
     BARE_API_DB=/tmp/bare.sqlite .venv/bin/python -m uvicorn bench.bare_api:app --port 8123
 """

@@ -83,7 +83,8 @@ def spread(bases: list[str], token: str, clients: int, seconds: float) -> tuple[
 def bare_api() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        env = dict(os.environ, BARE_API_DB=str(Path(tmp) / "bare.sqlite"), BARE_API_THREADS="4")
+        # as many threads as the decisions get (ELDERCARE_COMMAND_THREADS, embedded default 16)
+        env = dict(os.environ, BARE_API_DB=str(Path(tmp) / "bare.sqlite"), BARE_API_THREADS=os.environ.get("ELDERCARE_COMMAND_THREADS", "16"))
         process = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.bare_api:app", "--host", "127.0.0.1", "--port", str(port),
                                     "--log-level", "warning", "--timeout-keep-alive", "75", "--loop", "uvloop", "--http", "httptools"], env=env, cwd=REPO)
         try:

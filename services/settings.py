@@ -72,6 +72,7 @@ class Settings:
     rate_limit_address_factor: int  # a client address may send this many times one subject's rate (offices share NAT)
     forwarded_allow_ips: str  # reverse proxies whose X-Forwarded-For is trusted for the client address ("" : none)
     api_threads: int  # the API's worker threads for synchronous endpoints
+    command_threads: int  # the threads decisions run on (they wait for their commit together)
     site: SiteIdentity  # who publishes the public site and where (ELDERCARE_SITE_*)
     # The console's OpenID Connect client (authorization code with PKCE) at the identity provider
     # whose keys sign the API's tokens (ELDERCARE_JWT_ISSUER, its /.well-known/openid-configuration).
@@ -129,6 +130,7 @@ class Settings:
             rate_limit_address_factor=_positive(env, "ELDERCARE_RATE_LIMIT_ADDRESS_FACTOR", 10),
             forwarded_allow_ips=env.get("ELDERCARE_FORWARDED_ALLOW_IPS", "").strip(),
             api_threads=_positive(env, "ELDERCARE_API_THREADS", 4 if profile == "embedded" else 40),
+            command_threads=_positive(env, "ELDERCARE_COMMAND_THREADS", 16 if profile == "embedded" else 40),
             site=_site(env),
             oidc_client_id=env.get("ELDERCARE_OIDC_CLIENT_ID", "eldercare-console").strip() or "eldercare-console",
             oidc_client_secret=env.get("ELDERCARE_OIDC_CLIENT_SECRET") or None,

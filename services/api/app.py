@@ -110,6 +110,7 @@ def create_app(runtime: Runtime, *, follow_in_background: bool = True) -> FastAP
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(settings)
     app.state.verified_tokens = VerifiedTokens()
+    app.state.command_threads = anyio.CapacityLimiter(settings.command_threads)  # the decisions' threads (commands.py)
     app.state.metrics = Metrics(runtime)
     request_log = app.state.request_log = RequestLog(settings.data_dir / "logs" / "requests.jsonl", max_bytes=settings.request_log_max_bytes,
                                                       keep=settings.request_log_keep)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response
+import anyio.to_thread
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.api.dependencies import ActorDep, KeyDep, RuntimeDep
 from services.api.examples import EXAMPLES
@@ -188,21 +189,29 @@ DryRun = Annotated[bool, Query(description="只检查、不记录：规则、职
 def _endpoint(route: Route, model: Any):
     name = route.operation
 
-    def run(body, actor, key, runtime, response, dry_run, target_id=None):
-        return _respond(runtime, execute(runtime, name, body, actor, key, target_id, dry_run=dry_run), response, dry_run)
+    async def run(request, body, actor, key, runtime, response, dry_run, target_id=None):
+        # Decisions run on threads of their own (ELDERCARE_COMMAND_THREADS), not the lookups' pool:
+        # a decision mostly waits for its commit, and the more decisions wait together the more
+        # share one (services/ledger/group_commit.py), while lookups are CPU-bound and contend less
+        # for the GIL on fewer threads.
+        return await anyio.to_thread.run_sync(
+            lambda: _respond(runtime, execute(runtime, name, body, actor, key, target_id, dry_run=dry_run), response, dry_run),
+            limiter=request.app.state.command_threads,
+        )
 
     if "{target_id}" in route.path:
 
-        def on_target(
+        async def on_target(
             target_id: Annotated[UUID, Path(title="对象编号")], body: model, actor: ActorDep, key: KeyDep,
-            runtime: RuntimeDep, response: Response, dry_run: DryRun = False,
+            runtime: RuntimeDep, request: Request, response: Response, dry_run: DryRun = False,
         ) -> CommandResponse:
-            return run(body, actor, key, runtime, response, dry_run, target_id)
+            return await run(request, body, actor, key, runtime, response, dry_run, target_id)
 
         return on_target
 
-    def create(body: model, actor: ActorDep, key: KeyDep, runtime: RuntimeDep, response: Response, dry_run: DryRun = False) -> CommandResponse:
-        return run(body, actor, key, runtime, response, dry_run)
+    async def create(body: model, actor: ActorDep, key: KeyDep, runtime: RuntimeDep, request: Request, response: Response,
+                     dry_run: DryRun = False) -> CommandResponse:
+        return await run(request, body, actor, key, runtime, response, dry_run)
 
     return create
 
