@@ -116,6 +116,8 @@ class SupervisionLedger(Application):
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(env)
+        if self.snapshots is not None:  # group commit records events alone, without their aggregates
+            raise RuntimeError("the ledger saves by group commit, which takes no snapshots: leave IS_SNAPSHOTTING_ENABLED off")
         self.clock = clock or (lambda: datetime.now(BEIJING))
         self.after_commit: list[Callable[[], Any]] = []
         self.group_commit = GroupCommit(self._record_saves, self._after_commit)

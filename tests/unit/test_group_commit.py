@@ -169,3 +169,10 @@ def test_concurrent_changes_to_one_record_each_land_once_or_are_refused_as_conte
     records = sealer.log.read(0, 100)
     assert [r.envelope["event_type"] for r in records].count("UnfiledHandlingUpdated") == len(results)
     assert len(list(verify_chain(r.envelope for r in records))) == len(records)
+
+
+def test_a_ledger_with_the_librarys_snapshotting_on_is_refused(tmp_path):
+    from services.ledger.application import SupervisionLedger, persistence
+
+    with pytest.raises(RuntimeError, match="snapshots"):  # a batch carries events, not the aggregates snapshots need
+        SupervisionLedger({**persistence(tmp_path / "ledger.sqlite"), "IS_SNAPSHOTTING_ENABLED": "y"})
