@@ -116,8 +116,12 @@ class SupervisionLedger(Application):
 
     def __init__(self, env: dict[str, str] | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(env)
-        if self.snapshots is not None:  # group commit records events alone, without their aggregates
+        # Group commit records events without their aggregates: no snapshots taken from them, and no
+        # aggregate cache that only a save would update (a cache that fast-forwards reads the store).
+        if self.snapshots is not None:
             raise RuntimeError("the ledger saves by group commit, which takes no snapshots: leave IS_SNAPSHOTTING_ENABLED off")
+        if self.repository.cache is not None and not self.repository.fastforward:
+            raise RuntimeError("the ledger saves by group commit: an aggregate cache must fast-forward (AGGREGATE_CACHE_FASTFORWARD)")
         self.clock = clock or (lambda: datetime.now(BEIJING))
         self.after_commit: list[Callable[[], Any]] = []
         self.group_commit = GroupCommit(self._record_saves, self._after_commit)

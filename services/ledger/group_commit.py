@@ -62,23 +62,30 @@ class GroupCommit:
         mine = _Save(list(events))
         with self._changed:
             self._waiting.append(mine)
-        while True:
-            with self._changed:
-                while self._leading and not mine.finished:
-                    self._changed.wait()
-                if mine.finished:
-                    break
-                self._leading = True
-                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            try:
-                self._write(batch)
-            finally:
-                for save in batch:
-                    if not save.finished:  # only a BaseException leaves _write early
-                        save.error, save.finished = save.error or RuntimeError("group commit interrupted"), True
+        try:
+            while True:
                 with self._changed:
-                    self._leading = False
-                    self._changed.notify_all()
+                    while self._leading and not mine.finished:
+                        self._changed.wait()
+                    if mine.finished:
+                        break
+                    self._leading = True
+                    batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                try:
+                    self._write(batch)
+                finally:
+                    try:
+                        for save in batch:
+                            if not save.finished:  # only a BaseException leaves _write early
+                                save.error, save.finished = save.error or RuntimeError("group commit interrupted"), True
+                    finally:
+                        with self._changed:
+                            self._leading = False
+                            self._changed.notify_all()
+        except BaseException:
+            with self._changed:  # interrupted before it was taken: no later batch may write it
+                self._waiting = [save for save in self._waiting if save is not mine]
+            raise
         if mine.error is not None:
             raise mine.error
         return mine.seqs
@@ -123,5 +130,5 @@ class GroupCommit:
         self.largest = max(self.largest, saves)
         try:
             self._after_commit()
-        except Exception:  # the saves are committed: a failing hook must not fail them
+        except Exception:  # the saves are committed (and answered so): a failing hook must not fail them
             log.exception("after-commit hook failed")

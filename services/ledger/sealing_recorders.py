@@ -47,10 +47,6 @@ class SealsInTransaction:
         """The head this thread's last save sealed (read after the save returned: committed)."""
         return getattr(self._sealed, "head", None)
 
-    def sealed_seq(self, aggregate_id: str, version: int) -> int | None:
-        """The seq this thread's last save gave one of its events (None: not in that save)."""
-        return getattr(self._sealed, "seqs", {}).get((aggregate_id, version))
-
     def sealed_seqs(self) -> dict[tuple[str, int], int]:
         """The seq this thread's last save gave each of its events, by (aggregate id, version)."""
         return dict(getattr(self._sealed, "seqs", {}))
@@ -77,10 +73,6 @@ class SealsInTransaction:
 
 
 class SealingSQLiteRecorder(SealsInTransaction, SQLiteApplicationRecorder):
-    def sealed_seqs(self) -> dict[tuple[str, int], int]:
-        """The seq this thread's last save gave each of its events, by (aggregate id, version)."""
-        return dict(getattr(self._sealed, "seqs", {}))
-
     def _originator(self, stored: Any) -> Any:
         return self.convert_originator_id(stored)
 

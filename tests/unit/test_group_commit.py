@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from events.envelope import verify_chain
 from services.domain.errors import Conflict
-from services.ledger.group_commit import GroupCommit
+from services.ledger.group_commit import MAX_BATCH, GroupCommit
 from tests.conftest import command, discovery_request
 
 
@@ -32,12 +32,16 @@ class Store:
         self.hold = threading.Event()
         self.holding = threading.Event()
         self.failing: set[str] = set()
+        self.interrupt_at: int | None = None  # the transaction (0-based) interrupted by a BaseException
 
     def record(self, events: list[Event]) -> dict[tuple[str, int], int]:
         if not self.transactions:
             self.holding.set()
             assert self.hold.wait(10)
         keys = [(str(e.originator_id), e.originator_version) for e in events]
+        if self.interrupt_at == len(self.transactions):
+            self.interrupt_at = None
+            raise Interrupted()
         if any(k[0] in self.failing for k in keys):
             raise ValueError("disk full")
         if any(k in self.stored for k in keys):
@@ -46,6 +50,10 @@ class Store:
         for key in keys:
             self.stored[key] = len(self.stored) + 1
         return {k: self.stored[k] for k in keys}
+
+
+class Interrupted(BaseException):
+    """As KeyboardInterrupt or SystemExit would, in the leader's thread."""
 
 
 def waiting(group: GroupCommit, n: int) -> None:
@@ -65,7 +73,7 @@ def test_saves_arriving_during_a_commit_are_written_together_in_one_transaction(
         rest = [pool.submit(group.save, [Event(i, 1), Event(i, 2)]) for i in ids[1:]]
         waiting(group, 8)
         store.hold.set()
-        answers = [first.result(), *(f.result() for f in rest)]
+        answers = [first.result(timeout=10), *(f.result(timeout=10) for f in rest)]
     assert [len(t) for t in store.transactions] == [1, 16]  # the first alone, then the eight waiting together
     assert commits == [1, 2] and (group.batches, group.largest) == (2, 8)
     for i, answer in zip(ids, answers, strict=True):  # each save gets the places of its own events only
@@ -120,6 +128,49 @@ def test_a_lone_save_is_written_at_once_in_its_own_transaction():
     assert group.save([Event(one, 1)]) is None and group.batches == 1
 
 
+def test_saves_past_one_transactions_limit_wait_for_the_next_and_every_one_is_answered():
+    store = Store()
+    group = GroupCommit(store.record)
+    ids = [uuid4() for _ in range(301)]
+    with ThreadPoolExecutor(301) as pool:
+        first = pool.submit(group.save, [Event(ids[0], 1)])
+        assert store.holding.wait(10)
+        rest = [pool.submit(group.save, [Event(i, 1)]) for i in ids[1:]]
+        waiting(group, 300)
+        store.hold.set()
+        answers = [first.result(timeout=10), *(f.result(timeout=10) for f in rest)]
+    assert [len(t) for t in store.transactions] == [1, MAX_BATCH, 300 - MAX_BATCH]
+    assert all(answer == {(str(i), 1): store.stored[(str(i), 1)]} for i, answer in zip(ids, answers, strict=True))
+
+
+def test_a_transaction_interrupted_fails_its_own_saves_only_and_the_next_ones_commit():
+    store = Store()
+    store.interrupt_at = 1  # the batch after the held one
+    group = GroupCommit(store.record)
+    ids = [uuid4() for _ in range(300)]
+    with ThreadPoolExecutor(302) as pool:
+        first = pool.submit(group.save, [Event(uuid4(), 1)])
+        assert store.holding.wait(10)
+        rest = [pool.submit(group.save, [Event(i, 1)]) for i in ids]
+        waiting(group, 300)
+        store.hold.set()
+        assert first.result(timeout=10)
+        outcomes = []
+        for i, future in zip(ids, rest, strict=True):
+            try:
+                outcomes.append((i, future.result(timeout=10)))
+            except (Interrupted, RuntimeError) as failed:
+                outcomes.append((i, failed))
+        after = pool.submit(group.save, [Event(uuid4(), 1)]).result(timeout=10)  # the group is not left stuck
+    failed = [i for i, o in outcomes if isinstance(o, BaseException)]
+    # the batch's saves fail; so does the interrupted leader's own, which may have been waiting past the batch
+    # (it is then taken out of the queue, never written)
+    assert len(failed) in (MAX_BATCH, MAX_BATCH + 1) and sum(isinstance(o, Interrupted) for _, o in outcomes) == 1
+    assert not any((str(i), 1) in store.stored for i in failed)  # a save answered with a failure is never written later
+    assert all(o == {(str(i), 1): store.stored[(str(i), 1)]} for i, o in outcomes if not isinstance(o, BaseException))
+    assert after and len(store.transactions) == 3
+
+
 def _slow_commits(app, seconds=0.02):
     record = app.group_commit._record
 
@@ -171,8 +222,29 @@ def test_concurrent_changes_to_one_record_each_land_once_or_are_refused_as_conte
     assert len(list(verify_chain(r.envelope for r in records))) == len(records)
 
 
-def test_a_ledger_with_the_librarys_snapshotting_on_is_refused(tmp_path):
+def test_a_ledger_with_the_librarys_snapshotting_or_a_cache_that_does_not_fast_forward_is_refused(tmp_path):
     from services.ledger.application import SupervisionLedger, persistence
 
     with pytest.raises(RuntimeError, match="snapshots"):  # a batch carries events, not the aggregates snapshots need
         SupervisionLedger({**persistence(tmp_path / "ledger.sqlite"), "IS_SNAPSHOTTING_ENABLED": "y"})
+    with pytest.raises(RuntimeError, match="fast-forward"):  # nor a cache only a save would update
+        SupervisionLedger({**persistence(tmp_path / "ledger.sqlite"), "AGGREGATE_CACHE_MAXSIZE": "100", "AGGREGATE_CACHE_FASTFORWARD": "n"})
+
+
+def test_a_leader_interrupted_while_its_own_save_waits_past_the_batch_takes_it_out_of_the_queue():
+    from services.ledger.group_commit import _Save
+
+    store = Store()
+    store.hold.set()
+    store.transactions.append([])  # no held first transaction
+    store.interrupt_at = 1
+    group = GroupCommit(store.record)
+    ahead = [_Save([Event(uuid4(), 1)]) for _ in range(MAX_BATCH)]
+    group._waiting = list(ahead)  # saves queued before this one: the batch it leads is theirs alone
+    mine = uuid4()
+    with pytest.raises(Interrupted):
+        group.save([Event(mine, 1)])
+    assert group._waiting == [] and not group._leading  # not left for a later batch to write
+    assert all(isinstance(s.error, RuntimeError) and s.finished for s in ahead)
+    other = uuid4()
+    assert group.save([Event(other, 1)]) == {(str(other), 1): 1} and (str(mine), 1) not in store.stored
