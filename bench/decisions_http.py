@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.load import cluster_service, embedded_service, exactly_once, load_arguments, wait_ready  # noqa: E402
 from services.api.examples import DISCOVERY_EXAMPLE  # noqa: E402
 from services.ledger.sealed_log import SealedLog  # noqa: E402
-from services.settings import Settings  # noqa: E402
+from services.settings import EMBEDDED_COMMAND_THREADS, Settings  # noqa: E402
 from tests.processes import REPO, free_port  # noqa: E402
 
 LOADGEN = REPO / "var" / "tools" / "loadgen"
@@ -83,8 +83,9 @@ def spread(bases: list[str], token: str, clients: int, seconds: float) -> tuple[
 def bare_api() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        # as many threads as the decisions get (ELDERCARE_COMMAND_THREADS, embedded default 16)
-        env = dict(os.environ, BARE_API_DB=str(Path(tmp) / "bare.sqlite"), BARE_API_THREADS=os.environ.get("ELDERCARE_COMMAND_THREADS", "16"))
+        # as many threads as the decisions get (ELDERCARE_COMMAND_THREADS, the embedded default otherwise)
+        threads = os.environ.get("ELDERCARE_COMMAND_THREADS", str(EMBEDDED_COMMAND_THREADS))
+        env = dict(os.environ, BARE_API_DB=str(Path(tmp) / "bare.sqlite"), BARE_API_THREADS=threads)
         process = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.bare_api:app", "--host", "127.0.0.1", "--port", str(port),
                                     "--log-level", "warning", "--timeout-keep-alive", "75", "--loop", "uvloop", "--http", "httptools"], env=env, cwd=REPO)
         try:

@@ -19,6 +19,7 @@ from public_site.identity import SiteIdentity, from_environment
 from services.ledger.database import is_postgres, postgres_settings
 
 PROFILES = ("embedded", "cluster")
+EMBEDDED_COMMAND_THREADS = 16  # decisions' threads in one embedded API process (bench/decisions_http.py gives its peer as many)
 
 
 class SettingsError(RuntimeError):
@@ -130,7 +131,7 @@ class Settings:
             rate_limit_address_factor=_positive(env, "ELDERCARE_RATE_LIMIT_ADDRESS_FACTOR", 10),
             forwarded_allow_ips=env.get("ELDERCARE_FORWARDED_ALLOW_IPS", "").strip(),
             api_threads=_positive(env, "ELDERCARE_API_THREADS", 4 if profile == "embedded" else 40),
-            command_threads=_positive(env, "ELDERCARE_COMMAND_THREADS", 16 if profile == "embedded" else 40),
+            command_threads=_positive(env, "ELDERCARE_COMMAND_THREADS", EMBEDDED_COMMAND_THREADS if profile == "embedded" else 40),
             site=_site(env),
             oidc_client_id=env.get("ELDERCARE_OIDC_CLIENT_ID", "eldercare-console").strip() or "eldercare-console",
             oidc_client_secret=env.get("ELDERCARE_OIDC_CLIENT_SECRET") or None,

@@ -10,7 +10,7 @@ Each save keeps its own outcome. Two saves in one batch writing the same version
 the event store would refuse anyway) — the later one is refused before the batch is written. A batch
 refused as a whole (another process wrote first, the store failed) is written again save by save,
 so each request gets exactly the answer it would have had alone: committed, refused for a race
-(``False``, the ledger reloads and retries), or its own error. A save is acknowledged only after the
+(``None``, the ledger reloads and retries), or its own error. A save is acknowledged only after the
 transaction holding it committed.
 """
 
@@ -35,14 +35,21 @@ Record = Callable[[list[Any]], dict[tuple[str, int], int]]
 
 @dataclass
 class _Save:
+    """One request's events and, once ``finished``, its outcome. ``finished`` is set last, after the
+    outcome: a waiting thread may look between the two."""
+
     events: list[Any]
     finished: bool = False
     seqs: dict[tuple[str, int], int] | None = None  # None: refused for a race
     error: BaseException | None = None
-    keys: set[tuple[str, int]] = field(default_factory=set)
+    keys: set[tuple[str, int]] = field(init=False)  # the (aggregate id, version) its events write
 
     def __post_init__(self) -> None:
         self.keys = {(str(e.originator_id), e.originator_version) for e in self.events}
+
+    def committed(self, seqs: dict[tuple[str, int], int]) -> None:
+        """Answered with the seqs its own events got in the transaction that held them."""
+        self.seqs, self.finished = {k: seqs[k] for k in self.keys if k in seqs}, True
 
 
 class GroupCommit:
@@ -52,10 +59,9 @@ class GroupCommit:
         self._changed = threading.Condition()
         self._waiting: list[_Save] = []
         self._leading = False
-        self.batches = 0  # transactions written, for the benchmark and tests
+        self.batches = 0  # transactions committed, and the most saves one held (for the tests)
         self.largest = 0
 
-    # ``finished`` is set last, after the outcome: a waiting thread may look between the two.
     def save(self, events: Sequence[Any]) -> dict[tuple[str, int], int] | None:
         """Record the events once committed with whatever else is being saved: the seq of each, or
         None if another save wrote one of these records' versions first."""
@@ -111,7 +117,7 @@ class GroupCommit:
                 self._alone(save)
         else:
             for save in writing:
-                save.seqs, save.finished = {k: seqs[k] for k in save.keys if k in seqs}, True
+                save.committed(seqs)
             self._committed(len(writing))
 
     def _alone(self, save: _Save) -> None:
@@ -122,7 +128,7 @@ class GroupCommit:
         except Exception as error:  # noqa: BLE001 - this request's own failure, raised on its thread
             save.error, save.finished = error, True
         else:
-            save.seqs, save.finished = {k: seqs[k] for k in save.keys if k in seqs}, True
+            save.committed(seqs)
             self._committed(1)
 
     def _committed(self, saves: int) -> None:

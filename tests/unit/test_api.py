@@ -400,3 +400,21 @@ def test_the_catalogue_refuses_control_characters_for_every_way_in():
     assert problem.path == f"payload.{text_field.name}" and "U+0000" in problem.message_zh
     problem, = problems_in((line_field,), {line_field.name: "一\n二"})
     assert "U+000A" in problem.message_en
+
+
+def test_decisions_run_on_threads_of_their_own_sized_by_the_setting(tmp_path):
+    assert Settings.from_env({"ELDERCARE_DATA_DIR": str(tmp_path / "d"), "ELDERCARE_JWT_SECRET": SECRET}).command_threads == 16
+    with serving(tmp_path, ELDERCARE_COMMAND_THREADS="3") as (client, runtime):
+        pool = client.app.state.command_threads
+        assert pool.total_tokens == 3
+        borrowed = []
+        execute = runtime.ledger.execute
+
+        def watched(*args, **kwargs):
+            borrowed.append(pool.borrowed_tokens)  # this decision holds one of the pool's threads
+            return execute(*args, **kwargs)
+
+        runtime.ledger.execute = watched
+        response = client.post("/v1/filings", json=FILING_EXAMPLE, headers=bearer(runtime))
+        assert response.status_code == 201 and borrowed == [1]
+        assert pool.borrowed_tokens == 0  # given back once the decision is answered
