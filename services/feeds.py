@@ -21,7 +21,7 @@ from events.envelope import ChainBroken
 from projections.dead_letters import Rejected, dead_letter_topic
 from projections.feed import FeedBatch, check_envelope
 from services.ledger.sealed_log import SealedLog
-from services.relay.kafka_clients import PRODUCER, RECONNECT
+from services.relay.kafka_clients import PRODUCER, RECONNECT, SendFailed
 
 alerts = logging.getLogger("eldercare.alerts")
 
@@ -131,16 +131,22 @@ class KafkaDeadLetters:
         self.source = topic
         self.topic = dead_letter_topic(topic)
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **PRODUCER)
+        self.sent: list = []  # since the last flush
 
     def send(self, value: bytes, *, key: bytes | None, reason: str, offset: int | None, seq: int | None) -> None:
         headers = [("reason", reason.encode()), ("source-topic", self.source.encode()),
                    ("source-offset", str(offset).encode()), ("seq", str(seq).encode())]
-        self.producer.send(self.topic, value=value, key=key, headers=headers)
+        self.sent.append(self.producer.send(self.topic, value=value, key=key, headers=headers))
         alerts.error(json.dumps({"alert": "poison_message", "topic": self.source, "offset": offset, "seq": seq,
                                  "reason": reason, "dead_letter_topic": self.topic}, ensure_ascii=False))
 
     def flush(self) -> None:
+        """Every dead letter sent since the last flush is acknowledged, or this raises (and the
+        projector's cursor stays before them: a batch that expired fails only its future)."""
         self.producer.flush(timeout=30)
+        sent, self.sent = self.sent, []
+        if failed := [future for future in sent if not future.succeeded()]:
+            raise SendFailed(f"{len(failed)} of {len(sent)} dead letters were not acknowledged: {failed[0].exception!r}")
 
     def close(self) -> None:
         self.producer.close(timeout=30)

@@ -8,12 +8,38 @@ after 15 s, and a batch that cannot be delivered in 30 s fails — the relay the
 supervisor restarts it, and the new producer fences the old one and resumes from the topic.
 """
 
+from collections.abc import Sequence
+
 from kafka import KafkaProducer
-from kafka.errors import KafkaTimeoutError
+from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.producer.future import FutureRecordMetadata
 
 RECONNECT = {"reconnect_backoff_max_ms": 2000, "request_timeout_ms": 15000}
 PRODUCER = RECONNECT | {"delivery_timeout_ms": 30000}
 COMMIT_TIMEOUT_MS = 45000
+
+
+class SendFailed(KafkaError):
+    """A record of the open transaction was not acknowledged by the broker: the transaction must
+    not be committed."""
+
+
+def acknowledged_or_raise(producer: KafkaProducer, sent: Sequence[FutureRecordMetadata], records: Sequence) -> None:
+    """Wait until every record sent in the open transaction is acknowledged, or raise SendFailed.
+
+    kafka-python 3.0 fails a batch that expired (``delivery_timeout_ms``) without marking the
+    transaction aborted, and ``commit_transaction`` then commits the records that did arrive: a
+    broker down for longer than the delivery timeout while the relay had a batch open left one
+    event out of the topic for good, the relay going on after it (tests/integration/
+    test_relay_broker_crash.py). Java's client refuses to commit such a transaction; this is that
+    check. The relay exits on it and its successor fences this producer, aborting the transaction,
+    and sends the events again from the topic's tail."""
+    producer.flush(timeout=(PRODUCER["delivery_timeout_ms"] + PRODUCER["request_timeout_ms"]) / 1000)
+    failed = [(n, future) for n, future in enumerate(sent) if not future.succeeded()]
+    if failed:
+        n, future = failed[0]
+        raise SendFailed(f"{len(failed)} of {len(sent)} records of the transaction were not acknowledged "
+                         f"(first: seq {records[n][0]}: {future.exception!r}); not committing it")
 
 
 def commit_transaction(producer: KafkaProducer, timeout_ms: int = COMMIT_TIMEOUT_MS) -> None:

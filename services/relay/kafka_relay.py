@@ -24,7 +24,7 @@ from events.canonical import loads
 from events.envelope import GENESIS_HASH, event_hash
 from services.ledger.database import is_postgres
 from services.ledger.sealed_log import SealedLog
-from services.relay.kafka_clients import PRODUCER, RECONNECT, commit_transaction
+from services.relay.kafka_clients import PRODUCER, RECONNECT, acknowledged_or_raise, commit_transaction
 from services.settings import Replication
 
 log = logging.getLogger("eldercare.relay")
@@ -195,21 +195,22 @@ class KafkaRelay:
         if not records:
             return 0
         producer.begin_transaction()
-        sent = None
+        sent = []
         for seq, key, event_type, hash_, envelope in records:
-            sent = producer.send(
+            sent.append(producer.send(
                 self.topic, key=key.encode(), value=envelope, partition=0,
                 headers=[("seq", str(seq).encode()), ("event_type", event_type.encode()), ("hash", hash_.encode())],
-            )
+            ))
             if self.send_delay_s:
                 producer.flush()
                 time.sleep(self.send_delay_s)
+        acknowledged_or_raise(producer, sent, records)
         commit_transaction(producer)
         last_seq, _, _, last_hash, _ = records[-1]
         self.published = Published(last_seq, last_hash)
         # Where this batch ended, so a restart reads from here (a hint: a crash before this write
         # only makes the restart read a little more).
-        self._offsets.note(self.topic, sent.get(timeout=60).offset)
+        self._offsets.note(self.topic, sent[-1].get(timeout=60).offset)
         return len(records)
 
     def _idle(self, stop: threading.Event, idle_s: float) -> None:
