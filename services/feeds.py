@@ -21,7 +21,7 @@ from events.envelope import ChainBroken
 from projections.dead_letters import Rejected, dead_letter_topic
 from projections.feed import FeedBatch, check_envelope
 from services.ledger.sealed_log import SealedLog
-from services.relay.kafka_clients import PRODUCER, RECONNECT, SendFailed
+from services.relay.kafka_clients import PRODUCER, RECONNECT, SendFailed, unacknowledged
 
 alerts = logging.getLogger("eldercare.alerts")
 
@@ -143,10 +143,11 @@ class KafkaDeadLetters:
     def flush(self) -> None:
         """Every dead letter sent since the last flush is acknowledged, or this raises (and the
         projector's cursor stays before them: a batch that expired fails only its future)."""
-        self.producer.flush(timeout=30)
-        sent, self.sent = self.sent, []
-        if failed := [future for future in sent if not future.succeeded()]:
-            raise SendFailed(f"{len(failed)} of {len(sent)} dead letters were not acknowledged: {failed[0].exception!r}")
+        sent = self.sent
+        failed = unacknowledged(self.producer, sent, timeout_s=30)
+        self.sent = []
+        if failed:
+            raise SendFailed(f"{len(failed)} of {len(sent)} dead letters were not acknowledged: {sent[failed[0]].exception!r}")
 
     def close(self) -> None:
         self.producer.close(timeout=30)

@@ -24,22 +24,28 @@ class SendFailed(KafkaError):
     not be committed."""
 
 
-def acknowledged_or_raise(producer: KafkaProducer, sent: Sequence[FutureRecordMetadata], records: Sequence) -> None:
-    """Wait until every record sent in the open transaction is acknowledged, or raise SendFailed.
+def unacknowledged(producer: KafkaProducer, sent: Sequence[FutureRecordMetadata], timeout_s: float) -> list[int]:
+    """Flush ``producer``, then the positions in ``sent`` of the records the broker did not
+    acknowledge (failed, or still unanswered after ``timeout_s``).
 
-    kafka-python 3.0 fails a batch that expired (``delivery_timeout_ms``) without marking the
-    transaction aborted, and ``commit_transaction`` then commits the records that did arrive: a
-    broker down for longer than the delivery timeout while the relay had a batch open left one
-    event out of the topic for good, the relay going on after it (tests/integration/
-    test_relay_broker_crash.py). Java's client refuses to commit such a transaction; this is that
-    check. The relay exits on it and its successor fences this producer, aborting the transaction,
-    and sends the events again from the topic's tail."""
-    producer.flush(timeout=(PRODUCER["delivery_timeout_ms"] + PRODUCER["request_timeout_ms"]) / 1000)
-    failed = [(n, future) for n, future in enumerate(sent) if not future.succeeded()]
-    if failed:
-        n, future = failed[0]
+    kafka-python 3.0 fails a batch that expired (``delivery_timeout_ms``) only through its records'
+    futures: nothing else says so — not ``flush``, and not ``commit_transaction``, which commits the
+    records that did arrive (a broker down past the delivery timeout while the relay had a batch
+    open left one event out of the topic for good: tests/integration/test_relay_broker_crash.py).
+    Java's client refuses to commit such a transaction; every caller that must not take a record as
+    sent asks this first."""
+    producer.flush(timeout=timeout_s)
+    return [n for n, future in enumerate(sent) if not future.succeeded()]
+
+
+def acknowledged_or_raise(producer: KafkaProducer, sent: Sequence[FutureRecordMetadata], records: Sequence) -> None:
+    """Wait until every record sent in the open transaction is acknowledged, or raise SendFailed
+    naming the first seq that was not. The relay exits on it and its successor fences this
+    producer, aborting the transaction, and sends the events again from the topic's tail."""
+    if failed := unacknowledged(producer, sent, (PRODUCER["delivery_timeout_ms"] + PRODUCER["request_timeout_ms"]) / 1000):
+        n = failed[0]
         raise SendFailed(f"{len(failed)} of {len(sent)} records of the transaction were not acknowledged "
-                         f"(first: seq {records[n][0]}: {future.exception!r}); not committing it")
+                         f"(first: seq {records[n][0]}: {sent[n].exception!r}); not committing it")
 
 
 def commit_transaction(producer: KafkaProducer, timeout_ms: int = COMMIT_TIMEOUT_MS) -> None:
